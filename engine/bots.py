@@ -1,0 +1,229 @@
+"""Built-in strategies. A bot sees an ``Observation`` (what a player sees) and returns actions.
+
+- ``passive``: does nothing; the baseline every lesson is measured against.
+- ``all-in``: commits long-term: buys GPUs and builds for forecast demand, borrows all it can,
+  signs every contract it can serve.
+- ``flex``: owns nothing new: leases GPUs a year at a time and sells on-demand only.
+- ``barbell``: owns what contracts cover (financed with debt), leases the flex layer (KB §20).
+
+Bot writers: subclass ``Bot`` (or pass any object with ``name`` and ``act(obs)``), and run it
+with ``tycoon sim`` or ``engine.bots.run_bot``: the same runner verifies run files.
+"""
+
+from __future__ import annotations
+
+from engine.actions import active_gpus, committed_gpus, gpu_kw, site_load_kw
+from engine.calendar import TICKS_PER_QUARTER
+from engine.game import Game, Observation
+
+
+class Bot:
+    name = "bot"
+
+    def act(self, obs: Observation) -> list[dict]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+def _cash_usd(obs: Observation) -> float:
+    return obs.state.cash_cents / 100
+
+
+def _quarterly_cash_costs(obs: Observation) -> float:
+    if not obs.reports:
+        return 10_000_000.0
+    inc = obs.reports[-1].income
+    return (inc.revenue - inc.ebitda + inc.interest) / 100
+
+
+def _demand_gpus(obs: Observation, gen: str) -> float:
+    """Average concurrent GPUs wanted last quarter (served plus turned away), excluding contracts."""
+    if not obs.reports:
+        return 0.0
+    for g in obs.reports[-1].kpis.by_gen:
+        if g.gen == gen:
+            hours = g.served_gpu_hours["on_demand"] + g.served_gpu_hours["batch"] + g.lost_gpu_hours
+            return hours / TICKS_PER_QUARTER
+    return 0.0
+
+
+def _growth(obs: Observation) -> float:
+    revs = [r.income.revenue for r in obs.reports[-5:]]
+    if len(revs) >= 2 and revs[0] > 0:
+        per_q = (revs[-1] / revs[0]) ** (1 / (len(revs) - 1))
+        return min(1.15, max(0.95, per_q))
+    return 1.06
+
+
+def _best_gen(obs: Observation) -> str | None:
+    """The generation with the best on-demand rate per dollar of purchase price that we can order."""
+    best, value = None, 0.0
+    for gen, quote in obs.market.gpus.items():
+        if quote.available and quote.allocation_limit > 0 and quote.list_price_usd > 0:
+            v = quote.on_demand_usd_per_hour / quote.list_price_usd
+            if v > value:
+                best, value = gen, v
+    return best
+
+
+def _free_kw_sites(obs: Observation) -> list[tuple[str, float]]:
+    st = obs.state
+    return [(s.id, s.mw * 1000 - site_load_kw(st, s.id)) for s in st.sites if s.stage not in ("released",)]
+
+
+def _sign_offers(obs: Observation, only_ig: bool) -> list[dict]:
+    st = obs.state
+    out, used = [], {}
+    for offer in sorted(st.offers.contracts, key=lambda o: -o.usd_per_gpu_hour):
+        if only_ig and offer.grade not in ("AA", "A", "BBB"):
+            continue
+        free = active_gpus(st, offer.gen, st.quarter) - committed_gpus(st, offer.gen, st.quarter) - used.get(offer.gen, 0)
+        if offer.gpus <= free:
+            out.append({"kind": "sign_contract", "offer_id": offer.id})
+            used[offer.gen] = used.get(offer.gen, 0) + offer.gpus
+    return out
+
+
+def _buy(obs: Observation, gen: str, want: int, budget_usd: float) -> list[dict]:
+    """Buy up to ``want`` GPUs within budget and allocation, filling sites; lease colo when full."""
+    quote = obs.market.gpus[gen]
+    unit = quote.list_price_usd * (1 + obs.scenario.rules.networking_share)
+    n = int(min(want, quote.allocation_limit, budget_usd // unit)) // 8 * 8
+    out: list[dict] = []
+    if n <= 0:
+        return out
+    kw = gpu_kw(gen)
+    for site_id, free in _free_kw_sites(obs):
+        fit = int(free // kw) // 8 * 8
+        take = min(n, fit)
+        if take > 0:
+            out.append({"kind": "buy_gpus", "gen": gen, "count": take, "site_id": site_id})
+            n -= take
+        if n <= 0:
+            break
+    if n > 0:  # room runs out: lease colo now; it is ready before the GPUs arrive
+        mw = round(max(1.0, n * kw / 1000 * 1.2), 1)
+        out.append({"kind": "lease_colo", "mw": mw})
+    return out
+
+
+def _covenant_care(obs: Observation, reserve_usd: float) -> list[dict]:
+    """Prepay debt from spare cash when the covenant is breached or DSCR runs thin (KB §4)."""
+    st = obs.state
+    last = obs.reports[-1].kpis if obs.reports else None
+    thin = last is not None and last.dscr is not None and last.dscr < last.dscr_lockup + 0.2
+    if st.covenant not in ("lock-up", "default") and not thin:
+        return []
+    spare = _cash_usd(obs) - reserve_usd
+    out = []
+    for loan in sorted(st.loans, key=lambda l: -l.spread_bps):
+        if spare <= 0 or loan.balance_cents <= 0:
+            continue
+        amount = int(min(spare, loan.balance_cents / 100))
+        if amount > 0:
+            out.append({"kind": "repay_loan", "loan_id": loan.id, "amount_usd": amount})
+            spare -= amount
+    return out
+
+
+class Passive(Bot):
+    name = "passive"
+
+    def act(self, obs: Observation) -> list[dict]:
+        return []
+
+
+class AllIn(Bot):
+    name = "all-in"
+
+    def act(self, obs: Observation) -> list[dict]:
+        st = obs.state
+        actions: list[dict] = _covenant_care(obs, 2 * _quarterly_cash_costs(obs))
+        for offer in ([] if actions else st.offers.loans):
+            actions.append({"kind": "take_loan", "offer_id": offer.id, "amount_usd": offer.max_cents // 100})
+        cash = _cash_usd(obs) + sum(o.max_cents for o in st.offers.loans) / 100
+        if cash < 3 * _quarterly_cash_costs(obs):
+            for offer in st.offers.equity:
+                actions.append({"kind": "raise_equity", "offer_id": offer.id, "amount_usd": offer.max_cents // 100})
+                cash += offer.max_cents / 100
+        actions += _sign_offers(obs, only_ig=False)
+        gen = _best_gen(obs)
+        if gen:
+            have = sum(active_gpus(st, g, st.quarter) for g in obs.market.gpus) + sum(l.count for l in st.lots if l.status == "on_order")
+            demand = sum(_demand_gpus(obs, g) for g in obs.market.gpus) + sum(o.gpus for o in st.offers.contracts)
+            contracted = sum(committed_gpus(st, g, st.quarter) for g in obs.market.gpus)
+            want = int((demand + contracted) * _growth(obs) ** 4 * 1.1 - have)
+            budget = cash - 1.5 * _quarterly_cash_costs(obs)
+            actions += _buy(obs, gen, want, budget)
+            if obs.quarter % 6 == 2 and budget > 100_000_000:
+                actions.append({"kind": "build_site", "mw": 20, "power_source": "stranded-gas"})
+        return actions
+
+
+class Flex(Bot):
+    name = "flex"
+
+    def act(self, obs: Observation) -> list[dict]:
+        st = obs.state
+        actions: list[dict] = _covenant_care(obs, 2 * _quarterly_cash_costs(obs))
+        for gen, quote in obs.market.gpus.items():
+            if not quote.available:
+                continue
+            demand = _demand_gpus(obs, gen)
+            have = active_gpus(st, gen, st.quarter) - committed_gpus(st, gen, st.quarter)
+            gap = int(demand * _growth(obs) - have) // 8 * 8
+            if gap >= 8:
+                actions.append({"kind": "lease_gpus", "gen": gen, "count": min(gap, 4 * quote.allocation_limit), "term_quarters": 4})
+        if _cash_usd(obs) < 2 * _quarterly_cash_costs(obs):
+            actions += [{"kind": "raise_equity", "offer_id": o.id, "amount_usd": o.max_cents // 100} for o in st.offers.equity]
+        return actions
+
+
+class Barbell(Bot):
+    name = "barbell"
+
+    def act(self, obs: Observation) -> list[dict]:
+        st = obs.state
+        actions: list[dict] = _covenant_care(obs, 2 * _quarterly_cash_costs(obs))
+        cash = _cash_usd(obs) - sum(a["amount_usd"] for a in actions)
+        # own the base: sign investment-grade contracts we can serve, finance with cheap long debt
+        actions += _sign_offers(obs, only_ig=True)
+        for offer in st.offers.loans:
+            if offer.kind in ("term", "project"):
+                amount = offer.max_cents // 100 // 2
+                actions.append({"kind": "take_loan", "offer_id": offer.id, "amount_usd": amount})
+                cash += amount
+        budget = cash - 2 * _quarterly_cash_costs(obs)
+        gen = _best_gen(obs)
+        if gen:
+            owned_free = sum(active_gpus(st, g, st.quarter) - committed_gpus(st, g, st.quarter) for g in obs.market.gpus)
+            on_order = sum(l.count for l in st.lots if l.status == "on_order")
+            pipeline = sum(o.gpus for o in st.offers.contracts if o.grade in ("AA", "A", "BBB"))
+            want = int(pipeline - owned_free - on_order)
+            actions += _buy(obs, gen, want, budget)
+        # rent the flex layer for on-demand peaks
+        for g, quote in obs.market.gpus.items():
+            if not quote.available:
+                continue
+            gap = int(_demand_gpus(obs, g) - (active_gpus(st, g, st.quarter) - committed_gpus(st, g, st.quarter))) // 8 * 8
+            if gap >= 8:
+                actions.append({"kind": "lease_gpus", "gen": g, "count": min(gap, 4 * quote.allocation_limit), "term_quarters": 4})
+        return actions
+
+
+BOTS: dict[str, type[Bot]] = {b.name: b for b in (Passive, AllIn, Flex, Barbell)}
+
+
+def make_bot(name: str) -> Bot:
+    try:
+        return BOTS[name]()
+    except KeyError:
+        raise KeyError(f"unknown bot {name!r}; valid: {', '.join(BOTS)}") from None
+
+
+def run_bot(game: Game, bot: Bot, quarters: int | None = None) -> Game:
+    """Play ``game`` with ``bot`` until it ends or ``quarters`` more have been played."""
+    n = 0
+    while not game.over and (quarters is None or n < quarters):
+        game.play(bot.act(game.observation()))
+        n += 1
+    return game

@@ -1,0 +1,123 @@
+"""A game session: the scenario, its world, the state, and the log of what was played.
+
+This is the object the CLI, the Textual app, the bots and the verifier share. It holds no I/O:
+the game layer reads and writes files. ``replay`` re-simulates an action log and returns the
+state hash after each quarter, which is how run files are loaded and verified.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from engine import RULESET
+from engine.actions import Action, action_to_dict, parse_action
+from engine.report import ActionResult, QuarterReport
+from engine.scenario import Scenario
+from engine.state import GameState, canonical_json, state_hash
+from engine.step import advance, check_actions, new_game
+from engine.world import World, build_world
+
+
+def scenario_digest(scenario: Scenario) -> str:
+    """SHA-256 of the validated scenario (the game layer also hashes the file's bytes)."""
+    return hashlib.sha256(scenario.model_dump_json().encode("utf-8")).hexdigest()
+
+
+@dataclass
+class Observation:
+    """What a player (or a bot) sees at a decision: the company, this quarter's market and offers,
+    and every past report. Never the world's future (demand, spikes, events to come)."""
+
+    quarter: int
+    label: str
+    quarters: int
+    state: GameState
+    market: "MarketView"  # noqa: F821 - imported lazily below
+    reports: list[QuarterReport]
+    scenario: Scenario
+
+
+class Game:
+    def __init__(self, scenario: Scenario, seed: int, world: World | None = None) -> None:
+        if seed < 0:
+            raise ValueError("seed must be a non-negative integer")
+        self.scenario = scenario
+        self.seed = seed
+        self.world = world or build_world(scenario.world, seed, scenario.start, scenario.quarters)
+        self.state: GameState = new_game(scenario, self.world, seed)
+        self.reports: list[QuarterReport] = []
+        self.log: list[list[dict]] = []  # actions submitted per quarter, as data
+        self.initial_hash = state_hash(self.state)
+
+    @property
+    def over(self) -> bool:
+        return self.state.game_over
+
+    @property
+    def quarter_label(self) -> str:
+        return self.world.quarter(min(self.state.quarter, self.scenario.quarters - 1)).label if not self.over else self.reports[-1].label
+
+    def observation(self) -> Observation:
+        from engine.market import market_view
+
+        q = min(self.state.quarter, self.scenario.quarters - 1)
+        wq = self.world.quarter(q)
+        return Observation(
+            quarter=self.state.quarter, label=wq.label, quarters=self.scenario.quarters,
+            state=self.state.model_copy(deep=True), market=market_view(wq), reports=list(self.reports), scenario=self.scenario,
+        )
+
+    def check(self, actions: list[Action | dict]) -> list[ActionResult]:
+        """Dry-run a turn plan: each action's verdict, with nothing changed."""
+        return check_actions(self.state, self.world, self.scenario, list(actions))
+
+    def preview(self, actions: list[Action | dict]) -> tuple[list[ActionResult], GameState]:
+        """Dry-run a turn plan and return the state right after the actions (before the quarter runs)."""
+        from engine.step import _apply_actions
+
+        trial = self.state.model_copy(deep=True)
+        results = _apply_actions(trial, self.world, self.scenario, list(actions))
+        return results, trial
+
+    def play(self, actions: list[Action | dict] | None = None) -> QuarterReport:
+        """End the quarter with these actions; returns its report."""
+        data = [a if isinstance(a, dict) else action_to_dict(a) for a in (actions or [])]
+        self.state, report = advance(self.state, self.world, self.scenario, data)
+        self.log.append(data)
+        self.reports.append(report)
+        return report
+
+    def hashes(self) -> list[str]:
+        return [r.state_hash for r in self.reports]
+
+    def canonical_state(self) -> str:
+        return canonical_json(self.state)
+
+
+@dataclass
+class ReplayResult:
+    game: Game
+    hashes: list[str] = field(default_factory=list)
+    first_divergence: int | None = None  # index of the first quarter whose hash differs from the expected
+
+
+def replay(scenario: Scenario, seed: int, log: list[list[dict]], expected_hashes: list[str] | None = None) -> ReplayResult:
+    """Re-simulate an action log; compare each quarter's hash with ``expected_hashes`` if given."""
+    game = Game(scenario, seed)
+    result = ReplayResult(game=game)
+    for i, actions in enumerate(log):
+        if game.over:
+            result.first_divergence = i if result.first_divergence is None else result.first_divergence
+            break
+        report = game.play(actions)
+        result.hashes.append(report.state_hash)
+        if expected_hashes is not None and result.first_divergence is None:
+            if i >= len(expected_hashes) or expected_hashes[i] != report.state_hash:
+                result.first_divergence = i
+    if expected_hashes is not None and result.first_divergence is None and len(expected_hashes) != len(result.hashes):
+        result.first_divergence = len(result.hashes)
+    return result
+
+
+__all__ = ["Game", "Observation", "ReplayResult", "replay", "scenario_digest", "RULESET", "parse_action"]

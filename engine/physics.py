@@ -1,0 +1,698 @@
+"""Inference physics: a roofline model of LLM serving (DESIGN.md "Inference physics").
+
+One decode step of a replica of ``n`` GPUs (tensor parallel) at batch ``B`` and mean context ``C``::
+
+    step_ms = max(memory_ms, compute_ms) + comm_ms + fixed_overhead_ms
+    memory_ms  = (weight bytes / mem_efficiency + B*C*kv_bytes / (mem_efficiency*attention_efficiency))
+                 / (n * hbm_tb_s)
+    compute_ms = (2 * active_params * B + attention flops) / (n * tflops * compute_efficiency)
+    comm_ms    = layers * 2 all-reduces of B * d_model * 2 bytes (zero when n == 1)
+
+Every number a student sees comes from these few functions, each small enough to check with a
+calculator (KB §9, §10, §11, §16, §17; CALIBRATION.md items 1-8). The optimization stack of
+KB §17 is six named techniques (``Stack``); ``serving_params`` turns them into the parameters
+they really change, so one technique can be toggled at a time.
+
+Memory: usable HBM is ``n * hbm_gb`` less a reserve (CUDA context, activations, allocator
+fragmentation); after the weights, the rest holds KV cache. Without PagedAttention a sequence
+reserves room it never uses (the KV waste); with it, waste falls from ~60% to ~4%.
+
+Units: bytes and FLOPs in SI (1 GB = 1e9 bytes, as the vendors count HBM), times in ms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from engine.hardware import GPUS, GpuSpec, gpu as lookup_gpu
+from engine.models import MODELS, ModelSpec, model as lookup_model
+
+PRECISIONS: tuple[str, ...] = ("bf16", "fp8", "fp4")
+BYTES_PER_PARAM = {"bf16": 2.0, "fp8": 1.0, "fp4": 0.5}
+KV_BYTES = {"bf16": 2.0, "fp8": 1.0, "fp4": 1.0}  # a quantized model keeps an FP8 KV cache
+ACTIVATION_BYTES = 2.0  # activations (and all-reduce messages) stay in BF16
+PRECISION_NEEDS = {"fp8": "Hopper or later (H100, H200, B200, GB200)", "fp4": "Blackwell (B200, GB200)"}
+
+MEMORY_RESERVE_FRACTION = 0.05  # per GPU: CUDA context, activations, fragmentation
+TP_DEGREES: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64)  # tensor-parallel sizes a replica may use
+MIN_USEFUL_BATCH = 16  # a replica must hold at least this many sequences at the sizing context
+DEFAULT_CONTEXT = 1024  # tokens: mean context of a chat request while it decodes
+DEFAULT_TPOT_MS = 60.0  # "real-time" feel (KB §11)
+
+# Tensor-parallel all-reduce (KB §7, §11): NVLink inside a node or NVL72 rack, InfiniBand across.
+NVLINK_ALLREDUCE_BASE_US = 4.0  # launch and synchronization of one NCCL all-reduce
+NVLINK_HOP_US = 1.5  # per ring step inside the NVLink domain
+IB_HOP_US = 5.0  # per ring step across nodes: ~1 us port latency plus NIC and software
+IB_GB_S = 50.0  # 400 Gb/s NDR per GPU = 50 GB/s
+ALLREDUCES_PER_LAYER = 2  # after attention and after the MLP
+
+# Speculative decoding (KB §17 layer 6): a small draft model proposes, the target verifies.
+DRAFT_TOKENS = 4
+DRAFT_ACCEPTANCE = 0.6  # chance the target accepts each drafted token
+DRAFT_SIZE_FRACTION = 0.02  # draft parameters / target active parameters (a ~1B draft for 70B)
+DRAFT_PASS_OVERHEAD_MS = 1.0  # launch and sampling cost of one draft forward (CUDA graphs)
+DRAFT_KV_FRACTION = 0.1  # the draft's KV per token / the target's (a 1B draft: 32 KiB vs 320 KiB)
+
+# Power as a share of TDP by phase: decode waits on memory, prefill saturates the tensor cores.
+POWER_SHARE_OF_TDP = {"idle": 0.15, "decode": 0.70, "prefill": 0.95}
+
+# Request path outside the GPU for TTFT: gateway, auth, tokenization, scheduling, first SSE event.
+REQUEST_OVERHEAD_MS = 30.0
+
+
+class PhysicsError(ValueError):
+    """An impossible configuration; the message says what to change."""
+
+
+# ---------------------------------------------------------------------------------------------
+# The optimization stack (KB §17)
+# ---------------------------------------------------------------------------------------------
+
+TECHNIQUES: tuple[str, ...] = (
+    "continuous_batching",
+    "paged_attention",
+    "flash_attention",
+    "fp8",
+    "custom_kernels",
+    "speculative_decoding",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Stack:
+    """Which of KB §17's six techniques a server runs. Toggle one with ``stack.with_(name)``."""
+
+    continuous_batching: bool = False
+    paged_attention: bool = False
+    flash_attention: bool = False
+    fp8: bool = False
+    custom_kernels: bool = False
+    speculative_decoding: bool = False
+
+    def with_(self, technique: str, on: bool = True) -> Stack:
+        if technique not in TECHNIQUES:
+            raise PhysicsError(f"unknown technique {technique!r}; valid: {', '.join(TECHNIQUES)}")
+        return replace(self, **{technique: on})
+
+    @property
+    def techniques(self) -> tuple[str, ...]:
+        return tuple(t for t in TECHNIQUES if getattr(self, t))
+
+
+NAIVE = Stack()  # HuggingFace defaults: static batching, eager attention, BF16
+LEGACY = Stack(continuous_batching=True, paged_attention=True, flash_attention=True)  # 2023 vLLM
+FULL = Stack(True, True, True, True, True, True)
+PRESETS: dict[str, Stack] = {"naive": NAIVE, "legacy": LEGACY, "full": FULL}
+
+
+@dataclass(frozen=True, slots=True)
+class ServingParams:
+    """The physical parameters a stack sets. Each field is moved by exactly one technique."""
+
+    slot_utilization: float  # continuous batching: share of batch slots doing useful work
+    kv_waste: float  # paged attention: share of reserved KV memory never used
+    attention_efficiency: float  # flash attention: KV-read efficiency relative to weight reads
+    prefill_mfu: float  # flash attention: model-FLOP utilization of prefill matmuls
+    mem_efficiency: float  # custom kernels: achieved / spec HBM bandwidth
+    compute_efficiency: float  # custom kernels: achieved / spec tensor FLOPS in decode
+    fixed_overhead_ms: float  # custom kernels: launches, scheduling, sampling per step
+    draft_tokens: int  # speculative decoding: tokens drafted per step (0 = off)
+
+
+STATIC_SLOT_UTILIZATION = 0.40  # static batches wait on their longest sequence (KB §17: ~30%)
+CONTINUOUS_SLOT_UTILIZATION = 0.85  # slots refilled as soon as a request finishes
+KV_WASTE_CONTIGUOUS = 0.60  # each sequence reserves its maximum length up front
+KV_WASTE_PAGED = 0.04  # only the last, partly filled block is wasted
+ATTENTION_EFFICIENCY_EAGER = 0.25  # score matrix written and re-read, softmax as separate kernels
+ATTENTION_EFFICIENCY_FLASH = 1.0  # one fused pass over K and V
+PREFILL_MFU_EAGER = 0.20
+PREFILL_MFU_FLASH = 0.45
+PREFILL_MFU_FLASH_CUSTOM = 0.55
+MEM_EFFICIENCY_STOCK = 0.70
+MEM_EFFICIENCY_CUSTOM = 0.85
+COMPUTE_EFFICIENCY_STOCK = 0.50
+COMPUTE_EFFICIENCY_CUSTOM = 0.65
+FIXED_OVERHEAD_MS_STOCK = 10.0  # 2023-era stack (CALIBRATION item 2)
+FIXED_OVERHEAD_MS_CUSTOM = 2.0  # CUDA graphs, fused kernels, multi-step scheduling
+
+
+def serving_params(stack: Stack) -> ServingParams:
+    """Translate techniques into the parameters they change (KB §17, DESIGN.md)."""
+    if stack.flash_attention:
+        prefill_mfu = PREFILL_MFU_FLASH_CUSTOM if stack.custom_kernels else PREFILL_MFU_FLASH
+    else:
+        prefill_mfu = PREFILL_MFU_EAGER
+    return ServingParams(
+        slot_utilization=CONTINUOUS_SLOT_UTILIZATION if stack.continuous_batching else STATIC_SLOT_UTILIZATION,
+        kv_waste=KV_WASTE_PAGED if stack.paged_attention else KV_WASTE_CONTIGUOUS,
+        attention_efficiency=ATTENTION_EFFICIENCY_FLASH if stack.flash_attention else ATTENTION_EFFICIENCY_EAGER,
+        prefill_mfu=prefill_mfu,
+        mem_efficiency=MEM_EFFICIENCY_CUSTOM if stack.custom_kernels else MEM_EFFICIENCY_STOCK,
+        compute_efficiency=COMPUTE_EFFICIENCY_CUSTOM if stack.custom_kernels else COMPUTE_EFFICIENCY_STOCK,
+        fixed_overhead_ms=FIXED_OVERHEAD_MS_CUSTOM if stack.custom_kernels else FIXED_OVERHEAD_MS_STOCK,
+        draft_tokens=DRAFT_TOKENS if stack.speculative_decoding else 0,
+    )
+
+
+def default_precision(stack: Stack, g: GpuSpec) -> str:
+    """FP8 when the stack quantizes and the GPU has FP8 tensor cores (an A100 stays at BF16)."""
+    return "fp8" if stack.fp8 and g.fp8_tflops is not None else "bf16"
+
+
+# ---------------------------------------------------------------------------------------------
+# Memory
+# ---------------------------------------------------------------------------------------------
+
+
+def weight_bytes(m: ModelSpec, precision: str) -> float:
+    """All parameters, every expert included, at the precision's bytes per parameter."""
+    return m.params_total * BYTES_PER_PARAM[precision]
+
+
+def kv_bytes_per_token(m: ModelSpec, precision: str) -> float:
+    """layers x (2 x kv_heads x head_dim, or MLA's latent) x bytes. Llama-3.1-70B BF16: 320 KiB."""
+    return m.layers * m.kv_values * KV_BYTES[precision]
+
+
+def usable_hbm_bytes(g: GpuSpec, n: int) -> float:
+    return n * g.hbm_gb * 1e9 * (1 - MEMORY_RESERVE_FRACTION)
+
+
+def kv_token_capacity(m: ModelSpec, g: GpuSpec, n: int, precision: str) -> int:
+    """Tokens of KV cache that fit in the HBM left after the weights (0 when nothing is left)."""
+    free = usable_hbm_bytes(g, n) - weight_bytes(m, precision)
+    return max(0, int(free // kv_bytes_per_token(m, precision)))
+
+
+def max_batch(m: ModelSpec, g: GpuSpec, n: int, precision: str, context: int, stack: Stack) -> int:
+    """Sequences of mean length ``context`` whose KV fits, after the stack's KV waste.
+
+    With speculative decoding the draft model's weights and KV cache share the same HBM.
+    """
+    free = usable_hbm_bytes(g, n) - weight_bytes(m, precision)
+    per_token = kv_bytes_per_token(m, precision)
+    if stack.speculative_decoding:
+        free -= DRAFT_SIZE_FRACTION * m.params_active * BYTES_PER_PARAM[precision]
+        per_token *= 1 + DRAFT_KV_FRACTION
+    useful_tokens = max(0.0, free) / per_token * (1 - serving_params(stack).kv_waste)
+    return int(useful_tokens // context)
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks and replica sizing
+# ---------------------------------------------------------------------------------------------
+
+
+def check_precision(g: GpuSpec, precision: str) -> None:
+    if precision not in PRECISIONS:
+        raise PhysicsError(f"unknown precision {precision!r}; valid: {', '.join(PRECISIONS)}")
+    if g.tflops(precision) is None:
+        extra = " (an A100 can only store 8-bit weights and compute in BF16)" if g.arch == "ampere" else ""
+        raise PhysicsError(
+            f"{precision.upper()} compute needs {PRECISION_NEEDS[precision]}; {g.name} has no "
+            f"{precision.upper()} tensor cores{extra}: use --precision bf16"
+        )
+
+
+def _fits_msg(m: ModelSpec, g: GpuSpec, n: int, precision: str) -> str:
+    return (
+        f"{m.id} at {precision} needs ~{weight_bytes(m, precision) / 1e9:,.0f} GB of weights; "
+        f"{n} x {g.id.upper()} hold {n * g.hbm_gb:,.0f} GB "
+        f"({usable_hbm_bytes(g, n) / 1e9:,.0f} GB after the runtime reserve)"
+    )
+
+
+def check_fits(m: ModelSpec, g: GpuSpec, n: int, precision: str, context: int = 1) -> None:
+    """Weights plus one sequence of ``context`` tokens must fit, else a PhysicsError that says what to do."""
+    check_precision(g, precision)
+    if n < 1:
+        raise PhysicsError(f"a replica needs at least 1 GPU, got {n}")
+    if kv_token_capacity(m, g, n, precision) >= max(context, 1):
+        return
+    hints = []
+    bigger = next((k for k in range(n + 1, 1025) if kv_token_capacity(m, g, k, precision) >= max(context, 1)), None)
+    if bigger is not None:
+        hints.append(f"use --gpus {bigger} or more")
+    smaller = [p for p in PRECISIONS if BYTES_PER_PARAM[p] < BYTES_PER_PARAM[precision] and g.tflops(p)]
+    for p in smaller:
+        need = next((k for k in range(n, 1025) if kv_token_capacity(m, g, k, p) >= max(context, 1)), None)
+        if need is not None:
+            hints.append(f"--precision {p}" + ("" if need == n else f" with --gpus {need}"))
+            break
+    room = "" if weight_bytes(m, precision) > usable_hbm_bytes(g, n) else f", leaving no room for {context:,} tokens of KV cache"
+    raise PhysicsError(_fits_msg(m, g, n, precision) + room + (": " + ", or ".join(hints) if hints else ""))
+
+
+def gpus_per_replica(
+    m: ModelSpec, g: GpuSpec, precision: str, stack: Stack = LEGACY, context: int = DEFAULT_CONTEXT
+) -> int:
+    """Smallest tensor-parallel size that holds the weights with room for a useful batch."""
+    check_precision(g, precision)
+    for n in TP_DEGREES:
+        if max_batch(m, g, n, precision, context, stack) >= MIN_USEFUL_BATCH:
+            return n
+    raise PhysicsError(
+        f"{m.id} at {precision} does not fit {TP_DEGREES[-1]} x {g.id.upper()} with room for "
+        f"{MIN_USEFUL_BATCH} sequences of {context:,} tokens"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Step-time pieces
+# ---------------------------------------------------------------------------------------------
+
+
+def experts_touched(m: ModelSpec, batch: float) -> float:
+    """Expected distinct experts a batch routes to: E x (1 - (1 - k/E)^B) (uniform routing)."""
+    if not m.is_moe:
+        return 0.0
+    return m.n_experts * (1 - (1 - m.experts_per_token / m.n_experts) ** batch)
+
+
+def weight_bytes_read(m: ModelSpec, precision: str, batch: float) -> float:
+    """Weights one decode step streams from HBM: all of a dense model; an MoE's touched experts."""
+    if not m.is_moe:
+        return weight_bytes(m, precision)
+    params = m.shared_params + experts_touched(m, batch) * m.expert_params
+    return params * BYTES_PER_PARAM[precision]
+
+
+def attention_flops(m: ModelSpec, tokens: float, context: float) -> float:
+    """QK^T and AV: 2 matmuls x 2 flops x layers x query width x context, per token."""
+    return 4 * m.layers * m.n_heads * m.head_dim * context * tokens
+
+
+def memory_ms(
+    weight_read: float, kv_read: float, g: GpuSpec, n: int, mem_efficiency: float, attention_efficiency: float
+) -> float:
+    bytes_effective = weight_read / mem_efficiency + kv_read / (mem_efficiency * attention_efficiency)
+    return bytes_effective / (n * g.hbm_tb_s * 1e12) * 1e3
+
+
+def compute_ms(flops: float, g: GpuSpec, n: int, precision: str, efficiency: float) -> float:
+    return flops / (n * g.tflops(precision) * 1e12 * efficiency) * 1e3
+
+
+def allreduce_us(message_bytes: float, g: GpuSpec, n: int) -> float:
+    """Ring all-reduce: 2(n-1) steps, each moving 1/n of the message; IB hops once n spans nodes."""
+    if n <= 1:
+        return 0.0
+    steps = 2 * (n - 1)
+    if n <= g.nvlink_domain:
+        link_gb_s, hop_us = g.nvlink_gb_s / 2, NVLINK_HOP_US  # one direction of the bidirectional figure
+    else:
+        link_gb_s, hop_us = IB_GB_S, IB_HOP_US
+    return NVLINK_ALLREDUCE_BASE_US + steps * hop_us + steps * (message_bytes / n) / (link_gb_s * 1e9) * 1e6
+
+
+def tp_comm_ms(m: ModelSpec, g: GpuSpec, n: int, tokens: float) -> float:
+    """Per-layer tensor-parallel all-reduces for ``tokens`` tokens in flight (KB §7, §11)."""
+    message = tokens * m.d_model * ACTIVATION_BYTES
+    return m.layers * ALLREDUCES_PER_LAYER * allreduce_us(message, g, n) / 1e3
+
+
+def tokens_per_step(draft_tokens: int, acceptance: float | None = None) -> float:
+    """Expected tokens a sequence advances per verify step: (1 - a^(k+1)) / (1 - a); 1 without drafts."""
+    if draft_tokens == 0:
+        return 1.0
+    acceptance = DRAFT_ACCEPTANCE if acceptance is None else acceptance
+    return (1 - acceptance ** (draft_tokens + 1)) / (1 - acceptance)
+
+
+def draft_ms(m: ModelSpec, g: GpuSpec, n: int, precision: str, batch: int, p: ServingParams) -> float:
+    """k forward passes of a small draft model on the same GPUs (its KV reads are ignored)."""
+    if p.draft_tokens == 0:
+        return 0.0
+    params = m.params_active * DRAFT_SIZE_FRACTION
+    mem = params * BYTES_PER_PARAM[precision] / (n * g.hbm_tb_s * 1e12 * p.mem_efficiency) * 1e3
+    cmp = compute_ms(2 * params * batch, g, n, precision, p.compute_efficiency)
+    return p.draft_tokens * (max(mem, cmp) + DRAFT_PASS_OVERHEAD_MS)
+
+
+# ---------------------------------------------------------------------------------------------
+# Decode, prefill, serving
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DecodeResult:
+    model: str
+    gpu: str
+    gpus: int
+    precision: str
+    stack: str
+    batch: int
+    context: int
+    step_ms: float
+    tokens_per_step: float  # per sequence: 1, or more with speculative decoding
+    tpot_ms: float
+    tokens_per_s: float
+    tokens_per_s_per_gpu: float
+    weight_gb: float
+    kv_bytes_per_token: float
+    kv_token_capacity: int
+    max_batch: int
+    bound: str  # "memory" or "compute"
+    memory_ms: float
+    compute_ms: float
+    comm_ms: float
+    overhead_ms: float
+    draft_ms: float
+
+
+def stack_name(stack: Stack) -> str:
+    for name, s in PRESETS.items():
+        if s == stack:
+            return name
+    return "+".join(stack.techniques) or "naive"
+
+
+def decode(
+    m: ModelSpec,
+    g: GpuSpec,
+    n: int,
+    precision: str,
+    batch: int,
+    context: int,
+    stack: Stack = LEGACY,
+) -> DecodeResult:
+    """One decode step with ``batch`` running sequences of mean ``context`` tokens (KB §11, §16)."""
+    if batch < 1 or context < 1:
+        raise PhysicsError(f"batch and context must be at least 1, got batch {batch}, context {context}")
+    check_fits(m, g, n, precision, context)
+    p = serving_params(stack)
+    cap = max_batch(m, g, n, precision, context, stack)
+    if batch > cap:
+        raise PhysicsError(
+            f"batch {batch} at context {context:,} needs {batch * context:,} tokens of KV cache after "
+            f"{p.kv_waste:.0%} waste; {n} x {g.id.upper()} at {precision} hold {cap} such sequences: "
+            f"use --batch {cap} or less, more --gpus, or a lower --precision"
+        )
+    verified = batch * (1 + p.draft_tokens)  # tokens the target model processes this step
+    mem = memory_ms(
+        weight_bytes_read(m, precision, verified), batch * context * kv_bytes_per_token(m, precision),
+        g, n, p.mem_efficiency, p.attention_efficiency,
+    )
+    flops = 2 * m.params_active * verified + attention_flops(m, verified, context)
+    cmp = compute_ms(flops, g, n, precision, p.compute_efficiency)
+    comm = tp_comm_ms(m, g, n, verified)
+    drafts = draft_ms(m, g, n, precision, batch, p)
+    step = max(mem, cmp) + comm + p.fixed_overhead_ms + drafts
+    per_step = tokens_per_step(p.draft_tokens)
+    tps = batch * per_step / step * 1e3
+    return DecodeResult(
+        model=m.id, gpu=g.id, gpus=n, precision=precision, stack=stack_name(stack), batch=batch,
+        context=context, step_ms=step, tokens_per_step=per_step, tpot_ms=step / per_step,
+        tokens_per_s=tps, tokens_per_s_per_gpu=tps / n, weight_gb=weight_bytes(m, precision) / 1e9,
+        kv_bytes_per_token=kv_bytes_per_token(m, precision),
+        kv_token_capacity=kv_token_capacity(m, g, n, precision), max_batch=cap,
+        bound="memory" if mem >= cmp else "compute", memory_ms=mem, compute_ms=cmp, comm_ms=comm,
+        overhead_ms=p.fixed_overhead_ms, draft_ms=drafts,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PrefillResult:
+    model: str
+    gpu: str
+    gpus: int
+    precision: str
+    stack: str
+    tokens: int
+    prefill_ms: float
+    mfu: float  # achieved model-FLOP utilization, overheads included
+
+
+def prefill_flops(m: ModelSpec, tokens: int) -> float:
+    """2 x active params per token, plus causal attention (half the T x T score matrix)."""
+    return 2 * m.params_active * tokens + attention_flops(m, tokens, tokens) / 2
+
+
+def prefill(m: ModelSpec, g: GpuSpec, n: int, precision: str, tokens: int, stack: Stack = LEGACY) -> PrefillResult:
+    """Time to process a prompt of ``tokens`` tokens in one pass: compute-bound (KB §11, item 4)."""
+    if tokens < 1:
+        raise PhysicsError(f"a prompt has at least 1 token, got {tokens}")
+    check_fits(m, g, n, precision, tokens)
+    p = serving_params(stack)
+    flops = prefill_flops(m, tokens)
+    cmp = compute_ms(flops, g, n, precision, p.prefill_mfu)
+    mem = memory_ms(weight_bytes(m, precision), 0.0, g, n, p.mem_efficiency, 1.0)
+    total = max(cmp, mem) + tp_comm_ms(m, g, n, tokens) + p.fixed_overhead_ms
+    mfu = flops / (n * g.tflops(precision) * 1e12) / (total / 1e3)
+    return PrefillResult(m.id, g.id, n, precision, stack_name(stack), tokens, total, mfu)
+
+
+@dataclass(frozen=True, slots=True)
+class ServeResult:
+    model: str
+    gpu: str
+    gpus: int
+    precision: str
+    stack: str
+    context: int
+    tpot_target_ms: float
+    max_batch: int  # the largest batch that keeps TPOT under the target (and fits in memory)
+    memory_max_batch: int
+    limited_by: str  # "latency", "memory" or "demand"
+    step_ms: float
+    tpot_ms: float
+    effective_batch: float  # batch x slot utilization: slots doing useful work under real traffic
+    tokens_per_s: float
+    tokens_per_s_per_gpu: float
+
+
+def serve_under_tpot(
+    m: ModelSpec,
+    g: GpuSpec,
+    n: int,
+    precision: str,
+    stack: Stack,
+    context: int,
+    tpot_ms: float,
+    concurrency: int | None = None,
+) -> ServeResult:
+    """The largest batch whose TPOT stays under the target, and the throughput it gives (KB §11).
+
+    Throughput counts only useful slots: static batching leaves slots idle behind the longest
+    sequence, continuous batching refills them (``slot_utilization``). ``concurrency`` caps the
+    batch at the streams the traffic offers this replica (None: unlimited demand).
+    """
+    if tpot_ms <= 0:
+        raise PhysicsError(f"the TPOT target must be positive, got {tpot_ms}")
+    check_fits(m, g, n, precision, context)
+    cap = max_batch(m, g, n, precision, context, stack)
+    if cap < 1:
+        raise PhysicsError(_fits_msg(m, g, n, precision) + f": no room for one sequence of {context:,} tokens")
+    first = decode(m, g, n, precision, 1, context, stack)
+    if first.tpot_ms > tpot_ms:
+        raise PhysicsError(
+            f"TPOT target {tpot_ms:g} ms is below even a single stream's {first.tpot_ms:.1f} ms on "
+            f"{n} x {g.id.upper()}: raise --tpot-ms, or use a faster --stack, --precision or GPU"
+        )
+    demand_cap = cap if concurrency is None else max(1, min(cap, concurrency))
+    lo, hi = 1, demand_cap  # TPOT rises with batch: binary search the largest batch under the target
+    best = first
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        r = decode(m, g, n, precision, mid, context, stack)
+        if r.tpot_ms <= tpot_ms:
+            lo, best = mid, r
+        else:
+            hi = mid - 1
+    if best.batch != lo:
+        best = decode(m, g, n, precision, lo, context, stack)
+    util = serving_params(stack).slot_utilization
+    tps = best.tokens_per_s * util
+    return ServeResult(
+        model=m.id, gpu=g.id, gpus=n, precision=precision, stack=stack_name(stack), context=context,
+        tpot_target_ms=tpot_ms, max_batch=lo, memory_max_batch=cap,
+        limited_by="memory" if lo == cap else "demand" if lo == demand_cap else "latency", step_ms=best.step_ms, tpot_ms=best.tpot_ms,
+        effective_batch=lo * util, tokens_per_s=tps, tokens_per_s_per_gpu=tps / n,
+    )
+
+
+def ttft_ms(
+    m: ModelSpec,
+    g: GpuSpec,
+    n: int,
+    precision: str,
+    stack: Stack,
+    prompt_tokens: int,
+    load: float = 0.5,
+    batch: int = 1,
+    context: int = DEFAULT_CONTEXT,
+) -> float:
+    """Time to first token: request path + queueing for prefill + prefill + one decode step.
+
+    The queue is M/M/1 on the prefill stage: a request waits load/(1-load) prefill times.
+    """
+    if not 0 <= load < 1:
+        raise PhysicsError(f"load is a utilization in [0, 1), got {load}")
+    pre = prefill(m, g, n, precision, prompt_tokens, stack).prefill_ms
+    ctx = max(context, prompt_tokens)
+    batch = max(1, min(batch, max_batch(m, g, n, precision, ctx, stack)))
+    step = decode(m, g, n, precision, batch, ctx, stack).step_ms
+    return REQUEST_OVERHEAD_MS + load / (1 - load) * pre + pre + step
+
+
+# ---------------------------------------------------------------------------------------------
+# Power
+# ---------------------------------------------------------------------------------------------
+
+
+def power_per_gpu_w(g: GpuSpec, phase: str) -> float:
+    """Board power in a phase as a share of TDP: idle, prefill (compute-bound), decode (memory-bound)."""
+    try:
+        return g.tdp_w * POWER_SHARE_OF_TDP[phase]
+    except KeyError:
+        raise PhysicsError(f"unknown phase {phase!r}; valid: {', '.join(POWER_SHARE_OF_TDP)}") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# The KB §17 ladder
+# ---------------------------------------------------------------------------------------------
+
+# The reference the ladder is computed for (documented in the README): Llama-3.1-70B on one pair
+# of H100s (BF16 needs both; at FP8 the operator may run one replica per GPU or one TP-2 replica,
+# whichever serves more), chat traffic of ~80 open streams whose sequences hold ~384 tokens on
+# average while they decode (short prompts, few-hundred-token answers), and a 60 ms TPOT target.
+LADDER_MODEL = "llama-3.1-70b"
+LADDER_GPU = "h100"
+LADDER_GPUS = 2
+LADDER_CONTEXT = 384
+LADDER_TPOT_MS = 60.0
+LADDER_CONCURRENCY = 80  # chat streams the traffic keeps open on these GPUs
+
+# KB §17's quoted figures, for comparison only: the ladder is computed, never read from here.
+KB_LADDER_TOKENS_PER_S = {
+    "naive": 300,
+    "continuous_batching": 750,
+    "paged_attention": 1275,
+    "flash_attention": 1658,
+    "fp8": 2984,
+    "custom_kernels": 3879,
+    "speculative_decoding": 5043,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LadderRow:
+    step: str
+    tokens_per_s: float  # system tokens/s on the reference hardware
+    multiplier: float  # vs the previous step
+    cumulative: float  # vs naive
+    kb_tokens_per_s: float
+    precision: str
+    gpus_per_replica: int
+    replicas: int
+    max_batch: int
+    tpot_ms: float
+
+
+def system_throughput(
+    m: ModelSpec, g: GpuSpec, gpus: int, stack: Stack, context: int, tpot_ms: float,
+    concurrency: int | None = None,
+) -> tuple[float, str, int, ServeResult]:
+    """Tokens/s of ``gpus`` GPUs, split into the replicas that serve the most (as an operator would).
+
+    The precision follows the stack (FP8 when it quantizes); a split is ``gpus // n`` replicas of
+    ``n`` GPUs for each tensor-parallel size ``n`` that fits.
+    """
+    precision = default_precision(stack, g)
+    best: tuple[float, str, int, ServeResult] | None = None
+    for n in (d for d in TP_DEGREES if d <= gpus):
+        try:
+            per_replica = None if concurrency is None else -(-concurrency // (gpus // n))
+            served = serve_under_tpot(m, g, n, precision, stack, context, tpot_ms, per_replica)
+        except PhysicsError:
+            continue
+        total = served.tokens_per_s * (gpus // n)
+        if best is None or total > best[0]:
+            best = (total, precision, n, served)
+    if best is None:
+        check_fits(m, g, gpus, precision, context)  # raises with the reason
+        raise PhysicsError(f"{m.id} cannot meet a {tpot_ms:g} ms TPOT on {gpus} x {g.id.upper()}")
+    return best
+
+
+def ladder(
+    model_id: str = LADDER_MODEL,
+    gpu_id: str = LADDER_GPU,
+    gpus: int = LADDER_GPUS,
+    context: int = LADDER_CONTEXT,
+    tpot_ms: float = LADDER_TPOT_MS,
+    concurrency: int | None = None,
+) -> list[LadderRow]:
+    """KB §17's stack, one technique added per row, each changing only its own parameter."""
+    m, g = lookup_model(model_id), lookup_gpu(gpu_id)
+    rows: list[LadderRow] = []
+    stack = NAIVE
+    for step in ("naive", *TECHNIQUES):
+        if step != "naive":
+            stack = stack.with_(step)
+        tps, precision, n, served = system_throughput(m, g, gpus, stack, context, tpot_ms, concurrency or LADDER_CONCURRENCY)
+        prev = rows[-1].tokens_per_s if rows else tps
+        base = rows[0].tokens_per_s if rows else tps
+        rows.append(LadderRow(
+            step=step, tokens_per_s=tps, multiplier=tps / prev, cumulative=tps / base,
+            kb_tokens_per_s=KB_LADDER_TOKENS_PER_S[step], precision=precision, gpus_per_replica=n,
+            replicas=gpus // n, max_batch=served.max_batch, tpot_ms=served.tpot_ms,
+        ))
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# The game's capacity table
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityRow:
+    model: str
+    gpu: str
+    precision: str
+    stack: str
+    gpus: int  # per replica
+    feasible: bool
+    tokens_per_s: float  # per replica, under the TPOT target, useful slots only
+    tokens_per_s_per_gpu: float
+    max_batch: int
+    tpot_ms: float
+    reason: str = ""
+
+
+def capacity_table(
+    context: int = DEFAULT_CONTEXT,
+    tpot_ms: float = DEFAULT_TPOT_MS,
+    models: tuple[str, ...] | None = None,
+    gpus: tuple[str, ...] | None = None,
+    gpu_counts: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64),
+) -> list[CapacityRow]:
+    """Every model x GPU x precision x preset x GPU count; infeasible rows carry the reason."""
+    rows: list[CapacityRow] = []
+    for mid in models or tuple(MODELS):
+        m = MODELS[mid]
+        for gid in gpus or tuple(GPUS):
+            g = GPUS[gid]
+            for precision in PRECISIONS:
+                for sname, stack in PRESETS.items():
+                    for n in gpu_counts:
+                        try:
+                            s = serve_under_tpot(m, g, n, precision, stack, context, tpot_ms)
+                        except PhysicsError as exc:
+                            rows.append(CapacityRow(mid, gid, precision, sname, n, False, 0.0, 0.0, 0, 0.0, str(exc)))
+                            continue
+                        rows.append(CapacityRow(
+                            mid, gid, precision, sname, n, True, s.tokens_per_s, s.tokens_per_s_per_gpu,
+                            s.max_batch, s.tpot_ms,
+                        ))
+    return rows
+
+
+def resolve(model_id: str, gpu_id: str) -> tuple[ModelSpec, GpuSpec]:
+    """Look up a model and a GPU, turning unknown ids into PhysicsError."""
+    try:
+        return lookup_model(model_id), lookup_gpu(gpu_id)
+    except KeyError as exc:
+        raise PhysicsError(exc.args[0]) from None
+

@@ -1,0 +1,159 @@
+"""Scenario: the frozen, validated description of one game (DESIGN.md "Files").
+
+The TOML loader (``scenarios`` package) does the file I/O and turns pydantic errors into
+messages naming the file and field; this module only defines what is valid.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from engine.base import Frozen
+from engine.calendar import parse_quarter
+from engine.hardware import GPUS
+from engine.world import WorldParams
+
+PowerSource = Literal["grid", "stranded-gas", "ppa"]
+Grade = Literal["AA", "A", "BBB", "BB", "B"]
+INVESTMENT_GRADE = ("AA", "A", "BBB")
+
+
+def _known_gpu(gen: str) -> str:
+    if gen not in GPUS:
+        raise ValueError(f"unknown GPU generation {gen!r}; valid: {', '.join(GPUS)}")
+    return gen
+
+
+class StartingSite(Frozen):
+    id: str
+    name: str
+    kind: Literal["colo", "owned"]
+    mw: float = Field(gt=0, le=2000)
+    pue: float = Field(default=1.3, ge=1.0, le=2.0)
+    power_source: PowerSource = "grid"
+    colo_usd_per_kw_month: float | None = Field(default=None, gt=0)
+    age_quarters: int = Field(default=0, ge=0)
+
+
+class StartingLot(Frozen):
+    gen: str
+    count: int = Field(gt=0)
+    ownership: Literal["owned", "leased"] = "owned"
+    site: str | None = None  # required for owned GPUs
+    age_quarters: int = Field(default=0, ge=0)
+    unit_cost_usd: float | None = Field(default=None, gt=0)  # owned: defaults to the world's list price
+    lease_usd_per_hour: float | None = Field(default=None, gt=0)
+    lease_quarters_left: int | None = Field(default=None, gt=0)
+
+    @field_validator("gen")
+    @classmethod
+    def _gen(cls, v: str) -> str:
+        return _known_gpu(v)
+
+
+class StartingContract(Frozen):
+    customer: str
+    segment: str = "enterprise"
+    gen: str
+    gpus: int = Field(gt=0)
+    usd_per_gpu_hour: float = Field(gt=0)
+    grade: Grade = "A"
+    quarters_left: int = Field(gt=0)
+
+    @field_validator("gen")
+    @classmethod
+    def _gen(cls, v: str) -> str:
+        return _known_gpu(v)
+
+
+class StartingLoan(Frozen):
+    lender: str
+    balance_usd: float = Field(gt=0)
+    spread_bps: float = Field(ge=0, le=2000)
+    quarters_left: int = Field(gt=0, le=80)
+
+
+class StartingCompany(Frozen):
+    name: str = "Flarestack Cloud"
+    stage: Literal["seed", "series-a", "series-b", "series-c", "late", "public"] = "series-b"
+    cash_usd: float = Field(ge=0)
+    valuation_usd: float = Field(gt=0)  # post-money of the last round: the founders' stake is scored against it
+    founder_shares: int = Field(gt=0)
+    investor_shares: int = Field(ge=0)
+    sites: tuple[StartingSite, ...] = ()
+    lots: tuple[StartingLot, ...] = ()
+    contracts: tuple[StartingContract, ...] = ()
+    loans: tuple[StartingLoan, ...] = ()
+
+    @model_validator(mode="after")
+    def _references(self) -> "StartingCompany":
+        ids = {s.id for s in self.sites}
+        if len(ids) != len(self.sites):
+            raise ValueError("site ids must be unique")
+        for lot in self.lots:
+            if lot.ownership == "owned" and lot.site not in ids:
+                raise ValueError(f"owned lot of {lot.gen} names site {lot.site!r}; valid: {sorted(ids)}")
+            if lot.ownership == "leased" and (lot.lease_usd_per_hour is None or lot.lease_quarters_left is None):
+                raise ValueError("a leased lot needs lease_usd_per_hour and lease_quarters_left")
+        return self
+
+
+class CompanyRules(Frozen):
+    """How the company's costs and lenders behave; defaults cite the knowledge base."""
+
+    gpu_life_years: float = Field(default=4.0, ge=2, le=8)  # KB §3: 3-5 years straight line
+    shell_life_years: float = Field(default=20.0, ge=10, le=40)  # KB §18: shell 15-25 years
+    power_life_years: float = Field(default=12.0, ge=5, le=25)  # power and cooling plant
+    networking_share: float = Field(default=0.15, ge=0, le=0.4)  # KB §1/§7: InfiniBand adds 15-25%
+    annual_failure_rate: float = Field(default=0.03, ge=0, le=0.2)  # KB §1: 2-5% a year
+    ops_usd_per_gpu_hour: float = Field(default=0.10, ge=0)  # KB §2 table: operations/platform
+    site_opex_usd_per_kw_month: float = Field(default=8.0, ge=0)  # staff, maintenance of owned sites
+    build_shell_usd_per_mw: float = Field(default=3_000_000, gt=0)
+    build_power_usd_per_mw: float = Field(default=7_000_000, gt=0)
+    permit_quarters: int = Field(default=2, ge=0, le=12)
+    interconnect_quarters: int = Field(default=2, ge=0, le=12)
+    construction_quarters: int = Field(default=3, ge=1, le=12)
+    construction_delay_prob: float = Field(default=0.15, ge=0, le=1)
+    owned_pue: float = Field(default=1.2, ge=1.0, le=2.0)
+    colo_pue: float = Field(default=1.35, ge=1.0, le=2.0)
+    rnd_usd_per_quarter: float = Field(default=1_000_000, ge=0)
+    ga_usd_per_quarter: float = Field(default=1_200_000, ge=0)
+    ga_usd_per_gpu_quarter: float = Field(default=150.0, ge=0)
+    sales_share_of_revenue: float = Field(default=0.04, ge=0, le=0.5)
+    tax_rate: float = Field(default=0.21, ge=0, le=0.5)  # KB §6
+    nol_limit: float = Field(default=0.80, ge=0, le=1)  # US rule: NOLs offset up to 80% of taxable income
+    uncontracted_haircut: float = Field(default=0.5, ge=0, le=1)  # lenders underwrite spot revenue at half
+    covenant_lockup_dscr: float = Field(default=1.30, ge=1.0, le=3.0)  # KB §4: 1.3x covenant
+    covenant_default_dscr: float = Field(default=1.05, ge=0.5, le=2.0)
+    lockup_sweep_share: float = Field(default=0.5, ge=0, le=1)
+    sla_credit_multiple: float = Field(default=2.0, ge=0, le=10)
+    max_equity_share_per_round: float = Field(default=0.30, gt=0, le=0.9)
+
+    @model_validator(mode="after")
+    def _covenants(self) -> "CompanyRules":
+        if self.covenant_default_dscr >= self.covenant_lockup_dscr:
+            raise ValueError("covenant_default_dscr must be below covenant_lockup_dscr")
+        return self
+
+
+class Scenario(Frozen):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    title: str
+    briefing: str
+    archetype: Literal["neocloud", "inference"] = "neocloud"
+    difficulty: Literal["tutorial", "easy", "normal", "hard", "expert"] = "normal"
+    start: str = "2025Q1"
+    quarters: int = Field(default=20, ge=4, le=40)
+    objectives: tuple[str, ...] = ()
+    lesson: str = ""
+    company: StartingCompany
+    rules: CompanyRules = CompanyRules()
+    world: WorldParams = WorldParams()
+
+    @field_validator("start")
+    @classmethod
+    def _start(cls, v: str) -> str:
+        parse_quarter(v)
+        return v

@@ -1,0 +1,196 @@
+"""The company's state: everything the engine carries from one quarter to the next.
+
+Serializable and hashable: ``canonical_json`` sorts keys and keeps money as integer cents, and
+``state_hash`` is its SHA-256 (DESIGN.md "State is serializable and hashable").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from engine.ledger import Ledger
+
+
+class Site(BaseModel):
+    id: str
+    name: str
+    kind: Literal["colo", "owned"]
+    mw: float  # IT power capacity
+    pue: float
+    power_source: str
+    stage: Literal["provisioning", "permitting", "interconnect", "construction", "operating", "released"]
+    stage_quarters_left: int = 0
+    opened_quarter: int | None = None
+    colo_usd_per_kw_month: float | None = None
+    capex_shell_cents: int = 0  # planned
+    capex_power_cents: int = 0
+    capex_spent_cents: int = 0
+    capex_quarters_total: int = 0  # quarters over which capex is paid (interconnect + construction)
+    dep_shell_cents: int = 0  # accumulated
+    dep_power_cents: int = 0
+    delays: int = 0
+
+
+class GpuLot(BaseModel):
+    id: str
+    gen: str
+    count: int
+    ownership: Literal["owned", "leased"]
+    status: Literal["on_order", "active", "closed"]
+    site_id: str | None = None
+    ordered_quarter: int
+    arrives_quarter: int
+    unit_cost_cents: int = 0  # owned: purchase incl. networking share
+    cost_cents: int = 0  # gross book cost of the GPUs still in the lot
+    accum_dep_cents: int = 0
+    life_quarters: int = 16
+    lease_usd_per_hour: float = 0.0
+    lease_end_quarter: int = 0  # exclusive
+    failed: int = 0
+    sold: int = 0
+
+
+class Contract(BaseModel):
+    id: str
+    customer: str
+    segment: str
+    gen: str
+    gpus: int
+    term_quarters: int
+    usd_per_gpu_hour: float
+    grade: str
+    start_quarter: int
+    end_quarter: int  # exclusive
+    status: Literal["active", "ended", "defaulted"] = "active"
+
+
+class Loan(BaseModel):
+    id: str
+    lender: str
+    kind: Literal["term", "equipment", "project"]
+    principal_cents: int
+    balance_cents: int
+    spread_bps: float
+    tenor_quarters: int
+    start_quarter: int
+    scheduled_principal_cents: int  # level principal per quarter
+
+
+class Holder(BaseModel):
+    name: str
+    kind: Literal["founders", "investor"]
+    shares: int
+
+
+class ContractOfferState(BaseModel):
+    """A contract offer the player can sign this quarter (copied from the world)."""
+
+    id: str
+    customer: str
+    segment: str
+    gen: str
+    gpus: int
+    term_quarters: int
+    usd_per_gpu_hour: float
+    grade: str
+
+
+class LoanOffer(BaseModel):
+    id: str
+    lender: str
+    kind: Literal["term", "equipment", "project"]
+    max_cents: int
+    spread_bps: float
+    tenor_quarters: int
+    basis: str  # how the lender sized it, in words
+
+
+class EquityOffer(BaseModel):
+    id: str
+    investor: str
+    round: str
+    pre_money_cents: int
+    max_cents: int
+    cost_of_equity: float  # what that stage's investors expect a year (KB §5)
+
+
+class Offers(BaseModel):
+    contracts: list[ContractOfferState] = Field(default_factory=list)
+    loans: list[LoanOffer] = Field(default_factory=list)
+    equity: list[EquityOffer] = Field(default_factory=list)
+
+
+class QuarterRecord(BaseModel):
+    """What later quarters need to know about a past one (trailing tests, multiples)."""
+
+    quarter: int
+    revenue_cents: int
+    contracted_revenue_cents: int
+    ebitda_cents: int
+    cash_taxes_cents: int
+    cfads_cents: int
+    debt_service_cents: int  # interest + scheduled principal
+    equity_cure_cents: int = 0
+
+
+class GameState(BaseModel):
+    scenario_id: str
+    seed: int
+    start: str
+    quarters: int
+    quarter: int = 0  # index of the quarter about to be played
+    company_name: str
+    stage: str
+    ledger: Ledger = Field(default_factory=Ledger)
+    sites: list[Site] = Field(default_factory=list)
+    lots: list[GpuLot] = Field(default_factory=list)
+    contracts: list[Contract] = Field(default_factory=list)
+    loans: list[Loan] = Field(default_factory=list)
+    cap_table: list[Holder] = Field(default_factory=list)
+    offers: Offers = Field(default_factory=Offers)
+    price_vs_market: dict[str, float] = Field(default_factory=dict)  # per generation, 0.0 = at market
+    batch_backlog: dict[str, float] = Field(default_factory=dict)  # GPU-hours queued, per generation
+    nol_cents: int = 0
+    history: list[QuarterRecord] = Field(default_factory=list)
+    covenant: Literal["none", "ok", "lock-up", "default"] = "none"
+    breaches_in_row: int = 0
+    cure_due: bool = False  # a default-level test failed: cure with equity this quarter or lenders take over
+    next_id: int = 1
+    game_over: bool = False
+    bankrupt: bool = False
+    end_reason: str = ""
+
+    def new_id(self, prefix: str) -> str:
+        ident = f"{prefix}{self.next_id}"
+        self.next_id += 1
+        return ident
+
+    def site(self, site_id: str) -> Site | None:
+        return next((s for s in self.sites if s.id == site_id), None)
+
+    def lot(self, lot_id: str) -> GpuLot | None:
+        return next((lot for lot in self.lots if lot.id == lot_id), None)
+
+    def loan(self, loan_id: str) -> Loan | None:
+        return next((loan for loan in self.loans if loan.id == loan_id), None)
+
+    @property
+    def cash_cents(self) -> int:
+        return self.ledger.balances["cash"]
+
+    @property
+    def debt_cents(self) -> int:
+        return -self.ledger.balances["debt"]
+
+
+def canonical_json(state: GameState) -> str:
+    """Sorted keys, no whitespace: the same state gives the same bytes on every machine."""
+    return json.dumps(state.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def state_hash(state: GameState) -> str:
+    return hashlib.sha256(canonical_json(state).encode("utf-8")).hexdigest()

@@ -1,0 +1,659 @@
+"""One quarter of the neocloud company: the single entry point that advances the game.
+
+``advance(state, world, scenario, actions)`` returns a new state and the quarter report and
+changes nothing else. Inside the quarter the business is simulated on numpy arrays over the
+2,184 hourly ticks: capacity, demand by segment, served GPU-hours, the batch queue, spot fill.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import ValidationError
+
+from engine import actions as act
+from engine.calendar import HOURS_PER_YEAR, TICKS_PER_QUARTER, quarter_label
+from engine.hardware import GPU_ORDER, GPUS
+from engine.lenders import equity_offers, loan_offers, stage_for_revenue, trailing_dscr
+from engine.market import market_view
+from engine.money import fmt_usd, to_cents
+from engine.report import ActionResult, GenKpis, Kpis, News, QuarterReport
+from engine.rng import stream
+from engine.scenario import Scenario
+from engine.score import ScoreBreakdown, score
+from engine.state import (
+    Contract,
+    ContractOfferState,
+    GameState,
+    GpuLot,
+    Holder,
+    Loan,
+    QuarterRecord,
+    Site,
+    state_hash,
+)
+from engine.statements import balance_sheet, cash_flow_statement, income_statement
+from engine.world import World
+
+T = TICKS_PER_QUARTER
+IDLE_POWER_SHARE = 0.30  # an idle GPU still draws ~30% of TDP (fans, HBM refresh, host)
+BATCH_PRICE_SHARE = 0.5  # KB §1: batch sells 40-50% below real-time
+BACKLOG_HOURS_KEPT = 168  # batch work older than a week of arrivals is abandoned at quarter end
+SPOT_ENABLED_DEFAULT = True
+
+
+# ------------------------------------------------------------------------------ new game
+
+
+def new_game(scenario: Scenario, world: World, seed: int) -> GameState:
+    """The opening state: the scenario's company with its books opened in balance."""
+    c = scenario.company
+    rules = scenario.rules
+    wq = world.quarter(0)
+    state = GameState(
+        scenario_id=scenario.id, seed=seed, start=scenario.start, quarters=scenario.quarters,
+        company_name=c.name, stage=c.stage,
+    )
+    led = state.ledger
+    opening: list[tuple[str, int]] = [("cash", to_cents(c.cash_usd))]
+    for s in c.sites:
+        site = Site(
+            id=s.id, name=s.name, kind=s.kind, mw=s.mw, pue=s.pue, power_source=s.power_source, stage="operating",
+            opened_quarter=-s.age_quarters,
+            colo_usd_per_kw_month=(s.colo_usd_per_kw_month or wq.colo_usd_per_kw_month) if s.kind == "colo" else None,
+        )
+        if s.kind == "owned":
+            site.capex_shell_cents = to_cents(s.mw * rules.build_shell_usd_per_mw)
+            site.capex_power_cents = to_cents(s.mw * rules.build_power_usd_per_mw)
+            site.capex_spent_cents = site.capex_shell_cents + site.capex_power_cents
+            site.dep_shell_cents = min(site.capex_shell_cents, round(site.capex_shell_cents * s.age_quarters / (rules.shell_life_years * 4)))
+            site.dep_power_cents = min(site.capex_power_cents, round(site.capex_power_cents * s.age_quarters / (rules.power_life_years * 4)))
+            opening += [
+                ("site_shell", site.capex_shell_cents), ("site_power", site.capex_power_cents),
+                ("site_accum_dep", -(site.dep_shell_cents + site.dep_power_cents)),
+            ]
+        state.sites.append(site)
+    life = round(rules.gpu_life_years * 4)
+    for lot in c.lots:
+        if lot.ownership == "owned":
+            unit = to_cents(lot.unit_cost_usd) if lot.unit_cost_usd else act.owned_unit_cost_cents(wq, rules, lot.gen)
+            cost = unit * lot.count
+            dep = min(cost, cost * lot.age_quarters // life)
+            state.lots.append(GpuLot(
+                id=state.new_id("L"), gen=lot.gen, count=lot.count, ownership="owned", status="active", site_id=lot.site,
+                ordered_quarter=-lot.age_quarters - 1, arrives_quarter=-lot.age_quarters, unit_cost_cents=unit,
+                cost_cents=cost, accum_dep_cents=dep, life_quarters=life,
+            ))
+            opening += [("gpu_equipment", cost), ("gpu_accum_dep", -dep)]
+        else:
+            state.lots.append(GpuLot(
+                id=state.new_id("L"), gen=lot.gen, count=lot.count, ownership="leased", status="active",
+                ordered_quarter=-1, arrives_quarter=0, lease_usd_per_hour=lot.lease_usd_per_hour or 0.0,
+                lease_end_quarter=lot.lease_quarters_left or 4,
+            ))
+    for i, k in enumerate(c.contracts):
+        state.contracts.append(Contract(
+            id=f"C0-{i + 1}", customer=k.customer, segment=k.segment, gen=k.gen, gpus=k.gpus,
+            term_quarters=k.quarters_left, usd_per_gpu_hour=k.usd_per_gpu_hour, grade=k.grade,
+            start_quarter=0, end_quarter=k.quarters_left,
+        ))
+    debt = 0
+    for ln in c.loans:
+        cents = to_cents(ln.balance_usd)
+        debt += cents
+        state.loans.append(Loan(
+            id=state.new_id("D"), lender=ln.lender, kind="term", principal_cents=cents, balance_cents=cents,
+            spread_bps=ln.spread_bps, tenor_quarters=ln.quarters_left, start_quarter=0,
+            scheduled_principal_cents=-(-cents // ln.quarters_left),
+        ))
+    if debt:
+        opening.append(("debt", -debt))
+    equity = sum(cents for _, cents in opening)
+    opening.append(("paid_in_capital", -equity))
+    led.post("Opening balance", opening, "financing")
+    led.cash_flows = {}
+    state.cap_table = [Holder(name="Founders", kind="founders", shares=c.founder_shares)]
+    if c.investor_shares:
+        state.cap_table.append(Holder(name="Earlier investors", kind="investor", shares=c.investor_shares))
+    state.offers.contracts = _contract_offers(world, 0)
+    state.offers.loans = loan_offers(state, wq, rules)
+    return state
+
+
+def _contract_offers(world: World, q: int) -> list[ContractOfferState]:
+    if q >= world.n_quarters:
+        return []
+    return [
+        ContractOfferState(
+            id=o.id, customer=o.customer, segment=o.segment, gen=o.gen, gpus=o.gpus, term_quarters=o.term_quarters,
+            usd_per_gpu_hour=o.usd_per_gpu_hour, grade=o.grade,
+        )
+        for o in world.quarter(q).offers
+    ]
+
+
+def start_value_cents(scenario: Scenario) -> int:
+    c = scenario.company
+    return round(to_cents(c.valuation_usd) * c.founder_shares / (c.founder_shares + c.investor_shares))
+
+
+# ------------------------------------------------------------------------------ checks
+
+
+def check_actions(state: GameState, world: World, scenario: Scenario, actions: list) -> list[ActionResult]:
+    """Dry-run a turn plan on a copy: which actions would pass, with their reasons. Changes nothing."""
+    trial = state.model_copy(deep=True)
+    return _apply_actions(trial, world, scenario, actions)
+
+
+def _apply_actions(state: GameState, world: World, scenario: Scenario, actions: list) -> list[ActionResult]:
+    wq = world.quarter(state.quarter)
+    results = []
+    for raw in actions:
+        try:
+            action = raw if not isinstance(raw, dict) else act.parse_action(raw)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err.get("loc", ())) or "action"
+            results.append(ActionResult(action=dict(raw), ok=False, message=f"invalid {where}: {err.get('msg')}"))
+            continue
+        data = act.action_to_dict(action)
+        try:
+            act.check(state, wq, scenario.rules, action)
+        except act.Rejected as exc:
+            results.append(ActionResult(action=data, ok=False, message=str(exc)))
+            continue
+        results.append(ActionResult(action=data, ok=True, message=act.execute(state, wq, scenario.rules, action)))
+    return results
+
+
+# ------------------------------------------------------------------------------ the quarter
+
+
+def advance(state: GameState, world: World, scenario: Scenario, actions: list) -> tuple[GameState, QuarterReport]:
+    """Play one quarter. The input state is not modified."""
+    if state.game_over:
+        raise ValueError("the game is over; no more quarters can be played")
+    s = state.model_copy(deep=True)
+    rules = scenario.rules
+    q = s.quarter
+    wq = world.quarter(q)
+    led = s.ledger
+    cash_begin = led.balances["cash"]
+    news: list[News] = [News(title=e.title, text=e.text, kind="world") for e in wq.events]
+    warnings: list[str] = []
+    results = _apply_actions(s, world, scenario, actions)
+    equity_raised = sum(v for k, v in led.cash_flows.items() if k == "financing:Equity raised")
+
+    _start_of_quarter(s, world, news, warnings)
+    served = _serve(s, world, scenario, news)
+    _post_operations(s, world, scenario, served)
+    _progress_sites(s, world, scenario, news)
+    _depreciate(s, scenario)
+    debt_service, interest = _service_debt(s, wq)
+    tax = _tax(s, rules)
+
+    inc = income_statement(led)
+    contracted_rev = -led.balances["rev_reserved"]
+    record = QuarterRecord(
+        quarter=q, revenue_cents=inc.revenue, contracted_revenue_cents=contracted_rev, ebitda_cents=inc.ebitda,
+        cash_taxes_cents=tax, cfads_cents=inc.ebitda - tax, debt_service_cents=debt_service,
+        equity_cure_cents=equity_raised if s.cure_due else 0,
+    )
+    s.history.append(record)
+    dscr_value = _covenant(s, scenario, news, warnings)
+    inc = income_statement(led)
+    bal = balance_sheet(led)
+    cfs = cash_flow_statement(led, cash_begin, inc)
+    if bal.cash < 0 and not s.game_over:
+        s.game_over = s.bankrupt = True
+        s.end_reason = f"Out of cash: the quarter ended at {fmt_usd(bal.cash)}. Nobody would fund the gap."
+        news.append(News(title="Bankrupt", text=s.end_reason))
+    led.close_period()
+
+    s.stage = stage_for_revenue(inc.revenue * 4, s.stage)
+    s.quarter = q + 1
+    if s.quarter >= s.quarters and not s.game_over:
+        s.game_over = True
+        s.end_reason = f"The board's {s.quarters}-quarter plan is complete."
+    contracted_share = contracted_rev / inc.revenue if inc.revenue > 0 else 0.0
+    sc = _score(s, scenario, wq.infra_revenue_multiple, contracted_share)
+    if not s.game_over:
+        nq = world.quarter(s.quarter)
+        s.offers.contracts = _contract_offers(world, s.quarter)
+        s.offers.loans = loan_offers(s, nq, rules)
+        s.offers.equity = equity_offers(s, nq, rules, sc.equity_value_cents, bal.total_equity)
+    else:
+        s.offers.contracts, s.offers.loans, s.offers.equity = [], [], []
+    warnings += _warnings(s, inc, bal, scenario)
+    kpis = _kpis(s, inc, bal, served, dscr_value, contracted_share, scenario, world)
+    report = QuarterReport(
+        quarter=q, label=wq.label, actions=results, income=inc, balance=bal, cash_flow=cfs, kpis=kpis,
+        market=market_view(wq), news=news, warnings=warnings, offers=s.offers.model_copy(deep=True), score=sc,
+        game_over=s.game_over, bankrupt=s.bankrupt, end_reason=s.end_reason, state_hash=state_hash(s),
+    )
+    return s, report
+
+
+def _score(s: GameState, scenario: Scenario, multiple: float, contracted_share: float) -> ScoreBreakdown:
+    founders = sum(h.shares for h in s.cap_table if h.kind == "founders")
+    total = sum(h.shares for h in s.cap_table)
+    return score(
+        [r.revenue_cents for r in s.history], contracted_share, multiple, s.debt_cents, s.cash_cents,
+        founders / total if total else 0.0, start_value_cents(scenario), s.bankrupt, s.end_reason,
+    )
+
+
+def _start_of_quarter(s: GameState, world: World, news: list[News], warnings: list[str]) -> None:
+    q = s.quarter
+    wq = world.quarter(q)
+    for lot in s.lots:
+        if lot.status == "on_order" and lot.arrives_quarter <= q:
+            site = s.site(lot.site_id or "")
+            if site is not None and site.stage == "operating":
+                lot.status = "active"
+                s.ledger.post("GPU delivery", [("gpu_equipment", lot.cost_cents), ("gpu_deposits", -lot.cost_cents)])
+                news.append(News(title="GPUs delivered", text=f"{lot.count:,} {lot.gen.upper()} ({lot.id}) went live at {site.name}."))
+            else:
+                name = site.name if site else lot.site_id
+                warnings.append(f"{lot.count:,} {lot.gen.upper()} ({lot.id}) are waiting in a warehouse: site {name} is not operating yet.")
+        if lot.ownership == "leased" and lot.status == "active" and lot.lease_end_quarter <= q:
+            lot.status = "closed"
+            news.append(News(title="Lease ended", text=f"The lease on {lot.count:,} {lot.gen.upper()} ({lot.id}) ended; the GPUs went back."))
+    for c in s.contracts:
+        if c.status == "active" and c.end_quarter <= q:
+            c.status = "ended"
+            news.append(News(title="Contract ended", text=f"{c.customer}'s {c.gpus:,} {c.gen.upper()} contract ran its term."))
+    for c in s.contracts:
+        if c.status != "active" or c.grade in ("AA", "A", "BBB") or c.start_quarter == q:
+            continue
+        draw = stream(s.seed, "customer-default", q, _numeric(c.id)).random()
+        if draw < wq.sub_ig_default_prob:
+            c.status = "defaulted"
+            news.append(News(
+                title="Customer default",
+                text=f"{c.customer} ({c.grade}) stopped paying: {c.gpus:,} {c.gen.upper()} are back on the open market. "
+                "Sub-investment-grade contracts carry this risk; lenders discount them for it.",
+            ))
+
+
+def _numeric(ident: str) -> int:
+    return int("".join(ch for ch in ident if ch.isdigit()) or 0)
+
+
+class Served:
+    """Per-generation results of the tick simulation."""
+
+    def __init__(self) -> None:
+        self.by_gen: dict[str, dict] = {}
+        self.peak_to_mean: dict[str, float] = {}
+
+
+def _share(price_ratio: float, elasticity: float) -> float:
+    """Company share multiplier of a segment's demand at a price relative to the market."""
+    return min(2.0, price_ratio ** (-elasticity))
+
+
+def _serve(s: GameState, world: World, scenario: Scenario, news: list[News]) -> Served:
+    """Hourly ticks: capacity vs contracted, on-demand, batch (queued) and spot demand."""
+    q = s.quarter
+    wq = world.quarter(q)
+    demand = world.demand(q)
+    segments = {p.id: p for p in world.params.segments}
+    out = Served()
+    pooled = np.zeros(T)
+    for seg_id, arr in demand.by_segment.items():
+        out.peak_to_mean[seg_id] = float(arr.max() / arr.mean()) if arr.mean() > 0 else 0.0
+        pooled += arr
+    out.peak_to_mean["pooled"] = float(pooled.max() / pooled.mean()) if pooled.mean() > 0 else 0.0
+    grid_sites = {site.id for site in s.sites if site.power_source == "grid"}
+    p_fail = 1 - (1 - scenario.rules.annual_failure_rate) ** 0.25
+    for gen in GPU_ORDER:
+        market = wq.gpus[gen]
+        lots = [
+            lot for lot in s.lots
+            if lot.gen == gen and lot.status == "active" and (lot.ownership == "owned" or lot.arrives_quarter <= q < lot.lease_end_quarter)
+        ]
+        committed = act.committed_gpus(s, gen, q)
+        if not lots and committed == 0:
+            continue
+        cap = np.zeros(T)
+        owned_by_site: dict[str, int] = {}
+        failed = 0
+        for lot in lots:
+            cap += lot.count
+            if lot.ownership == "owned":
+                rng = stream(s.seed, "gpu-failures", q, _numeric(lot.id))
+                n_fail = int(rng.binomial(lot.count, p_fail))
+                if n_fail:
+                    ticks = np.sort(rng.integers(0, T, size=n_fail))
+                    cap -= np.searchsorted(ticks, np.arange(T), side="right")
+                    failed += n_fail
+                    lot.failed += n_fail
+                    lot.sold += 0
+                    cost, dep = act._remove_from_lot(lot, n_fail)
+                    s.ledger.post("GPU failures written off", [("gpu_accum_dep", dep), ("gpu_equipment", -cost), ("other_gain_loss", cost - dep)])
+                owned_by_site[lot.site_id or ""] = owned_by_site.get(lot.site_id or "", 0) + lot.count
+                if lot.site_id in grid_sites and wq.grid_outage_hours > 0:
+                    a = wq.outage_start_tick
+                    cap[a:a + wq.grid_outage_hours] -= lot.count
+        cap = np.maximum(cap, 0.0)
+        price = market.on_demand_usd_per_hour * (1 + s.price_vs_market.get(gen, 0.0))
+        ratio = price / market.on_demand_usd_per_hour if market.on_demand_usd_per_hour > 0 else 1.0
+        od = np.zeros(T)
+        arrivals = np.zeros(T)
+        for seg_id, arr in demand.by_segment.items():
+            seg = segments[seg_id]
+            if seg.latency_sensitive:
+                od += arr * (market.demand_mix * _share(ratio, seg.elasticity))
+            else:
+                arrivals += arr * (market.demand_mix * _share(ratio, seg.elasticity))
+        contracted_served = np.minimum(cap, committed)
+        shortfall = committed - contracted_served
+        free = cap - contracted_served
+        served_od = np.minimum(od, free)
+        left = free - served_od
+        # Lindley recursion q[t] = max(0, q[t-1] + a[t] - c[t]) in closed form (DESIGN.md "Time")
+        b0 = s.batch_backlog.get(gen, 0.0)
+        walk = np.cumsum(arrivals - left)
+        queue = walk - np.minimum(np.minimum.accumulate(walk), -b0)
+        prev = np.concatenate(([b0], queue[:-1]))
+        served_batch = prev + arrivals - queue
+        idle = left - served_batch
+        spot = idle * wq.spot_take_rate if SPOT_ENABLED_DEFAULT else np.zeros(T)
+        kept = BACKLOG_HOURS_KEPT * float(arrivals.mean())
+        end_backlog = float(queue[-1])
+        dropped_batch = max(0.0, end_backlog - kept)
+        s.batch_backlog[gen] = round(min(end_backlog, kept), 6)
+        busy = contracted_served + served_od + served_batch + spot
+        out.by_gen[gen] = {
+            "cap": cap, "busy": busy, "committed": committed, "price": price, "market": market.on_demand_usd_per_hour,
+            "reserved_hours": float(contracted_served.sum()), "shortfall_hours": float(shortfall.sum()),
+            "od_hours": float(served_od.sum()), "batch_hours": float(served_batch.sum()), "spot_hours": float(spot.sum()),
+            "lost_hours": float((od - served_od).sum()) + dropped_batch, "failed": failed,
+            "owned_by_site": owned_by_site, "spot_price": market.spot_usd_per_hour,
+            "owned": sum(l.count for l in lots if l.ownership == "owned"), "leased": sum(l.count for l in lots if l.ownership == "leased"),
+            "gpus": int(cap[0]) if T else 0,
+        }
+        if failed:
+            news.append(News(title="GPU failures", text=f"{failed:,} {gen.upper()} failed this quarter and were written off (2-5% a year is normal: keep spares)."))
+        if shortfall.sum() > 0:
+            news.append(News(title="SLA missed", text=f"Contracted {gen.upper()} capacity fell short by {shortfall.sum():,.0f} GPU-hours; customers get credits."))
+    return out
+
+
+def _post_operations(s: GameState, world: World, scenario: Scenario, served: Served) -> None:
+    """Revenue and operating costs of the quarter, one posting per line."""
+    q = s.quarter
+    wq = world.quarter(q)
+    rules = scenario.rules
+    led = s.ledger
+    reserved = credits = 0.0
+    for c in s.contracts:
+        if c.status == "active" and c.start_quarter <= q < c.end_quarter:
+            reserved += c.gpus * c.usd_per_gpu_hour * T  # take-or-pay: billed on the commitment
+    on_demand = batch = spot = 0.0
+    power_usd = 0.0
+    gpu_hours = 0.0
+    for gen, r in served.by_gen.items():
+        on_demand += r["od_hours"] * r["price"]
+        batch += r["batch_hours"] * r["price"] * BATCH_PRICE_SHARE
+        spot += r["spot_hours"] * r["spot_price"]
+        if r["shortfall_hours"] > 0 and r["committed"] > 0:
+            avg = sum(c.usd_per_gpu_hour * c.gpus for c in s.contracts if c.gen == gen and c.status == "active" and c.start_quarter <= q < c.end_quarter) / r["committed"]
+            credits += r["shortfall_hours"] * avg * rules.sla_credit_multiple
+        gpu_hours += float(r["cap"].sum())
+        cap_hours = float(r["cap"].sum())
+        busy_frac = float(r["busy"].sum()) / cap_hours if cap_hours > 0 else 0.0
+        tdp_kw = GPUS[gen].tdp_w / 1000
+        for site_id, n in r["owned_by_site"].items():
+            site = s.site(site_id)
+            if site is None or site.kind != "owned":
+                continue  # colo rent bundles power (KB §8)
+            kwh = n * T * tdp_kw * (busy_frac + (1 - busy_frac) * IDLE_POWER_SHARE) * site.pue
+            power_usd += kwh * wq.electricity_usd_per_kwh[site.power_source]
+    credits = min(credits, reserved)
+    lines = (
+        ("rev_reserved", "Reserved contracts", reserved), ("rev_on_demand", "On-demand GPU-hours", on_demand),
+        ("rev_batch", "Batch GPU-hours", batch), ("rev_spot", "Spot GPU-hours", spot),
+    )
+    for account, memo, usd in lines:
+        cents = to_cents(usd)
+        if cents:
+            led.post(memo, [("cash", cents), (account, -cents)], "operating")
+    if credits:
+        cents = to_cents(credits)
+        led.post("SLA credits", [("rev_sla_credits", cents), ("cash", -cents)], "operating")
+    revenue = reserved + on_demand + batch + spot - credits
+    colo = sum(site.mw * 1000 * (site.colo_usd_per_kw_month or 0) * 3 for site in s.sites if site.kind == "colo" and site.stage == "operating")
+    site_opex = sum(site.mw * 1000 * rules.site_opex_usd_per_kw_month * 3 for site in s.sites if site.kind == "owned" and site.stage == "operating")
+    lease = sum(
+        lot.count * lot.lease_usd_per_hour * T for lot in s.lots
+        if lot.ownership == "leased" and lot.status == "active" and lot.arrives_quarter <= q < lot.lease_end_quarter
+    )
+    gpus_in_service = sum(r["gpus"] for r in served.by_gen.values())
+    costs = (
+        ("cogs_power", "Power", power_usd), ("cogs_colo", "Colocation rent", colo), ("cogs_gpu_lease", "GPU leases", lease),
+        ("cogs_site_opex", "Site operations", site_opex), ("cogs_operations", "Platform operations", gpu_hours * rules.ops_usd_per_gpu_hour),
+        ("opex_rnd", "R&D", rules.rnd_usd_per_quarter),
+        ("opex_ga", "G&A", rules.ga_usd_per_quarter + rules.ga_usd_per_gpu_quarter * gpus_in_service),
+        ("opex_sales", "Sales & marketing", max(0.0, revenue) * rules.sales_share_of_revenue),
+    )
+    for account, memo, usd in costs:
+        cents = to_cents(usd)
+        if cents:
+            led.post(memo, [(account, cents), ("cash", -cents)], "operating")
+
+
+def _progress_sites(s: GameState, world: World, scenario: Scenario, news: list[News]) -> None:
+    """Colo handover, and owned builds through permitting -> interconnect -> construction (KB §18)."""
+    q = s.quarter
+    wq = world.quarter(q)
+    rules = scenario.rules
+    for site in s.sites:
+        if site.stage == "provisioning":
+            site.stage_quarters_left -= 1
+            if site.stage_quarters_left <= 0:
+                site.stage, site.opened_quarter = "operating", q + 1
+                news.append(News(title="Colo ready", text=f"{site.name} ({site.mw:g} MW) is handed over and ready for GPUs next quarter."))
+            continue
+        if site.kind != "owned" or site.stage not in ("permitting", "interconnect", "construction"):
+            continue
+        if site.stage in ("permitting", "interconnect") and wq.build_moratorium:
+            news.append(News(title="Build stalled", text=f"{site.name}: the power moratorium froze {site.stage} this quarter."))
+            continue
+        if site.stage in ("interconnect", "construction"):
+            total = site.capex_shell_cents + site.capex_power_cents
+            remaining_q = site.stage_quarters_left + (rules.construction_quarters if site.stage == "interconnect" else 0)
+            pay = (total - site.capex_spent_cents) // max(1, remaining_q)
+            if pay > 0:
+                site.capex_spent_cents += pay
+                s.ledger.post("Data-center construction", [("site_cip", pay), ("cash", -pay)], "investing")
+        if site.stage == "construction" and stream(s.seed, "construction", q, _numeric(site.id)).random() < rules.construction_delay_prob:
+            site.delays += 1
+            news.append(News(title="Construction delay", text=f"{site.name}: switchgear arrived late; completion slips one quarter."))
+            continue
+        site.stage_quarters_left -= 1
+        if site.stage_quarters_left > 0:
+            continue
+        if site.stage == "permitting":
+            site.stage = "interconnect"
+            site.stage_quarters_left = 1 if site.power_source == "stranded-gas" else max(1, rules.interconnect_quarters)
+        elif site.stage == "interconnect":
+            site.stage, site.stage_quarters_left = "construction", rules.construction_quarters
+        else:
+            rest = site.capex_shell_cents + site.capex_power_cents - site.capex_spent_cents
+            if rest > 0:
+                site.capex_spent_cents += rest
+                s.ledger.post("Data-center construction", [("site_cip", rest), ("cash", -rest)], "investing")
+            cip = site.capex_spent_cents
+            shell = cip * site.capex_shell_cents // (site.capex_shell_cents + site.capex_power_cents)
+            s.ledger.post("Campus completed", [("site_shell", shell), ("site_power", cip - shell), ("site_cip", -cip)])
+            site.capex_shell_cents, site.capex_power_cents = shell, cip - shell
+            site.stage, site.opened_quarter = "operating", q + 1
+            news.append(News(title="Campus completed", text=f"{site.name} ({site.mw:g} MW, {site.power_source}) is energized and ready for GPUs next quarter."))
+
+
+def _depreciate(s: GameState, scenario: Scenario) -> None:
+    """Straight line: GPUs over their life, shells over 15-25 years, power plant over ~12 (KB §3, §18)."""
+    rules = scenario.rules
+    gpu = site = 0
+    for lot in s.lots:
+        if lot.ownership == "owned" and lot.status == "active" and lot.count > 0:
+            d = min(lot.cost_cents - lot.accum_dep_cents, -(-lot.cost_cents // lot.life_quarters))
+            lot.accum_dep_cents += d
+            gpu += d
+    for st in s.sites:
+        if st.kind == "owned" and st.stage == "operating" and (st.opened_quarter or 0) <= s.quarter:
+            ds = min(st.capex_shell_cents - st.dep_shell_cents, round(st.capex_shell_cents / (rules.shell_life_years * 4)))
+            dp = min(st.capex_power_cents - st.dep_power_cents, round(st.capex_power_cents / (rules.power_life_years * 4)))
+            st.dep_shell_cents += ds
+            st.dep_power_cents += dp
+            site += ds + dp
+    if gpu:
+        s.ledger.post("GPU depreciation", [("cogs_depreciation_gpu", gpu), ("gpu_accum_dep", -gpu)])
+    if site:
+        s.ledger.post("Site depreciation", [("cogs_depreciation_site", site), ("site_accum_dep", -site)])
+
+
+def _service_debt(s: GameState, wq) -> tuple[int, int]:
+    """Floating interest at SOFR + spread and level principal, paid at quarter end."""
+    service = interest_total = 0
+    for loan in s.loans:
+        if loan.balance_cents <= 0:
+            continue
+        rate = wq.sofr + loan.spread_bps / 10_000
+        interest = to_cents(loan.balance_cents / 100 * rate / 4)
+        due_now = loan.start_quarter + loan.tenor_quarters - 1 <= s.quarter
+        principal = loan.balance_cents if due_now else min(loan.balance_cents, loan.scheduled_principal_cents)
+        loan.balance_cents -= principal
+        s.ledger.post("Interest paid", [("interest_expense", interest), ("cash", -interest)], "operating")
+        s.ledger.post("Debt repaid", [("debt", principal), ("cash", -principal)], "financing")
+        service += interest + principal
+        interest_total += interest
+    return service, interest_total
+
+
+def _tax(s: GameState, rules) -> int:
+    """21% on pre-tax income after loss carry-forwards (capped at 80% of income); interest and
+    depreciation are deductible, which is the shield (KB §6, §18)."""
+    inc = income_statement(s.ledger)
+    pretax = inc.pretax_income
+    if pretax <= 0:
+        s.nol_cents += -pretax
+        return 0
+    used = min(s.nol_cents, int(pretax * rules.nol_limit))
+    s.nol_cents -= used
+    tax = to_cents((pretax - used) / 100 * rules.tax_rate)
+    if tax:
+        s.ledger.post("Income tax", [("tax_expense", tax), ("cash", -tax)], "operating")
+    return tax
+
+
+def _covenant(s: GameState, scenario: Scenario, news: list[News], warnings: list[str]) -> float | None:
+    """Quarterly test on trailing-four-quarter DSCR: lock-up, default, equity cure (KB §4)."""
+    rules = scenario.rules
+    has_debt = s.debt_cents > 0 or s.history[-1].debt_service_cents > 0
+    value = trailing_dscr(s) if has_debt else None
+    was_cure_due = s.cure_due
+    if value is None:
+        s.covenant, s.breaches_in_row, s.cure_due = "none", 0, False
+        return None
+    if value < rules.covenant_default_dscr or (value < rules.covenant_lockup_dscr and s.breaches_in_row >= 3):
+        s.breaches_in_row += 1
+        if was_cure_due:
+            s.covenant = "default"
+            s.game_over = s.bankrupt = True
+            s.end_reason = f"Covenant default: DSCR {value:.2f}x stayed below {rules.covenant_default_dscr:.2f}x after the cure period. The lenders took the assets."
+            news.append(News(title="Lenders take the keys", text=s.end_reason))
+        else:
+            s.covenant, s.cure_due = "default", True
+            warnings.append(
+                f"Event of default: DSCR {value:.2f}x is below {rules.covenant_default_dscr:.2f}x. Cure it next quarter by raising "
+                "equity (it counts as cash flow in the test) or the lenders take the assets."
+            )
+        return value
+    s.cure_due = False
+    if value < rules.covenant_lockup_dscr:
+        s.covenant = "lock-up"
+        s.breaches_in_row += 1
+        swept = _cash_sweep(s, rules)
+        news.append(News(
+            title="Covenant lock-up",
+            text=f"DSCR {value:.2f}x is under the {rules.covenant_lockup_dscr:.2f}x lock-up: no new debt, and {fmt_usd(swept)} of cash was swept to the lenders.",
+        ))
+    else:
+        s.covenant, s.breaches_in_row = "ok", 0
+    return value
+
+
+def _cash_sweep(s: GameState, rules) -> int:
+    last = s.history[-1]
+    sweep = min(int(max(0, last.cfads_cents - last.debt_service_cents) * rules.lockup_sweep_share), max(0, s.cash_cents), s.debt_cents)
+    left = sweep
+    for loan in s.loans:
+        if left <= 0:
+            break
+        pay = min(left, loan.balance_cents)
+        if pay > 0:
+            loan.balance_cents -= pay
+            left -= pay
+            s.ledger.post("Cash sweep", [("debt", pay), ("cash", -pay)], "financing")
+    return sweep - left
+
+
+def _warnings(s: GameState, inc, bal, scenario: Scenario) -> list[str]:
+    out = []
+    burn = -(bal.cash - (s.history[-1].cfads_cents if s.history else 0))
+    if inc.ebitda < 0 and bal.cash > 0:
+        runway = bal.cash / max(1, -inc.ebitda)
+        if runway < 4:
+            out.append(f"Runway: at this quarter's burn, cash lasts about {runway:.1f} quarters.")
+    del burn
+    return out
+
+
+def _kpis(s: GameState, inc, bal, served: Served, dscr_value, contracted_share, scenario: Scenario, world: World) -> Kpis:
+    q = s.quarter - 1
+    rules = scenario.rules
+    by_gen = []
+    total_cap = total_busy = 0.0
+    for gen, r in served.by_gen.items():
+        cap_h = float(r["cap"].sum())
+        busy_h = float(r["busy"].sum())
+        total_cap += cap_h
+        total_busy += busy_h
+        by_gen.append(GenKpis(
+            gen=gen, gpus=r["gpus"], owned=r["owned"], leased=r["leased"], contracted=r["committed"], failed=r["failed"],
+            utilization=busy_h / cap_h if cap_h else 0.0, price_usd_per_hour=r["price"], market_usd_per_hour=r["market"],
+            served_gpu_hours={"reserved": r["reserved_hours"], "on_demand": r["od_hours"], "batch": r["batch_hours"], "spot": r["spot_hours"]},
+            lost_gpu_hours=r["lost_hours"], batch_backlog_gpu_hours=s.batch_backlog.get(gen, 0.0),
+        ))
+    gpus = {g: act.active_gpus(s, g, s.quarter) for g in GPU_ORDER}
+    on_order = {g: sum(l.count for l in s.lots if l.gen == g and l.status == "on_order") for g in GPU_ORDER}
+    runway = None
+    if inc.ebitda - inc.interest - inc.tax < 0:
+        runway = bal.cash / max(1, -(inc.ebitda - inc.interest - inc.tax))
+    power_mw = sum(
+        GPUS[l.gen].tdp_w * l.count for l in s.lots if l.ownership == "owned" and l.status == "active"
+    ) / 1e6
+    site_mw = sum(st.mw for st in s.sites if st.stage == "operating")
+    cash_costs = inc.revenue - inc.ebitda
+    return Kpis(
+        utilization=total_busy / total_cap if total_cap else 0.0,
+        contracted_share=contracted_share,
+        gross_margin=inc.gross_margin,
+        ebitda_margin=inc.ebitda / inc.revenue if inc.revenue else None,
+        dscr=dscr_value,
+        covenant=s.covenant,
+        dscr_lockup=rules.covenant_lockup_dscr,
+        dscr_default=rules.covenant_default_dscr,
+        runway_quarters=runway,
+        gpus={g: n for g, n in gpus.items() if n},
+        gpus_on_order={g: n for g, n in on_order.items() if n},
+        cost_per_gpu_hour=(cash_costs + inc.depreciation) / 100 / total_cap if total_cap else None,
+        revenue_per_gpu_hour=inc.revenue / 100 / total_cap if total_cap else None,
+        power_mw=power_mw,
+        site_mw=site_mw,
+        by_gen=by_gen,
+        peak_to_mean=served.peak_to_mean,
+    )

@@ -1,0 +1,151 @@
+"""Headless subcommands: ``scenarios``, ``sim`` and ``verify`` (the contract later tools build on)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from engine import RULESET
+from engine.bots import BOTS, make_bot, run_bot
+from engine.game import Game
+from engine.money import to_usd
+from engine.report import QuarterReport
+from game.errors import UserError
+from game.runfile import run_from_game, save_run, verify_run
+from scenarios import DEFAULT_SCENARIO, ScenarioError, list_scenarios, load_scenario
+
+
+def _r(x: float | None, nd: int = 4) -> float | None:
+    return None if x is None else round(float(x), nd)
+
+
+def quarter_summary(r: QuarterReport) -> dict[str, Any]:
+    """One quarter as the ``sim --json`` contract describes it; money in US dollars."""
+    return {
+        "quarter": r.label,
+        "cash": to_usd(r.balance.cash),
+        "revenue": to_usd(r.income.revenue),
+        "gross_margin": _r(r.kpis.gross_margin),
+        "ebitda": to_usd(r.income.ebitda),
+        "net_income": to_usd(r.income.net_income),
+        "total_assets": to_usd(r.balance.total_assets),
+        "total_liabilities": to_usd(r.balance.total_liabilities),
+        "equity": to_usd(r.balance.total_equity),
+        "utilization": _r(r.kpis.utilization),
+        "contracted_share": _r(r.kpis.contracted_share),
+        "dscr": _r(r.kpis.dscr, 3),
+        "covenant": r.kpis.covenant,
+        "gpus": dict(r.kpis.gpus),
+        "market": {
+            "sofr": _r(r.market.sofr, 5),
+            "gpu_hour": {g: _r(v) for g, v in r.market.gpu_hour().items()},
+            "token_price": {t: _r(v, 6) for t, v in r.market.token_usd_per_m.items()},
+        },
+        "events": [{"title": n.title, "text": n.text} for n in r.news if n.kind == "world"],
+        "company_events": [{"title": n.title, "text": n.text} for n in r.news if n.kind == "company"],
+        "rejected": [{"action": a.action, "reason": a.message} for a in r.actions if not a.ok],
+        "score": to_usd(r.score.score_cents),
+        "state_hash": r.state_hash,
+    }
+
+
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    try:
+        items = list_scenarios()
+    except ScenarioError as exc:
+        raise UserError(str(exc)) from None
+    rows = [
+        {"id": s.scenario.id, "title": s.scenario.title, "archetype": s.scenario.archetype, "quarters": s.scenario.quarters,
+         "difficulty": s.scenario.difficulty, "start": s.scenario.start}
+        for s in items
+    ]
+    if args.json:
+        print(json.dumps(rows, indent=1))
+    else:
+        for row in rows:
+            print(f"{row['id']:<20} {row['archetype']:<10} {row['quarters']:>3}q  {row['start']}  {row['title']}")
+    return 0
+
+
+def _load(name: str):
+    try:
+        return load_scenario(name)
+    except ScenarioError as exc:
+        raise UserError(str(exc)) from None
+
+
+def cmd_sim(args: argparse.Namespace) -> int:
+    loaded = _load(args.scenario)
+    if args.seed < 0:
+        raise UserError(f"--seed must be a non-negative integer, got {args.seed}")
+    if args.quarters is not None and args.quarters <= 0:
+        raise UserError(f"--quarters must be positive, got {args.quarters}")
+    try:
+        bot = make_bot(args.bot)
+    except KeyError as exc:
+        raise UserError(str(exc.args[0])) from None
+    game = run_bot(Game(loaded.scenario, args.seed), bot, args.quarters)
+    out = {
+        "scenario": loaded.scenario.id,
+        "scenario_sha256": loaded.sha256,
+        "ruleset": RULESET,
+        "seed": args.seed,
+        "bot": bot.name,
+        "quarters": [quarter_summary(r) for r in game.reports],
+        "final": {
+            "score": to_usd(game.reports[-1].score.score_cents) if game.reports else 0.0,
+            "verdict": game.reports[-1].score.verdict if game.reports else "",
+            "bankrupt": game.state.bankrupt,
+        },
+    }
+    if args.run_out:
+        try:
+            save_run(run_from_game(game, loaded, player=f"bot:{bot.name}", bot=bot.name), args.run_out)
+        except OSError as exc:
+            raise UserError(f"--run-out {args.run_out}: cannot write ({exc.strerror})") from None
+    if args.json:
+        sys.stdout.write(json.dumps(out, sort_keys=True, allow_nan=False) + "\n")
+    else:
+        for q in out["quarters"]:
+            dscr = "  -  " if q["dscr"] is None else f"{q['dscr']:.2f}x"
+            gm = "  -  " if q["gross_margin"] is None else f"{q['gross_margin']:5.0%}"
+            print(
+                f"{q['quarter']}  cash ${q['cash'] / 1e6:9,.1f}M  revenue ${q['revenue'] / 1e6:7,.1f}M  GM {gm}  "
+                f"util {q['utilization']:4.0%}  DSCR {dscr} {q['covenant']:<8} score ${q['score'] / 1e6:8,.1f}M"
+            )
+        f = out["final"]
+        print(f"final: {f['verdict']}  score ${f['score'] / 1e6:,.1f}M{'  (bankrupt)' if f['bankrupt'] else ''}")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    status = 0
+    for path in args.runs:
+        v = verify_run(path)  # UserError (unreadable, invalid) propagates: exit 2
+        if v.ok:
+            print(f"{path}: OK ({v.reason})")
+        else:
+            print(f"{path}: FAILED: {v.reason}")
+            status = 1
+    return status
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("scenarios", help="list the scenarios")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=cmd_scenarios)
+
+    p = sub.add_parser("sim", help="play a game headless with a built-in bot")
+    p.add_argument("--scenario", default=DEFAULT_SCENARIO, help=f"scenario id or .toml path (default {DEFAULT_SCENARIO})")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--bot", default="passive", help=f"one of: {', '.join(BOTS)}")
+    p.add_argument("--quarters", type=int, default=None, help="stop after this many quarters")
+    p.add_argument("--run-out", default=None, help="write the run file here")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(handler=cmd_sim)
+
+    p = sub.add_parser("verify", help="re-simulate run files and compare their hashes")
+    p.add_argument("runs", nargs="+", help="run files (.json)")
+    p.set_defaults(handler=cmd_verify)

@@ -1,0 +1,204 @@
+"""Run files: the save game *is* the run file (DESIGN.md "Files").
+
+A run file records the scenario (id and SHA-256 of its bytes), the ruleset, the seed, the
+player, the action log per quarter and the state hash after each quarter. Loading re-simulates
+the log; verifying re-simulates and reports the first quarter whose hash differs. Saves are
+atomic: written to a temporary file beside the target, then renamed over it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine import RULESET
+from engine.game import Game, replay
+from engine.money import to_usd
+from game.errors import UserError
+from scenarios import LoadedScenario, ScenarioError, load_scenario
+
+FORMAT = "ai-cloud-tycoon-run"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class RunFile:
+    scenario: str
+    scenario_sha256: str
+    seed: int
+    ruleset: str = RULESET
+    player: str = ""
+    archetype: str = "neocloud"
+    bot: str | None = None
+    competition: str | None = None
+    quarters: list[dict[str, Any]] = field(default_factory=list)  # {"quarter", "actions", "state_hash"}
+    final: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "ruleset": self.ruleset,
+            "scenario": self.scenario,
+            "scenario_sha256": self.scenario_sha256,
+            "seed": self.seed,
+            "player": self.player,
+            "archetype": self.archetype,
+            "bot": self.bot,
+            "competition": self.competition,
+            "quarters": self.quarters,
+            "final": self.final,
+        }
+
+    @property
+    def log(self) -> list[list[dict]]:
+        return [q["actions"] for q in self.quarters]
+
+    @property
+    def hashes(self) -> list[str]:
+        return [q["state_hash"] for q in self.quarters]
+
+
+def run_from_game(game: Game, loaded: LoadedScenario, player: str = "", bot: str | None = None, competition: str | None = None) -> RunFile:
+    quarters = [
+        {"quarter": r.label, "actions": actions, "state_hash": r.state_hash}
+        for r, actions in zip(game.reports, game.log, strict=True)
+    ]
+    final = None
+    if game.reports:
+        last = game.reports[-1]
+        final = {
+            "score": to_usd(last.score.score_cents),
+            "verdict": last.score.verdict,
+            "bankrupt": last.bankrupt,
+            "game_over": last.game_over,
+            "quarters_played": len(game.reports),
+        }
+    return RunFile(
+        scenario=loaded.scenario.id, scenario_sha256=loaded.sha256, seed=game.seed, player=player,
+        archetype=loaded.scenario.archetype, bot=bot, competition=competition, quarters=quarters, final=final,
+    )
+
+
+def save_run(run: RunFile, path: str | os.PathLike) -> Path:
+    """Write atomically: a crash mid-write leaves the previous file intact."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    data = json.dumps(run.to_json(), indent=1, sort_keys=True) + "\n"
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def _require(data: dict, key: str, kind: type | tuple, path: Path) -> Any:
+    if key not in data:
+        raise UserError(f"{path}: missing field {key!r}")
+    value = data[key]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise UserError(f"{path}: field {key!r} must be {names}, got {type(value).__name__}")
+    return value
+
+
+def load_run(path: str | os.PathLike) -> RunFile:
+    """Read and check the shape of a run file; every problem names the file and the field."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"{p}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{p}: cannot read ({exc})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{p}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); is the file truncated?") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise UserError(f"{p}: not an AI Cloud Tycoon run file (field 'format' must be {FORMAT!r})")
+    version = _require(data, "format_version", int, p)
+    if version != FORMAT_VERSION:
+        raise UserError(f"{p}: field 'format_version' is {version}; this tycoon reads version {FORMAT_VERSION}")
+    quarters = _require(data, "quarters", list, p)
+    for i, q in enumerate(quarters):
+        if not isinstance(q, dict) or not isinstance(q.get("actions"), list) or not isinstance(q.get("state_hash"), str):
+            raise UserError(f"{p}: field quarters[{i}] needs 'actions' (a list) and 'state_hash' (a string)")
+        for j, a in enumerate(q["actions"]):
+            if not isinstance(a, dict):
+                raise UserError(f"{p}: field quarters[{i}].actions[{j}] must be an object with a 'kind'")
+    seed = _require(data, "seed", int, p)
+    if seed < 0:
+        raise UserError(f"{p}: field 'seed' must be a non-negative integer")
+    return RunFile(
+        scenario=_require(data, "scenario", str, p),
+        scenario_sha256=_require(data, "scenario_sha256", str, p),
+        seed=seed,
+        ruleset=_require(data, "ruleset", str, p),
+        player=str(data.get("player") or ""),
+        archetype=str(data.get("archetype") or ""),
+        bot=data.get("bot"),
+        competition=data.get("competition"),
+        quarters=quarters,
+        final=data.get("final"),
+    )
+
+
+@dataclass
+class Verification:
+    path: Path
+    ok: bool
+    reason: str
+    first_divergence: str | None = None  # quarter label
+    game: Game | None = None
+
+
+def scenario_for_run(run: RunFile, path: Path) -> LoadedScenario:
+    try:
+        loaded = load_scenario(run.scenario)
+    except ScenarioError as exc:
+        raise UserError(f"{path}: field 'scenario': {exc}") from None
+    return loaded
+
+
+def verify_run(path: str | os.PathLike) -> Verification:
+    """Re-simulate a run file and compare every quarter's hash and the claimed final score."""
+    p = Path(path)
+    run = load_run(p)
+    loaded = scenario_for_run(run, p)
+    if run.ruleset != RULESET:
+        return Verification(p, False, f"made with ruleset {run.ruleset}; this tycoon runs {RULESET}")
+    if run.scenario_sha256 != loaded.sha256:
+        return Verification(p, False, f"made with another version of scenario {run.scenario!r} (its SHA-256 differs)")
+    result = replay(loaded.scenario, run.seed, run.log, run.hashes)
+    game = result.game
+    if result.first_divergence is not None:
+        i = result.first_divergence
+        label = run.quarters[i].get("quarter", f"#{i + 1}") if i < len(run.quarters) else f"#{i + 1}"
+        return Verification(p, False, f"state hash differs from quarter {label} on", label, game)
+    if run.final is not None and game.reports:
+        claimed = run.final.get("score")
+        actual = to_usd(game.reports[-1].score.score_cents)
+        if claimed != actual:
+            return Verification(p, False, f"claims a score of {claimed} but re-simulates to {actual}", None, game)
+    return Verification(p, True, f"verified {len(run.quarters)} quarter(s)", None, game)
+
+
+def resume_game(path: str | os.PathLike) -> tuple[RunFile, LoadedScenario, Game]:
+    """Load a run file to continue it: re-simulate its log (and insist the hashes match)."""
+    p = Path(path)
+    v = verify_run(p)
+    if not v.ok or v.game is None:
+        raise UserError(f"{p}: cannot continue this run: {v.reason}")
+    run = load_run(p)
+    return run, scenario_for_run(run, p), v.game
