@@ -12,7 +12,7 @@ from typing import Annotated, Literal, Union
 from pydantic import Field, TypeAdapter
 
 from engine.base import Frozen
-from engine.calendar import HOURS_PER_YEAR
+from engine.calendar import TICKS_PER_QUARTER
 from engine.hardware import GPUS
 from engine.money import fmt_usd, to_cents
 from engine.scenario import CompanyRules
@@ -210,7 +210,7 @@ def check(state: GameState, world: WorldQuarter, rules: CompanyRules, action: Ac
             limit = 4 * market.allocation_limit
             if leased + count > limit:
                 raise Rejected(f"lessors can place at most {limit:,} {gen.upper()} with you this quarter; {max(0, limit - leased):,} left")
-            first_quarter = to_cents(lease_rate(world, gen, term) * count * HOURS_PER_YEAR / 4)
+            first_quarter = to_cents(lease_rate(world, gen, term) * count * TICKS_PER_QUARTER)
             if first_quarter > cash:
                 raise Rejected(f"the first quarter of this lease costs {fmt_usd(first_quarter)}; you have {fmt_usd(cash)} free cash")
         case SellGpus(lot_id=lot_id, count=count):

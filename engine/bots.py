@@ -137,10 +137,11 @@ class AllIn(Bot):
 
     def act(self, obs: Observation) -> list[dict]:
         st = obs.state
-        actions: list[dict] = _covenant_care(obs, 2 * _quarterly_cash_costs(obs))
+        reserve = 2 * _quarterly_cash_costs(obs)
+        actions: list[dict] = _covenant_care(obs, reserve)
         for offer in ([] if actions else st.offers.loans):
             actions.append({"kind": "take_loan", "offer_id": offer.id, "amount_usd": offer.max_cents // 100})
-        cash = _cash_usd(obs) + sum(o.max_cents for o in st.offers.loans) / 100
+        cash = _cash_usd(obs) + sum(o.max_cents for o in st.offers.loans) / 100 - sum(a.get("amount_usd", 0) for a in actions if a["kind"] == "repay_loan")
         if cash < 3 * _quarterly_cash_costs(obs):
             for offer in st.offers.equity:
                 actions.append({"kind": "raise_equity", "offer_id": offer.id, "amount_usd": offer.max_cents // 100})
@@ -148,13 +149,9 @@ class AllIn(Bot):
         actions += _sign_offers(obs, only_ig=False)
         gen = _best_gen(obs)
         if gen:
-            have = sum(active_gpus(st, g, st.quarter) for g in obs.market.gpus) + sum(l.count for l in st.lots if l.status == "on_order")
-            demand = sum(_demand_gpus(obs, g) for g in obs.market.gpus) + sum(o.gpus for o in st.offers.contracts)
-            contracted = sum(committed_gpus(st, g, st.quarter) for g in obs.market.gpus)
-            want = int((demand + contracted) * _growth(obs) ** 4 * 1.1 - have)
-            budget = cash - 1.5 * _quarterly_cash_costs(obs)
-            actions += _buy(obs, gen, want, budget)
-            if obs.quarter % 6 == 2 and budget > 100_000_000:
+            # commit long-term: put every spare dollar into the best GPUs a year of growth could use
+            actions += _buy(obs, gen, obs.market.gpus[gen].allocation_limit, cash - reserve)
+            if obs.quarter % 6 == 2 and cash - reserve > 150_000_000:
                 actions.append({"kind": "build_site", "mw": 20, "power_source": "stranded-gas"})
         return actions
 
@@ -183,23 +180,29 @@ class Barbell(Bot):
 
     def act(self, obs: Observation) -> list[dict]:
         st = obs.state
-        actions: list[dict] = _covenant_care(obs, 2 * _quarterly_cash_costs(obs))
+        reserve = 2 * _quarterly_cash_costs(obs)
+        actions: list[dict] = _covenant_care(obs, reserve)
         cash = _cash_usd(obs) - sum(a["amount_usd"] for a in actions)
-        # own the base: sign investment-grade contracts we can serve, finance with cheap long debt
-        actions += _sign_offers(obs, only_ig=True)
-        for offer in st.offers.loans:
-            if offer.kind in ("term", "project"):
-                amount = offer.max_cents // 100 // 2
-                actions.append({"kind": "take_loan", "offer_id": offer.id, "amount_usd": amount})
-                cash += amount
-        budget = cash - 2 * _quarterly_cash_costs(obs)
-        gen = _best_gen(obs)
-        if gen:
-            owned_free = sum(active_gpus(st, g, st.quarter) - committed_gpus(st, g, st.quarter) for g in obs.market.gpus)
-            on_order = sum(l.count for l in st.lots if l.status == "on_order")
-            pipeline = sum(o.gpus for o in st.offers.contracts if o.grade in ("AA", "A", "BBB"))
-            want = int(pipeline - owned_free - on_order)
-            actions += _buy(obs, gen, want, budget)
+        # own the base: sign investment-grade contracts we can serve...
+        signed = _sign_offers(obs, only_ig=True)
+        actions += signed
+        signed_ids = {a["offer_id"] for a in signed}
+        # ...and buy the GPUs that the contracts we could not serve would need, financed by cheap debt
+        unmet: dict[str, int] = {}
+        for offer in st.offers.contracts:
+            if offer.id not in signed_ids and offer.grade in ("AA", "A", "BBB") and obs.market.gpus[offer.gen].available:
+                unmet[offer.gen] = unmet.get(offer.gen, 0) + offer.gpus
+        if unmet and not actions:
+            for offer in st.offers.loans:
+                if offer.kind in ("term", "project"):
+                    amount = offer.max_cents // 100 // 2
+                    actions.append({"kind": "take_loan", "offer_id": offer.id, "amount_usd": amount})
+                    cash += amount
+        for gen, want in sorted(unmet.items()):
+            on_order = sum(l.count for l in st.lots if l.status == "on_order" and l.gen == gen)
+            buys = _buy(obs, gen, want - on_order, cash - reserve)
+            cash -= sum(a.get("count", 0) for a in buys) * obs.market.gpus[gen].list_price_usd * 1.15
+            actions += buys
         # rent the flex layer for on-demand peaks
         for g, quote in obs.market.gpus.items():
             if not quote.available:

@@ -90,7 +90,7 @@ def loan_offers(state: GameState, wq: WorldQuarter, rules: CompanyRules) -> list
     debt = state.debt_cents
     if u.cfads_cents > 0:
         tenor = term_tenor_quarters(u)
-        spread = term_spread_bps(wq, u.ig_share)
+        spread = round(term_spread_bps(wq, u.ig_share))
         target = 1.35 if u.contracted_share >= 0.5 else 1.5
         rate_q = (wq.sofr + spread / 10_000) / 4
         capacity = debt_capacity(u.cfads_cents / 4, tenor, rate_q, target)

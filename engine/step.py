@@ -11,11 +11,13 @@ import numpy as np
 from pydantic import ValidationError
 
 from engine import actions as act
-from engine.calendar import HOURS_PER_YEAR, TICKS_PER_QUARTER, quarter_label
+from engine.calendar import TICKS_PER_QUARTER
+from engine.economics import power_cost_per_gpu_hour
 from engine.hardware import GPU_ORDER, GPUS
 from engine.lenders import equity_offers, loan_offers, stage_for_revenue, trailing_dscr
 from engine.market import market_view
 from engine.money import fmt_usd, to_cents
+from engine.physics import POWER_SHARE_OF_TDP
 from engine.report import ActionResult, GenKpis, Kpis, News, QuarterReport
 from engine.rng import stream
 from engine.scenario import Scenario
@@ -35,7 +37,6 @@ from engine.statements import balance_sheet, cash_flow_statement, income_stateme
 from engine.world import World
 
 T = TICKS_PER_QUARTER
-IDLE_POWER_SHARE = 0.30  # an idle GPU still draws ~30% of TDP (fans, HBM refresh, host)
 BATCH_PRICE_SHARE = 0.5  # KB §1: batch sells 40-50% below real-time
 BACKLOG_HOURS_KEPT = 168  # batch work older than a week of arrivals is abandoned at quarter end
 SPOT_ENABLED_DEFAULT = True
@@ -329,7 +330,6 @@ def _serve(s: GameState, world: World, scenario: Scenario, news: list[News]) -> 
                     cap -= np.searchsorted(ticks, np.arange(T), side="right")
                     failed += n_fail
                     lot.failed += n_fail
-                    lot.sold += 0
                     cost, dep = act._remove_from_lot(lot, n_fail)
                     s.ledger.post("GPU failures written off", [("gpu_accum_dep", dep), ("gpu_equipment", -cost), ("other_gain_loss", cost - dep)])
                 owned_by_site[lot.site_id or ""] = owned_by_site.get(lot.site_id or "", 0) + lot.count
@@ -404,13 +404,13 @@ def _post_operations(s: GameState, world: World, scenario: Scenario, served: Ser
         gpu_hours += float(r["cap"].sum())
         cap_hours = float(r["cap"].sum())
         busy_frac = float(r["busy"].sum()) / cap_hours if cap_hours > 0 else 0.0
-        tdp_kw = GPUS[gen].tdp_w / 1000
+        # busy GPUs draw TDP (CALIBRATION 12), idle ones the physics' idle share of it
+        watts = GPUS[gen].tdp_w * (busy_frac + (1 - busy_frac) * POWER_SHARE_OF_TDP["idle"])
         for site_id, n in r["owned_by_site"].items():
             site = s.site(site_id)
             if site is None or site.kind != "owned":
                 continue  # colo rent bundles power (KB §8)
-            kwh = n * T * tdp_kw * (busy_frac + (1 - busy_frac) * IDLE_POWER_SHARE) * site.pue
-            power_usd += kwh * wq.electricity_usd_per_kwh[site.power_source]
+            power_usd += n * T * power_cost_per_gpu_hour(watts, wq.electricity_usd_per_kwh[site.power_source], site.pue)
     credits = min(credits, reserved)
     lines = (
         ("rev_reserved", "Reserved contracts", reserved), ("rev_on_demand", "On-demand GPU-hours", on_demand),
@@ -603,12 +603,11 @@ def _cash_sweep(s: GameState, rules) -> int:
 
 def _warnings(s: GameState, inc, bal, scenario: Scenario) -> list[str]:
     out = []
-    burn = -(bal.cash - (s.history[-1].cfads_cents if s.history else 0))
-    if inc.ebitda < 0 and bal.cash > 0:
-        runway = bal.cash / max(1, -inc.ebitda)
-        if runway < 4:
-            out.append(f"Runway: at this quarter's burn, cash lasts about {runway:.1f} quarters.")
-    del burn
+    burn = -(inc.ebitda - inc.interest - inc.tax)
+    if burn > 0 and bal.cash > 0 and bal.cash / burn < 4:
+        out.append(f"Runway: at this quarter's burn, cash lasts about {bal.cash / burn:.1f} quarters.")
+    if s.covenant == "lock-up":
+        out.append("Covenant lock-up: no new debt until trailing DSCR is back above the lock-up level.")
     return out
 
 
@@ -630,9 +629,8 @@ def _kpis(s: GameState, inc, bal, served: Served, dscr_value, contracted_share, 
         ))
     gpus = {g: act.active_gpus(s, g, s.quarter) for g in GPU_ORDER}
     on_order = {g: sum(l.count for l in s.lots if l.gen == g and l.status == "on_order") for g in GPU_ORDER}
-    runway = None
-    if inc.ebitda - inc.interest - inc.tax < 0:
-        runway = bal.cash / max(1, -(inc.ebitda - inc.interest - inc.tax))
+    burn = -(inc.ebitda - inc.interest - inc.tax)
+    runway = max(0.0, bal.cash) / burn if burn > 0 else None
     power_mw = sum(
         GPUS[l.gen].tdp_w * l.count for l in s.lots if l.ownership == "owned" and l.status == "active"
     ) / 1e6
