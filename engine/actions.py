@@ -11,9 +11,11 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Field, TypeAdapter
 
-from engine.base import Frozen
+from engine.base import Frozen, Rejected
 from engine.calendar import TICKS_PER_QUARTER
+from engine import inference
 from engine.hardware import GPUS
+from engine.inference import INFERENCE_ACTIONS, DedicateGpus, DeployModel, FundTechnique, RentGpus, RetireModel, ScaleModel, SetTokenPrice
 from engine.money import fmt_usd, to_cents
 from engine.scenario import CompanyRules
 from engine.state import Contract, GameState, GpuLot, Holder, Loan, Site
@@ -110,13 +112,17 @@ class RaiseEquity(Frozen):
 
 
 Action = Annotated[
-    Union[BuyGpus, LeaseGpus, SellGpus, LeaseColo, BuildSite, ReleaseSite, SetPrice, SignContract, TakeLoan, RepayLoan, RaiseEquity],
+    Union[
+        BuyGpus, LeaseGpus, SellGpus, LeaseColo, BuildSite, ReleaseSite, SetPrice, SignContract, TakeLoan, RepayLoan, RaiseEquity,
+        RentGpus, DeployModel, ScaleModel, RetireModel, SetTokenPrice, FundTechnique, DedicateGpus,
+    ],
     Field(discriminator="kind"),
 ]
 ACTION_ADAPTER: TypeAdapter[Action] = TypeAdapter(Action)
 ACTION_KINDS = (
     "buy_gpus", "lease_gpus", "sell_gpus", "lease_colo", "build_site", "release_site",
     "set_price", "sign_contract", "take_loan", "repay_loan", "raise_equity",
+    "rent_gpus", "deploy_model", "scale_model", "retire_model", "set_token_price", "fund_technique", "dedicate_gpus",
 )
 
 
@@ -127,10 +133,6 @@ def parse_action(data: dict) -> Action:
 
 def action_to_dict(action: Action) -> dict:
     return action.model_dump(mode="json")
-
-
-class Rejected(ValueError):
-    """An action that cannot be carried out; the message is the reason, for the player."""
 
 
 # ---------------------------------------------------------------- helpers used by checks
@@ -269,6 +271,8 @@ def check(state: GameState, world: WorldQuarter, rules: CompanyRules, action: Ac
                 raise Rejected(f"no equity offer {offer_id!r} this quarter")
             if to_cents(amount) > offer.max_cents:
                 raise Rejected(f"{offer.investor} invests at most {fmt_usd(offer.max_cents)}")
+        case _ if isinstance(action, INFERENCE_ACTIONS):
+            inference.check(state, world, rules.inference, action)
         case _:  # pragma: no cover - the union is closed
             raise Rejected(f"unknown action {action!r}")
 
@@ -391,6 +395,8 @@ def execute(state: GameState, world: WorldQuarter, rules: CompanyRules, action: 
             led.post("Equity raised", [("cash", cents), ("paid_in_capital", -cents)], "financing")
             post_money = offer.pre_money_cents + cents
             return f"raised {fmt_usd(cents)} from {offer.investor} at {fmt_usd(offer.pre_money_cents)} pre-money ({cents / post_money:.1%} of the company)"
+    if isinstance(action, INFERENCE_ACTIONS):
+        return inference.execute(state, world, rules.inference, action)
     raise AssertionError(f"unhandled action {action!r}")  # pragma: no cover
 
 

@@ -125,6 +125,58 @@ def _covenant_care(obs: Observation, reserve_usd: float) -> list[dict]:
     return out
 
 
+# ---------------------------------------------------------------- managed inference (KB §20 sourcing)
+
+ROADMAP_ORDER = ("continuous_batching", "paged_attention", "flash_attention", "fp8", "custom_kernels", "speculative_decoding")
+
+
+def _replica_plan(obs: Observation, headroom: float = 1.05) -> dict[str, int]:
+    """Replicas each deployed model needs next quarter: last quarter's p95 need, grown, plus headroom."""
+    if not obs.reports or obs.reports[-1].inference is None:
+        return {d.model: d.replicas for d in obs.state.inference.deployments}
+    growth = _growth(obs)
+    need = {m.model: m.replicas_needed_p95 for m in obs.reports[-1].inference.models}
+    return {d.model: max(1, int(need.get(d.model, d.replicas) * growth * headroom + 0.999)) for d in obs.state.inference.deployments}
+
+
+def _inference_actions(obs: Observation, reserve_share: float, reserve_term: int, use_spot: bool, roadmap: bool) -> list[dict]:
+    """Size the pool to the replica plan: reserve ``reserve_share`` of it (leases), rent the rest."""
+    from engine.inference import base_gpus
+
+    st = obs.state
+    inf = st.inference
+    plan = _replica_plan(obs)
+    actions: list[dict] = []
+    by_gen: dict[str, int] = {}
+    for d in inf.deployments:
+        by_gen[d.gen] = by_gen.get(d.gen, 0) + plan[d.model] * d.gpus_per_replica
+    for gen, want in sorted(by_gen.items()):
+        quote = obs.market.gpus[gen]
+        base = base_gpus(st, gen)
+        # leases about to end come back as rentals until re-reserved
+        ending = sum(l.count for l in st.lots if l.gen == gen and l.ownership == "leased" and l.status == "active" and l.lease_end_quarter <= st.quarter)
+        base -= ending
+        reserve_target = int(want * reserve_share) // 8 * 8
+        if reserve_target - base >= 8 and quote.available:
+            n = min(reserve_target - base, 4 * quote.allocation_limit)
+            actions.append({"kind": "lease_gpus", "gen": gen, "count": n, "term_quarters": reserve_term})
+            base += n
+        flex = max(0, want - base)
+        spot = flex // 3 if use_spot else 0
+        actions.append({"kind": "rent_gpus", "gen": gen, "on_demand": flex - spot, "spot": spot})
+    for d in inf.deployments:
+        if plan[d.model] != d.replicas:
+            actions.append({"kind": "scale_model", "model": d.model, "replicas": plan[d.model]})
+    if _cash_usd(obs) < 3 * _quarterly_cash_costs(obs):  # venture-funded: raise before the runway ends
+        actions += [{"kind": "raise_equity", "offer_id": o.id, "amount_usd": o.max_cents // 100} for o in st.offers.equity]
+    if roadmap:
+        for tech in ROADMAP_ORDER:
+            if tech not in inf.techniques:
+                actions.append({"kind": "fund_technique", "technique": tech})
+                break
+    return actions
+
+
 class Passive(Bot):
     name = "passive"
 
@@ -136,6 +188,8 @@ class AllIn(Bot):
     name = "all-in"
 
     def act(self, obs: Observation) -> list[dict]:
+        if obs.state.archetype == "inference":  # reserve everything, long-term
+            return _inference_actions(obs, reserve_share=1.0, reserve_term=12, use_spot=False, roadmap=True)
         st = obs.state
         reserve = 2 * _quarterly_cash_costs(obs)
         actions: list[dict] = _covenant_care(obs, reserve)
@@ -160,6 +214,8 @@ class Flex(Bot):
     name = "flex"
 
     def act(self, obs: Observation) -> list[dict]:
+        if obs.state.archetype == "inference":  # on-demand and spot only
+            return _inference_actions(obs, reserve_share=0.0, reserve_term=4, use_spot=True, roadmap=True)
         st = obs.state
         actions: list[dict] = _covenant_care(obs, 2 * _quarterly_cash_costs(obs))
         for gen, quote in obs.market.gpus.items():
@@ -177,8 +233,11 @@ class Flex(Bot):
 
 class Barbell(Bot):
     name = "barbell"
+    roadmap = True  # adopt the KB §17 optimization roadmap (a test switches it off)
 
     def act(self, obs: Observation) -> list[dict]:
+        if obs.state.archetype == "inference":  # reserved base for the steady load, on-demand for peaks
+            return _inference_actions(obs, reserve_share=0.75, reserve_term=4, use_spot=False, roadmap=self.roadmap)
         st = obs.state
         reserve = 2 * _quarterly_cash_costs(obs)
         actions: list[dict] = _covenant_care(obs, reserve)

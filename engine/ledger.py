@@ -28,12 +28,14 @@ ACCOUNTS: dict[str, tuple[str, str]] = {
     "rev_on_demand": ("income", "revenue"),
     "rev_batch": ("income", "revenue"),
     "rev_spot": ("income", "revenue"),
+    "rev_tokens": ("income", "revenue"),  # managed inference: per-token sales
     "rev_sla_credits": ("income", "revenue"),  # contra-revenue: credits paid for missed SLAs
     "cogs_depreciation_gpu": ("income", "expense"),
     "cogs_depreciation_site": ("income", "expense"),
     "cogs_power": ("income", "expense"),
     "cogs_colo": ("income", "expense"),
     "cogs_gpu_lease": ("income", "expense"),
+    "cogs_gpu_rental": ("income", "expense"),  # on-demand and spot GPUs rented for inference
     "cogs_site_opex": ("income", "expense"),
     "cogs_operations": ("income", "expense"),
     "opex_rnd": ("income", "expense"),

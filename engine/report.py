@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from engine.base import Frozen
+from engine.inference import InferenceResult
 from engine.market import MarketView
 from engine.score import ScoreBreakdown
 from engine.state import Offers
@@ -54,6 +55,9 @@ class Kpis(Frozen):
     site_mw: float
     by_gen: list[GenKpis]
     peak_to_mean: dict[str, float]  # each segment alone, and "pooled"
+    net_dollar_retention: float | None = None  # token revenue vs four quarters ago (the same segments)
+    revenue_per_gpu_hour_rental: float | None = None  # KB §2: the two lines side by side
+    revenue_per_gpu_hour_inference: float | None = None
 
 
 class QuarterReport(Frozen):
@@ -73,3 +77,4 @@ class QuarterReport(Frozen):
     bankrupt: bool
     end_reason: str
     state_hash: str
+    inference: InferenceResult | None = None  # managed inference, when the company runs it

@@ -13,6 +13,7 @@ from pydantic import Field, field_validator, model_validator
 from engine.base import Frozen
 from engine.calendar import parse_quarter
 from engine.hardware import GPUS
+from engine.inference import InferenceParams
 from engine.world import WorldParams
 
 PowerSource = Literal["grid", "stranded-gas", "ppa"]
@@ -75,6 +76,14 @@ class StartingLoan(Frozen):
     quarters_left: int = Field(gt=0, le=80)
 
 
+class StartingDeployment(Frozen):
+    model: str
+    gen: str
+    precision: Literal["bf16", "fp8", "fp4"] = "bf16"
+    replicas: int = Field(gt=0)
+    tpot_ms: float = Field(default=60.0, gt=0)
+
+
 class StartingCompany(Frozen):
     name: str = "Flarestack Cloud"
     stage: Literal["seed", "series-a", "series-b", "series-c", "late", "public"] = "series-b"
@@ -86,6 +95,8 @@ class StartingCompany(Frozen):
     lots: tuple[StartingLot, ...] = ()
     contracts: tuple[StartingContract, ...] = ()
     loans: tuple[StartingLoan, ...] = ()
+    deployments: tuple[StartingDeployment, ...] = ()  # managed-inference catalog at the start
+    techniques: tuple[str, ...] = ()  # KB §17 optimizations already built
 
     @model_validator(mode="after")
     def _references(self) -> "StartingCompany":
@@ -130,6 +141,7 @@ class CompanyRules(Frozen):
     lockup_sweep_share: float = Field(default=0.5, ge=0, le=1)
     sla_credit_multiple: float = Field(default=2.0, ge=0, le=10)
     max_equity_share_per_round: float = Field(default=0.30, gt=0, le=0.9)
+    inference: InferenceParams = InferenceParams()
 
     @model_validator(mode="after")
     def _covenants(self) -> "CompanyRules":

@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from engine.inference import InferenceState
 from engine.ledger import Ledger
 
 
@@ -135,6 +136,7 @@ class QuarterRecord(BaseModel):
     cfads_cents: int
     debt_service_cents: int  # interest + scheduled principal
     equity_cure_cents: int = 0
+    token_revenue_cents: int = 0
 
 
 class GameState(BaseModel):
@@ -143,6 +145,7 @@ class GameState(BaseModel):
     start: str
     quarters: int
     quarter: int = 0  # index of the quarter about to be played
+    archetype: Literal["neocloud", "inference"] = "neocloud"
     company_name: str
     stage: str
     ledger: Ledger = Field(default_factory=Ledger)
@@ -152,6 +155,7 @@ class GameState(BaseModel):
     loans: list[Loan] = Field(default_factory=list)
     cap_table: list[Holder] = Field(default_factory=list)
     offers: Offers = Field(default_factory=Offers)
+    inference: InferenceState = Field(default_factory=InferenceState)
     price_vs_market: dict[str, float] = Field(default_factory=dict)  # per generation, 0.0 = at market
     batch_backlog: dict[str, float] = Field(default_factory=dict)  # GPU-hours queued, per generation
     nol_cents: int = 0

@@ -14,12 +14,14 @@ class IncomeStatement(Frozen):
     rev_on_demand: int
     rev_batch: int
     rev_spot: int
+    rev_tokens: int
     rev_sla_credits: int  # negative or zero
     revenue: int
     cogs_depreciation: int
     cogs_power: int
     cogs_colo: int
     cogs_gpu_lease: int
+    cogs_gpu_rental: int
     cogs_site_opex: int
     cogs_operations: int
     cogs: int
@@ -68,10 +70,10 @@ class CashFlowStatement(Frozen):
 
 def income_statement(ledger: Ledger) -> IncomeStatement:
     b = ledger.balances
-    rev = {k: -b[k] for k in ("rev_reserved", "rev_on_demand", "rev_batch", "rev_spot", "rev_sla_credits")}
+    rev = {k: -b[k] for k in ("rev_reserved", "rev_on_demand", "rev_batch", "rev_spot", "rev_tokens", "rev_sla_credits")}
     revenue = sum(rev.values())
     dep = b["cogs_depreciation_gpu"] + b["cogs_depreciation_site"]
-    cash_cogs = {k: b[k] for k in ("cogs_power", "cogs_colo", "cogs_gpu_lease", "cogs_site_opex", "cogs_operations")}
+    cash_cogs = {k: b[k] for k in ("cogs_power", "cogs_colo", "cogs_gpu_lease", "cogs_gpu_rental", "cogs_site_opex", "cogs_operations")}
     cogs = dep + sum(cash_cogs.values())
     gross = revenue - cogs
     opex = {k: b[k] for k in ("opex_rnd", "opex_sales", "opex_ga")}

@@ -11,6 +11,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from engine import actions as act
+from engine import inference
 from engine.calendar import TICKS_PER_QUARTER
 from engine.economics import power_cost_per_gpu_hour
 from engine.hardware import GPU_ORDER, GPUS
@@ -52,7 +53,7 @@ def new_game(scenario: Scenario, world: World, seed: int) -> GameState:
     wq = world.quarter(0)
     state = GameState(
         scenario_id=scenario.id, seed=seed, start=scenario.start, quarters=scenario.quarters,
-        company_name=c.name, stage=c.stage,
+        company_name=c.name, stage=c.stage, archetype=scenario.archetype,
     )
     led = state.ledger
     opening: list[tuple[str, int]] = [("cash", to_cents(c.cash_usd))]
@@ -115,7 +116,15 @@ def new_game(scenario: Scenario, world: World, seed: int) -> GameState:
     state.cap_table = [Holder(name="Founders", kind="founders", shares=c.founder_shares)]
     if c.investor_shares:
         state.cap_table.append(Holder(name="Earlier investors", kind="investor", shares=c.investor_shares))
-    state.offers.contracts = _contract_offers(world, 0)
+    inf = state.inference
+    inf.techniques = {t: 0 for t in c.techniques}
+    for d in c.deployments:
+        n = inference.replica_size(d.model, d.gen, d.precision, inf.stack(), d.tpot_ms)
+        inf.deployments.append(inference.Deployment(
+            model=d.model, gen=d.gen, precision=d.precision, replicas=d.replicas, gpus_per_replica=n, tpot_ms=d.tpot_ms,
+            deployed_quarter=-1,
+        ))
+    state.offers.contracts = _contract_offers(world, 0) if scenario.archetype == "neocloud" else []
     state.offers.loans = loan_offers(state, wq, rules)
     return state
 
@@ -187,7 +196,8 @@ def advance(state: GameState, world: World, scenario: Scenario, actions: list) -
 
     _start_of_quarter(s, world, news, warnings)
     served = _serve(s, world, scenario, news)
-    _post_operations(s, world, scenario, served)
+    inf_result = _serve_inference(s, world, scenario, news)
+    _post_operations(s, world, scenario, served, inf_result)
     _progress_sites(s, world, scenario, news)
     _depreciate(s, scenario)
     debt_service, interest = _service_debt(s, wq)
@@ -199,6 +209,7 @@ def advance(state: GameState, world: World, scenario: Scenario, actions: list) -
         quarter=q, revenue_cents=inc.revenue, contracted_revenue_cents=contracted_rev, ebitda_cents=inc.ebitda,
         cash_taxes_cents=tax, cfads_cents=inc.ebitda - tax, debt_service_cents=debt_service,
         equity_cure_cents=equity_raised if s.cure_due else 0,
+        token_revenue_cents=-led.balances["rev_tokens"],
     )
     s.history.append(record)
     dscr_value = _covenant(s, scenario, news, warnings)
@@ -217,22 +228,32 @@ def advance(state: GameState, world: World, scenario: Scenario, actions: list) -
         s.game_over = True
         s.end_reason = f"The board's {s.quarters}-quarter plan is complete."
     contracted_share = contracted_rev / inc.revenue if inc.revenue > 0 else 0.0
-    sc = _score(s, scenario, wq.infra_revenue_multiple, contracted_share)
+    sc = _score(s, scenario, _revenue_multiple(s, wq), contracted_share)
     if not s.game_over:
         nq = world.quarter(s.quarter)
-        s.offers.contracts = _contract_offers(world, s.quarter)
+        s.offers.contracts = _contract_offers(world, s.quarter) if s.archetype == "neocloud" else []
         s.offers.loans = loan_offers(s, nq, rules)
         s.offers.equity = equity_offers(s, nq, rules, sc.equity_value_cents, bal.total_equity)
     else:
         s.offers.contracts, s.offers.loans, s.offers.equity = [], [], []
     warnings += _warnings(s, inc, bal, scenario)
-    kpis = _kpis(s, inc, bal, served, dscr_value, contracted_share, scenario, world)
+    kpis = _kpis(s, inc, bal, served, dscr_value, contracted_share, scenario, world, inf_result)
     report = QuarterReport(
         quarter=q, label=wq.label, actions=results, income=inc, balance=bal, cash_flow=cfs, kpis=kpis,
-        market=market_view(wq), news=news, warnings=warnings, offers=s.offers.model_copy(deep=True), score=sc,
+        market=market_view(wq), news=news, warnings=warnings, offers=s.offers.model_copy(deep=True), score=sc, inference=inf_result,
         game_over=s.game_over, bankrupt=s.bankrupt, end_reason=s.end_reason, state_hash=state_hash(s),
     )
     return s, report
+
+
+def _revenue_multiple(s: GameState, wq) -> float:
+    """Investors pay 5-8x revenue for infrastructure and 15-20x for software-delivered inference
+    (KB §18, §21): the multiple blends the two by the trailing revenue mix."""
+    last = s.history[-4:]
+    revenue = sum(r.revenue_cents for r in last)
+    tokens = sum(r.token_revenue_cents for r in last)
+    share = tokens / revenue if revenue > 0 else (1.0 if s.archetype == "inference" else 0.0)
+    return wq.infra_revenue_multiple * (1 - share) + wq.software_revenue_multiple * share
 
 
 def _score(s: GameState, scenario: Scenario, multiple: float, contracted_share: float) -> ScoreBreakdown:
@@ -315,7 +336,7 @@ def _serve(s: GameState, world: World, scenario: Scenario, news: list[News]) -> 
             if lot.gen == gen and lot.status == "active" and (lot.ownership == "owned" or lot.arrives_quarter <= q < lot.lease_end_quarter)
         ]
         committed = act.committed_gpus(s, gen, q)
-        if not lots and committed == 0:
+        if (not lots and committed == 0) or s.archetype == "inference":
             continue
         cap = np.zeros(T)
         owned_by_site: dict[str, int] = {}
@@ -336,7 +357,7 @@ def _serve(s: GameState, world: World, scenario: Scenario, news: list[News]) -> 
                 if lot.site_id in grid_sites and wq.grid_outage_hours > 0:
                     a = wq.outage_start_tick
                     cap[a:a + wq.grid_outage_hours] -= lot.count
-        cap = np.maximum(cap, 0.0)
+        cap = np.maximum(cap - inference.base_gpus(s, gen), 0.0)  # GPUs serving tokens are not for rent (KB §2)
         price = market.on_demand_usd_per_hour * (1 + s.price_vs_market.get(gen, 0.0))
         ratio = price / market.on_demand_usd_per_hour if market.on_demand_usd_per_hour > 0 else 1.0
         od = np.zeros(T)
@@ -381,7 +402,51 @@ def _serve(s: GameState, world: World, scenario: Scenario, news: list[News]) -> 
     return out
 
 
-def _post_operations(s: GameState, world: World, scenario: Scenario, served: Served) -> None:
+def _serve_inference(s: GameState, world: World, scenario: Scenario, news: list[News]) -> inference.InferenceResult | None:
+    """Managed inference: serve the catalog's token demand on its replicas (engine.inference)."""
+    inf = s.inference
+    q = s.quarter
+    if not inf.deployments and not any(inf.techniques.values()) and not (inf.on_demand or inf.spot):
+        return None
+    wq = world.quarter(q)
+    params = scenario.rules.inference
+    # what one GPU-hour of the pool costs, per generation: leases, depreciation, rentals
+    hourly: dict[str, float] = {}
+    for gen in GPU_ORDER:
+        base = inference.base_gpus(s, gen)
+        od, sp = inf.on_demand.get(gen, 0), inf.spot.get(gen, 0)
+        if base + od + sp == 0:
+            continue
+        own_rate = _own_gpu_hour_usd(s, gen, scenario)
+        cost = base * own_rate + od * wq.gpus[gen].on_demand_usd_per_hour * params.on_demand_rental_premium + sp * wq.gpus[gen].spot_usd_per_hour
+        hourly[gen] = cost / (base + od + sp)
+    before = set(t for t, left in inf.techniques.items() if left == 0)
+    result = inference.serve(s, world, params, hourly, stream(s.seed, "spot-reclaim", q))
+    for tech in sorted(set(result.techniques_done) - before):
+        news.append(News(title="Optimization shipped", text=f"{tech.replace('_', ' ').title()} is live: the physics of every replica changes from next quarter."))
+    for m in result.models:
+        d = inf.deployment(m.model)
+        if d is not None and m.replicas < d.replicas:
+            news.append(News(title="Replicas without GPUs", text=f"{m.model}: only {m.replicas} of {d.replicas} replicas had GPUs to run on; rent or reserve more."))
+        if m.dropped_share > 0.02:
+            news.append(News(title="Requests dropped", text=f"{m.model}: {m.dropped_share:.0%} of real-time requests were turned away at peak; customers churn when SLAs slip."))
+    return result
+
+
+def _own_gpu_hour_usd(s: GameState, gen: str, scenario: Scenario) -> float:
+    """Hourly cost of one of the company's own GPUs of a generation: lease rate, or depreciation."""
+    lots = [l for l in s.lots if l.gen == gen and l.status == "active" and l.count > 0]
+    leased = [l for l in lots if l.ownership == "leased"]
+    owned = [l for l in lots if l.ownership == "owned"]
+    total = sum(l.count for l in lots)
+    if total == 0:
+        return 0.0
+    cost = sum(l.count * l.lease_usd_per_hour for l in leased)
+    cost += sum(l.cost_cents / 100 / (l.life_quarters * T) for l in owned)
+    return cost / total
+
+
+def _post_operations(s: GameState, world: World, scenario: Scenario, served: Served, inf: inference.InferenceResult | None = None) -> None:
     """Revenue and operating costs of the quarter, one posting per line."""
     q = s.quarter
     wq = world.quarter(q)
@@ -412,7 +477,15 @@ def _post_operations(s: GameState, world: World, scenario: Scenario, served: Ser
                 continue  # colo rent bundles power (KB §8)
             power_usd += n * T * power_cost_per_gpu_hour(watts, wq.electricity_usd_per_kwh[site.power_source], site.pue)
     credits = min(credits, reserved)
+    tokens = inf.revenue_usd if inf else 0.0
+    rental = inf.rental_cost_usd if inf else 0.0
+    rnd_projects = inf.rnd_usd if inf else 0.0
+    if s.archetype == "inference":  # every GPU of the platform serves tokens
+        gpu_hours += sum(inference.pool_gpus(s, g) for g in GPU_ORDER) * T
+    elif inf:  # a neocloud's dedicated GPUs left the rental pool; count them and the rentals here
+        gpu_hours += sum(inference.pool_gpus(s, g) for g in GPU_ORDER) * T
     lines = (
+        ("rev_tokens", "Token sales", tokens),
         ("rev_reserved", "Reserved contracts", reserved), ("rev_on_demand", "On-demand GPU-hours", on_demand),
         ("rev_batch", "Batch GPU-hours", batch), ("rev_spot", "Spot GPU-hours", spot),
     )
@@ -423,18 +496,19 @@ def _post_operations(s: GameState, world: World, scenario: Scenario, served: Ser
     if credits:
         cents = to_cents(credits)
         led.post("SLA credits", [("rev_sla_credits", cents), ("cash", -cents)], "operating")
-    revenue = reserved + on_demand + batch + spot - credits
+    revenue = reserved + on_demand + batch + spot + tokens - credits
     colo = sum(site.mw * 1000 * (site.colo_usd_per_kw_month or 0) * 3 for site in s.sites if site.kind == "colo" and site.stage == "operating")
     site_opex = sum(site.mw * 1000 * rules.site_opex_usd_per_kw_month * 3 for site in s.sites if site.kind == "owned" and site.stage == "operating")
     lease = sum(
         lot.count * lot.lease_usd_per_hour * T for lot in s.lots
         if lot.ownership == "leased" and lot.status == "active" and lot.arrives_quarter <= q < lot.lease_end_quarter
     )
-    gpus_in_service = sum(r["gpus"] for r in served.by_gen.values())
+    gpus_in_service = gpu_hours / T
     costs = (
         ("cogs_power", "Power", power_usd), ("cogs_colo", "Colocation rent", colo), ("cogs_gpu_lease", "GPU leases", lease),
+        ("cogs_gpu_rental", "GPU rentals (on-demand and spot)", rental),
         ("cogs_site_opex", "Site operations", site_opex), ("cogs_operations", "Platform operations", gpu_hours * rules.ops_usd_per_gpu_hour),
-        ("opex_rnd", "R&D", rules.rnd_usd_per_quarter),
+        ("opex_rnd", "R&D", rules.rnd_usd_per_quarter + rnd_projects),
         ("opex_ga", "G&A", rules.ga_usd_per_quarter + rules.ga_usd_per_gpu_quarter * gpus_in_service),
         ("opex_sales", "Sales & marketing", max(0.0, revenue) * rules.sales_share_of_revenue),
     )
@@ -558,7 +632,9 @@ def _covenant(s: GameState, scenario: Scenario, news: list[News], warnings: list
     if value is None:
         s.covenant, s.breaches_in_row, s.cure_due = "none", 0, False
         return None
-    if value < rules.covenant_default_dscr or (value < rules.covenant_lockup_dscr and s.breaches_in_row >= 3):
+    # one quarter of history is too little to call a default on: it can at worst lock up
+    enough = sum(1 for r in s.history[-4:] if r.debt_service_cents > 0) >= 2
+    if enough and (value < rules.covenant_default_dscr or (value < rules.covenant_lockup_dscr and s.breaches_in_row >= 3)):
         s.breaches_in_row += 1
         if was_cure_due:
             s.covenant = "default"
@@ -611,7 +687,7 @@ def _warnings(s: GameState, inc, bal, scenario: Scenario) -> list[str]:
     return out
 
 
-def _kpis(s: GameState, inc, bal, served: Served, dscr_value, contracted_share, scenario: Scenario, world: World) -> Kpis:
+def _kpis(s: GameState, inc, bal, served: Served, dscr_value, contracted_share, scenario: Scenario, world: World, inf=None) -> Kpis:
     q = s.quarter - 1
     rules = scenario.rules
     by_gen = []
@@ -627,6 +703,16 @@ def _kpis(s: GameState, inc, bal, served: Served, dscr_value, contracted_share, 
             served_gpu_hours={"reserved": r["reserved_hours"], "on_demand": r["od_hours"], "batch": r["batch_hours"], "spot": r["spot_hours"]},
             lost_gpu_hours=r["lost_hours"], batch_backlog_gpu_hours=s.batch_backlog.get(gen, 0.0),
         ))
+    if inf is not None:  # replicas' GPU-hours count as capacity, their served work as busy
+        for m in inf.models:
+            total_cap += m.gpus * T
+            total_busy += m.gpus * T * m.utilization
+    ndr = None
+    if len(s.history) >= 5 and s.history[-5].token_revenue_cents > 0:
+        ndr = s.history[-1].token_revenue_cents / s.history[-5].token_revenue_cents
+    rental_hours = sum(float(r["cap"].sum()) for r in served.by_gen.values())
+    rental_rev = inc.revenue - inc.rev_tokens
+    inf_hours = sum(m.gpus for m in inf.models) * T if inf is not None else 0
     gpus = {g: act.active_gpus(s, g, s.quarter) for g in GPU_ORDER}
     on_order = {g: sum(l.count for l in s.lots if l.gen == g and l.status == "on_order") for g in GPU_ORDER}
     burn = -(inc.ebitda - inc.interest - inc.tax)
@@ -654,4 +740,7 @@ def _kpis(s: GameState, inc, bal, served: Served, dscr_value, contracted_share, 
         site_mw=site_mw,
         by_gen=by_gen,
         peak_to_mean=served.peak_to_mean,
+        net_dollar_retention=ndr,
+        revenue_per_gpu_hour_rental=rental_rev / 100 / rental_hours if rental_hours else None,
+        revenue_per_gpu_hour_inference=inc.rev_tokens / 100 / inf_hours if inf_hours else None,
     )

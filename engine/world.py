@@ -334,6 +334,7 @@ class WorldQuarter:
     label: str
     gpus: dict[str, GpuMarket]
     token_usd_per_m: dict[str, float]
+    token_price_war_mult: float  # 1.0, or below during a price war (applies to per-model token prices too)
     electricity_usd_per_kwh: dict[str, float]
     colo_usd_per_kw_month: float
     sofr: float
@@ -920,6 +921,7 @@ class World:
             label=self.label(q),
             gpus=gpus,
             token_usd_per_m=tokens,
+            token_price_war_mult=eff.token_price_mult,
             electricity_usd_per_kwh={
                 "grid": round(self._grid[q], 5),
                 "stranded-gas": p.stranded_gas_usd_per_kwh,

@@ -86,7 +86,11 @@ def cmd_sim(args: argparse.Namespace) -> int:
         bot = make_bot(args.bot)
     except KeyError as exc:
         raise UserError(str(exc.args[0])) from None
-    game = run_bot(Game(loaded.scenario, args.seed), bot, args.quarters)
+    try:  # a scenario pydantic accepts can still describe a world the engine cannot build
+        game = Game(loaded.scenario, args.seed)
+    except ValueError as exc:
+        raise UserError(f"{loaded.path}: {exc}") from None
+    game = run_bot(game, bot, args.quarters)
     out = {
         "scenario": loaded.scenario.id,
         "scenario_sha256": loaded.sha256,

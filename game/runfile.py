@@ -68,20 +68,24 @@ def run_from_game(game: Game, loaded: LoadedScenario, player: str = "", bot: str
         {"quarter": r.label, "actions": actions, "state_hash": r.state_hash}
         for r, actions in zip(game.reports, game.log, strict=True)
     ]
-    final = None
-    if game.reports:
-        last = game.reports[-1]
-        final = {
-            "score": to_usd(last.score.score_cents),
-            "verdict": last.score.verdict,
-            "bankrupt": last.bankrupt,
-            "game_over": last.game_over,
-            "quarters_played": len(game.reports),
-        }
     return RunFile(
         scenario=loaded.scenario.id, scenario_sha256=loaded.sha256, seed=game.seed, player=player,
-        archetype=loaded.scenario.archetype, bot=bot, competition=competition, quarters=quarters, final=final,
+        archetype=loaded.scenario.archetype, bot=bot, competition=competition, quarters=quarters, final=final_of(game),
     )
+
+
+def final_of(game: Game) -> dict[str, Any] | None:
+    """The run file's ``final`` block for a game: what verification recomputes and compares."""
+    if not game.reports:
+        return None
+    last = game.reports[-1]
+    return {
+        "score": to_usd(last.score.score_cents),
+        "verdict": last.score.verdict,
+        "bankrupt": last.bankrupt,
+        "game_over": last.game_over,
+        "quarters_played": len(game.reports),
+    }
 
 
 def save_run(run: RunFile, path: str | os.PathLike) -> Path:
@@ -126,6 +130,8 @@ def load_run(path: str | os.PathLike) -> RunFile:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise UserError(f"{p}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); is the file truncated?") from None
+    except (ValueError, RecursionError) as exc:  # a 5,000-digit number, arrays nested 100,000 deep
+        raise UserError(f"{p}: not a usable JSON file ({type(exc).__name__}: {str(exc)[:80]})") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise UserError(f"{p}: not an AI Cloud Tycoon run file (field 'format' must be {FORMAT!r})")
     version = _require(data, "format_version", int, p)
@@ -139,6 +145,9 @@ def load_run(path: str | os.PathLike) -> RunFile:
             if not isinstance(a, dict):
                 raise UserError(f"{p}: field quarters[{i}].actions[{j}] must be an object with a 'kind'")
     seed = _require(data, "seed", int, p)
+    for key, kind in (("final", dict), ("bot", str), ("competition", str)):
+        if data.get(key) is not None and not isinstance(data[key], kind):
+            raise UserError(f"{p}: field {key!r} must be {'an object' if kind is dict else 'a string'} or null, got {type(data[key]).__name__}")
     if seed < 0:
         raise UserError(f"{p}: field 'seed' must be a non-negative integer")
     return RunFile(
@@ -187,11 +196,15 @@ def verify_run(path: str | os.PathLike) -> Verification:
         i = result.first_divergence
         label = run.quarters[i].get("quarter", f"#{i + 1}") if i < len(run.quarters) else f"#{i + 1}"
         return Verification(p, False, f"state hash differs from quarter {label} on", label, game)
-    if run.final is not None and game.reports:
-        claimed = run.final.get("score")
-        actual = to_usd(game.reports[-1].score.score_cents)
-        if claimed != actual:
-            return Verification(p, False, f"claims a score of {claimed} but re-simulates to {actual}", None, game)
+    if run.final is not None:  # every claimed result must be what the log re-simulates to
+        expected = final_of(game)
+        if expected is None:
+            return Verification(p, False, "claims a final result but records no quarters", None, game)
+        for key, actual in expected.items():
+            claimed = run.final.get(key)
+            if (key == "score" or key in run.final) and claimed != actual:
+                what = "a score of" if key == "score" else f"{key} ="
+                return Verification(p, False, f"claims {what} {claimed!r} but re-simulates to {actual!r}", None, game)
     return Verification(p, True, f"verified {len(run.quarters)} quarter(s)", None, game)
 
 

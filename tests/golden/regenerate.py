@@ -13,7 +13,10 @@ from game.runfile import run_from_game, save_run
 from scenarios import load_scenario
 
 HERE = Path(__file__).resolve().parent
-GOLDEN = (("neocloud-2025", "all-in", 1), ("neocloud-2025", "barbell", 2), ("neocloud-2025", "flex", 3))
+GOLDEN = (
+    ("neocloud-2025", "all-in", 1), ("neocloud-2025", "barbell", 2), ("neocloud-2025", "flex", 3),
+    ("inference-2025", "barbell", 1), ("inference-2025", "flex", 2),
+)
 
 
 def main() -> None:
