@@ -67,7 +67,7 @@ def dscr(cfads: float, debt_service: float) -> float:
 def cfads_decline_to_breach(cfads: float, debt_service: float, covenant: float = 1.3) -> float:
     """Share by which cash flow can fall before DSCR hits the covenant: 1 - covenant / DSCR.
 
-    KB §4: $400M on $280M of service (1.43x) breaches 1.3x after a 9% fall; on $153M, after 45%.
+    KB §4: $400M on $280M of service (1.43x) breaches 1.3x after a 9% fall; on $153M, after ~50% (the KB rounds it to 45%).
     """
     return 1 - covenant / dscr(cfads, debt_service)
 

@@ -9,10 +9,10 @@ Everything the inference physics needs to know about a model is here, as data:
 * KV bytes per token = ``layers x kv_values_per_layer x kv_bytes``.
 
 KV cache, the honest figure (CALIBRATION.md intro): KB §11 quotes ~1.2 MB per token for a
-"70B model", which is the figure for full multi-head attention (64 KV heads). Llama-3.1-70B uses
-grouped-query attention with 8 KV heads, so it stores 2 (K and V) x 80 layers x 8 heads x 128
-dims x 2 bytes = 327,680 bytes = 320 KiB per token at BF16, about 4x less. The game uses the
-arithmetic, and the help text explains the difference.
+"70B model", which matches no layout of Llama-3.1-70B (full multi-head attention with 64 KV
+heads would be 2.6 MB). With grouped-query attention's 8 KV heads the arithmetic gives 2 (K and
+V) x 80 layers x 8 heads x 128 dims x 2 bytes = 327,680 bytes = 320 KiB per token at BF16. The
+game uses the arithmetic, and the help text explains the difference.
 
 DeepSeek-V3 uses multi-head latent attention (MLA): per layer it caches one compressed latent of
 512 values plus a 64-value rotary key, shared by all heads, i.e. 576 values, not 2 x heads x dim.

@@ -169,3 +169,10 @@ class Scenario(Frozen):
     def _start(cls, v: str) -> str:
         parse_quarter(v)
         return v
+
+    @model_validator(mode="after")
+    def _something_to_buy(self) -> "Scenario":
+        first = min((g.launch for g in self.world.roadmap), key=parse_quarter, default=None)
+        if first is None or parse_quarter(first) > parse_quarter(self.start):
+            raise ValueError(f"start {self.start} is before any GPU generation on the roadmap launches (first: {first})")
+        return self

@@ -159,6 +159,9 @@ def _apply_actions(state: GameState, world: World, scenario: Scenario, actions: 
     wq = world.quarter(state.quarter)
     results = []
     for raw in actions:
+        if not isinstance(raw, dict) and not hasattr(raw, "kind"):
+            results.append(ActionResult(action={"value": repr(raw)}, ok=False, message="an action is an object with a 'kind'"))
+            continue
         try:
             action = raw if not isinstance(raw, dict) else act.parse_action(raw)
         except ValidationError as exc:

@@ -26,6 +26,7 @@ import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from engine.base import Frozen
+from engine.economics import HOURS_PER_MONTH  # KB §8 counts a 720-hour month
 from engine.calendar import HOURS_PER_YEAR, TICKS_PER_QUARTER, parse_quarter, quarter_label
 from engine.demand import (
     DEFAULT_SEGMENTS,
@@ -92,7 +93,6 @@ GRADES = ("AA", "A", "BBB", "BB", "B")
 INVESTMENT_GRADES = frozenset({"AA", "A", "BBB"})  # KB §4: IG counterparties tighten spreads
 RESIDUAL_AT_3_YEARS = {"bull": 0.40, "base": 0.20, "bear": 0.05}  # KB §3, CALIBRATION 20
 RESERVED_TERMS = (4, 8, 12)  # 1-3 year commitments (KB §1, §2)
-HOURS_PER_MONTH = HOURS_PER_YEAR / 12  # 730
 
 
 class GenerationParams(Frozen):

@@ -127,7 +127,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     status = 0
     for path in args.runs:
-        v = verify_run(path)  # UserError (unreadable, invalid) propagates: exit 2
+        v = verify_run(path, args.scenario)  # UserError (unreadable, invalid) propagates: exit 2
         if v.ok:
             print(f"{path}: OK ({v.reason})")
         else:
@@ -152,4 +152,5 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("verify", help="re-simulate run files and compare their hashes")
     p.add_argument("runs", nargs="+", help="run files (.json)")
+    p.add_argument("--scenario", default=None, help="the scenario .toml the runs were played on, when it is not built in")
     p.set_defaults(handler=cmd_verify)

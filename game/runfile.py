@@ -19,7 +19,7 @@ from engine import RULESET
 from engine.game import Game, replay
 from engine.money import to_usd
 from game.errors import UserError
-from scenarios import LoadedScenario, ScenarioError, load_scenario
+from scenarios import SCENARIO_DIR, LoadedScenario, ScenarioError, load_scenario
 
 FORMAT = "ai-cloud-tycoon-run"
 FORMAT_VERSION = 1
@@ -35,6 +35,7 @@ class RunFile:
     archetype: str = "neocloud"
     bot: str | None = None
     competition: str | None = None
+    scenario_file: str | None = None  # where a scenario that is not built in was loaded from
     quarters: list[dict[str, Any]] = field(default_factory=list)  # {"quarter", "actions", "state_hash"}
     final: dict[str, Any] | None = None
 
@@ -50,6 +51,7 @@ class RunFile:
             "archetype": self.archetype,
             "bot": self.bot,
             "competition": self.competition,
+            "scenario_file": self.scenario_file,
             "quarters": self.quarters,
             "final": self.final,
         }
@@ -68,9 +70,11 @@ def run_from_game(game: Game, loaded: LoadedScenario, player: str = "", bot: str
         {"quarter": r.label, "actions": actions, "state_hash": r.state_hash}
         for r, actions in zip(game.reports, game.log, strict=True)
     ]
+    custom = loaded.path.resolve().parent != SCENARIO_DIR
     return RunFile(
         scenario=loaded.scenario.id, scenario_sha256=loaded.sha256, seed=game.seed, player=player,
         archetype=loaded.scenario.archetype, bot=bot, competition=competition, quarters=quarters, final=final_of(game),
+        scenario_file=str(loaded.path.resolve()) if custom else None,
     )
 
 
@@ -145,7 +149,7 @@ def load_run(path: str | os.PathLike) -> RunFile:
             if not isinstance(a, dict):
                 raise UserError(f"{p}: field quarters[{i}].actions[{j}] must be an object with a 'kind'")
     seed = _require(data, "seed", int, p)
-    for key, kind in (("final", dict), ("bot", str), ("competition", str)):
+    for key, kind in (("final", dict), ("bot", str), ("competition", str), ("scenario_file", str)):
         if data.get(key) is not None and not isinstance(data[key], kind):
             raise UserError(f"{p}: field {key!r} must be {'an object' if kind is dict else 'a string'} or null, got {type(data[key]).__name__}")
     if seed < 0:
@@ -159,6 +163,7 @@ def load_run(path: str | os.PathLike) -> RunFile:
         archetype=str(data.get("archetype") or ""),
         bot=data.get("bot"),
         competition=data.get("competition"),
+        scenario_file=data.get("scenario_file"),
         quarters=quarters,
         final=data.get("final"),
     )
@@ -173,19 +178,36 @@ class Verification:
     game: Game | None = None
 
 
-def scenario_for_run(run: RunFile, path: Path) -> LoadedScenario:
-    try:
-        loaded = load_scenario(run.scenario)
-    except ScenarioError as exc:
-        raise UserError(f"{path}: field 'scenario': {exc}") from None
-    return loaded
+def scenario_for_run(run: RunFile, path: Path, scenario_file: str | os.PathLike | None = None) -> LoadedScenario:
+    """Find the scenario a run was played on: a file given by the verifier, the file the run
+    recorded, ``<id>.toml`` beside the run, then the built-in scenario of that id. The first one
+    whose SHA-256 matches wins; if none matches, the first that loads is returned (and the
+    verifier reports the mismatch)."""
+    candidates = [str(c) for c in (scenario_file, run.scenario_file, path.parent / f"{run.scenario}.toml") if c]
+    candidates.append(run.scenario)
+    loaded_any: list[LoadedScenario] = []
+    errors: list[str] = []
+    for cand in candidates:
+        if cand != run.scenario and not Path(cand).exists():
+            continue
+        try:
+            loaded = load_scenario(cand)
+        except ScenarioError as exc:
+            errors.append(str(exc))
+            continue
+        if loaded.scenario.id == run.scenario and loaded.sha256 == run.scenario_sha256:
+            return loaded
+        loaded_any.append(loaded)
+    if loaded_any:
+        return loaded_any[0]
+    raise UserError(f"{path}: field 'scenario': {errors[-1] if errors else run.scenario}")
 
 
-def verify_run(path: str | os.PathLike) -> Verification:
+def verify_run(path: str | os.PathLike, scenario_file: str | os.PathLike | None = None) -> Verification:
     """Re-simulate a run file and compare every quarter's hash and the claimed final score."""
     p = Path(path)
     run = load_run(p)
-    loaded = scenario_for_run(run, p)
+    loaded = scenario_for_run(run, p, scenario_file)
     if run.ruleset != RULESET:
         return Verification(p, False, f"made with ruleset {run.ruleset}; this tycoon runs {RULESET}")
     if run.scenario_sha256 != loaded.sha256:
