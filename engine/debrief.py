@@ -256,7 +256,7 @@ def _leases(reports: list[QuarterReport], scenario: Scenario) -> list[Decision]:
             rate = lease_rate(r.market, gen, term)
             window = reports[i:i + term]
             earned = sum(_gen_revenue_per_hour(x, gen) for x in window) / len(window)
-            util = sum(k.utilization for k in (_gen_kpi(x, gen) for x in window) if k) / len(window)
+            util = sum(_gen_utilization(x, gen) for x in window) / len(window)
             hours = count * TICKS_PER_QUARTER * len(window)
             impact = (earned - rate) * hours
             own = _owned_hourly(r, scenario, gen)
@@ -272,12 +272,27 @@ def _leases(reports: list[QuarterReport], scenario: Scenario) -> list[Decision]:
     return out
 
 
+def _gen_utilization(report: QuarterReport, gen: str) -> float:
+    """Busy share of a generation's GPUs: rental KPIs, or its inference replicas' utilization."""
+    if report.inference is not None and not report.kpis.by_gen:
+        models = [m for m in report.inference.models if m.gen == gen and m.gpus > 0]
+        gpus = sum(m.gpus for m in models)
+        return sum(m.utilization * m.gpus for m in models) / gpus if gpus else 0.0
+    k = _gen_kpi(report, gen)
+    return k.utilization if k else 0.0
+
+
 def _gen_revenue_per_hour(report: QuarterReport, gen: str) -> float:
     """Revenue per GPU-hour of capacity of one generation: its served hours at the quarter's prices.
 
     Reserved revenue is shared by reserved hours; on demand at your price, batch at its share of
-    it, spot at the market's spot rate (the engine's own billing rules).
+    it, spot at the market's spot rate (the engine's own billing rules). An inference platform's
+    GPUs earn token revenue: its replicas' revenue over their GPU-hours.
     """
+    if report.inference is not None and not report.kpis.by_gen:
+        models = [m for m in report.inference.models if m.gen == gen and m.gpus > 0]
+        gpus = sum(m.gpus for m in models)
+        return sum(m.revenue_usd for m in models) / (gpus * TICKS_PER_QUARTER) if gpus else 0.0
     k = _gen_kpi(report, gen)
     if k is None or k.gpus <= 0:
         return 0.0
