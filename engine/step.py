@@ -629,26 +629,29 @@ def _tax(s: GameState, rules) -> int:
 def _covenant(s: GameState, scenario: Scenario, news: list[News], warnings: list[str]) -> float | None:
     """Quarterly test on trailing-four-quarter DSCR: lock-up, default, equity cure (KB §4)."""
     rules = scenario.rules
-    has_debt = s.debt_cents > 0 or s.history[-1].debt_service_cents > 0
-    value = trailing_dscr(s) if has_debt else None
+    value = trailing_dscr(s) if s.debt_cents > 0 else None  # repaid in full: nothing left to test
     was_cure_due = s.cure_due
     if value is None:
         s.covenant, s.breaches_in_row, s.cure_due = "none", 0, False
         return None
     # one quarter of history is too little to call a default on: it can at worst lock up
     enough = sum(1 for r in s.history[-4:] if r.debt_service_cents > 0) >= 2
-    if enough and (value < rules.covenant_default_dscr or (value < rules.covenant_lockup_dscr and s.breaches_in_row >= 3)):
+    below_default = value < rules.covenant_default_dscr
+    repeated = value < rules.covenant_lockup_dscr and s.breaches_in_row >= 3
+    if enough and (below_default or repeated):
         s.breaches_in_row += 1
+        why = (f"DSCR {value:.2f}x is below the {rules.covenant_default_dscr:.2f}x default level" if below_default
+               else f"DSCR {value:.2f}x has been under the {rules.covenant_lockup_dscr:.2f}x lock-up for {s.breaches_in_row} tests in a row")
         if was_cure_due:
             s.covenant = "default"
             s.game_over = s.bankrupt = True
-            s.end_reason = f"Covenant default: DSCR {value:.2f}x stayed below {rules.covenant_default_dscr:.2f}x after the cure period. The lenders took the assets."
+            s.end_reason = f"Covenant default: {why}, after the cure period. The lenders took the assets."
             news.append(News(title="Lenders take the keys", text=s.end_reason))
         else:
             s.covenant, s.cure_due = "default", True
             warnings.append(
-                f"Event of default: DSCR {value:.2f}x is below {rules.covenant_default_dscr:.2f}x. Cure it next quarter by raising "
-                "equity (it counts as cash flow in the test) or the lenders take the assets."
+                f"Event of default: {why}. Cure it next quarter by raising equity (it counts as cash flow in the "
+                "test) or by repaying the loans in full, or the lenders take the assets."
             )
         return value
     s.cure_due = False
