@@ -152,10 +152,7 @@ def _inference_actions(obs: Observation, reserve_share: float, reserve_term: int
         by_gen[d.gen] = by_gen.get(d.gen, 0) + plan[d.model] * d.gpus_per_replica
     for gen, want in sorted(by_gen.items()):
         quote = obs.market.gpus[gen]
-        base = base_gpus(st, gen)
-        # leases about to end come back as rentals until re-reserved
-        ending = sum(l.count for l in st.lots if l.gen == gen and l.ownership == "leased" and l.status == "active" and l.lease_end_quarter <= st.quarter)
-        base -= ending
+        base = base_gpus(st, gen)  # leases ending now are already out of it
         reserve_target = int(want * reserve_share) // 8 * 8
         if reserve_target - base >= 8 and quote.available:
             n = min(reserve_target - base, 4 * quote.allocation_limit)

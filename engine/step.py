@@ -231,7 +231,7 @@ def advance(state: GameState, world: World, scenario: Scenario, actions: list) -
         s.game_over = True
         s.end_reason = f"The board's {s.quarters}-quarter plan is complete."
     contracted_share = contracted_rev / inc.revenue if inc.revenue > 0 else 0.0
-    sc = _score(s, scenario, _revenue_multiple(s, wq), contracted_share)
+    sc = _score(s, scenario, _revenue_multiple(s, wq, inc.gross_margin), contracted_share)
     if not s.game_over:
         nq = world.quarter(s.quarter)
         s.offers.contracts = _contract_offers(world, s.quarter) if s.archetype == "neocloud" else []
@@ -249,14 +249,21 @@ def advance(state: GameState, world: World, scenario: Scenario, actions: list) -
     return s, report
 
 
-def _revenue_multiple(s: GameState, wq) -> float:
+SOFTWARE_GM_BENCHMARK = 0.55  # KB §1: managed inference earns 50-65% gross margin at scale
+
+
+def _revenue_multiple(s: GameState, wq, gross_margin: float | None) -> float:
     """Investors pay 5-8x revenue for infrastructure and 15-20x for software-delivered inference
-    (KB §18, §21): the multiple blends the two by the trailing revenue mix."""
+    (KB §18, §21): the multiple blends the two by the trailing revenue mix. The software multiple
+    assumes software margins, so it scales with gross margin against the KB's 55% benchmark
+    (between 0.2x and 1.2x of itself, on the quarter just played): tokens sold below cost are not
+    a software business."""
     last = s.history[-4:]
     revenue = sum(r.revenue_cents for r in last)
     tokens = sum(r.token_revenue_cents for r in last)
     share = tokens / revenue if revenue > 0 else (1.0 if s.archetype == "inference" else 0.0)
-    return wq.infra_revenue_multiple * (1 - share) + wq.software_revenue_multiple * share
+    quality = 1.0 if gross_margin is None else min(1.2, max(0.2, gross_margin / SOFTWARE_GM_BENCHMARK))
+    return wq.infra_revenue_multiple * (1 - share) + wq.software_revenue_multiple * quality * share
 
 
 def _score(s: GameState, scenario: Scenario, multiple: float, contracted_share: float) -> ScoreBreakdown:

@@ -26,6 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     headless.register(sub)
     calc.register(sub)
+    from game import leaderboard
+
+    leaderboard.register(sub)
     return parser
 
 
