@@ -22,13 +22,15 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="tycoon", description="AI Cloud Tycoon: run an AI cloud, quarter by quarter.")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
-    from game import calc, headless
+    from game import calc, headless, play
 
     headless.register(sub)
     calc.register(sub)
-    from game import leaderboard
+    play.register(sub)
+    from game import leaderboard, serve
 
     leaderboard.register(sub)
+    serve.register(sub)
     return parser
 
 
@@ -36,9 +38,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
-        if args.command is None:
-            parser.print_help()
-            return 0
+        if args.command is None:  # plain ``tycoon`` opens the game
+            args = parser.parse_args(["play"])
         return int(args.handler(args) or 0)
     except UserError as exc:
         print(f"tycoon: error: {exc}", file=sys.stderr)

@@ -1,0 +1,35 @@
+"""The Textual game (issue 5). Importing this package costs nothing: Textual loads in ``make_app``.
+
+``make_app`` is the one factory the CLI, the tests and the benchmarks call (Posting's pattern).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from game.app.app import TycoonApp
+
+
+def make_app(
+    scenario: str | None = None,
+    seed: int | None = None,
+    player: str = "",
+    load: str | Path | None = None,
+    save_dir: str | Path | None = None,
+    skip_start: bool = False,
+    theme: str | None = None,
+    cursor_blink: bool = True,
+) -> "TycoonApp":
+    """Build the app. With ``load`` it continues that run; with ``skip_start`` it starts a new
+    game on ``scenario``/``seed`` at once; otherwise it opens the start screen prefilled with them."""
+    from game.app.app import TycoonApp
+
+    return TycoonApp(
+        scenario=scenario, seed=seed, player=player, load=load, save_dir=save_dir,
+        skip_start=skip_start, theme_name=theme, cursor_blink=cursor_blink,
+    )
+
+
+__all__ = ["make_app"]

@@ -1,0 +1,248 @@
+"""The app: one screen per area (Textual MODES, switched by 1-6), modal forms, the quarter loop."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from game.app.forms import FORMS, ActionForm, unavailable_reason
+from game.app.session import Session
+
+AREAS = ("dashboard", "fleet", "market", "contracts", "finance", "news")
+AREA_TITLES = {
+    "dashboard": "Dashboard", "fleet": "Fleet", "market": "Market",
+    "contracts": "Contracts", "finance": "Finance", "news": "News",
+}
+GAME_ACTIONS = {"area", "end_quarter", "plan", "form", "actions", "save", "debrief"}
+
+
+def _area_screens() -> dict[str, type[Screen]]:
+    from game.app.screens import areas
+
+    return {
+        "dashboard": areas.DashboardScreen, "fleet": areas.FleetScreen, "market": areas.MarketScreen,
+        "contracts": areas.ContractsScreen, "finance": areas.FinanceScreen, "news": areas.NewsScreen,
+    }
+
+
+class TycoonApp(App):
+    """AI Cloud Tycoon: run an AI cloud, quarter by quarter."""
+
+    CSS_PATH = "tycoon.tcss"
+    TITLE = "AI Cloud Tycoon"
+    BINDINGS = [
+        *(
+            Binding(str(i), f"area('{a}')", AREA_TITLES[a], show=False, id=f"area.{a}", tooltip=f"Show the {AREA_TITLES[a]} screen")
+            for i, a in enumerate(AREAS, 1)
+        ),
+        Binding("e", "end_quarter", "End quarter", id="end_quarter", tooltip="Play the quarter with your turn plan"),
+        Binding("t", "plan", "Plan", id="plan", tooltip="The turn plan: queued actions, remove one"),
+        Binding("a", "actions", "Actions", id="actions", tooltip="Every decision you can take this quarter"),
+        *(
+            Binding(spec.key, f"form('{kind}')", spec.title, show=False, id=f"form.{kind}", tooltip=spec.help)
+            for kind, spec in FORMS.items()
+        ),
+        Binding("d", "debrief", "Debrief", id="debrief", tooltip="The end-of-game debrief"),
+        Binding("question_mark,f1", "help", "Help", id="help", key_display="?", tooltip="Glossary and help for this screen"),
+        Binding("ctrl+s", "save", "Save", id="save", tooltip="Save the run file now"),
+        Binding("q", "quit_confirm", "Quit", id="quit", tooltip="Quit (the run is saved after every quarter)"),
+    ]
+
+    def __init__(
+        self,
+        scenario: str | None = None,
+        seed: int | None = None,
+        player: str = "",
+        load: str | Path | None = None,
+        save_dir: str | Path | None = None,
+        skip_start: bool = False,
+        theme_name: str | None = None,
+        cursor_blink: bool = True,
+    ) -> None:
+        super().__init__()
+        self.start_scenario = scenario
+        self.start_seed = seed
+        self.start_player = player
+        self.start_load = load
+        self.save_dir = Path(save_dir) if save_dir else None
+        self.skip_start = skip_start
+        self.cursor_blink = cursor_blink
+        self.session: Session | None = None
+        self.started_at = time.perf_counter()
+        self.ready_seconds: float | None = None
+        if theme_name:
+            self.theme = theme_name
+
+    # ------------------------------------------------------------------ start-up
+
+    def get_default_screen(self) -> Screen:
+        if self.start_load or self.skip_start:
+            return Screen()  # the game's modes replace it at once; skip building the start screen
+        from game.app.screens.start import StartScreen
+
+        return StartScreen()
+
+    def on_mount(self) -> None:
+        if self.start_load:
+            self.begin(Session.load(self.start_load, save_dir=self.save_dir))
+        elif self.skip_start:
+            from scenarios import DEFAULT_SCENARIO
+
+            self.begin(Session.new(self.start_scenario or DEFAULT_SCENARIO, 7 if self.start_seed is None else self.start_seed,
+                                   self.start_player, save_dir=self.save_dir))
+
+    def on_ready(self) -> None:
+        self.ready_seconds = time.perf_counter() - self.started_at
+        self.log.info(f"tycoon ready in {self.ready_seconds * 1000:.0f} ms")
+
+    def begin(self, session: Session) -> None:
+        """Start (or continue) a game: install one mode per area and show the dashboard."""
+        self.session = session
+        screens = _area_screens()
+        for area in AREAS:
+            if area not in self._modes:
+                self.add_mode(area, screens[area])
+        self.update_titles()
+        self.switch_mode("dashboard")
+        if session.over:
+            self.call_after_refresh(self.action_debrief)
+
+    def update_titles(self) -> None:
+        s = self.session
+        if s is None:
+            return
+        company = s.state.company_name
+        total = s.game.scenario.quarters
+        played = len(s.reports)
+        when = "game over" if s.over else f"{s.label} (quarter {played + 1} of {total})"
+        self.sub_title = f"{company} · {when}"
+
+    def refresh_area(self) -> None:
+        self.update_titles()
+        refresh = getattr(self.screen, "refresh_view", None)
+        if refresh:
+            refresh()
+        self.refresh_bindings()
+
+    # ------------------------------------------------------------------ availability
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in GAME_ACTIONS and self.session is None:
+            return False
+        s = self.session
+        if s is None:
+            return True
+        if action == "form":
+            return None if (s.over or unavailable_reason(str(parameters[0]), s)) else True
+        if action in ("end_quarter", "plan", "actions"):
+            return None if s.over else True
+        if action == "debrief":
+            return True if s.over else False
+        return True
+
+    # ------------------------------------------------------------------ actions
+
+    def action_area(self, area: str) -> None:
+        if area in AREAS and self.session is not None:
+            self.switch_mode(area)
+            self.update_titles()
+
+    def action_form(self, kind: str) -> None:
+        if self.session is None:
+            return
+        reason = unavailable_reason(kind, self.session)
+        if reason:
+            self.notify(reason, title=FORMS[kind].title, severity="warning")
+            return
+        self.push_screen(ActionForm(kind, self.session), self._after_form)
+
+    def _after_form(self, result: object) -> None:
+        # no toast: the status line shows the plan and its cash after (and toasts would make snapshots time-dependent)
+        self.refresh_area()
+
+    def action_actions(self) -> None:
+        from game.app.screens.modals import ActionMenu
+
+        def chosen(kind: str | None) -> None:
+            if kind:
+                self.action_form(kind)
+
+        self.push_screen(ActionMenu(self.session), chosen)
+
+    def action_plan(self) -> None:
+        from game.app.screens.modals import PlanScreen
+
+        self.push_screen(PlanScreen(self.session), lambda _: self.refresh_area())
+
+    def action_end_quarter(self) -> None:
+        from game.app.screens.modals import ConfirmEndQuarter
+
+        if self.session is None or self.session.over:
+            return
+        self.push_screen(ConfirmEndQuarter(self.session), self._confirmed_end)
+
+    def _confirmed_end(self, go: bool | None) -> None:
+        if go:
+            self.play_quarter()
+
+    def play_quarter(self) -> None:
+        """Send the plan to the engine, autosave, and show the quarter's report."""
+        from game.app.screens.report import QuarterReportScreen
+
+        assert self.session is not None
+        report = self.session.end_quarter()
+        self.refresh_area()
+        self.push_screen(QuarterReportScreen(self.session, report), self._after_report)
+
+    def _after_report(self, _: object) -> None:
+        self.refresh_area()
+        if self.session is not None and self.session.over:
+            self.action_debrief()
+
+    def action_debrief(self) -> None:
+        from game.app.screens.debrief import DebriefScreen
+
+        if self.session is not None and self.session.over and not isinstance(self.screen, DebriefScreen):
+            self.push_screen(DebriefScreen(self.session))
+
+    def action_help(self) -> None:
+        from game.app.screens.help import HelpScreen
+
+        area = getattr(self.screen, "AREA", None) or self.current_mode
+        self.push_screen(HelpScreen(area if isinstance(area, str) and not area.startswith("_") else None))
+
+    def action_save(self) -> None:
+        if self.session is None:
+            return
+        path = self.session.save()
+        self.notify(f"Saved {path}", title="Run file saved")
+
+    def action_quit_confirm(self) -> None:
+        from game.app.screens.modals import ConfirmQuit
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                self.exit()
+
+        self.push_screen(ConfirmQuit(self.session), done)
+
+    # ------------------------------------------------------------------ command palette
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if self.session is None:
+            return
+        for area in AREAS:
+            yield SystemCommand(f"Go to {AREA_TITLES[area]}", f"Show the {AREA_TITLES[area]} screen", lambda a=area: self.action_area(a))
+        for kind, spec in FORMS.items():
+            reason = unavailable_reason(kind, self.session)
+            yield SystemCommand(spec.title, reason or spec.help, lambda k=kind: self.action_form(k))
+        yield SystemCommand("End quarter", "Play the quarter with your turn plan", self.action_end_quarter)
+        yield SystemCommand("Turn plan", "Queued actions; remove one", self.action_plan)
+        yield SystemCommand("Save run", "Write the run file now", self.action_save)
+        yield SystemCommand("Help and glossary", "Searchable concepts from the knowledge base", self.action_help)

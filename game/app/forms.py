@@ -1,0 +1,414 @@
+"""One modal form per action: fields build an action dict; as you type, ``Game.preview`` checks it
+against the turn plan and shows its effect (cash after, capacity, arrival, DSCR). No game logic here:
+the engine accepts or rejects, and every number shown is read from its preview state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static
+
+from engine.calendar import TICKS_PER_QUARTER
+from engine.hardware import GPUS
+from engine.money import fmt_usd, to_cents
+from game.app.session import Preview, Session
+
+
+@dataclass
+class FieldSpec:
+    name: str
+    label: str
+    kind: str  # "select" | "int" | "float" | "pct"
+    options: list[tuple[str, object]] = field(default_factory=list)
+    default: object = None
+    hint: str = ""
+
+
+@dataclass
+class FormSpec:
+    title: str
+    key: str
+    help: str
+    fields: Callable[[Session], list[FieldSpec]]
+    describe: Callable[[Session, dict, Preview, Preview], list[str]]
+    unavailable: Callable[[Session], str | None] = lambda s: None
+
+
+# ---------------------------------------------------------------- option lists, from the state
+
+
+def _gens(s: Session, orderable: bool = True) -> list[tuple[str, str]]:
+    m = s.game.observation().market
+    return [(f"{GPUS[g].name} · ${q.on_demand_usd_per_hour:.2f}/h", g) for g, q in m.gpus.items() if q.available or not orderable]
+
+
+def _sites(s: Session) -> list[tuple[str, str]]:
+    from engine.actions import site_load_kw
+
+    out = []
+    for site in s.state.sites:
+        if site.stage == "released":
+            continue
+        free = site.mw * 1000 - site_load_kw(s.preview().state, site.id)
+        out.append((f"{site.name} ({site.id}) · {free:,.0f} kW free · {site.stage}", site.id))
+    out.sort(key=lambda o: 0 if "operating" in o[0] else 1)
+    return out
+
+
+def _owned_lots(s: Session) -> list[tuple[str, str]]:
+    return [
+        (f"{lot.id} · {lot.count:,} {lot.gen.upper()} at {lot.site_id}", lot.id)
+        for lot in s.state.lots if lot.ownership == "owned" and lot.status == "active"
+    ]
+
+
+def _contract_offers(s: Session) -> list[tuple[str, str]]:
+    return [
+        (f"{o.customer} · {o.gpus:,} {o.gen.upper()} · {o.term_quarters}q · ${o.usd_per_gpu_hour:.2f}/h · {o.grade}", o.id)
+        for o in s.state.offers.contracts
+    ]
+
+
+def _loan_offers(s: Session) -> list[tuple[str, str]]:
+    return [
+        (f"{o.lender} · up to {fmt_usd(o.max_cents)} · SOFR+{o.spread_bps:.0f}bps · {o.tenor_quarters}q", o.id)
+        for o in s.state.offers.loans
+    ]
+
+
+def _loans(s: Session) -> list[tuple[str, str]]:
+    return [(f"{l.id} · {l.lender} · {fmt_usd(l.balance_cents)} outstanding", l.id) for l in s.state.loans if l.balance_cents > 0]
+
+
+def _equity_offers(s: Session) -> list[tuple[str, str]]:
+    return [
+        (f"{o.investor} ({o.round}) · up to {fmt_usd(o.max_cents)} at {fmt_usd(o.pre_money_cents)} pre", o.id)
+        for o in s.state.offers.equity
+    ]
+
+
+def _colo_sites(s: Session) -> list[tuple[str, str]]:
+    return [(f"{x.name} ({x.id}) · {x.mw:g} MW", x.id) for x in s.state.sites if x.kind == "colo" and x.stage != "released"]
+
+
+# ---------------------------------------------------------------- previews
+
+
+def _cash_line(s: Session, base: Preview, after: Preview) -> str:
+    delta = after.cash_after - base.cash_after
+    return f"Cash after the plan: {fmt_usd(after.cash_after)} ({'+' if delta >= 0 else ''}{fmt_usd(delta)} from this action)"
+
+
+def _new_lot(after: Preview):
+    return after.state.lots[-1] if after.state.lots else None
+
+
+def _d_buy(s: Session, a: dict, base: Preview, after: Preview) -> list[str]:
+    lot = _new_lot(after)
+    kw = a["count"] * GPUS[a["gen"]].tdp_w / 1000
+    out = [_cash_line(s, base, after), f"Capacity added: {a['count']:,} {a['gen'].upper()} ({kw:,.0f} kW of IT load)"]
+    if lot is not None:
+        out.append(f"Arrives: {s.quarter_label(lot.arrives_quarter)}, unit cost {fmt_usd(lot.unit_cost_cents)} with networking")
+    return out
+
+
+def _d_lease(s: Session, a: dict, base: Preview, after: Preview) -> list[str]:
+    lot = _new_lot(after)
+    out = [_cash_line(s, base, after), f"Capacity added: {a['count']:,} {a['gen'].upper()}, in service this quarter (no site power needed)"]
+    if lot is not None:
+        per_q = to_cents(lot.lease_usd_per_hour * a["count"] * TICKS_PER_QUARTER)
+        out.append(f"Take-or-pay: ${lot.lease_usd_per_hour:.2f}/GPU-hour = {fmt_usd(per_q)} a quarter until {s.quarter_label(lot.lease_end_quarter)}")
+    return out
+
+
+def _d_sell(s: Session, a: dict, base: Preview, after: Preview) -> list[str]:
+    return [_cash_line(s, base, after), f"Capacity removed: {a['count']:,} GPUs from lot {a['lot_id']}"]
+
+
+def _d_colo(s: Session, a: dict, base: Preview, after: Preview) -> list[str]:
+    site = after.state.sites[-1]
+    rent = to_cents(a["mw"] * 1000 * (site.colo_usd_per_kw_month or 0) * 3)
+    return [_cash_line(s, base, after), f"Power added: {a['mw']:g} MW at ${site.colo_usd_per_kw_month:.0f}/kW/month ({fmt_usd(rent)} a quarter)",
+            f"Ready: {s.quarter_label(s.state.quarter + 1)}"]
+
+
+def _d_build(s: Session, a: dict, base: Preview, after: Preview) -> list[str]:
+    site = after.state.sites[-1]
+    capex = site.capex_shell_cents + site.capex_power_cents
+    rules = s.game.scenario.rules
+    ready = site.stage_quarters_left + site.capex_quarters_total
+    return [_cash_line(s, base, after), f"Capex: {fmt_usd(capex)} over the build; deposit now {fmt_usd(site.capex_spent_cents)}",
+            f"Power added: {a['mw']:g} MW ({a['power_source']}), PUE {rules.owned_pue:.2f}; operating about {s.quarter_label(s.state.quarter + ready)} if there are no delays"]
+
+
+def _d_release(s: Session, a: dict, base: Preview, after: Preview) -> list[str]:
+    return [_cash_line(s, base, after), "Rent stops from next quarter."]
+
+
+def _d_price(s: Session, a: dict, base: Preview, after: Preview) -> list[str]:
+    m = s.game.observation().market.gpus[a["gen"]]
+    price = m.on_demand_usd_per_hour * (1 + a["vs_market"])
+    return [f"Your {a['gen'].upper()} on-demand price: ${price:.2f}/h (market ${m.on_demand_usd_per_hour:.2f}/h)",
+            "Lower prices win more demand; elastic segments (hobbyists, startups) respond most."]
+
+
+def _d_sign(s: Session, a: dict, base: Preview, after: Preview) -> list[str]:
+    o = next((o for o in s.state.offers.contracts if o.id == a["offer_id"]), None)
+    if o is None:
+        return []
+    per_q = to_cents(o.gpus * o.usd_per_gpu_hour * TICKS_PER_QUARTER)
+    added = s.term_capacity(after.state) - s.term_capacity(base.state)
+    return [f"Revenue: {fmt_usd(per_q)} a quarter for {o.term_quarters} quarters ({fmt_usd(per_q * o.term_quarters)} in all)",
+            f"Debt capacity it adds (term lender, next quarter's terms): {fmt_usd(max(0, added))}",
+            f"Counterparty grade {o.grade}: investment grade narrows your spread."]
+
+
+def _d_loan(s: Session, a: dict, base: Preview, after: Preview) -> list[str]:
+    o = next((o for o in s.state.offers.loans if o.id == a["offer_id"]), None)
+    out = [_cash_line(s, base, after)]
+    if o is not None:
+        rate = s.game.observation().market.sofr + o.spread_bps / 10_000
+        service = s.loan_service_cents(o.id, a["amount_usd"])
+        proj = s.projected_dscr(service + s.planned_new_service())
+        k = s.last.kpis if s.last else None
+        lock = k.dscr_lockup if k else s.game.scenario.rules.covenant_lockup_dscr
+        out.append(f"First quarter's service: {fmt_usd(service)} (interest at {rate:.2%} + level principal over {o.tenor_quarters}q)")
+        out.append(f"Projected trailing DSCR with its first quarter's service: {'n/a until a quarter is played' if proj is None else f'{proj:.2f}x'} vs {lock:.2f}x lock-up")
+        out.append(o.basis)
+    return out
+
+
+def _d_repay(s: Session, a: dict, base: Preview, after: Preview) -> list[str]:
+    return [_cash_line(s, base, after), f"Debt after: {fmt_usd(after.state.debt_cents)}"]
+
+
+def _d_equity(s: Session, a: dict, base: Preview, after: Preview) -> list[str]:
+    founders = sum(h.shares for h in after.state.cap_table if h.kind == "founders")
+    total = sum(h.shares for h in after.state.cap_table)
+    before = sum(h.shares for h in base.state.cap_table if h.kind == "founders") / max(1, sum(h.shares for h in base.state.cap_table))
+    return [_cash_line(s, base, after), f"Founders' ownership: {before:.1%} -> {founders / max(1, total):.1%}"]
+
+
+def _no(reason: str, cond: Callable[[Session], bool]) -> Callable[[Session], str | None]:
+    return lambda s: reason if cond(s) else None
+
+
+FORMS: dict[str, FormSpec] = {
+    "buy_gpus": FormSpec(
+        "Buy GPUs", "b", "Order GPUs for one of your sites; paid now, delivered after the lead time",
+        lambda s: [
+            FieldSpec("gen", "Generation", "select", _gens(s), "h100" if any(v == "h100" for _, v in _gens(s)) else None),
+            FieldSpec("count", "How many", "int", default=256, hint="GPUs; each needs site power"),
+            FieldSpec("site_id", "Site", "select", _sites(s)),
+        ],
+        _d_buy,
+    ),
+    "lease_gpus": FormSpec(
+        "Lease GPUs", "g", "Rent GPUs from another cloud on a take-or-pay term: the flex layer",
+        lambda s: [
+            FieldSpec("gen", "Generation", "select", _gens(s), "h100" if any(v == "h100" for _, v in _gens(s)) else None),
+            FieldSpec("count", "How many", "int", default=128),
+            FieldSpec("term_quarters", "Term", "select", [("4 quarters", 4), ("8 quarters", 8), ("12 quarters", 12)], 4),
+        ],
+        _d_lease,
+    ),
+    "sell_gpus": FormSpec(
+        "Sell GPUs", "x", "Sell owned GPUs on the secondary market at this quarter's price",
+        lambda s: [FieldSpec("lot_id", "Lot", "select", _owned_lots(s)), FieldSpec("count", "How many", "int", default=64)],
+        _d_sell, _no("you own no delivered GPUs to sell", lambda s: not _owned_lots(s)),
+    ),
+    "lease_colo": FormSpec(
+        "Lease colo", "c", "Lease colocation power ($/kW/month, power included); ready next quarter",
+        lambda s: [FieldSpec("mw", "Megawatts", "float", default=2.0, hint="IT MW, up to 100")],
+        _d_colo,
+    ),
+    "build_site": FormSpec(
+        "Build a campus", "n", "Build an owned data center: permitting, interconnection, then construction",
+        lambda s: [
+            FieldSpec("mw", "Megawatts", "float", default=20.0, hint="5 to 1,000 MW"),
+            FieldSpec("power_source", "Power", "select", [("Stranded gas", "stranded-gas"), ("Grid", "grid"), ("PPA", "ppa")], "stranded-gas"),
+        ],
+        _d_build,
+    ),
+    "release_site": FormSpec(
+        "Release colo", "r", "End a colocation lease (the site must hold no GPUs)",
+        lambda s: [FieldSpec("site_id", "Site", "select", _colo_sites(s))],
+        _d_release, _no("you lease no colocation site", lambda s: not _colo_sites(s)),
+    ),
+    "set_price": FormSpec(
+        "Set price", "p", "Set your on-demand price for a generation relative to the market rate",
+        lambda s: [
+            FieldSpec("gen", "Generation", "select", _gens(s, orderable=True), "h100"),
+            FieldSpec("vs_market", "Versus market (%)", "pct", default=0, hint="-50 to +100; -10 = 10% below market"),
+        ],
+        _d_price,
+    ),
+    "sign_contract": FormSpec(
+        "Sign contract", "k", "Sign a reserved-capacity contract from this quarter's offers",
+        lambda s: [FieldSpec("offer_id", "Offer", "select", _contract_offers(s))],
+        _d_sign, _no("no contract offers this quarter", lambda s: not s.state.offers.contracts),
+    ),
+    "take_loan": FormSpec(
+        "Take loan", "o", "Draw a loan from a lender's offer, up to its maximum",
+        lambda s: [
+            FieldSpec("offer_id", "Offer", "select", _loan_offers(s)),
+            FieldSpec("amount_usd", "Amount ($)", "int", default=(s.state.offers.loans[0].max_cents // 100) if s.state.offers.loans else 0),
+        ],
+        _d_loan,
+        lambda s: "no loan offers this quarter" if not s.state.offers.loans
+        else (f"covenant {s.state.covenant}: no new debt" if s.state.covenant in ("lock-up", "default") else None),
+    ),
+    "repay_loan": FormSpec(
+        "Repay loan", "y", "Prepay part or all of a loan from cash",
+        lambda s: [
+            FieldSpec("loan_id", "Loan", "select", _loans(s)),
+            FieldSpec("amount_usd", "Amount ($)", "int", default=min((l.balance_cents for l in s.state.loans if l.balance_cents > 0), default=0) // 100),
+        ],
+        _d_repay, _no("no outstanding loans", lambda s: not _loans(s)),
+    ),
+    "raise_equity": FormSpec(
+        "Raise equity", "i", "Sell new shares at the offer's pre-money valuation (dilutes founders)",
+        lambda s: [
+            FieldSpec("offer_id", "Offer", "select", _equity_offers(s)),
+            FieldSpec("amount_usd", "Amount ($)", "int", default=(s.state.offers.equity[0].max_cents // 100) if s.state.offers.equity else 0),
+        ],
+        _d_equity, _no("no investor offers this quarter", lambda s: not s.state.offers.equity),
+    ),
+}
+
+
+def unavailable_reason(kind: str, s: Session) -> str | None:
+    spec = FORMS.get(kind)
+    if spec is None:
+        return f"unknown action {kind!r}"
+    if s.over:
+        return "the game is over"
+    return spec.unavailable(s)
+
+
+class ActionForm(ModalScreen[str | None]):
+    """A decision: fields, a live verdict from the engine, the preview of its effect."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="form.cancel", tooltip="Close without adding"),
+        Binding("ctrl+enter", "submit", "Add to plan", id="form.submit", tooltip="Queue this action"),
+    ]
+
+    def __init__(self, kind: str, session: Session) -> None:
+        super().__init__(classes="form-screen")
+        self.kind = kind
+        self.session = session
+        self.spec = FORMS[kind]
+        self.fields = self.spec.fields(session)
+        self.action_dict: dict | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="form", classes="dialog"):
+            yield Label(self.spec.title, classes="dialog-title")
+            yield Static(self.spec.help, classes="muted")
+            with VerticalScroll(id="form-fields"):
+                for f in self.fields:
+                    with Horizontal(classes="field"):
+                        yield Label(f.label, classes="field-label")
+                        if f.kind == "select":
+                            options = [(label, value) for label, value in f.options]
+                            default = f.default if any(v == f.default for _, v in options) else (options[0][1] if options else Select.NULL)
+                            yield Select(options, value=default, allow_blank=not options, id=f"f-{f.name}", compact=True)
+                        else:
+                            kind = "integer" if f.kind == "int" else "number"
+                            yield Input(value="" if f.default is None else str(f.default), type=kind, id=f"f-{f.name}",
+                                        placeholder=f.hint, select_on_focus=True, compact=True)
+            yield Static("", id="verdict")
+            yield Static("", id="preview")
+            with Horizontal(classes="buttons"):
+                yield Button("Add to plan", id="submit", variant="primary", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        for inp in self.query(Input):
+            inp.cursor_blink = self.app.cursor_blink  # type: ignore[attr-defined]
+        first_input = next(iter(self.query(Input)), None)
+        if first_input is not None:
+            first_input.focus()
+        else:
+            self.query_one("#submit", Button).focus()
+        self.update_preview()
+
+    def build(self) -> tuple[dict | None, str]:
+        a: dict = {"kind": self.kind}
+        for f in self.fields:
+            w = self.query_one(f"#f-{f.name}")
+            if isinstance(w, Select):
+                if w.value is Select.NULL:
+                    return None, f"choose a {f.label.lower()}"
+                a[f.name] = w.value
+            else:
+                text = w.value.strip().replace(",", "")  # type: ignore[union-attr]
+                if not text:
+                    return None, f"enter {f.label.lower()}"
+                try:
+                    num = float(text)
+                except ValueError:
+                    return None, f"{f.label} must be a number"
+                if f.kind == "int":
+                    a[f.name] = int(num)
+                elif f.kind == "pct":
+                    a[f.name] = num / 100
+                else:
+                    a[f.name] = num
+        return a, ""
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    def update_preview(self) -> None:
+        a, problem = self.build()
+        verdict = self.query_one("#verdict", Static)
+        preview = self.query_one("#preview", Static)
+        self.action_dict = None
+        if a is None:
+            verdict.update(f"✗ {problem}")
+            verdict.set_class(True, "bad")
+            preview.update("")
+            return
+        base = self.session.preview()
+        after = self.session.preview(a)
+        result = after.results[-1]
+        verdict.set_class(not result.ok, "bad")
+        verdict.set_class(result.ok, "good")
+        if not result.ok:
+            verdict.update(f"✗ {result.message}")
+            preview.update("")
+            return
+        self.action_dict = a
+        verdict.update(f"✓ {result.message}")
+        try:
+            preview.update("\n".join(self.spec.describe(self.session, a, base, after)))
+        except Exception as exc:  # a preview line must never crash the form
+            preview.update(f"(preview unavailable: {exc})")
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_submit()
+
+    @on(Button.Pressed, "#submit")
+    def action_submit(self) -> None:
+        if self.action_dict is None:
+            self.update_preview()
+            if self.action_dict is None:
+                self.app.bell()
+                return
+        result = self.session.add(self.action_dict)
+        if result.ok:
+            self.dismiss(result.message)
+        else:
+            self.query_one("#verdict", Static).update(f"✗ {result.message}")
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,508 @@
+"""The six area screens (one Textual mode each, keys 1-6). Each renders from the session only."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Label, Static
+
+from engine.actions import site_load_kw
+from engine.calendar import TICKS_PER_QUARTER
+from engine.hardware import GPUS
+from engine.money import fmt_usd, to_cents
+from game.app.widgets.common import AreaTabs, StatusLine
+from game.app.widgets.kpi import KpiCard
+
+
+def pct(x: float | None) -> str:
+    return "-" if x is None else f"{x:.0%}"
+
+
+def times(x: float | None) -> str:
+    return "-" if x is None else f"{x:.2f}x"
+
+
+def _delta_usd(now: int, before: int | None) -> str:
+    if before is None:
+        return ""
+    d = now - before
+    return f"{'▲' if d > 0 else '▼' if d < 0 else '='} {fmt_usd(abs(d))}"
+
+
+def _delta_pts(now: float | None, before: float | None) -> str:
+    if now is None or before is None:
+        return ""
+    d = (now - before) * 100
+    return f"{'▲' if d > 0 else '▼' if d < 0 else '='} {abs(d):.1f} pts"
+
+
+class AreaScreen(Screen):
+    AREA = "dashboard"
+
+    @property
+    def session(self):
+        return self.app.session  # type: ignore[attr-defined]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield AreaTabs(self.AREA)
+        yield StatusLine()
+        yield from self.compose_body()
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:  # pragma: no cover - overridden
+        yield Static()
+
+    def on_mount(self) -> None:
+        self.refresh_view()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_view()
+
+    def refresh_view(self) -> None:
+        if self.session is None:
+            return
+        self.query_one(StatusLine).refresh_from(self.session)
+        self.update_body()
+
+    def update_body(self) -> None:  # pragma: no cover - overridden
+        pass
+
+
+def _fill(table: DataTable, columns: list[str], rows: list[list[object]]) -> None:
+    if [str(c.label) for c in table.columns.values()] != columns:
+        table.clear(columns=True)
+        for c in columns:
+            table.add_column(c, key=c)
+    else:
+        table.clear()
+    for row in rows:
+        table.add_row(*[c if isinstance(c, Text) else str(c) for c in row])
+
+
+# ------------------------------------------------------------------ 1 Dashboard
+
+
+CARDS = (
+    ("cash", "Cash"), ("revenue", "Revenue / qtr"), ("margin", "Gross margin"), ("util", "Utilization"),
+    ("dscr", "DSCR (T4Q)"), ("runway", "Runway"), ("contracted", "Contracted"), ("score", "Score so far"),
+)
+
+
+class DashboardScreen(AreaScreen):
+    AREA = "dashboard"
+
+    def compose_body(self) -> ComposeResult:
+        with Grid(id="kpis"):
+            for cid, title in CARDS:
+                yield KpiCard(title, id=f"kpi-{cid}")
+        with VerticalScroll(id="feed"):
+            yield Static(id="feed-text")
+
+    def update_body(self) -> None:
+        s = self.session
+        reps = s.reports
+        last = reps[-1] if reps else None
+        prev = reps[-2] if len(reps) > 1 else None
+        card = lambda cid: self.query_one(f"#kpi-{cid}", KpiCard)  # noqa: E731
+        cash_hist = [r.balance.cash / 1e8 for r in reps]
+        card("cash").show(fmt_usd(s.state.cash_cents), _delta_usd(s.state.cash_cents, last.cash_flow.cash_begin if last else None), cash_hist,
+                          "bad" if s.state.cash_cents < s.quarterly_cash_costs() else "")
+        if last is None:
+            for cid in ("revenue", "margin", "util", "dscr", "runway", "contracted", "score"):
+                card(cid).show("-", "after the first quarter")
+        else:
+            k = last.kpis
+            card("revenue").show(fmt_usd(last.income.revenue), _delta_usd(last.income.revenue, prev.income.revenue if prev else None),
+                                 [r.income.revenue / 1e8 for r in reps])
+            card("margin").show(pct(k.gross_margin), _delta_pts(k.gross_margin, prev.kpis.gross_margin if prev else None),
+                                [r.kpis.gross_margin or 0.0 for r in reps], "bad" if (k.gross_margin or 0) < 0 else "")
+            card("util").show(pct(k.utilization), _delta_pts(k.utilization, prev.kpis.utilization if prev else None),
+                              [r.kpis.utilization for r in reps])
+            state = {"ok": "good", "lock-up": "warn", "default": "bad"}.get(k.covenant, "")
+            card("dscr").show(times(k.dscr), f"{k.covenant} · lock-up {k.dscr_lockup:.2f}x", [max(-2.0, min(5.0, r.kpis.dscr or 0.0)) for r in reps], state)
+            runway = "cash-flow positive" if k.runway_quarters is None else f"{k.runway_quarters:.1f} quarters"
+            card("runway").show(runway, "", [min(20.0, r.kpis.runway_quarters or 20.0) for r in reps],
+                                "bad" if k.runway_quarters is not None and k.runway_quarters < 4 else "")
+            card("contracted").show(pct(k.contracted_share), _delta_pts(k.contracted_share, prev.kpis.contracted_share if prev else None),
+                                    [r.kpis.contracted_share for r in reps])
+            sc = last.score
+            card("score").show(fmt_usd(sc.score_cents), f"{sc.verdict} · start {fmt_usd(sc.start_value_cents)}", [r.score.score_cents / 1e8 for r in reps])
+        self.query_one("#feed-text", Static).update(self._feed())
+
+    def _feed(self) -> Text:
+        s = self.session
+        t = Text()
+        last = s.last
+        if last is None:
+            sc = s.game.scenario
+            t.append(f"{sc.title}\n", style="bold")
+            paragraphs = [" ".join(p.split()) for p in sc.briefing.strip().split("\n\n")]
+            t.append("\n\n".join(paragraphs) + "\n\n")
+            t.append("What success looks like\n", style="bold")
+            for o in sc.objectives:
+                t.append(f" • {o}\n")
+            t.append("\nPress a for the decisions you can take, e to end the quarter, ? for help.\n", style="italic")
+            return t
+        t.append(f"News from {last.label}\n", style="bold")
+        for w in last.warnings:
+            t.append(f" ! {w}\n", style="bold")
+        for n in last.news:
+            t.append(f" • {n.title}: ", style="bold")
+            t.append(f"{n.text}\n")
+        return t
+
+
+# ------------------------------------------------------------------ 2 Fleet
+
+
+class FleetScreen(AreaScreen):
+    AREA = "fleet"
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(id="body"):
+            yield Static(id="fleet-summary")
+            yield Label("Sites", classes="section-title")
+            yield DataTable(id="sites", cursor_type="row", zebra_stripes=True)
+            yield Label("GPU lots", classes="section-title")
+            yield DataTable(id="lots", cursor_type="row", zebra_stripes=True)
+
+    def update_body(self) -> None:
+        s = self.session
+        st = s.state
+        q = st.quarter
+        sites = []
+        for site in st.sites:
+            used = site_load_kw(st, site.id)
+            left = f"{site.stage_quarters_left}q" if site.stage not in ("operating", "released") else ""
+            sites.append([site.id, site.name, site.kind, f"{site.mw:g}", f"{used:,.0f} / {site.mw * 1000:,.0f}", f"{site.pue:.2f}",
+                          site.power_source, f"{site.stage} {left}".strip()])
+        _fill(self.query_one("#sites", DataTable), ["Id", "Name", "Kind", "MW", "kW used / cap", "PUE", "Power", "Stage"], sites)
+        lots = []
+        for lot in st.lots:
+            if lot.status == "closed":
+                continue
+            if lot.ownership == "owned":
+                detail = f"book {fmt_usd(lot.cost_cents - lot.accum_dep_cents)}"
+            else:
+                detail = f"${lot.lease_usd_per_hour:.2f}/h to {s.quarter_label(lot.lease_end_quarter)}"
+            status = lot.status if lot.status != "on_order" else f"arrives {s.quarter_label(lot.arrives_quarter)}"
+            lots.append([lot.id, lot.gen.upper(), f"{lot.count:,}", lot.ownership, status, lot.site_id or "(lessor)", detail, lot.failed])
+        _fill(self.query_one("#lots", DataTable), ["Lot", "Gen", "GPUs", "Owned/leased", "Status", "Site", "Cost", "Failed"], lots)
+        by_gen: dict[str, list[int]] = {}
+        for lot in st.lots:
+            if lot.status == "closed":
+                continue
+            row = by_gen.setdefault(lot.gen, [0, 0, 0])
+            if lot.ownership == "leased":
+                row[1] += lot.count if lot.arrives_quarter <= q < lot.lease_end_quarter else 0
+            elif lot.status == "active":
+                row[0] += lot.count
+            else:
+                row[2] += lot.count
+        summary = "  ".join(f"{g.upper()}: {o:,} owned, {l:,} leased, {n:,} on order" for g, (o, l, n) in by_gen.items())
+        it_kw = sum(site_load_kw(st, x.id) for x in st.sites if x.stage != "released")
+        cap_kw = sum(x.mw * 1000 for x in st.sites if x.stage == "operating")
+        k = s.last.kpis if s.last else None
+        util = f" · utilization {k.utilization:.0%}" if k else ""
+        self.query_one("#fleet-summary", Static).update(
+            f"{summary}\nPower: {it_kw:,.0f} kW of IT load placed in {cap_kw:,.0f} kW of operating sites{util}"
+        )
+
+
+# ------------------------------------------------------------------ 3 Market
+
+
+class MarketScreen(AreaScreen):
+    AREA = "market"
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(id="body"):
+            yield Static(id="market-summary")
+            yield DataTable(id="quotes", cursor_type="row", zebra_stripes=True)
+            with Horizontal(id="market-charts"):
+                yield self._plot("gpu-plot")
+                yield self._plot("token-plot")
+            yield Label("Demand by product (last quarter, GPU-hours served) and how peaky each segment is", classes="section-title")
+            yield Static(id="demand")
+
+    def _plot(self, id: str):
+        from textual_plot import PlotWidget
+
+        return PlotWidget(id=id, allow_pan_and_zoom=False, classes="chart")
+
+    def update_body(self) -> None:
+        s = self.session
+        obs = s.game.observation()
+        m = obs.market
+        self.query_one("#market-summary", Static).update(
+            f"{m.label}: SOFR {m.sofr:.2%} · spreads IG +{m.spread_ig_bps:.0f} / sub-IG +{m.spread_sub_ig_bps:.0f} bps · "
+            f"colo ${m.colo_usd_per_kw_month:.0f}/kW/month · power "
+            + ", ".join(f"{k} ${v:.3f}/kWh" for k, v in m.electricity_usd_per_kwh.items())
+            + f" · infra multiple {m.infra_revenue_multiple:.1f}x" + (" · POWER MORATORIUM" if m.build_moratorium else "")
+        )
+        rows = []
+        for g, q in m.gpus.items():
+            rows.append([GPUS[g].name, "yes" if q.available else "not yet", f"${q.list_price_usd:,.0f}", f"${q.on_demand_usd_per_hour:.2f}",
+                         " / ".join(f"${q.reserved_usd_per_hour[t]:.2f}" for t in sorted(q.reserved_usd_per_hour)),
+                         f"${q.spot_usd_per_hour:.2f}", f"${q.lease_usd_per_hour:.2f}", f"${q.secondary_usd:,.0f}",
+                         f"{q.allocation_limit:,}", f"{q.lead_time_quarters}q"])
+        _fill(self.query_one("#quotes", DataTable),
+              ["GPU", "Orderable", "List", "On-demand/h", "Reserved 4/8/12q", "Spot", "Lease", "Used", "Allocation", "Lead"], rows)
+        from textual_plot import HiResMode  # lazy: the plot library loads with the first chart
+
+        views = [r.market for r in s.reports] + [m]
+        xs = list(range(len(views)))
+        colors = self._colors()
+        gp = self.query_one("#gpu-plot")
+        gp.clear()
+        for i, g in enumerate(m.gpus):
+            pts = [(x, v.gpus[g].on_demand_usd_per_hour) for x, v in zip(xs, views) if g in v.gpus and v.gpus[g].available]
+            if pts:
+                gp.plot([p[0] for p in pts], [p[1] for p in pts], line_style=colors[i % len(colors)], label=g.upper(), hires_mode=HiResMode.BRAILLE)
+        gp.set_ylabel("$/GPU-hour")
+        gp.set_xlabel(f"quarter since {views[0].label}")
+        gp.show_legend()
+        tp = self.query_one("#token-plot")
+        tp.clear()
+        for i, tier in enumerate(m.token_usd_per_m):
+            tp.plot(xs, [v.token_usd_per_m.get(tier, 0.0) for v in views], line_style=colors[i % len(colors)], label=tier, hires_mode=HiResMode.BRAILLE)
+        tp.set_ylabel("$/M tokens")
+        tp.set_xlabel(f"quarter since {views[0].label}")
+        tp.show_legend()
+        self.query_one("#demand", Static).update(self._demand())
+
+    def _colors(self) -> list[str]:
+        v = self.app.get_css_variables()
+        return [v.get(k, "") or "white" for k in ("primary", "accent", "success", "warning", "error", "secondary")]
+
+    def _demand(self):
+        last = self.session.last
+        if last is None:
+            return "Demand shows after the first quarter: what you served, what you turned away, and how segments pool."
+        t = Table(box=None, expand=False, pad_edge=False)
+        for col in ("Gen", "Reserved", "On-demand", "Batch", "Spot", "Turned away", "Backlog", "Your $/h", "Market $/h"):
+            t.add_column(col, justify="right")
+        for g in last.kpis.by_gen:
+            h = g.served_gpu_hours
+            t.add_row(g.gen.upper(), *(f"{h.get(k, 0):,.0f}" for k in ("reserved", "on_demand", "batch", "spot")),
+                      f"{g.lost_gpu_hours:,.0f}", f"{g.batch_backlog_gpu_hours:,.0f}", f"{g.price_usd_per_hour:.2f}", f"{g.market_usd_per_hour:.2f}")
+        ptm = last.kpis.peak_to_mean
+        peaks = Text("Peak-to-mean: " + ", ".join(f"{k} {v:.2f}" for k, v in ptm.items()) + "  (pooling segments lowers the peak you must build for)")
+        from rich.console import Group
+
+        return Group(t, peaks)
+
+
+# ------------------------------------------------------------------ 4 Contracts
+
+
+class ContractsScreen(AreaScreen):
+    AREA = "contracts"
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(id="body"):
+            yield Label("Offers this quarter (k to sign)", classes="section-title")
+            yield DataTable(id="offers", cursor_type="row", zebra_stripes=True)
+            yield Label("Active contracts, marked to market", classes="section-title")
+            yield DataTable(id="active", cursor_type="row", zebra_stripes=True)
+            yield Static(id="contracts-note", classes="muted")
+
+    def update_body(self) -> None:
+        s = self.session
+        st = s.state
+        base = s.preview()
+        base_cap = s.term_capacity(base.state)
+        rows = []
+        for o in st.offers.contracts:
+            after = s.preview({"kind": "sign_contract", "offer_id": o.id})
+            ok = after.results[-1].ok
+            added = s.term_capacity(after.state) - base_cap if ok else 0
+            per_q = to_cents(o.gpus * o.usd_per_gpu_hour * TICKS_PER_QUARTER)
+            rows.append([o.id, o.customer, o.segment, o.gen.upper(), f"{o.gpus:,}", f"{o.term_quarters}q", f"${o.usd_per_gpu_hour:.2f}",
+                         o.grade, fmt_usd(per_q), fmt_usd(max(0, added)) if ok else Text(after.results[-1].message[:40], style="italic")])
+        _fill(self.query_one("#offers", DataTable),
+              ["Id", "Customer", "Segment", "Gen", "GPUs", "Term", "$/GPU-h", "Grade", "Revenue/qtr", "Debt capacity added"], rows)
+        m = s.game.observation().market
+        act = []
+        total = 0
+        for c in st.contracts:
+            if c.status != "active" or c.end_quarter <= st.quarter:
+                continue
+            left = c.end_quarter - max(st.quarter, c.start_quarter)
+            quote = m.gpus.get(c.gen)
+            if quote is None:
+                continue
+            term = min(sorted(quote.reserved_usd_per_hour), key=lambda t: abs(t - left))
+            mkt = quote.reserved_usd_per_hour[term]
+            mtm = to_cents((c.usd_per_gpu_hour - mkt) * c.gpus * TICKS_PER_QUARTER * left)
+            total += mtm
+            act.append([c.id, c.customer, c.gen.upper(), f"{c.gpus:,}", f"${c.usd_per_gpu_hour:.2f}", f"${mkt:.2f} ({term}q)",
+                        f"{left}q to {s.quarter_label(c.end_quarter)}", c.grade, fmt_usd(mtm)])
+        _fill(self.query_one("#active", DataTable),
+              ["Id", "Customer", "Gen", "GPUs", "Fixed $/h", "Market reserved", "Remaining", "Grade", "Mark-to-market"], act)
+        self.query_one("#contracts-note", Static).update(
+            f"Mark-to-market: a contract is a fixed-for-floating swap on the GPU-hour price: (fixed - today's reserved rate) x GPUs x hours left. "
+            f"Total {fmt_usd(total)}. Debt capacity added: what a term lender's offer grows by if you sign (engine.lenders)."
+        )
+
+
+# ------------------------------------------------------------------ 5 Finance
+
+
+class FinanceScreen(AreaScreen):
+    AREA = "finance"
+    BINDINGS = [
+        Binding("left_square_bracket", "quarter(-1)", "Prev qtr", id="finance.prev", tooltip="Statements of the previous quarter"),
+        Binding("right_square_bracket", "quarter(1)", "Next qtr", id="finance.next", tooltip="Statements of the next quarter"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.index: int | None = None  # which past report; None = the latest
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(id="body"):
+            yield Static(id="fin-title", classes="section-title")
+            with Horizontal(id="statements"):
+                yield Static(id="income", classes="statement")
+                yield Static(id="balance", classes="statement")
+                yield Static(id="cashflow", classes="statement")
+            yield Label("Debt facilities and covenant", classes="section-title")
+            yield Static(id="debt")
+            yield Label("Cap table", classes="section-title")
+            yield Static(id="captable")
+            yield Label("Lender and investor offers", classes="section-title")
+            yield Static(id="fin-offers")
+
+    def action_quarter(self, step: int) -> None:
+        n = len(self.session.reports)
+        if not n:
+            return
+        i = n - 1 if self.index is None else self.index
+        self.index = max(0, min(n - 1, i + step))
+        self.update_body()
+
+    def update_body(self) -> None:
+        s = self.session
+        reps = s.reports
+        if reps:
+            i = len(reps) - 1 if self.index is None else min(self.index, len(reps) - 1)
+            r = reps[i]
+            self.query_one("#fin-title", Static).update(Text(f"Statements for {r.label} ({i + 1} of {len(reps)}; [ and ] to page)"))
+            inc = r.income
+            self.query_one("#income", Static).update(self._stmt("Income statement", [
+                ("Revenue", inc.revenue), ("  reserved", inc.rev_reserved), ("  on-demand", inc.rev_on_demand), ("  batch", inc.rev_batch),
+                ("  spot", inc.rev_spot), ("  SLA credits", inc.rev_sla_credits), ("COGS", -inc.cogs), ("  depreciation", -inc.cogs_depreciation),
+                ("  power", -inc.cogs_power), ("  colo", -inc.cogs_colo), ("  GPU leases", -inc.cogs_gpu_lease), ("  site opex", -inc.cogs_site_opex),
+                ("  operations", -inc.cogs_operations), ("Gross profit", inc.gross_profit), ("R&D", -inc.opex_rnd), ("Sales", -inc.opex_sales),
+                ("G&A", -inc.opex_ga), ("EBITDA", inc.ebitda), ("Other gain/loss", inc.other_gain_loss), ("EBIT", inc.ebit),
+                ("Interest", -inc.interest), ("Tax", -inc.tax), ("Net income", inc.net_income)]))
+            b = r.balance
+            self.query_one("#balance", Static).update(self._stmt("Balance sheet", [
+                ("Cash", b.cash), ("GPU deposits", b.gpu_deposits), ("GPUs (net)", b.gpu_net), ("Sites in build", b.sites_cip),
+                ("Sites (net)", b.sites_net), ("Total assets", b.total_assets), ("Debt", b.debt), ("Paid-in capital", b.paid_in_capital),
+                ("Retained earnings", b.retained_earnings), ("Total equity", b.total_equity)]))
+            cf = r.cash_flow
+            lines = [("  " + k.split(":", 1)[1][:22], v) for k, v in cf.lines.items()]
+            self.query_one("#cashflow", Static).update(self._stmt("Cash flow", [
+                ("Cash at start", cf.cash_begin), ("Operating", cf.operating), ("Investing", cf.investing), ("Financing", cf.financing),
+                *lines, ("Net change", cf.net_change), ("Cash at end", cf.cash_end)]))
+        else:
+            self.query_one("#fin-title", Static).update("Statements appear after the first quarter.")
+            for w in ("#income", "#balance", "#cashflow"):
+                self.query_one(w, Static).update("")
+        st = s.state
+        t = Table(box=None, pad_edge=False)
+        for col in ("Loan", "Lender", "Kind", "Balance", "Spread", "Tenor", "Principal/qtr", "Started"):
+            t.add_column(col, justify="right")
+        for loan in st.loans:
+            if loan.balance_cents <= 0:
+                continue
+            t.add_row(loan.id, loan.lender, loan.kind, fmt_usd(loan.balance_cents), f"+{loan.spread_bps:.0f}bps", f"{loan.tenor_quarters}q",
+                      fmt_usd(loan.scheduled_principal_cents), s.quarter_label(loan.start_quarter))
+        k = s.last.kpis if s.last else None
+        if k is not None and k.dscr is not None:
+            cov = (f"Covenant: trailing DSCR {k.dscr:.2f}x vs lock-up {k.dscr_lockup:.2f}x (headroom {k.dscr - k.dscr_lockup:+.2f}x) "
+                   f"and default {k.dscr_default:.2f}x · status {k.covenant}")
+        else:
+            cov = f"Covenant: status {st.covenant}; tested quarterly on trailing four quarters once you carry debt service."
+        from rich.console import Group
+
+        self.query_one("#debt", Static).update(Group(t, Text(cov)))
+        total = sum(h.shares for h in st.cap_table) or 1
+        ct = Table(box=None, pad_edge=False)
+        ct.add_column("Holder")
+        ct.add_column("Shares", justify="right")
+        ct.add_column("Ownership", justify="right")
+        for h in st.cap_table:
+            ct.add_row(h.name, f"{h.shares:,}", f"{h.shares / total:.1%}")
+        self.query_one("#captable", Static).update(ct)
+        offers = [f"Loan {o.id}: {o.lender} ({o.kind}) up to {fmt_usd(o.max_cents)} at SOFR+{o.spread_bps:.0f}bps for {o.tenor_quarters}q. {o.basis}"
+                  for o in st.offers.loans]
+        offers += [f"Equity {o.id}: {o.investor} ({o.round}) up to {fmt_usd(o.max_cents)} at {fmt_usd(o.pre_money_cents)} pre-money; "
+                   f"investors at this stage expect {o.cost_of_equity:.0%} a year" for o in st.offers.equity]
+        self.query_one("#fin-offers", Static).update("\n".join(offers) or "No lender or investor offers this quarter.")
+
+    @staticmethod
+    def _stmt(title: str, rows: list[tuple[str, int]]) -> Table:
+        t = Table(title=title, box=None, pad_edge=False, expand=True, title_style="bold")
+        t.add_column("")
+        t.add_column("", justify="right")
+        for name, cents in rows:
+            bold = not name.startswith(" ")
+            t.add_row(Text(name, style="bold" if bold else ""), fmt_usd(cents))
+        return t
+
+
+# ------------------------------------------------------------------ 6 News
+
+
+class NewsScreen(AreaScreen):
+    AREA = "news"
+    AUTO_FOCUS = "#news-scroll"
+    BINDINGS = [Binding("slash", "search", "Search", id="news.search", tooltip="Search every event so far")]
+
+    def compose_body(self) -> ComposeResult:
+        with Vertical(id="body"):
+            yield Input(placeholder="search every event so far (/ to focus, enter to finish)", id="news-search", compact=True)
+            with VerticalScroll(id="news-scroll"):
+                yield Static(id="news")
+
+    def on_mount(self) -> None:
+        self.query_one("#news-search", Input).cursor_blink = self.app.cursor_blink  # type: ignore[attr-defined]
+        super().on_mount()
+
+    def action_search(self) -> None:
+        self.query_one("#news-search", Input).focus()
+
+    @on(Input.Submitted, "#news-search")
+    def _done(self) -> None:
+        self.query_one("#news-scroll").focus()
+
+    @on(Input.Changed, "#news-search")
+    def _search(self) -> None:
+        self.update_body()
+
+    def update_body(self) -> None:
+        query = self.query_one("#news-search", Input).value.strip().lower()
+        t = Text()
+        n = 0
+        for r in reversed(self.session.reports):
+            items = [("warning", "Warning", w) for w in r.warnings] + [(x.kind, x.title, x.text) for x in r.news]
+            for kind, title, text in items:
+                if query and query not in f"{title} {text} {r.label} {kind}".lower():
+                    continue
+                n += 1
+                t.append(f"{r.label} ", style="bold")
+                t.append(f"[{kind}] ", style="italic")
+                t.append(f"{title}: ", style="bold")
+                t.append(f"{text}\n")
+        if not n:
+            t.append("No news yet: events appear after each quarter." if not query else f"No event matches {query!r}.")
+        self.query_one("#news", Static).update(t)

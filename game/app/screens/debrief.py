@@ -1,0 +1,112 @@
+"""The end of the game: score breakdown, verdict, charts of the whole game, the decisions that mattered."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Label, Static
+
+from engine.money import fmt_usd
+from textual_plot import HiResMode
+
+
+def key_decisions(session) -> list:
+    """engine.debrief.key_decisions(reports, log, scenario), top three; [] while it does not exist."""
+    try:
+        from engine.debrief import key_decisions as kd
+    except ImportError:
+        return []
+    try:
+        return list(kd(session.reports, session.game.log, session.game.scenario))[:3]
+    except Exception:  # the debrief must open even if the analysis fails
+        return []
+
+
+class DebriefScreen(Screen):
+    AREA = "debrief"
+    BINDINGS = [Binding("escape", "close", "Back", id="debrief.close", tooltip="Back to the game screens")]
+
+    def __init__(self, session) -> None:
+        super().__init__()
+        self.session = session
+
+    def compose(self) -> ComposeResult:
+        from textual_plot import PlotWidget
+
+        yield Header()
+        with VerticalScroll(id="debrief"):
+            yield Static(self._verdict(), id="verdict-box")
+            with Horizontal(id="debrief-charts"):
+                yield PlotWidget(id="plot-money", allow_pan_and_zoom=False, classes="chart")
+                yield PlotWidget(id="plot-ratios", allow_pan_and_zoom=False, classes="chart")
+            yield Label("The three decisions that mattered most", classes="section-title")
+            yield Static(self._decisions(), id="decisions")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        reps = self.session.reports
+        xs = list(range(1, len(reps) + 1))
+        v = self.app.get_css_variables()
+        c = [v.get(k, "") or "white" for k in ("primary", "accent", "success", "warning")]
+        money = self.query_one("#plot-money")
+        money.plot(xs, [r.balance.cash / 1e8 for r in reps], line_style=c[0], hires_mode=HiResMode.BRAILLE, label="cash $M")
+        money.plot(xs, [r.income.revenue / 1e8 for r in reps], line_style=c[1], hires_mode=HiResMode.BRAILLE, label="revenue $M")
+        money.plot(xs, [r.balance.debt / 1e8 for r in reps], line_style=c[3], hires_mode=HiResMode.BRAILLE, label="debt $M")
+        money.set_xlabel("quarter")
+        money.show_legend()
+        ratios = self.query_one("#plot-ratios")
+        ratios.plot(xs, [r.kpis.utilization for r in reps], line_style=c[0], hires_mode=HiResMode.BRAILLE, label="utilization")
+        ratios.plot(xs, [r.kpis.contracted_share for r in reps], line_style=c[1], hires_mode=HiResMode.BRAILLE, label="contracted share")
+        ratios.plot(xs, [max(-1.0, min(3.0, r.kpis.dscr or 0.0)) for r in reps], line_style=c[2], hires_mode=HiResMode.BRAILLE, label="DSCR (capped 3x)")
+        ratios.set_xlabel("quarter")
+        ratios.show_legend()
+
+    def _verdict(self) -> Group:
+        s = self.session
+        last = s.last
+        if last is None:
+            return Group(Text("No quarter played."))
+        sc = last.score
+        head = Text(f"{sc.verdict}\n", style="bold")
+        head.append(f"{sc.verdict_text}\n", style="")
+        if s.state.end_reason and s.state.end_reason not in sc.verdict_text:
+            head.append(f"{s.state.end_reason}\n", style="italic")
+        t = Table(box=None, pad_edge=False, show_header=False, title="Score breakdown", title_style="bold", title_justify="left")
+        t.add_column("")
+        t.add_column("", justify="right")
+        rows = [
+            (f"Trailing revenue ({sc.quarters_in_trailing} quarter(s), annualized)", fmt_usd(sc.trailing_revenue_cents)),
+            (f"x revenue multiple ({sc.contracted_share:.0%} contracted)", f"{sc.multiple:.2f}x"),
+            ("= enterprise value", fmt_usd(sc.enterprise_value_cents)),
+            ("- net debt (debt - cash)", fmt_usd(sc.net_debt_cents)),
+            ("= equity value", fmt_usd(sc.equity_value_cents)),
+            ("x founders' ownership", f"{sc.founder_ownership:.1%}"),
+            ("= score: the founders' stake", fmt_usd(sc.score_cents)),
+            ("Founders' stake at the start", fmt_usd(sc.start_value_cents)),
+        ]
+        for a, b in rows:
+            t.add_row(a, b)
+        return Group(head, t)
+
+    def _decisions(self) -> Group:
+        ds = key_decisions(self.session)
+        if not ds:
+            return Group(Text("The decision analysis is not available in this build."))
+        out = []
+        for i, d in enumerate(ds, 1):
+            label = getattr(d, "quarter", "") or getattr(d, "label", "")
+            t = Text(f"{i}. {label} · {getattr(d, 'title', '')}\n", style="bold")
+            t.append(f"{getattr(d, 'text', '')}\n")
+            impact = getattr(d, "impact", None)
+            if impact not in (None, ""):
+                t.append(f"Impact: {fmt_usd(impact) if isinstance(impact, int) else impact}\n", style="italic")
+            out.append(t)
+        return Group(*out)
+
+    def action_close(self) -> None:
+        self.app.pop_screen()

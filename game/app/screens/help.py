@@ -1,0 +1,91 @@
+"""Help: context help for the current screen and a searchable glossary (game.glossary)."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+KEYS_HELP = (
+    "Keys: 1-6 screens · a decisions · b buy GPUs · g lease GPUs · x sell GPUs · c lease colo · n build campus · "
+    "r release colo · p set price · k sign contract · o take loan · y repay loan · i raise equity · t turn plan · "
+    "e end quarter · ctrl+s save · ctrl+p command palette · q quit"
+)
+
+
+def _glossary():
+    try:
+        from game import glossary
+    except ImportError:
+        return None
+    return glossary
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,f1", "close", "Close", id="help.close")]
+
+    def __init__(self, area: str | None) -> None:
+        super().__init__()
+        self.area = area
+        g = _glossary()
+        self.concepts = list(getattr(g, "GLOSSARY", [])) if g else []
+        context = (getattr(g, "CONTEXT_HELP", {}) if g else {}).get(area or "", "")
+        self.context = "\n".join(line for line in context.splitlines() if not line.startswith("Keys:"))
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="help"):
+            yield Label(f"Help{' · ' + self.area.title() if self.area else ''}", classes="dialog-title")
+            yield Static((self.context + "\n" if self.context else "") + KEYS_HELP, id="context-help", classes="muted")
+            yield Input(placeholder="search the glossary", id="help-search", compact=True)
+            with Horizontal(id="help-body"):
+                yield OptionList(id="terms")
+                with VerticalScroll(id="term-detail-box"):
+                    yield Static(id="term-detail")
+
+    def on_mount(self) -> None:
+        inp = self.query_one("#help-search", Input)
+        inp.cursor_blink = self.app.cursor_blink  # type: ignore[attr-defined]
+        inp.focus()
+        self._fill("")
+
+    @on(Input.Changed, "#help-search")
+    def _search(self, event: Input.Changed) -> None:
+        self._fill(event.value)
+
+    @on(Input.Submitted, "#help-search")
+    def _to_list(self) -> None:
+        self.query_one("#terms", OptionList).focus()
+
+    def _fill(self, query: str) -> None:
+        g = _glossary()
+        if query.strip() and g is not None and hasattr(g, "search"):
+            found = list(g.search(query))
+        else:
+            found = self.concepts
+        self.found = found
+        ol = self.query_one("#terms", OptionList)
+        ol.clear_options()
+        for c in found:
+            ol.add_option(Option(f"{c.term}", id=c.id))
+        if not found:
+            ol.add_option(Option("No concept matches" if self.concepts else "The glossary is not available in this build", disabled=True))
+        self._show(found[0] if found else None)
+
+    @on(OptionList.OptionHighlighted, "#terms")
+    def _highlight(self, event: OptionList.OptionHighlighted) -> None:
+        c = next((c for c in self.found if c.id == event.option.id), None)
+        self._show(c)
+
+    def _show(self, c) -> None:
+        box = self.query_one("#term-detail", Static)
+        if c is None:
+            box.update("")
+            return
+        box.update(f"{c.term}  ({c.section})\n\n{c.summary}\n\nWorked number: {c.worked}\n\nIn the game: {c.where}")
+
+    def action_close(self) -> None:
+        self.dismiss(None)

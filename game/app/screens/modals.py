@@ -1,0 +1,166 @@
+"""Small modal screens: the action menu, the turn plan, and the two confirmations."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from engine.money import fmt_usd
+from game.app.forms import FORMS, unavailable_reason
+
+
+class ActionMenu(ModalScreen[str | None]):
+    """Every decision, with its key; unavailable ones are disabled with the reason."""
+
+    BINDINGS = [Binding("escape", "dismiss_none", "Close", id="menu.close")]
+
+    def __init__(self, session) -> None:
+        super().__init__()
+        self.session = session
+
+    def compose(self) -> ComposeResult:
+        options = []
+        for kind, spec in FORMS.items():
+            reason = unavailable_reason(kind, self.session)
+            text = Text.assemble((f"{spec.key}  ", "bold"), (spec.title, "bold"), f" — {reason or spec.help}")
+            options.append(Option(text, id=kind, disabled=bool(reason)))
+        with Vertical(classes="dialog", id="menu"):
+            yield Label("Decisions this quarter", classes="dialog-title")
+            yield OptionList(*options, id="menu-list")
+            yield Static("enter: open the form · escape: close", classes="muted")
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
+
+
+class PlanScreen(ModalScreen[None]):
+    """The turn plan: queued actions with the engine's verdict; delete removes one."""
+
+    BINDINGS = [
+        Binding("escape,t", "close", "Close", id="plan.close"),
+        Binding("delete,backspace,x", "remove", "Remove", id="plan.remove", tooltip="Remove the highlighted action"),
+    ]
+
+    def __init__(self, session) -> None:
+        super().__init__()
+        self.session = session
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="plan"):
+            yield Label("Turn plan", classes="dialog-title")
+            yield OptionList(id="plan-list")
+            yield Static(id="plan-summary")
+            yield Static("↑↓ choose · delete/x: remove · escape: close", classes="muted")
+
+    def on_mount(self) -> None:
+        self._fill()
+
+    def _fill(self) -> None:
+        ol = self.query_one(OptionList)
+        ol.clear_options()
+        p = self.session.preview()
+        for i, r in enumerate(p.results):
+            mark = "✓" if r.ok else "✗"
+            ol.add_option(Option(Text(f"{mark} {r.message}"), id=str(i)))
+        if not p.results:
+            ol.add_option(Option("Nothing queued: press a (actions) or a form key, then come back.", disabled=True))
+        self.query_one("#plan-summary", Static).update(
+            f"Cash now {fmt_usd(self.session.state.cash_cents)} → after the plan {fmt_usd(p.cash_after)}"
+        )
+
+    def action_remove(self) -> None:
+        ol = self.query_one(OptionList)
+        if ol.highlighted is None or not self.session.plan:
+            return
+        self.session.remove(ol.highlighted)
+        self._fill()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class _Confirm(ModalScreen[bool]):
+    BINDINGS = [
+        Binding("y,enter", "yes", "Yes", id="confirm.yes"),
+        Binding("n,escape", "no", "No", id="confirm.no"),
+    ]
+    TITLE_TEXT = ""
+    YES = "Yes"
+    NO = "No"
+
+    def body(self) -> str:
+        return ""
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog confirm"):
+            yield Label(self.TITLE_TEXT, classes="dialog-title")
+            yield Static(self.body(), id="confirm-body")
+            with Horizontal(classes="buttons"):
+                yield Button(self.YES, id="yes", variant="primary", compact=True)
+                yield Button(self.NO, id="no", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#yes", Button).focus()
+
+    @on(Button.Pressed, "#yes")
+    def action_yes(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#no")
+    def action_no(self) -> None:
+        self.dismiss(False)
+
+
+class ConfirmEndQuarter(_Confirm):
+    TITLE_TEXT = "End the quarter?"
+    YES = "End quarter (y)"
+    NO = "Go back (n)"
+
+    def __init__(self, session) -> None:
+        super().__init__()
+        self.session = session
+
+    def body(self) -> str:
+        s = self.session
+        p = s.preview()
+        lines = [f"Play {s.label} with {len(s.plan)} queued action{'s' if len(s.plan) != 1 else ''}; cash after the plan {fmt_usd(p.cash_after)}."]
+        risks = s.risks()
+        if risks:
+            lines.append("")
+            lines.append("Risks:")
+            lines += [f" ! {r}" for r in risks]
+        else:
+            lines.append("No risks flagged: cash covers a quarter of costs and covenants are fine.")
+        return "\n".join(lines)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#confirm-body", Static).set_class(bool(self.session.risks()), "warn")
+
+
+class ConfirmQuit(_Confirm):
+    TITLE_TEXT = "Quit AI Cloud Tycoon?"
+    YES = "Quit (y)"
+    NO = "Stay (n)"
+
+    def __init__(self, session) -> None:
+        super().__init__()
+        self.session = session
+
+    def body(self) -> str:
+        s = self.session
+        if s is None:
+            return "No game in progress."
+        where = s.last_saved or s.save_path
+        extra = f" Your queued plan ({len(s.plan)} actions) is not saved: it is not played yet." if s.plan else ""
+        return f"Every finished quarter is saved in {where}.{extra}"

@@ -1,0 +1,132 @@
+"""The start screen: pick a scenario, a seed and a name, or continue a saved run."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Input, Label, Markdown, Select, Static
+
+from game.errors import UserError
+
+
+class StartScreen(Screen):
+    AREA = "start"
+    BINDINGS = [
+        Binding("ctrl+r", "random_seed", "Random seed", id="start.random", tooltip="Draw a random seed"),
+        Binding("ctrl+l", "load", "Load run", id="start.load", tooltip="Continue the run file named below"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        from scenarios import list_scenarios
+
+        self.scenarios = {ls.scenario.id: ls for ls in list_scenarios()}
+
+    def compose(self) -> ComposeResult:
+        app = self.app
+        from scenarios import DEFAULT_SCENARIO
+
+        first = getattr(app, "start_scenario", None) or DEFAULT_SCENARIO
+        if first not in self.scenarios:
+            first = next(iter(self.scenarios))
+        seed = getattr(app, "start_seed", None)
+        yield Header()
+        with Horizontal(id="start"):
+            with Vertical(id="start-form"):
+                yield Label("New game", classes="section-title")
+                yield Label("Scenario")
+                yield Select([(ls.scenario.title, sid) for sid, ls in self.scenarios.items()], value=first, allow_blank=False, id="scenario", compact=True)
+                yield Label("Seed (same seed, same world)")
+                with Horizontal(classes="row"):
+                    yield Input(str(7 if seed is None else seed), type="integer", id="seed", compact=True)
+                    yield Button("Random", id="random", compact=True)
+                yield Label("Your name")
+                yield Input(getattr(app, "start_player", "") or "", placeholder="player", id="player", compact=True)
+                yield Button("Start game", id="start-game", variant="primary")
+                yield Label("Continue a run", classes="section-title")
+                yield Input(placeholder="path to a run file (.json)", id="load-path", compact=True)
+                yield Select(self._recent_runs(), prompt="recent runs", id="recent", compact=True)
+                yield Button("Continue", id="load")
+                yield Static("", id="start-error", classes="bad")
+            with VerticalScroll(id="briefing"):
+                yield Markdown(id="briefing-text")
+        yield Footer()
+
+    def _recent_runs(self) -> list[tuple[str, str]]:
+        from game.app.session import default_save_dir
+
+        d = getattr(self.app, "save_dir", None) or default_save_dir()
+        try:
+            files = sorted(Path(d).glob("*.json"))[:20]
+        except OSError:
+            return []
+        return [(p.name, str(p)) for p in files]
+
+    def on_mount(self) -> None:
+        self.query_one("#seed", Input).cursor_blink = self.app.cursor_blink  # type: ignore[attr-defined]
+        self.query_one("#player", Input).cursor_blink = self.app.cursor_blink  # type: ignore[attr-defined]
+        self.query_one("#load-path", Input).cursor_blink = self.app.cursor_blink  # type: ignore[attr-defined]
+        self.query_one("#start-game", Button).focus()
+        self.show_briefing()
+
+    @on(Select.Changed, "#scenario")
+    def show_briefing(self) -> None:
+        sid = self.query_one("#scenario", Select).value
+        ls = self.scenarios.get(sid)  # type: ignore[arg-type]
+        if ls is None:
+            return
+        sc = ls.scenario
+        objectives = "\n".join(f"- {o}" for o in sc.objectives)
+        self.query_one("#briefing-text", Markdown).update(
+            f"# {sc.title}\n\n**{sc.archetype}** · difficulty **{sc.difficulty}** · {sc.quarters} quarters from {sc.start}\n\n"
+            f"{sc.briefing.strip()}\n\n## What success looks like\n\n{objectives}\n\n*{sc.lesson}*"
+        )
+
+    @on(Select.Changed, "#recent")
+    def _recent(self, event: Select.Changed) -> None:
+        if event.value is not Select.NULL:
+            self.query_one("#load-path", Input).value = str(event.value)
+
+    @on(Button.Pressed, "#random")
+    def action_random_seed(self) -> None:
+        self.query_one("#seed", Input).value = str(random.randrange(1, 1_000_000))  # only when asked for
+
+    @on(Input.Submitted, "#seed,#player")
+    @on(Button.Pressed, "#start-game")
+    def start_game(self) -> None:
+        from game.app.session import Session
+
+        sid = str(self.query_one("#scenario", Select).value)
+        try:
+            seed = int(self.query_one("#seed", Input).value or "0")
+            if seed < 0:
+                raise ValueError
+        except ValueError:
+            self.query_one("#start-error", Static).update("The seed must be a non-negative whole number.")
+            return
+        player = self.query_one("#player", Input).value.strip()
+        app = self.app
+        session = Session.new(str(self.scenarios[sid].path), seed, player, save_dir=getattr(app, "save_dir", None))
+        app.begin(session)  # type: ignore[attr-defined]
+
+    @on(Input.Submitted, "#load-path")
+    @on(Button.Pressed, "#load")
+    def action_load(self) -> None:
+        from game.app.session import Session
+
+        path = self.query_one("#load-path", Input).value.strip()
+        if not path:
+            self.query_one("#start-error", Static).update("Type the path of a run file, or pick a recent run.")
+            return
+        try:
+            session = Session.load(path, save_dir=getattr(self.app, "save_dir", None))
+        except UserError as exc:
+            self.query_one("#start-error", Static).update(str(exc))
+            return
+        self.app.begin(session)  # type: ignore[attr-defined]

@@ -1,0 +1,101 @@
+"""Snapshot tests of every screen (pytest-textual-snapshot): fixed seed 7, theme textual-dark,
+no cursor blink; 120x40, plus the dashboard at 80x24. Regenerate on purpose with
+``pytest tests/test_app_snapshots.py --snapshot-update``."""
+
+from __future__ import annotations
+
+import pytest
+
+from game.app import make_app
+
+SIZE = (120, 40)
+
+
+@pytest.fixture(autouse=True)
+def _save_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("TYCOON_SAVE_DIR", str(tmp_path / "runs"))
+
+
+def _app(**kw):
+    return make_app(seed=7, theme="textual-dark", cursor_blink=False, **kw)
+
+
+def _game():
+    return _app(skip_start=True)
+
+
+async def _one_quarter(pilot) -> None:
+    """Buy GPUs, sign the first offer if there is one, end the quarter, close the report."""
+    await pilot.press("b", "enter")
+    await pilot.pause()
+    if pilot.app.session.state.offers.contracts:
+        await pilot.press("k", "enter")
+        await pilot.pause()
+    await pilot.press("e", "y")
+    await pilot.pause()
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+def _after_quarter_then(*keys: str):
+    async def run_before(pilot) -> None:
+        await pilot.pause()
+        await _one_quarter(pilot)
+        if keys:
+            await pilot.press(*keys)
+        await pilot.pause()
+
+    return run_before
+
+
+def test_start_screen(snap_compare):
+    assert snap_compare(_app(), terminal_size=SIZE)
+
+
+def test_dashboard_first_quarter(snap_compare):
+    assert snap_compare(_game(), terminal_size=SIZE)
+
+
+@pytest.mark.parametrize("key,name", [("1", "dashboard"), ("2", "fleet"), ("3", "market"), ("4", "contracts"), ("5", "finance"), ("6", "news")])
+def test_area_screens(snap_compare, key, name):
+    assert snap_compare(_game(), terminal_size=SIZE, run_before=_after_quarter_then(key))
+
+
+def test_dashboard_80x24(snap_compare):
+    assert snap_compare(_game(), terminal_size=(80, 24), run_before=_after_quarter_then("1"))
+
+
+def test_buy_form(snap_compare):
+    assert snap_compare(_game(), terminal_size=SIZE, press=["b"])
+
+
+def test_end_quarter_confirmation(snap_compare):
+    assert snap_compare(_game(), terminal_size=SIZE, press=["b", "enter", "e"])
+
+
+def test_quarter_report(snap_compare):
+    async def run_before(pilot) -> None:
+        await pilot.pause()
+        await pilot.press("b", "enter")
+        await pilot.pause()
+        await pilot.press("e", "y")
+        await pilot.pause()
+
+    assert snap_compare(_game(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_help(snap_compare):
+    assert snap_compare(_game(), terminal_size=SIZE, press=["question_mark"])
+
+
+def test_debrief(snap_compare):
+    async def run_before(pilot) -> None:
+        await pilot.pause()
+        s = pilot.app.session
+        while not s.over:  # a passive game to the end, through the engine, then the debrief by key
+            s.game.play([])
+        pilot.app.refresh_area()
+        await pilot.press("d")
+        await pilot.pause()
+
+    assert snap_compare(_game(), terminal_size=SIZE, run_before=run_before)
