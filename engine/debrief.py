@@ -22,13 +22,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from engine.actions import lease_rate
 from engine.calendar import TICKS_PER_QUARTER
 from engine.economics import owned_gpu_hourly_cost
-from engine.finance import breakeven_utilization, capital_charge_per_hour, straight_line_per_hour
+from engine.finance import contract_mark_to_market, breakeven_utilization, capital_charge_per_hour, straight_line_per_hour
 from engine.hardware import GPUS
 from engine.money import fmt_usd, to_cents
 from engine.report import QuarterReport
@@ -48,17 +47,6 @@ class Decision:
     impact_cents: int  # estimated effect on cash or the founders' value; negative = cost
     section: str  # "KB §20"
     kind: str = ""  # heuristic that found it: "speculative_purchase", "contract", ...
-
-
-def contract_mark_to_market(
-    fixed_usd_per_hour: float, floating_usd_per_hour: Sequence[float], gpus: int, hours_per_period: float = TICKS_PER_QUARTER
-) -> float:
-    """A reserved contract as a swap (KB §1): sum of (fixed - floating) x GPUs x hours, in dollars.
-
-    Positive when the market fell below the contract price: the provider receives above-market
-    fixed payments. One floating rate per period (a quarter of 2,184 hours by default).
-    """
-    return sum((fixed_usd_per_hour - f) * gpus * hours_per_period for f in floating_usd_per_hour)
 
 
 # ------------------------------------------------------------------------------ helpers

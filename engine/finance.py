@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from engine.calendar import HOURS_PER_YEAR
+from engine.calendar import HOURS_PER_YEAR, TICKS_PER_QUARTER
 
 CORPORATE_TAX_RATE = 0.21  # US federal (KB §6, §18)
 
@@ -166,3 +166,14 @@ def breakeven_utilization(own_hourly: float, rent_hourly: float) -> float:
 def _check_loan(principal: float, rate: float, periods: int) -> None:
     if principal < 0 or rate < 0 or periods < 1:
         raise ValueError(f"need principal >= 0, rate >= 0, periods >= 1; got {principal}, {rate}, {periods}")
+
+
+def contract_mark_to_market(
+    fixed_usd_per_hour: float, floating_usd_per_hour: Sequence[float], gpus: int, hours_per_period: float = TICKS_PER_QUARTER
+) -> float:
+    """A reserved contract as a swap (KB §1): sum of (fixed - floating) x GPUs x hours, in dollars.
+
+    Positive when the market fell below the contract price: the provider receives above-market
+    fixed payments. One floating rate per period (a quarter of 2,184 hours by default).
+    """
+    return sum((fixed_usd_per_hour - f) * gpus * hours_per_period for f in floating_usd_per_hour)

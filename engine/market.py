@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from engine.base import Frozen
+from engine.finance import contract_mark_to_market
+from engine.money import to_cents
 from engine.world import WorldQuarter
 
 
@@ -65,3 +67,19 @@ def market_view(wq: WorldQuarter) -> MarketView:
         infra_revenue_multiple=wq.infra_revenue_multiple,
         build_moratorium=wq.build_moratorium,
     )
+
+
+def contract_mtm(contract, market: MarketView, quarter: int) -> tuple[int, float, int, int]:
+    """A signed contract marked to market as a fixed-for-floating swap (KB §1, §2).
+
+    The floating leg is today's reserved rate for the term nearest the quarters left. Returns
+    (value in cents, that market rate, the term used, quarters left); positive when the market
+    has fallen below the contract's fixed price.
+    """
+    left = max(0, contract.end_quarter - max(quarter, contract.start_quarter))
+    quote = market.gpus.get(contract.gen)
+    if quote is None or left == 0:
+        return 0, 0.0, 0, left
+    term = min(sorted(quote.reserved_usd_per_hour), key=lambda t: abs(t - left))
+    rate = quote.reserved_usd_per_hour[term]
+    return to_cents(contract_mark_to_market(contract.usd_per_gpu_hour, [rate] * left, contract.gpus)), rate, term, left

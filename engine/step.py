@@ -701,7 +701,6 @@ def _warnings(s: GameState, inc, bal, scenario: Scenario) -> list[str]:
 
 
 def _kpis(s: GameState, inc, bal, served: Served, dscr_value, contracted_share, scenario: Scenario, world: World, inf=None) -> Kpis:
-    q = s.quarter - 1
     rules = scenario.rules
     by_gen = []
     total_cap = total_busy = 0.0

@@ -174,7 +174,7 @@ def _w_spikes() -> str:
 
 @_worked("reserved-swap")
 def _w_swap() -> str:
-    from engine.debrief import contract_mark_to_market
+    from engine.finance import contract_mark_to_market
 
     gain = contract_mark_to_market(2.20, [1.20] * 4, 1000)
     return (f"Signed at $2.20/GPU-hour (fixed); the market falls to $1.20 (floating). On 1,000 GPUs for "

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.actions import parse_action
-from engine.finance import dscr
+
 from engine.game import Game
-from engine.lenders import loan_offers
+from engine.lenders import loan_offers, loan_quarter_service_cents, projected_dscr
 from engine.money import fmt_usd, to_cents
 from engine.report import ActionResult, QuarterReport
 from engine.state import GameState
@@ -149,21 +149,15 @@ class Session:
         return sum(o.max_cents for o in loan_offers(state, wq, self.game.scenario.rules) if o.kind != "equipment")
 
     def projected_dscr(self, extra_service_cents: int = 0) -> float | None:
-        """Trailing-four-quarter DSCR with one more quarter of debt service added (engine.finance.dscr)."""
-        window = self.state.history[-4:]
-        service = sum(r.debt_service_cents for r in window) + extra_service_cents
-        if not window or service <= 0:  # no quarter played yet: nothing to test
-            return None
-        return dscr(sum(r.cfads_cents + r.equity_cure_cents for r in window), service)
+        """Trailing DSCR with one more quarter of debt service added (engine.lenders)."""
+        return projected_dscr(self.state, extra_service_cents)
 
     def loan_service_cents(self, offer_id: str, amount_usd: float) -> int:
-        """One quarter of a new loan's service: interest at SOFR + spread plus level principal."""
+        """One quarter of a new loan's service (engine.lenders.loan_quarter_service_cents)."""
         o = next((o for o in self.state.offers.loans if o.id == offer_id), None)
         if o is None:
             return 0
-        cents = to_cents(amount_usd)
-        rate = self.game.observation().market.sofr + o.spread_bps / 10_000
-        return round(cents * rate / 4) + -(-cents // o.tenor_quarters)
+        return loan_quarter_service_cents(to_cents(amount_usd), o.spread_bps, self.game.observation().market.sofr, o.tenor_quarters)
 
     def planned_new_service(self) -> int:
         return sum(self.loan_service_cents(a["offer_id"], a["amount_usd"]) for a in self.plan if a.get("kind") == "take_loan")

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 from engine.actions import site_load_kw
 from engine.calendar import TICKS_PER_QUARTER
 from engine.hardware import GPUS
+from engine.market import contract_mtm
 from engine.money import fmt_usd, to_cents
 from game.app.widgets.common import AreaTabs, StatusLine
 from game.app.widgets.kpi import KpiCard
@@ -334,13 +335,9 @@ class ContractsScreen(AreaScreen):
         for c in st.contracts:
             if c.status != "active" or c.end_quarter <= st.quarter:
                 continue
-            left = c.end_quarter - max(st.quarter, c.start_quarter)
-            quote = m.gpus.get(c.gen)
-            if quote is None:
+            if c.gen not in m.gpus:
                 continue
-            term = min(sorted(quote.reserved_usd_per_hour), key=lambda t: abs(t - left))
-            mkt = quote.reserved_usd_per_hour[term]
-            mtm = to_cents((c.usd_per_gpu_hour - mkt) * c.gpus * TICKS_PER_QUARTER * left)
+            mtm, mkt, term, left = contract_mtm(c, m, st.quarter)
             total += mtm
             act.append([c.id, c.customer, c.gen.upper(), f"{c.gpus:,}", f"${c.usd_per_gpu_hour:.2f}", f"${mkt:.2f} ({term}q)",
                         f"{left}q to {s.quarter_label(c.end_quarter)}", c.grade, fmt_usd(mtm)])
