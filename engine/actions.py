@@ -246,7 +246,7 @@ def check(state: GameState, world: WorldQuarter, rules: CompanyRules, action: Ac
             offer = next((o for o in state.offers.contracts if o.id == offer_id), None)
             if offer is None:
                 raise Rejected(f"no contract offer {offer_id!r} this quarter")
-            free = active_gpus(state, offer.gen, q) - committed_gpus(state, offer.gen, q)
+            free = active_gpus(state, offer.gen, q) - committed_gpus(state, offer.gen, q) - inference.own_gpus_serving_tokens(state, offer.gen)
             if offer.gpus > free:
                 raise Rejected(f"{offer.customer} needs {offer.gpus:,} {offer.gen.upper()} now; you have {max(0, free):,} in service and not under contract")
         case TakeLoan(offer_id=offer_id, amount_usd=amount):
@@ -377,7 +377,12 @@ def execute(state: GameState, world: WorldQuarter, rules: CompanyRules, action: 
             )
             state.loans.append(loan)
             led.post("Debt drawn", [("cash", cents), ("debt", -cents)], "financing")
-            return f"borrowed {fmt_usd(cents)} from {offer.lender} at SOFR + {offer.spread_bps:.0f} bps over {offer.tenor_quarters} quarters ({loan.id})"
+            warrants = ""
+            if offer.warrant_coverage > 0 and offer.warrant_price_cents > 0:  # venture debt: warrants dilute the founders
+                n = max(1, round(cents * offer.warrant_coverage / offer.warrant_price_cents))
+                state.cap_table.append(Holder(name=f"{offer.lender} (warrants)", kind="investor", shares=n))
+                warrants = f", with warrants for {n:,} shares"
+            return f"borrowed {fmt_usd(cents)} from {offer.lender} at SOFR + {offer.spread_bps:.0f} bps over {offer.tenor_quarters} quarters{warrants} ({loan.id})"
         case RepayLoan(loan_id=loan_id, amount_usd=amount):
             loan = state.loan(loan_id)
             assert loan is not None

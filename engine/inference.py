@@ -101,6 +101,8 @@ class Deployment(BaseModel):
     gpus_per_replica: int
     tpot_ms: float
     price_vs_market: float = 0.0
+    cached_discount: float | None = None  # None: the platform default (InferenceParams)
+    batch_discount: float | None = None
     deployed_quarter: int = 0
 
 
@@ -161,6 +163,8 @@ class SetTokenPrice(Frozen):
     kind: Literal["set_token_price"] = "set_token_price"
     model: str
     vs_market: float = Field(ge=-0.8, le=2.0)
+    cached_discount: float | None = Field(default=None, ge=0, le=1)  # off the input price for cached prefixes (KB §15)
+    batch_discount: float | None = Field(default=None, ge=0, le=0.9)  # off real-time prices for batch jobs (KB §1)
 
 
 class FundTechnique(Frozen):
@@ -185,9 +189,17 @@ def base_gpus(state, gen: str) -> int:
     """The company's own (owned or reserved) GPUs of a generation that serve tokens."""
     from engine.actions import active_gpus  # local: actions imports this module
 
-    if state.archetype == "inference":
-        return active_gpus(state, gen, state.quarter)
+    if state.archetype == "inference":  # all of them, less those dedicated to enterprise contracts
+        from engine.actions import committed_gpus
+
+        return max(0, active_gpus(state, gen, state.quarter) - committed_gpus(state, gen, state.quarter))
     return min(state.inference.dedicated.get(gen, 0), active_gpus(state, gen, state.quarter))
+
+
+def own_gpus_serving_tokens(state, gen: str) -> int:
+    """Own (not rented) GPUs the catalog's replicas occupy: what a new contract cannot take."""
+    inf = state.inference
+    return max(0, gpus_in_use(inf, gen) - inf.on_demand.get(gen, 0) - inf.spot.get(gen, 0))
 
 
 def pool_gpus(state, gen: str) -> int:
@@ -273,9 +285,14 @@ def execute(state, wq, params: InferenceParams, action) -> str:
             inf.deployments = [d for d in inf.deployments if d.model != model]
             inf.batch_backlog.pop(model, None)
             return f"retired {model}"
-        case SetTokenPrice(model=model, vs_market=v):
-            inf.deployment(model).price_vs_market = v
-            return f"{model} priced at market {v:+.0%}"
+        case SetTokenPrice(model=model, vs_market=v, cached_discount=cd, batch_discount=bd):
+            d = inf.deployment(model)
+            d.price_vs_market = v
+            if cd is not None:
+                d.cached_discount = cd
+            if bd is not None:
+                d.batch_discount = bd
+            return f"{model} priced at market {v:+.0%}" + (f", cached input {cd:.0%} off" if cd is not None else "") + (f", batch {bd:.0%} off" if bd is not None else "")
         case FundTechnique(technique=tech):
             inf.techniques[tech] = params.roadmap[tech][0]
             return f"started {tech.replace('_', ' ')}: {params.roadmap[tech][0]} quarter(s) at ${params.roadmap[tech][1] / 1e6:.2f}M a quarter"
@@ -465,6 +482,10 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
         market_out = market_output_price(wq, params, d.model)
         p_out = market_out * (1 + d.price_vs_market)
         p_in = p_out / params.output_price_multiple
+        cd = params.cached_discount if d.cached_discount is None else d.cached_discount
+        bd = params.batch_discount if d.batch_discount is None else d.batch_discount
+        # a deeper cached-input discount pulls more traffic onto shared prefixes (KB §15)
+        cache_pull = 0.5 + cd
         # replicas that have GPUs (a lease can end under them); spot-hosted ones vanish when reclaimed
         free = left_gpus.get(d.gen, 0)
         running = min(d.replicas, free // d.gpus_per_replica)
@@ -483,9 +504,13 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
             seg = segments[tr.segment]
             keep = inf.retention.get(tr.segment, 1.0)
             per_unit = params.output_tokens_per_unit * (1 + params.token_growth_per_quarter) ** q
-            out = demand.by_segment[tr.segment] * (per_unit * tr.model_mix[d.model] * keep * _share(1 + d.price_vs_market, seg.elasticity))
-            need = out / tps + out * (tr.prompt_tokens / tr.output_tokens) * (1 - tr.cached_share) * pre_s
-            seg_tokens.append((tr, seg, out, need))
+            ratio = 1 + d.price_vs_market
+            if not seg.latency_sensitive:  # batch buyers compare batch prices
+                ratio *= (1 - bd) / (1 - params.batch_discount)
+            out = demand.by_segment[tr.segment] * (per_unit * tr.model_mix[d.model] * keep * _share(ratio, seg.elasticity))
+            cached_share = min(0.95, tr.cached_share * cache_pull)
+            need = out / tps + out * (tr.prompt_tokens / tr.output_tokens) * (1 - cached_share) * pre_s
+            seg_tokens.append((tr, seg, out, need, cached_share))
             if seg.latency_sensitive:
                 rt_need += need
             else:
@@ -502,12 +527,12 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
         inf.batch_backlog[d.model] = round(min(float(queue[-1]), kept), 6)
         b_frac = float(batch_served.sum() / batch_need.sum()) if batch_need.sum() > 0 else 1.0
         m_rev = m_in = m_out = m_cached = 0.0
-        for tr, seg, out, need in seg_tokens:
+        for tr, seg, out, need, cached_share in seg_tokens:
             served_out = float((out * (frac if seg.latency_sensitive else 1.0)).sum()) * 3600 * (1.0 if seg.latency_sensitive else b_frac)
             served_in = served_out * tr.prompt_tokens / tr.output_tokens
-            cached = served_in * tr.cached_share
-            price_mult = 1.0 if seg.latency_sensitive else 1 - params.batch_discount
-            seg_rev = price_mult * (served_out * p_out + (served_in - cached) * p_in + cached * p_in * (1 - params.cached_discount)) / 1e6
+            cached = served_in * cached_share
+            price_mult = 1.0 if seg.latency_sensitive else 1 - bd
+            seg_rev = price_mult * (served_out * p_out + (served_in - cached) * p_in + cached * p_in * (1 - cd)) / 1e6
             seg_revenue[tr.segment] = seg_revenue.get(tr.segment, 0.0) + seg_rev
             m_rev += seg_rev
             m_in += served_in

@@ -17,6 +17,10 @@ from engine.scenario import INVESTMENT_GRADE, CompanyRules
 from engine.state import EquityOffer, GameState, LoanOffer
 from engine.world import WorldQuarter
 
+VENTURE_STAGES = ("seed", "series-a", "series-b", "series-c")
+VENTURE_SHARE_OF_VALUE = 0.05  # KB §5: venture debt runs 20-30% of the last round; ~5% of post-money
+VENTURE_SPREAD_BPS = 800  # KB §5: 12-15% all-in at Series B
+VENTURE_WARRANT_COVERAGE = 0.10
 EQUIPMENT_LTV = 0.80  # KB §5: equipment financing at ~80% loan-to-value on GPU purchases
 MIN_OFFER_CENTS = 100_000_000  # $1M: lenders do not bother below this
 NEW_MONEY_DISCOUNT = 0.85  # new investors buy at a discount to the company's estimated equity value
@@ -79,6 +83,24 @@ def term_tenor_quarters(u: Underwriting) -> int:
     if u.contracted_share >= 0.5:
         return int(min(48, max(16, round(0.8 * u.remaining_contract_quarters))))
     return 16
+
+
+def venture_debt_offer(state: GameState, wq: WorldQuarter, equity_value_cents: int) -> LoanOffer | None:
+    """Venture debt (KB §5): lent against the equity story, not cash flow, to venture-stage
+    companies; expensive, and the lender takes warrants (a slice of the upside)."""
+    if state.stage not in VENTURE_STAGES or state.covenant in ("lock-up", "default"):
+        return None
+    existing = sum(l.balance_cents for l in state.loans if l.kind == "venture")
+    room = int(equity_value_cents * VENTURE_SHARE_OF_VALUE) - existing
+    if room < MIN_OFFER_CENTS:
+        return None
+    return LoanOffer(
+        id=f"V{wq.index}", lender="Sandhill Venture Lending", kind="venture", max_cents=room,
+        spread_bps=VENTURE_SPREAD_BPS, tenor_quarters=12, warrant_coverage=VENTURE_WARRANT_COVERAGE,
+        warrant_price_cents=max(1, equity_value_cents // max(1, sum(h.shares for h in state.cap_table))),
+        basis=(f"{VENTURE_SHARE_OF_VALUE:.0%} of your {fmt_usd(equity_value_cents)} equity value, less {fmt_usd(existing)} "
+               f"outstanding; warrants for {VENTURE_WARRANT_COVERAGE:.0%} of the loan at today's share price"),
+    )
 
 
 def loan_offers(state: GameState, wq: WorldQuarter, rules: CompanyRules) -> list[LoanOffer]:

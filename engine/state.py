@@ -72,7 +72,7 @@ class Contract(BaseModel):
 class Loan(BaseModel):
     id: str
     lender: str
-    kind: Literal["term", "equipment", "project"]
+    kind: Literal["term", "equipment", "project", "venture"]
     principal_cents: int
     balance_cents: int
     spread_bps: float
@@ -103,11 +103,13 @@ class ContractOfferState(BaseModel):
 class LoanOffer(BaseModel):
     id: str
     lender: str
-    kind: Literal["term", "equipment", "project"]
+    kind: Literal["term", "equipment", "project", "venture"]
     max_cents: int
     spread_bps: float
     tenor_quarters: int
     basis: str  # how the lender sized it, in words
+    warrant_coverage: float = 0.0  # venture debt: warrants worth this share of the loan...
+    warrant_price_cents: int = 0  # ...struck at this price per share
 
 
 class EquityOffer(BaseModel):

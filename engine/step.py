@@ -15,7 +15,7 @@ from engine import inference
 from engine.calendar import TICKS_PER_QUARTER
 from engine.economics import power_cost_per_gpu_hour
 from engine.hardware import GPU_ORDER, GPUS
-from engine.lenders import equity_offers, loan_offers, stage_for_revenue, trailing_dscr
+from engine.lenders import equity_offers, loan_offers, stage_for_revenue, trailing_dscr, venture_debt_offer
 from engine.market import market_view
 from engine.money import fmt_usd, to_cents
 from engine.physics import POWER_SHARE_OF_TDP
@@ -124,7 +124,7 @@ def new_game(scenario: Scenario, world: World, seed: int) -> GameState:
             model=d.model, gen=d.gen, precision=d.precision, replicas=d.replicas, gpus_per_replica=n, tpot_ms=d.tpot_ms,
             deployed_quarter=-1,
         ))
-    state.offers.contracts = _contract_offers(world, 0) if scenario.archetype == "neocloud" else []
+    state.offers.contracts = _contract_offers(world, 0)
     state.offers.loans = loan_offers(state, wq, rules)
     return state
 
@@ -234,8 +234,11 @@ def advance(state: GameState, world: World, scenario: Scenario, actions: list) -
     sc = _score(s, scenario, _revenue_multiple(s, wq, inc.gross_margin), contracted_share)
     if not s.game_over:
         nq = world.quarter(s.quarter)
-        s.offers.contracts = _contract_offers(world, s.quarter) if s.archetype == "neocloud" else []
+        s.offers.contracts = _contract_offers(world, s.quarter)  # an inference platform's are dedicated deployments
         s.offers.loans = loan_offers(s, nq, rules)
+        venture = venture_debt_offer(s, nq, sc.equity_value_cents)
+        if venture is not None:
+            s.offers.loans.append(venture)
         s.offers.equity = equity_offers(s, nq, rules, sc.equity_value_cents, bal.total_equity)
     else:
         s.offers.contracts, s.offers.loans, s.offers.equity = [], [], []

@@ -48,6 +48,30 @@ def quarter_summary(r: QuarterReport) -> dict[str, Any]:
         "rejected": [{"action": a.action, "reason": a.message} for a in r.actions if not a.ok],
         "score": to_usd(r.score.score_cents),
         "state_hash": r.state_hash,
+        **({"inference": _inference_summary(r)} if r.inference is not None else {}),
+    }
+
+
+def _inference_summary(r: QuarterReport) -> dict[str, Any]:
+    """The managed-inference fields of a quarter (issue 4's reporting contract)."""
+    inf = r.inference
+    return {
+        "tokens_served": {"input": round(inf.tokens_in), "output": round(inf.tokens_out), "cached": round(inf.tokens_cached)},
+        "cost_per_m_tokens": _r(inf.cost_per_m_tokens, 6),
+        "churned_revenue": round(inf.churned_revenue_usd, 2),
+        "net_dollar_retention": _r(r.kpis.net_dollar_retention),
+        "revenue_per_gpu_hour": {"rental": _r(r.kpis.revenue_per_gpu_hour_rental), "inference": _r(r.kpis.revenue_per_gpu_hour_inference)},
+        "techniques": list(inf.techniques_done),
+        "models": {
+            m.model: {
+                "gen": m.gen, "replicas": m.replicas, "gpus": m.gpus,
+                "revenue": round(m.revenue_usd, 2), "gross_margin": _r(m.gross_margin),
+                "utilization": _r(m.utilization), "sla_misses": _r(m.dropped_share),
+                "p50_tpot_ms": _r(m.p50_tpot_ms, 2), "p95_tpot_ms": _r(m.p95_tpot_ms, 2), "p95_ttft_ms": _r(m.p95_ttft_ms, 1),
+                "price_out_usd_per_m": _r(m.price_out_usd_per_m, 6), "market_out_usd_per_m": _r(m.market_out_usd_per_m, 6),
+            }
+            for m in inf.models
+        },
     }
 
 

@@ -156,3 +156,47 @@ def test_invalid_inference_actions_are_rejected_with_reasons():
     ])
     assert [r.ok for r in results] == [False, False, False, True, False, False, False]
     assert all(r.message for r in results)
+
+
+def test_venture_debt_comes_with_warrants_that_dilute_the_founders():
+    """KB §5: at Series B venture debt is available, 12-15% all-in, with warrants."""
+    game = Game(INFERENCE, 1)
+    game.play([])
+    offer = next(o for o in game.state.offers.loans if o.kind == "venture")
+    rate = game.world.quarter(game.state.quarter).sofr + offer.spread_bps / 10_000
+    assert 0.10 <= rate <= 0.16
+    founders_before = game.state.cap_table[0].shares / sum(h.shares for h in game.state.cap_table)
+    report = game.play([{"kind": "take_loan", "offer_id": offer.id, "amount_usd": offer.max_cents // 100}])
+    assert report.actions[0].ok and "warrants" in report.actions[0].message
+    founders_after = game.state.cap_table[0].shares / sum(h.shares for h in game.state.cap_table)
+    assert founders_after < founders_before
+
+
+def test_enterprise_dedicated_deployments_take_gpus_from_the_shared_pool():
+    """Enterprise customers can reserve dedicated GPUs with an SLA; those GPUs leave the pool."""
+    from engine.inference import base_gpus
+
+    game = Game(INFERENCE, 4)
+    st = game.state
+    free = base_gpus(st, "h100") - sum(d.replicas * d.gpus_per_replica for d in st.inference.deployments)
+    offer = next((o for o in st.offers.contracts if o.gen == "h100" and o.gpus <= free), None)
+    if offer is None:
+        pytest.skip("no H100 offer small enough on this seed")
+    before = base_gpus(st, "h100")
+    report = game.play([{"kind": "sign_contract", "offer_id": offer.id}])
+    assert report.actions[0].ok, report.actions[0].message
+    assert report.income.rev_reserved > 0
+    assert base_gpus(game.state, "h100") == before - offer.gpus
+
+
+def test_cached_and_batch_discounts_are_pricing_levers():
+    """KB §15: a deeper cached-input discount moves more prompts onto cached prefixes (cheaper
+    to serve); KB §1: a deeper batch discount draws more batch work."""
+    plain = Game(INFERENCE, 6).play([])
+    lever = Game(INFERENCE, 6).play([
+        {"kind": "set_token_price", "model": "llama-3.1-70b", "vs_market": 0.0, "cached_discount": 0.9, "batch_discount": 0.7},
+    ])
+    assert lever.actions[0].ok
+    a = next(m for m in plain.inference.models if m.model == "llama-3.1-70b")
+    b = next(m for m in lever.inference.models if m.model == "llama-3.1-70b")
+    assert b.tokens_cached / b.tokens_in > a.tokens_cached / a.tokens_in

@@ -251,11 +251,16 @@ def test_rate_shock_bites_the_leveraged_company():
             n = min(len(hot.reports), len(calm.reports), window.stop)
             assert n > shock + 1
             assert hot.reports[shock].market.sofr >= calm.reports[shock].market.sofr + 0.029
+            # the same debt costs more (the passive company holds the same loans in both worlds; an
+            # adaptive bot borrows differently after the shock, e.g. less venture debt, so only its DSCR is compared)
             interest = lambda g: sum(g.reports[q].income.interest for q in range(shock, n))  # noqa: E731
-            assert interest(hot) > interest(calm), f"{bot} seed {seed}"
-            d_hot = [hot.reports[q].kpis.dscr for q in range(shock, n)]
-            d_calm = [calm.reports[q].kpis.dscr for q in range(shock, n)]
-            assert statistics.fmean(d_hot) < statistics.fmean(d_calm), f"{bot} seed {seed}: {d_hot} vs {d_calm}"
+            if bot == "passive":
+                assert interest(hot) > interest(calm), f"{bot} seed {seed}"
+            both = [q for q in range(shock, n) if hot.reports[q].kpis.dscr is not None and calm.reports[q].kpis.dscr is not None]
+            d_hot = [hot.reports[q].kpis.dscr for q in both]
+            d_calm = [calm.reports[q].kpis.dscr for q in both]
+            if bot == "passive" or both:  # a bot that repaid everything has no DSCR left to compare
+                assert statistics.fmean(d_hot) < statistics.fmean(d_calm), f"{bot} seed {seed}: {d_hot} vs {d_calm}"
         hot, calm = _play("rate-shock", "passive", seed), _play("rate-shock", "passive", seed, calm=True)
         first = lambda g: next((r.quarter for r in g.reports if r.kpis.covenant in ("lock-up", "default")), 99)  # noqa: E731
         earlier_or_same += first(hot) <= first(calm)
