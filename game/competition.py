@@ -21,12 +21,12 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import tomllib
+
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Literal, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from game.errors import UserError
 
@@ -69,23 +69,13 @@ class Competition(BaseModel):
         return f"best of the first {self.attempts_counted} attempts counts"
 
 
-def _describe(err: dict) -> str:
-    loc = ".".join(str(p) for p in err.get("loc", ())) or "(top level)"
-    msg = err.get("msg", "invalid")
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
-    value = err.get("input")
-    shown = "" if isinstance(value, (dict, list)) or value is None else f" (got {value!r})"
-    return f"field {loc}: {msg}{shown}"
-
-
 def load_competition(path: str | os.PathLike) -> Competition:
     """Read and validate a competition file; every problem names the file and the field.
 
     The scenario must exist and, if the file pins ``scenario_sha256`` or ``archetype``, agree
     with them: a class must not discover on Friday that the file named a game nobody can play.
     """
-    from scenarios import ScenarioError, load_scenario
+    from scenarios import ScenarioError, load_scenario, parse_toml_model
 
     p = Path(path)
     try:
@@ -94,18 +84,7 @@ def load_competition(path: str | os.PathLike) -> Competition:
         raise UserError(f"{p}: no such competition file") from None
     except OSError as exc:
         raise UserError(f"{p}: cannot read ({exc.strerror})") from None
-    try:
-        raw = tomllib.loads(data.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{p}: not UTF-8 text ({exc.reason})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{p}: not valid TOML: {exc}") from None
-    try:
-        comp = Competition.model_validate(raw)
-    except ValidationError as exc:
-        errors = exc.errors()
-        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise UserError(f"{p}: {_describe(errors[0])}{more}") from None
+    comp = parse_toml_model(data, p, Competition, UserError)
     if "/" in comp.scenario or comp.scenario.endswith(".toml"):
         raise UserError(f"{p}: field scenario: name a built-in scenario id (see `tycoon scenarios`), not a path (got {comp.scenario!r})")
     try:

@@ -11,7 +11,9 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from engine.scenario import Scenario
 
@@ -34,27 +36,38 @@ def scenario_paths() -> list[Path]:
     return sorted(SCENARIO_DIR.glob("*.toml"))
 
 
-def _describe(err: dict) -> str:
+def describe_error(err: dict) -> str:
+    """One pydantic error as "field a.b: what is wrong (got value)"."""
     loc = ".".join(str(p) for p in err.get("loc", ())) or "(top level)"
     msg = err.get("msg", "invalid")
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
     value = err.get("input")
     shown = "" if isinstance(value, (dict, list)) or value is None else f" (got {value!r})"
     return f"field {loc}: {msg}{shown}"
 
 
-def parse_scenario(data: bytes, path: Path) -> LoadedScenario:
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_toml_model(data: bytes, path: Path, model: type[M], error: type[Exception] = ValueError) -> M:
+    """TOML bytes -> a validated pydantic model; every problem is an ``error`` naming the file and field."""
     try:
         raw = tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        raise ScenarioError(f"{path}: not UTF-8 text ({exc.reason})") from None
+        raise error(f"{path}: not UTF-8 text ({exc.reason})") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+        raise error(f"{path}: not valid TOML: {exc}") from None
     try:
-        scenario = Scenario.model_validate(raw)
+        return model.model_validate(raw)
     except ValidationError as exc:
         errors = exc.errors()
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise ScenarioError(f"{path}: {_describe(errors[0])}{more}") from None
+        raise error(f"{path}: {describe_error(errors[0])}{more}") from None
+
+
+def parse_scenario(data: bytes, path: Path) -> LoadedScenario:
+    scenario = parse_toml_model(data, path, Scenario, ScenarioError)
     return LoadedScenario(scenario=scenario, path=path, sha256=hashlib.sha256(data).hexdigest())
 
 
