@@ -10,12 +10,12 @@ import hashlib
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
-from typing import TypeVar
+if TYPE_CHECKING:  # the engine (numpy, every model) loads on first use: a menu of scenarios needs none of it
+    from pydantic import BaseModel
 
-from pydantic import BaseModel, ValidationError
-
-from engine.scenario import Scenario
+    from engine.scenario import Scenario
 
 SCENARIO_DIR = Path(__file__).resolve().parent
 DEFAULT_SCENARIO = "neocloud-2025"
@@ -30,6 +30,40 @@ class LoadedScenario:
     scenario: Scenario
     path: Path
     sha256: str  # of the file's bytes: run files and leaderboards key on it
+
+
+@dataclass(frozen=True)
+class ScenarioSummary:
+    """What a menu shows of a scenario, read from its TOML without validating it (fast: no engine)."""
+
+    id: str
+    title: str
+    archetype: str
+    difficulty: str
+    start: str
+    quarters: int
+    briefing: str
+    objectives: tuple[str, ...]
+    lesson: str
+    path: Path
+
+
+def scenario_summaries() -> list[ScenarioSummary]:
+    """The built-in scenarios for a menu. Full validation happens when one is loaded to play."""
+    out = []
+    for path in scenario_paths():
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            continue  # load_scenario reports it properly when someone picks it
+        out.append(ScenarioSummary(
+            id=str(raw.get("id", path.stem)), title=str(raw.get("title", path.stem)),
+            archetype=str(raw.get("archetype", "neocloud")), difficulty=str(raw.get("difficulty", "normal")),
+            start=str(raw.get("start", "2025Q1")), quarters=int(raw.get("quarters", 20)),
+            briefing=str(raw.get("briefing", "")).strip(), objectives=tuple(str(o) for o in raw.get("objectives", ())),
+            lesson=str(raw.get("lesson", "")), path=path,
+        ))
+    return out
 
 
 def scenario_paths() -> list[Path]:
@@ -47,11 +81,13 @@ def describe_error(err: dict) -> str:
     return f"field {loc}: {msg}{shown}"
 
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound="BaseModel")
 
 
 def parse_toml_model(data: bytes, path: Path, model: type[M], error: type[Exception] = ValueError) -> M:
     """TOML bytes -> a validated pydantic model; every problem is an ``error`` naming the file and field."""
+    from pydantic import ValidationError
+
     try:
         raw = tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
@@ -67,6 +103,8 @@ def parse_toml_model(data: bytes, path: Path, model: type[M], error: type[Except
 
 
 def parse_scenario(data: bytes, path: Path) -> LoadedScenario:
+    from engine.scenario import Scenario
+
     scenario = parse_toml_model(data, path, Scenario, ScenarioError)
     return LoadedScenario(scenario=scenario, path=path, sha256=hashlib.sha256(data).hexdigest())
 
