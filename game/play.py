@@ -15,6 +15,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--player", default="", help="your name, recorded in the run file")
     p.add_argument("--load", metavar="RUN", help="continue a saved run file")
     p.add_argument("--save-dir", metavar="DIR", help="where run files are written (default: $TYCOON_SAVE_DIR or the user data dir)")
+    p.add_argument("--competition", metavar="FILE",
+                   help="play a classroom competition: its scenario and seed, its note on the dashboard, the run file tagged with its id")
     p.set_defaults(handler=run)
 
 
@@ -28,18 +30,53 @@ def run(args: argparse.Namespace) -> int:
             load_scenario(args.scenario)
         except ScenarioError as exc:
             raise UserError(str(exc)) from None
+    competition = competition_for(args)
     if args.load:
-        from game.runfile import verify_run
+        from game.runfile import load_run, verify_run
 
         v = verify_run(args.load)  # raises UserError for unreadable files
         if not v.ok:
             raise UserError(f"{args.load}: cannot continue this run: {v.reason}")
+        if competition is not None:
+            from game.competition import competition_mismatch
+
+            run = load_run(args.load)
+            why = competition_mismatch(competition, run.scenario, run.seed, run.competition, run.scenario_sha256)
+            if why:
+                raise UserError(f"{args.load}: cannot continue it in competition {competition.id!r}: this run {why}")
     from game.app import make_app
 
     app = make_app(
-        scenario=args.scenario, seed=args.seed, player=args.player, load=args.load,
+        scenario=competition.scenario if competition else args.scenario,
+        seed=competition.seed if competition else args.seed,
+        player=args.player, load=args.load,
         save_dir=Path(args.save_dir) if args.save_dir else None,
-        skip_start=bool(args.scenario or args.seed is not None),
+        skip_start=bool(args.scenario or args.seed is not None or competition),
+        competition=competition,
     )
     app.run()
     return int(app.return_code or 0)
+
+
+def competition_for(args: argparse.Namespace):
+    """The competition of ``--competition FILE`` (game.competition), or None. A --scenario or
+    --seed that disagrees with it is an error: the class plays one world."""
+    if not getattr(args, "competition", None):
+        return None
+    from game.competition import load_competition
+
+    comp = load_competition(args.competition)  # UserError names the file and the field
+    if args.scenario:
+        from scenarios import ScenarioError, load_scenario
+
+        try:
+            sid = load_scenario(args.scenario).scenario.id
+        except ScenarioError as exc:
+            raise UserError(str(exc)) from None
+        if sid != comp.scenario:
+            raise UserError(f"--scenario {args.scenario} conflicts with competition {comp.id!r} ({args.competition}), "
+                            f"which plays scenario {comp.scenario!r}: drop --scenario")
+    if args.seed is not None and args.seed != comp.seed:
+        raise UserError(f"--seed {args.seed} conflicts with competition {comp.id!r} ({args.competition}), "
+                        f"which plays seed {comp.seed}: drop --seed")
+    return comp

@@ -33,7 +33,7 @@ def lan_address() -> str:
 
 
 def _play_options() -> set[str]:
-    """The flags this tycoon's ``play`` accepts (``--competition`` arrives with the play screen)."""
+    """The flags this tycoon's ``play`` accepts: ``serve`` passes on only what ``play`` takes."""
     from game.cli import build_parser
 
     parser = build_parser()
@@ -55,9 +55,9 @@ def play_command(args: argparse.Namespace) -> str:
             if flag not in known:
                 raise UserError(f"{flag}: this tycoon's `play` does not take it yet, so `serve` cannot pass it on")
     if args.competition is not None:
-        from game.competition import load_competition
+        from game.play import competition_for
 
-        load_competition(args.competition)  # a bad file fails here, not in every student's browser
+        competition_for(args)  # a bad file, or a --scenario/--seed it contradicts, fails here, not in every student's browser
         wanted["--competition"] = str(Path(args.competition).resolve())
     if args.save_dir is not None:
         wanted["--save-dir"] = str(Path(args.save_dir).resolve())

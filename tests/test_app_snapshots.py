@@ -99,3 +99,26 @@ def test_debrief(snap_compare):
         await pilot.pause()
 
     assert snap_compare(_game(), terminal_size=SIZE, run_before=run_before)
+
+
+# ---- the managed-inference company (inference-2025, seed 7)
+
+
+def _inference_game():
+    return _app(scenario="inference-2025", skip_start=True)
+
+
+@pytest.mark.parametrize("key,name", [("1", "dashboard"), ("2", "fleet")])
+def test_inference_screens(snap_compare, key, name):
+    """After one quarter with no decisions: the token KPI cards, the models table and the roadmap."""
+
+    async def run_before(pilot) -> None:
+        await pilot.pause()
+        await pilot.press("e", "y")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press(key)
+        await pilot.pause()
+
+    assert snap_compare(_inference_game(), terminal_size=SIZE, run_before=run_before)

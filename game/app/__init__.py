@@ -21,14 +21,22 @@ def make_app(
     skip_start: bool = False,
     theme: str | None = None,
     cursor_blink: bool = True,
+    competition: object | str | Path | None = None,
 ) -> "TycoonApp":
     """Build the app. With ``load`` it continues that run; with ``skip_start`` it starts a new
-    game on ``scenario``/``seed`` at once; otherwise it opens the start screen prefilled with them."""
+    game on ``scenario``/``seed`` at once; otherwise it opens the start screen prefilled with them.
+    ``competition`` (a ``game.competition.Competition`` or the path of its file) starts its
+    scenario and seed at once and tags every save of the run file with its id."""
     from game.app.app import TycoonApp
+
+    if isinstance(competition, (str, Path)):
+        from game.competition import load_competition
+
+        competition = load_competition(competition)
 
     return TycoonApp(
         scenario=scenario, seed=seed, player=player, load=load, save_dir=save_dir,
-        skip_start=skip_start, theme_name=theme, cursor_blink=cursor_blink,
+        skip_start=skip_start, theme_name=theme, cursor_blink=cursor_blink, competition=competition,
     )
 
 

@@ -10,7 +10,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from game.app.forms import FORMS, ActionForm, unavailable_reason
+from game.app.forms import FORMS, ActionForm, applies, unavailable_reason
 from game.app.session import Session
 
 AREAS = ("dashboard", "fleet", "market", "contracts", "finance", "news")
@@ -18,7 +18,7 @@ AREA_TITLES = {
     "dashboard": "Dashboard", "fleet": "Fleet", "market": "Market",
     "contracts": "Contracts", "finance": "Finance", "news": "News",
 }
-GAME_ACTIONS = {"area", "end_quarter", "plan", "form", "actions", "save", "debrief"}
+GAME_ACTIONS = {"area", "end_quarter", "plan", "form", "actions", "save", "debrief", "leaderboard"}
 
 
 def _area_screens() -> dict[str, type[Screen]]:
@@ -48,6 +48,7 @@ class TycoonApp(App):
             for kind, spec in FORMS.items()
         ),
         Binding("d", "debrief", "Debrief", id="debrief", tooltip="The end-of-game debrief"),
+        Binding("l", "leaderboard", "Leaderboard", show=False, id="leaderboard", tooltip="The local leaderboard of this scenario and seed"),
         Binding("question_mark,f1", "help", "Help", id="help", key_display="?", tooltip="Glossary and help for this screen"),
         Binding("ctrl+s", "save", "Save", id="save", tooltip="Save the run file now"),
         Binding("q", "quit_confirm", "Quit", id="quit", tooltip="Quit (the run is saved after every quarter)"),
@@ -63,8 +64,10 @@ class TycoonApp(App):
         skip_start: bool = False,
         theme_name: str | None = None,
         cursor_blink: bool = True,
+        competition: object | None = None,
     ) -> None:
         super().__init__()
+        self.competition = competition  # game.competition.Competition: its scenario and seed, and its tag on the run file
         self.start_scenario = scenario
         self.start_seed = seed
         self.start_player = player
@@ -81,7 +84,7 @@ class TycoonApp(App):
     # ------------------------------------------------------------------ start-up
 
     def get_default_screen(self) -> Screen:
-        if self.start_load or self.skip_start:
+        if self.start_load or self.skip_start or self.competition is not None:
             return Screen()  # the game's modes replace it at once; skip building the start screen
         from game.app.screens.start import StartScreen
 
@@ -89,12 +92,12 @@ class TycoonApp(App):
 
     def on_mount(self) -> None:
         if self.start_load:
-            self.begin(Session.load(self.start_load, save_dir=self.save_dir))
-        elif self.skip_start:
+            self.begin(Session.load(self.start_load, save_dir=self.save_dir, competition=self.competition))
+        elif self.skip_start or self.competition is not None:
             from scenarios import DEFAULT_SCENARIO
 
             self.begin(Session.new(self.start_scenario or DEFAULT_SCENARIO, 7 if self.start_seed is None else self.start_seed,
-                                   self.start_player, save_dir=self.save_dir))
+                                   self.start_player, save_dir=self.save_dir, competition=self.competition))
 
     def on_ready(self) -> None:
         self.ready_seconds = time.perf_counter() - self.started_at
@@ -138,7 +141,10 @@ class TycoonApp(App):
         if s is None:
             return True
         if action == "form":
-            return None if (s.over or unavailable_reason(str(parameters[0]), s)) else True
+            kind = str(parameters[0])
+            if not applies(kind, s):
+                return False  # not this company's decision: hidden
+            return None if (s.over or unavailable_reason(kind, s)) else True
         if action in ("end_quarter", "plan", "actions"):
             return None if s.over else True
         if action == "debrief":
@@ -210,11 +216,17 @@ class TycoonApp(App):
         if self.session is not None and self.session.over and not isinstance(self.screen, DebriefScreen):
             self.push_screen(DebriefScreen(self.session))
 
+    def action_leaderboard(self) -> None:
+        from game.app.screens.leaderboard import LeaderboardScreen
+
+        if self.session is not None and not isinstance(self.screen, LeaderboardScreen):
+            self.push_screen(LeaderboardScreen(self.session))
+
     def action_help(self) -> None:
         from game.app.screens.help import HelpScreen
 
         area = getattr(self.screen, "AREA", None) or self.current_mode
-        self.push_screen(HelpScreen(area if isinstance(area, str) and not area.startswith("_") else None))
+        self.push_screen(HelpScreen(area if isinstance(area, str) and not area.startswith("_") else None, self.session))
 
     def action_save(self) -> None:
         if self.session is None:
@@ -240,8 +252,11 @@ class TycoonApp(App):
         for area in AREAS:
             yield SystemCommand(f"Go to {AREA_TITLES[area]}", f"Show the {AREA_TITLES[area]} screen", lambda a=area: self.action_area(a))
         for kind, spec in FORMS.items():
+            if not applies(kind, self.session):
+                continue
             reason = unavailable_reason(kind, self.session)
             yield SystemCommand(spec.title, reason or spec.help, lambda k=kind: self.action_form(k))
+        yield SystemCommand("Leaderboard", "The local leaderboard of this scenario and seed", self.action_leaderboard)
         yield SystemCommand("End quarter", "Play the quarter with your turn plan", self.action_end_quarter)
         yield SystemCommand("Turn plan", "Queued actions; remove one", self.action_plan)
         yield SystemCommand("Save run", "Write the run file now", self.action_save)

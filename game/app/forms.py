@@ -28,6 +28,7 @@ class FieldSpec:
     options: list[tuple[str, object]] = field(default_factory=list)
     default: object = None
     hint: str = ""
+    optional: bool = False  # blank leaves the field out of the action (the engine's default)
 
 
 @dataclass
@@ -38,6 +39,8 @@ class FormSpec:
     fields: Callable[[Session], list[FieldSpec]]
     describe: Callable[[Session, dict, Preview, Preview], list[str]]
     unavailable: Callable[[Session], str | None] = lambda s: None
+    applies: Callable[[Session], bool] = lambda s: True  # False: not this company's decision (hidden, not just disabled)
+    refill: Callable[[Session, str, object], dict[str, object]] | None = None  # a choice changed: new defaults for other fields
 
 
 # ---------------------------------------------------------------- option lists, from the state
@@ -199,6 +202,206 @@ def _no(reason: str, cond: Callable[[Session], bool]) -> Callable[[Session], str
     return lambda s: reason if cond(s) else None
 
 
+# ---------------------------------------------------------------- managed inference (engine.inference)
+
+
+def _inf(s: Session):
+    """The inference state after the turn plan: a model deployed in the plan can be scaled in it."""
+    return s.preview().state.inference
+
+
+def _deployed(s: Session) -> list[tuple[str, str]]:
+    return [(f"{d.model} · {d.replicas} x {d.gpus_per_replica} {d.gen.upper()} · {d.precision.upper()}", d.model) for d in _inf(s).deployments]
+
+
+def _undeployed(s: Session) -> list[tuple[str, str]]:
+    from engine.models import MODELS
+
+    inf = _inf(s)
+    return [(f"{m.name} ({mid})", mid) for mid, m in MODELS.items() if inf.deployment(mid) is None]
+
+
+def _pool_line(s: Session, st, gen: str) -> str:
+    from engine.inference import base_gpus, gpus_in_use, pool_gpus
+
+    inf = st.inference
+    pool, used = pool_gpus(st, gen), gpus_in_use(inf, gen)
+    return (f"{gen.upper()} pool: {base_gpus(st, gen):,} own + {inf.on_demand.get(gen, 0):,} on demand + {inf.spot.get(gen, 0):,} spot"
+            f" = {pool:,}; {used:,} in replicas, {max(0, pool - used):,} free")
+
+
+def _need_line(st, gen: str, need: int) -> str:
+    from engine.inference import gpus_in_use, pool_gpus
+
+    pool, used = pool_gpus(st, gen), gpus_in_use(st.inference, gen)
+    return f"GPUs needed: {need:,} {gen.upper()}; free before it: {max(0, pool - used):,} (pool {pool:,}, {used:,} in replicas)"
+
+
+def _inference_gens(s: Session) -> list[tuple[str, str]]:
+    """Orderable generations, those the pool already holds first."""
+    from engine.inference import pool_gpus
+
+    st = s.preview().state
+    gens = _gens(s)
+    return sorted(gens, key=lambda o: -pool_gpus(st, o[1]))
+
+
+def _techniques(s: Session) -> list[tuple[str, str]]:
+    from engine.inference import PREREQUISITES
+
+    inf = _inf(s)
+    out = []
+    for tech, (quarters, usd) in s.game.scenario.rules.inference.roadmap.items():
+        if tech in inf.techniques:
+            continue
+        pre = PREREQUISITES.get(tech, ())
+        needs = f" · needs {', '.join(p.replace('_', ' ') for p in pre)}" if pre else ""
+        out.append((f"{tech.replace('_', ' ')} · {quarters}q at {fmt_usd(to_cents(usd))}/q{needs}", tech))
+    return out
+
+
+def _dedicable_gens(s: Session) -> list[tuple[str, str]]:
+    from engine.actions import active_gpus
+
+    st = s.state
+    return [(f"{GPUS[g].name} · {active_gpus(st, g, st.quarter):,} in service · {st.inference.dedicated.get(g, 0):,} serving tokens", g)
+            for g in GPUS if active_gpus(st, g, st.quarter) > 0]
+
+
+def _last_model(s: Session, model: str):
+    last = s.last
+    if last is None or last.inference is None:
+        return None
+    return next((m for m in last.inference.models if m.model == model), None)
+
+
+def _d_rent(s: Session, a: dict, base: Preview, after: Preview) -> list[str]:
+    gen = a["gen"]
+    wq = s.world_quarter()
+    params = s.game.scenario.rules.inference
+    od_rate = wq.gpus[gen].on_demand_usd_per_hour * params.on_demand_rental_premium
+    spot_rate = wq.gpus[gen].spot_usd_per_hour
+    per_q = to_cents((a["on_demand"] * od_rate + a["spot"] * spot_rate) * TICKS_PER_QUARTER)
+    return [_pool_line(s, after.state, gen),
+            f"Rates: on demand ${od_rate:.2f}/GPU-hour (the cloud's on-demand price x {params.on_demand_rental_premium:g}), "
+            f"spot ${spot_rate:.2f}/GPU-hour, reclaimed about {params.spot_reclaim_share:.0%} of hours",
+            f"Rental bill: {fmt_usd(per_q)} this quarter, used or not"]
+
+
+def _d_deploy(s: Session, a: dict, base: Preview, after: Preview) -> list[str]:
+    from engine.inference import SIZING_CONTEXT, replica_capacity
+
+    inf = after.state.inference
+    d = inf.deployment(a["model"])
+    if d is None:
+        return []
+    tps = replica_capacity(d.model, d.gen, d.gpus_per_replica, d.precision, inf.stack(), SIZING_CONTEXT, d.tpot_ms, SIZING_CONTEXT)[0]
+    market = s.market_token_price(d.model)
+    return [f"Replica: {d.gpus_per_replica} {d.gen.upper()} (tensor parallel), about {tps:,.0f} output tokens/s at a {d.tpot_ms:g} ms TPOT target",
+            _need_line(base.state, d.gen, d.replicas * d.gpus_per_replica),
+            f"Market price: ${market:.3f} per M output tokens (input at 1/{s.game.scenario.rules.inference.output_price_multiple:g} of that)",
+            "Cold start: replicas deployed this quarter load weights before the first request"]
+
+
+def _d_scale(s: Session, a: dict, base: Preview, after: Preview) -> list[str]:
+    d0 = base.state.inference.deployment(a["model"])
+    d1 = after.state.inference.deployment(a["model"])
+    if d0 is None or d1 is None:
+        return []
+    out = [f"Replicas: {d0.replicas} -> {d1.replicas} ({d0.replicas * d0.gpus_per_replica:,} -> {d1.replicas * d1.gpus_per_replica:,} {d1.gen.upper()})",
+           _pool_line(s, after.state, d1.gen)]
+    m = _last_model(s, a["model"])
+    if m is not None:
+        out.append(f"Last quarter: {m.replicas} replicas {m.utilization:.0%} busy, peak (p95) needed {m.replicas_needed_p95:,.1f}, "
+                   f"{m.dropped_share:.1%} of real-time requests dropped")
+    return out
+
+
+def _d_retire(s: Session, a: dict, base: Preview, after: Preview) -> list[str]:
+    d = base.state.inference.deployment(a["model"])
+    if d is None:
+        return []
+    out = [f"Frees {d.replicas * d.gpus_per_replica:,} {d.gen.upper()}; its customers go to competitors",
+           _pool_line(s, after.state, d.gen)]
+    m = _last_model(s, a["model"])
+    if m is not None:
+        out.append(f"Last quarter it earned {fmt_usd(to_cents(m.revenue_usd))} on {fmt_usd(to_cents(m.gpu_cost_usd))} of GPU cost")
+    return out
+
+
+def _d_token_price(s: Session, a: dict, base: Preview, after: Preview) -> list[str]:
+    d = after.state.inference.deployment(a["model"])
+    if d is None:
+        return []
+    market = s.market_token_price(d.model)
+    params = s.game.scenario.rules.inference
+    cd = params.cached_discount if d.cached_discount is None else d.cached_discount
+    bd = params.batch_discount if d.batch_discount is None else d.batch_discount
+    out = [f"Your {d.model} price: ${market * (1 + d.price_vs_market):.3f} per M output tokens (market ${market:.3f} this quarter)",
+           f"Cached input {cd:.0%} off, batch {bd:.0%} off; lower prices win more tokens, elastic segments respond most"]
+    m = _last_model(s, a["model"])
+    if m is not None:
+        gm = "-" if m.gross_margin is None else f"{m.gross_margin:.0%}"
+        out.append(f"Last quarter: ${m.price_out_usd_per_m:.3f} vs market ${m.market_out_usd_per_m:.3f}, {m.utilization:.0%} busy, gross margin {gm}")
+    return out
+
+
+def _d_fund(s: Session, a: dict, base: Preview, after: Preview) -> list[str]:
+    from engine.inference import PREREQUISITES
+
+    quarters, usd = s.game.scenario.rules.inference.roadmap[a["technique"]]
+    pre = PREREQUISITES.get(a["technique"], ())
+    out = [f"R&D: {fmt_usd(to_cents(usd))} a quarter for {quarters} quarter(s), {fmt_usd(to_cents(usd * quarters))} in all",
+           f"Live from {s.quarter_label(s.state.quarter + quarters)}: it changes the physics of every replica"]
+    if pre:
+        out.append(f"Builds on: {', '.join(p.replace('_', ' ') for p in pre)}")
+    return out
+
+
+def _d_dedicate(s: Session, a: dict, base: Preview, after: Preview) -> list[str]:
+    from engine.actions import active_gpus, committed_gpus
+
+    st = base.state
+    gen = a["gen"]
+    free = active_gpus(st, gen, st.quarter) - committed_gpus(st, gen, st.quarter)
+    out = [f"{gen.upper()} in service and not under contract: {free:,}; {a['count']:,} serve tokens, {max(0, free - a['count']):,} stay for rent",
+           _pool_line(s, after.state, gen)]
+    k = s.last.kpis if s.last else None
+    if k is not None and (k.revenue_per_gpu_hour_rental is not None or k.revenue_per_gpu_hour_inference is not None):
+        r = "-" if k.revenue_per_gpu_hour_rental is None else f"${k.revenue_per_gpu_hour_rental:.2f}"
+        i = "-" if k.revenue_per_gpu_hour_inference is None else f"${k.revenue_per_gpu_hour_inference:.2f}"
+        out.append(f"Revenue per GPU-hour last quarter: rental {r} · inference {i}")
+    return out
+
+
+def _neocloud(s: Session) -> bool:
+    return s.archetype == "neocloud"
+
+
+def _no_deployments(s: Session) -> str | None:
+    return None if _inf(s).deployments else "no model is deployed: deploy one (m) first"
+
+
+def _rent_default(s: Session, which: str) -> int:
+    return getattr(_inf(s), which).get("h100", 0)
+
+
+def _refill_rent(s: Session, name: str, value: object) -> dict[str, object]:
+    inf = _inf(s)
+    return {"on_demand": inf.on_demand.get(str(value), 0), "spot": inf.spot.get(str(value), 0)} if name == "gen" else {}
+
+
+def _refill_model(field_name: str, read: Callable) -> Callable[[Session, str, object], dict[str, object]]:
+    def refill(s: Session, name: str, value: object) -> dict[str, object]:
+        d = _inf(s).deployment(str(value)) if name == "model" else None
+        return {field_name: read(d)} if d is not None else {}
+    return refill
+
+
+def _refill_dedicate(s: Session, name: str, value: object) -> dict[str, object]:
+    return {"count": s.state.inference.dedicated.get(str(value), 0)} if name == "gen" else {}
+
+
 FORMS: dict[str, FormSpec] = {
     "buy_gpus": FormSpec(
         "Buy GPUs", "b", "Order GPUs for one of your sites; paid now, delivered after the lead time",
@@ -207,7 +410,7 @@ FORMS: dict[str, FormSpec] = {
             FieldSpec("count", "How many", "int", default=256, hint="GPUs; each needs site power"),
             FieldSpec("site_id", "Site", "select", _sites(s)),
         ],
-        _d_buy,
+        _d_buy, _no("you have no data-center site: lease colo (c) or build a campus (n) first", lambda s: not _sites(s)),
     ),
     "lease_gpus": FormSpec(
         "Lease GPUs", "g", "Rent GPUs from another cloud on a take-or-pay term: the flex layer",
@@ -247,7 +450,7 @@ FORMS: dict[str, FormSpec] = {
             FieldSpec("gen", "Generation", "select", _gens(s, orderable=True), "h100"),
             FieldSpec("vs_market", "Versus market (%)", "pct", default=0, hint="-50 to +100; -10 = 10% below market"),
         ],
-        _d_price,
+        _d_price, applies=_neocloud,  # an inference platform sells tokens, not GPU-hours
     ),
     "sign_contract": FormSpec(
         "Sign contract", "k", "Sign a reserved-capacity contract from this quarter's offers",
@@ -280,16 +483,89 @@ FORMS: dict[str, FormSpec] = {
         ],
         _d_equity, _no("no investor offers this quarter", lambda s: not s.state.offers.equity),
     ),
+    # ---- managed inference (engine.inference): an inference platform, or a neocloud with the stack
+    "rent_gpus": FormSpec(
+        "Rent GPUs", "u", "Set the flex layer for a generation: GPUs rented on demand (pricey) and on spot (cheap, reclaimable)",
+        lambda s: [
+            FieldSpec("gen", "Generation", "select", _inference_gens(s), "h100"),
+            FieldSpec("on_demand", "On demand", "int", default=_rent_default(s, "on_demand"), hint="GPUs, replaces the current number"),
+            FieldSpec("spot", "Spot", "int", default=_rent_default(s, "spot"), hint="GPUs, replaces the current number"),
+        ],
+        _d_rent, applies=lambda s: s.runs_inference, refill=_refill_rent,
+    ),
+    "deploy_model": FormSpec(
+        "Deploy model", "m", "Add a model to the catalog: replicas of n GPUs at a precision and a TPOT target",
+        lambda s: [
+            FieldSpec("model", "Model", "select", _undeployed(s)),
+            FieldSpec("gen", "GPU", "select", _inference_gens(s)),
+            FieldSpec("precision", "Precision", "select", [("BF16", "bf16"), ("FP8 (needs the fp8 project)", "fp8"), ("FP4 (needs the fp8 project)", "fp4")],
+                      "fp8" if _inf(s).techniques.get("fp8") == 0 else "bf16"),
+            FieldSpec("replicas", "Replicas", "int", default=4),
+            FieldSpec("tpot_ms", "TPOT target (ms)", "float", default=60, hint="5 to 500 ms per output token"),
+            FieldSpec("gpus_per_replica", "GPUs per replica", "int", optional=True, hint="blank: the size that serves most per GPU"),
+        ],
+        _d_deploy, _no("every model is already deployed", lambda s: not _undeployed(s)), applies=lambda s: s.runs_inference,
+    ),
+    "scale_model": FormSpec(
+        "Scale model", "s", "Set the number of replicas of a deployed model",
+        lambda s: [
+            FieldSpec("model", "Model", "select", _deployed(s)),
+            FieldSpec("replicas", "Replicas", "int", default=_inf(s).deployments[0].replicas if _inf(s).deployments else 1),
+        ],
+        _d_scale, _no_deployments, applies=lambda s: s.runs_inference, refill=_refill_model("replicas", lambda d: d.replicas),
+    ),
+    "retire_model": FormSpec(
+        "Retire model", "w", "Take a model out of the catalog and free its GPUs",
+        lambda s: [FieldSpec("model", "Model", "select", _deployed(s))],
+        _d_retire, _no_deployments, applies=lambda s: s.runs_inference,
+    ),
+    "set_token_price": FormSpec(
+        "Set token price", "v", "Price a model's tokens relative to the market (input and output move together)",
+        lambda s: [
+            FieldSpec("model", "Model", "select", _deployed(s)),
+            FieldSpec("vs_market", "Versus market (%)", "pct", default=round(_inf(s).deployments[0].price_vs_market * 100) if _inf(s).deployments else 0,
+                      hint="-80 to +200; -10 = 10% below market"),
+            FieldSpec("cached_discount", "Cached off (%)", "pct", optional=True, hint="blank: unchanged"),
+            FieldSpec("batch_discount", "Batch off (%)", "pct", optional=True, hint="blank: unchanged"),
+        ],
+        _d_token_price, _no_deployments, applies=lambda s: s.runs_inference,
+        refill=_refill_model("vs_market", lambda d: round(d.price_vs_market * 100)),
+    ),
+    "fund_technique": FormSpec(
+        "Fund technique", "f", "Start an optimization project on the roadmap (KB §17); R&D is paid each quarter it is built",
+        lambda s: [FieldSpec("technique", "Technique", "select", _techniques(s))],
+        _d_fund, _no("every technique on the roadmap is done or being built", lambda s: not _techniques(s)),
+        applies=lambda s: s.runs_inference,
+    ),
+    "dedicate_gpus": FormSpec(
+        "Dedicate GPUs", "h", "Move some of your own GPUs from rental to serving tokens (the number that serve)",
+        lambda s: [
+            FieldSpec("gen", "Generation", "select", _dedicable_gens(s), "h100"),
+            FieldSpec("count", "Serving tokens", "int", default=s.state.inference.dedicated.get("h100", 0), hint="GPUs, replaces the current number"),
+        ],
+        _d_dedicate, _no("you have no GPUs in service", lambda s: not _dedicable_gens(s)),
+        applies=lambda s: s.runs_inference and s.archetype == "neocloud", refill=_refill_dedicate,
+    ),
 }
+
+
+INFERENCE_FORMS = ("rent_gpus", "deploy_model", "scale_model", "retire_model", "set_token_price", "fund_technique", "dedicate_gpus")
 
 
 def unavailable_reason(kind: str, s: Session) -> str | None:
     spec = FORMS.get(kind)
     if spec is None:
         return f"unknown action {kind!r}"
+    if not spec.applies(s):
+        return "not a decision for this company" if s.archetype == "neocloud" else "an inference platform does not do this"
     if s.over:
         return "the game is over"
     return spec.unavailable(s)
+
+
+def applies(kind: str, s: Session) -> bool:
+    spec = FORMS.get(kind)
+    return spec is not None and spec.applies(s)
 
 
 class ActionForm(ModalScreen[str | None]):
@@ -307,6 +583,7 @@ class ActionForm(ModalScreen[str | None]):
         self.spec = FORMS[kind]
         self.fields = self.spec.fields(session)
         self.action_dict: dict | None = None
+        self.choices: dict[str, object] = {}  # each select's last value: refill only on a real change
 
     def compose(self) -> ComposeResult:
         with Vertical(id="form", classes="dialog"):
@@ -319,6 +596,7 @@ class ActionForm(ModalScreen[str | None]):
                         if f.kind == "select":
                             options = [(label, value) for label, value in f.options]
                             default = f.default if any(v == f.default for _, v in options) else (options[0][1] if options else Select.NULL)
+                            self.choices[f.name] = default
                             yield Select(options, value=default, allow_blank=not options, id=f"f-{f.name}", compact=True)
                         else:
                             kind = "integer" if f.kind == "int" else "number"
@@ -350,6 +628,8 @@ class ActionForm(ModalScreen[str | None]):
                 a[f.name] = w.value
             else:
                 text = w.value.strip().replace(",", "")  # type: ignore[union-attr]
+                if not text and f.optional:
+                    continue
                 if not text:
                     return None, f"enter {f.label.lower()}"
                 try:
@@ -364,8 +644,18 @@ class ActionForm(ModalScreen[str | None]):
                     a[f.name] = num
         return a, ""
 
-    @on(Input.Changed)
     @on(Select.Changed)
+    def _choice_changed(self, event: Select.Changed) -> None:
+        name = (event.select.id or "")[2:]
+        if self.spec.refill is not None and self.choices.get(name) != event.value:
+            for other, value in self.spec.refill(self.session, name, event.value).items():
+                w = self.query_one(f"#f-{other}")
+                if isinstance(w, Input):
+                    w.value = str(value)
+        self.choices[name] = event.value
+        self.update_preview()
+
+    @on(Input.Changed)
     def update_preview(self) -> None:
         a, problem = self.build()
         verdict = self.query_one("#verdict", Static)

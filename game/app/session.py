@@ -18,7 +18,7 @@ from engine.lenders import loan_offers, loan_quarter_service_cents, projected_ds
 from engine.money import fmt_usd, to_cents
 from engine.report import ActionResult, QuarterReport
 from engine.state import GameState
-from game.runfile import resume_game, run_from_game, save_run
+from game.runfile import load_run, resume_game, run_from_game, save_run
 from scenarios import DEFAULT_SCENARIO, LoadedScenario, load_scenario
 
 SAVE_DIR_ENV = "TYCOON_SAVE_DIR"
@@ -63,21 +63,37 @@ class Session:
     save_path: Path | None = None
     plan: list[dict] = field(default_factory=list)
     last_saved: Path | None = None
+    competition: object | None = None  # a game.competition.Competition when playing one
+    competition_id: str | None = None  # the run file's tag (kept when a tagged run is continued)
 
     # ------------------------------------------------------------------ creation
 
     @classmethod
-    def new(cls, scenario: str = DEFAULT_SCENARIO, seed: int = 7, player: str = "", save_dir: Path | None = None) -> "Session":
+    def new(cls, scenario: str = DEFAULT_SCENARIO, seed: int = 7, player: str = "", save_dir: Path | None = None,
+            competition=None) -> "Session":
+        """A new game; with ``competition`` (game.competition.Competition) its scenario and seed win."""
+        if competition is not None:
+            scenario, seed = competition.scenario, competition.seed
         loaded = load_scenario(scenario)
         game = Game(loaded.scenario, seed)
-        s = cls(game=game, loaded=loaded, player=player, save_dir=Path(save_dir) if save_dir else default_save_dir())
-        s.save_path = s.save_dir / f"{loaded.scenario.id}-seed{seed}-{_slug(player)}.json"
+        s = cls(game=game, loaded=loaded, player=player, save_dir=Path(save_dir) if save_dir else default_save_dir(),
+                competition=competition, competition_id=competition.id if competition is not None else None)
+        tag = f"{_slug(competition.id)}-" if competition is not None else ""
+        s.save_path = s.save_dir / f"{tag}{loaded.scenario.id}-seed{seed}-{_slug(player)}.json"
         return s
 
     @classmethod
-    def load(cls, path: str | os.PathLike, save_dir: Path | None = None) -> "Session":
+    def load(cls, path: str | os.PathLike, save_dir: Path | None = None, competition=None) -> "Session":
         run, loaded, game = resume_game(path)
-        s = cls(game=game, loaded=loaded, player=run.player, save_dir=Path(save_dir) if save_dir else default_save_dir())
+        if competition is not None:
+            from game.competition import competition_mismatch
+            from game.errors import UserError
+
+            why = competition_mismatch(competition, run.scenario, run.seed, run.competition, run.scenario_sha256)
+            if why:
+                raise UserError(f"{path}: this run {why}")
+        s = cls(game=game, loaded=loaded, player=run.player, save_dir=Path(save_dir) if save_dir else default_save_dir(),
+                competition=competition, competition_id=competition.id if competition is not None else run.competition)
         s.save_path = Path(path)
         return s
 
@@ -106,6 +122,24 @@ class Session:
     @property
     def archetype(self) -> str:
         return self.loaded.scenario.archetype
+
+    @property
+    def runs_inference(self) -> bool:
+        """An inference platform, or a neocloud whose scenario gives it an inference stack (or that runs one)."""
+        if self.archetype == "inference":
+            return True
+        inf = self.state.inference
+        return bool(inf.techniques or inf.deployments or inf.dedicated or inf.on_demand or inf.spot)
+
+    def world_quarter(self):
+        """This quarter's world (engine.world.WorldQuarter): what the engine's own checks read."""
+        return self.game.world.quarter(min(self.state.quarter, self.game.scenario.quarters - 1))
+
+    def market_token_price(self, model: str) -> float:
+        """$/M output tokens the market charges for ``model`` this quarter (engine.inference)."""
+        from engine.inference import market_output_price
+
+        return market_output_price(self.world_quarter(), self.game.scenario.rules.inference, model)
 
     def quarter_label(self, q: int) -> str:
         return self.game.world.quarter(max(0, min(q, self.game.scenario.quarters - 1))).label
@@ -200,5 +234,63 @@ class Session:
 
     def save(self, path: str | os.PathLike | None = None) -> Path:
         target = Path(path) if path else (self.save_path or self.save_dir / "run.json")
-        self.last_saved = save_run(run_from_game(self.game, self.loaded, player=self.player), target)
+        run = run_from_game(self.game, self.loaded, player=self.player)
+        if self.competition is not None:
+            from game.competition import tag_run_with_competition
+
+            run = tag_run_with_competition(run, self.competition)
+        elif self.competition_id:  # a continued run keeps its tag
+            run.competition = self.competition_id
+        self.last_saved = save_run(run, target)
         return self.last_saved
+
+    # ------------------------------------------------------------------ the local leaderboard (game.leaderboard)
+
+    def board_name(self) -> str:
+        comp = f" · competition {self.competition_id}" if self.competition_id else ""
+        return f"{self.loaded.scenario.id} seed {self.game.seed}{comp}"
+
+    def leaderboard(self, db: str | os.PathLike | None = None) -> list:
+        """This game's board in the local store: [(rank, Entry)], best first (same scenario version, seed, ruleset)."""
+        from engine import RULESET
+        from game.leaderboard import open_store
+
+        with open_store(db) as store:
+            rows = store.entries(competition=self.competition_id or "", scenario=self.loaded.scenario.id,
+                                 seed=self.game.seed, scenario_sha256=self.loaded.sha256)
+        return [(rank, e) for rank, e in rows if e.ruleset == RULESET]
+
+    def add_to_leaderboard(self, db: str | os.PathLike | None = None) -> tuple[bool, str, int | None]:
+        """Save, then put the finished run on the local board through ``game.leaderboard.add_runs``
+        (re-simulated and verified like ``tycoon leaderboard add``). Returns (added, message, entry id)."""
+        from engine import RULESET
+        from game.leaderboard import add_runs, open_store
+
+        path = self.save()
+        comp = self.competition
+        if comp is None and self.competition_id:  # a tagged run continued without its file: check the tag only
+            run = load_run(path)
+            if run.competition != self.competition_id:
+                return False, "the run's competition tag changed", None
+        with open_store(db) as store:
+            [outcome] = add_runs(store, [str(path)], competition=comp, workers=1)
+            if not outcome.ok or outcome.entry is None:
+                last = self.last
+                if last is not None and "duplicate" in outcome.reason:
+                    rank, total = store.placement(self.loaded.scenario.id, self.loaded.sha256, RULESET, self.game.seed,
+                                                  last.score.score_cents, competition=self.competition_id or "")
+                    return False, f"Not added: {outcome.reason}. Your score places {ordinal(rank)} of {total} on {self.board_name()}.", None
+                return False, f"Not added: {outcome.reason}", None
+            e = outcome.entry
+            board = [(r, x) for r, x in store.entries(competition=e.competition, scenario=e.scenario, seed=e.seed,
+                                                       scenario_sha256=e.scenario_sha256) if x.ruleset == e.ruleset]
+        rank = next((r for r, x in board if x.id == e.id), None)
+        where = f"{ordinal(rank)} of {len(board)}" if rank is not None else f"one of {len(board)}"
+        note = f" ({outcome.note})" if outcome.note else ""
+        return True, f"Added: {where} on {self.board_name()}{note}.", e.id
+
+
+def ordinal(n: int) -> str:
+    if 10 <= n % 100 <= 20:
+        return f"{n}th"
+    return f"{n}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th') }"

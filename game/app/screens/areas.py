@@ -93,14 +93,27 @@ CARDS = (
     ("cash", "Cash"), ("revenue", "Revenue / qtr"), ("margin", "Gross margin"), ("util", "Utilization"),
     ("dscr", "DSCR (T4Q)"), ("runway", "Runway"), ("contracted", "Contracted"), ("score", "Score so far"),
 )
+# an inference platform sells tokens: cost per M tokens and net dollar retention replace DSCR and contracted share
+INFERENCE_CARDS = (
+    ("cash", "Cash"), ("revenue", "Revenue / qtr"), ("margin", "Gross margin"), ("util", "Utilization"),
+    ("costm", "Cost / M tokens"), ("runway", "Runway"), ("ndr", "Net $ retention"), ("score", "Score so far"),
+)
+
+
+def usd_per_m(x: float | None) -> str:
+    return "-" if x is None else f"${x:.3f}"
 
 
 class DashboardScreen(AreaScreen):
     AREA = "dashboard"
 
+    def cards(self) -> tuple[tuple[str, str], ...]:
+        s = self.session
+        return INFERENCE_CARDS if s is not None and s.archetype == "inference" else CARDS
+
     def compose_body(self) -> ComposeResult:
         with Grid(id="kpis"):
-            for cid, title in CARDS:
+            for cid, title in self.cards():
                 yield KpiCard(title, id=f"kpi-{cid}")
         with VerticalScroll(id="feed"):
             yield Static(id="feed-text")
@@ -115,7 +128,7 @@ class DashboardScreen(AreaScreen):
         card("cash").show(fmt_usd(s.state.cash_cents), _delta_usd(s.state.cash_cents, last.cash_flow.cash_begin if last else None), cash_hist,
                           "bad" if s.state.cash_cents < s.quarterly_cash_costs() else "")
         if last is None:
-            for cid in ("revenue", "margin", "util", "dscr", "runway", "contracted", "score"):
+            for cid, _ in self.cards()[1:]:
                 card(cid).show("-", "after the first quarter")
         else:
             k = last.kpis
@@ -125,13 +138,22 @@ class DashboardScreen(AreaScreen):
                                 [r.kpis.gross_margin or 0.0 for r in reps], "bad" if (k.gross_margin or 0) < 0 else "")
             card("util").show(pct(k.utilization), _delta_pts(k.utilization, prev.kpis.utilization if prev else None),
                               [r.kpis.utilization for r in reps])
-            state = {"ok": "good", "lock-up": "warn", "default": "bad"}.get(k.covenant, "")
-            card("dscr").show(times(k.dscr), f"{k.covenant} · lock-up {k.dscr_lockup:.2f}x", [max(-2.0, min(5.0, r.kpis.dscr or 0.0)) for r in reps], state)
             runway = "cash-flow positive" if k.runway_quarters is None else f"{k.runway_quarters:.1f} quarters"
             card("runway").show(runway, "", [min(20.0, r.kpis.runway_quarters or 20.0) for r in reps],
                                 "bad" if k.runway_quarters is not None and k.runway_quarters < 4 else "")
-            card("contracted").show(pct(k.contracted_share), _delta_pts(k.contracted_share, prev.kpis.contracted_share if prev else None),
-                                    [r.kpis.contracted_share for r in reps])
+            if s.archetype == "inference":
+                cpm = last.inference.cost_per_m_tokens if last.inference else None
+                before = prev.inference.cost_per_m_tokens if prev and prev.inference else None
+                delta = "" if cpm is None or before is None else f"{'▲' if cpm > before else '▼' if cpm < before else '='} ${abs(cpm - before):.3f}"
+                card("costm").show(usd_per_m(cpm), delta, [(r.inference.cost_per_m_tokens or 0.0) if r.inference else 0.0 for r in reps])
+                ndr = k.net_dollar_retention
+                card("ndr").show(pct(ndr), "token revenue vs 4 quarters ago" if ndr is not None else "after five quarters",
+                                 [r.kpis.net_dollar_retention or 0.0 for r in reps], "bad" if ndr is not None and ndr < 1 else "")
+            else:
+                state = {"ok": "good", "lock-up": "warn", "default": "bad"}.get(k.covenant, "")
+                card("dscr").show(times(k.dscr), f"{k.covenant} · lock-up {k.dscr_lockup:.2f}x", [max(-2.0, min(5.0, r.kpis.dscr or 0.0)) for r in reps], state)
+                card("contracted").show(pct(k.contracted_share), _delta_pts(k.contracted_share, prev.kpis.contracted_share if prev else None),
+                                        [r.kpis.contracted_share for r in reps])
             sc = last.score
             card("score").show(fmt_usd(sc.score_cents), f"{sc.verdict} · start {fmt_usd(sc.start_value_cents)}", [r.score.score_cents / 1e8 for r in reps])
         self.query_one("#feed-text", Static).update(self._feed())
@@ -140,6 +162,12 @@ class DashboardScreen(AreaScreen):
         s = self.session
         t = Text()
         last = s.last
+        comp = s.competition
+        if comp is not None:  # the instructor's note, every quarter
+            t.append(f"Competition: {comp.title} ({comp.id}, {comp.policy_text})\n", style="bold")
+            if comp.note:
+                t.append(f"{' '.join(comp.note.split())}\n", style="italic")
+            t.append("\n")
         if last is None:
             sc = s.game.scenario
             t.append(f"{sc.title}\n", style="bold")
@@ -168,7 +196,14 @@ class FleetScreen(AreaScreen):
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="body"):
             yield Static(id="fleet-summary")
-            yield Label("Sites", classes="section-title")
+            with Vertical(id="models-section"):
+                yield Label("Models: last quarter's service (TPOT p50/p95); $ per M output tokens now (m deploy · s scale · v price · w retire)",
+                            classes="section-title")
+                yield DataTable(id="models", cursor_type="row", zebra_stripes=True)
+            with Vertical(id="roadmap-section"):
+                yield Label("Optimization roadmap, KB §17 (f to fund a technique)", classes="section-title")
+                yield Static(id="roadmap")
+            yield Label("Sites", classes="section-title", id="sites-title")
             yield DataTable(id="sites", cursor_type="row", zebra_stripes=True)
             yield Label("GPU lots", classes="section-title")
             yield DataTable(id="lots", cursor_type="row", zebra_stripes=True)
@@ -211,9 +246,80 @@ class FleetScreen(AreaScreen):
         cap_kw = sum(x.mw * 1000 for x in st.sites if x.stage == "operating")
         k = s.last.kpis if s.last else None
         util = f" · utilization {k.utilization:.0%}" if k else ""
-        self.query_one("#fleet-summary", Static).update(
-            f"{summary}\nPower: {it_kw:,.0f} kW of IT load placed in {cap_kw:,.0f} kW of operating sites{util}"
-        )
+        lines = [summary]
+        if st.sites:
+            lines.append(f"Power: {it_kw:,.0f} kW of IT load placed in {cap_kw:,.0f} kW of operating sites{util}")
+        elif util:
+            lines.append(f"Utilization last quarter:{util[len(' · utilization'):]} of replica capacity busy")
+        self.query_one("#sites-title").display = bool(st.sites) or s.archetype == "neocloud"
+        self.query_one("#sites", DataTable).display = bool(st.sites) or s.archetype == "neocloud"
+        inference = s.runs_inference
+        self.query_one("#models-section").display = inference and bool(st.inference.deployments)
+        self.query_one("#roadmap-section").display = inference
+        if inference:
+            lines += self._inference_lines(k)
+            self._models()
+            self._roadmap()
+        self.query_one("#fleet-summary", Static).update("\n".join(lines))
+
+    def _inference_lines(self, k) -> list[str]:
+        """The token pool per generation and, when both lines run, revenue per GPU-hour side by side (KB §2)."""
+        from engine.inference import pool_gpus
+        from game.app.forms import _pool_line
+
+        st = self.session.state
+        out = [_pool_line(self.session, st, g) for g in GPUS if pool_gpus(st, g) > 0 or st.inference.dedicated.get(g)]
+        if k is not None:
+            rental, tokens = k.revenue_per_gpu_hour_rental, k.revenue_per_gpu_hour_inference
+            if rental is not None and tokens is not None:
+                better = "inference" if tokens > rental else "rental"
+                out.append(f"Revenue per GPU-hour last quarter: rental ${rental:.2f} · managed inference ${tokens:.2f} "
+                           f"({better} earns more; every GPU serving tokens is one not rented)")
+            elif tokens is not None:
+                out.append(f"Revenue per GPU-hour serving tokens last quarter: ${tokens:.2f}")
+        return out
+
+    def _models(self) -> None:
+        s = self.session
+        res = {m.model: m for m in (s.last.inference.models if s.last and s.last.inference else [])}
+        rows = []
+        for d in s.state.inference.deployments:
+            m = res.get(d.model)
+            market = s.market_token_price(d.model)
+            price = f"${market * (1 + d.price_vs_market):.3f}/${market:.3f}"
+            head = [d.model, f"{d.gen.upper()} {d.precision.upper()}", f"{d.replicas} x {d.gpus_per_replica}"]
+            if m is None:
+                rows.append(head + ["-"] * 7 + [price])
+                continue
+            ttft = Text(f"{m.p95_ttft_ms:,.0f}" + ("" if m.ttft_sla_met else " ✗"), style="" if m.ttft_sla_met else "bold")
+            drop = Text(f"{m.dropped_share:.1%}", style="bold" if m.dropped_share > 0.02 else "")
+            gm = m.gross_margin
+            rows.append(head + [pct(m.utilization), f"{m.p50_tpot_ms:.0f}/{m.p95_tpot_ms:.0f}", ttft, drop,
+                                fmt_usd(to_cents(m.revenue_usd)), fmt_usd(to_cents(m.gpu_cost_usd)),
+                                Text(pct(gm), style="bold" if gm is not None and gm < 0 else ""), price])
+        _fill(self.query_one("#models", DataTable),
+              ["Model", "GPU", "Replicas", "Util", "TPOT ms", "TTFT p95", "Dropped", "Revenue", "GPU cost", "GM", "You/market"],
+              rows)
+
+    def _roadmap(self) -> None:
+        from engine.inference import PREREQUISITES
+
+        s = self.session
+        techniques = s.state.inference.techniques
+        t = Table(box=None, pad_edge=False)
+        for col, just in (("Technique", "left"), ("Status", "left"), ("Cost", "right"), ("Needs", "left")):
+            t.add_column(col, justify=just)
+        for tech, (quarters, usd) in s.game.scenario.rules.inference.roadmap.items():
+            left = techniques.get(tech)
+            if left == 0:
+                status = Text("done", style="bold")
+            elif left is None:
+                status = Text("not started", style="italic")
+            else:
+                status = Text(f"{left} quarter(s) left, live {s.quarter_label(s.state.quarter + left)}")
+            t.add_row(tech.replace("_", " "), status, f"{fmt_usd(to_cents(usd))}/q x {quarters}q",
+                      ", ".join(p.replace("_", " ") for p in PREREQUISITES.get(tech, ())))
+        self.query_one("#roadmap", Static).update(t)
 
 
 # ------------------------------------------------------------------ 3 Market

@@ -9,7 +9,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Label, Static
+from textual import on
+from textual.widgets import Button, Footer, Header, Label, Static
 
 from engine.money import fmt_usd
 from textual_plot import HiResMode
@@ -29,7 +30,11 @@ def key_decisions(session) -> list:
 
 class DebriefScreen(Screen):
     AREA = "debrief"
-    BINDINGS = [Binding("escape", "close", "Back", id="debrief.close", tooltip="Back to the game screens")]
+    BINDINGS = [
+        Binding("s", "add_to_leaderboard", "Add to leaderboard", id="debrief.add", tooltip="Verify the run and add it to the local leaderboard"),
+        Binding("l", "app.leaderboard", "Leaderboard", show=False, id="debrief.leaderboard", tooltip="The local leaderboard of this scenario and seed"),
+        Binding("escape", "close", "Back", id="debrief.close", tooltip="Back to the game screens"),
+    ]
 
     def __init__(self, session) -> None:
         super().__init__()
@@ -41,6 +46,9 @@ class DebriefScreen(Screen):
         yield Header()
         with VerticalScroll(id="debrief"):
             yield Static(self._verdict(), id="verdict-box")
+            with Horizontal(id="debrief-board"):
+                yield Button("Add to leaderboard (s)", id="add-board", compact=True)
+                yield Static("l shows the local leaderboard of this scenario and seed", id="board-result", classes="muted")
             with Horizontal(id="debrief-charts"):
                 yield PlotWidget(id="plot-money", allow_pan_and_zoom=False, classes="chart")
                 yield PlotWidget(id="plot-ratios", allow_pan_and_zoom=False, classes="chart")
@@ -107,6 +115,24 @@ class DebriefScreen(Screen):
                 t.append(f"Impact: {fmt_usd(impact) if isinstance(impact, int) else impact}\n", style="italic")
             out.append(t)
         return Group(*out)
+
+    @on(Button.Pressed, "#add-board")
+    def action_add_to_leaderboard(self) -> None:
+        """Verify and store the run (game.leaderboard.add_runs), then show the board with it."""
+        from game.app.screens.leaderboard import LeaderboardScreen
+        from game.errors import UserError
+
+        try:
+            added, message, entry_id = self.session.add_to_leaderboard()
+        except UserError as exc:
+            added, message, entry_id = False, f"Not added: {exc}", None
+        result = self.query_one("#board-result", Static)
+        result.update(message)
+        result.set_class(added, "good")
+        result.set_class(not added, "warn")
+        if added:
+            self.query_one("#add-board", Button).disabled = True
+        self.app.push_screen(LeaderboardScreen(self.session, message, entry_id))
 
     def action_close(self) -> None:
         self.app.pop_screen()

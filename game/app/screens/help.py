@@ -13,8 +13,19 @@ from textual.widgets.option_list import Option
 KEYS_HELP = (
     "Keys: 1-6 screens · a decisions · b buy GPUs · g lease GPUs · x sell GPUs · c lease colo · n build campus · "
     "r release colo · p set price · k sign contract · o take loan · y repay loan · i raise equity · t turn plan · "
-    "e end quarter · ctrl+s save · ctrl+p command palette · q quit"
+    "e end quarter · l leaderboard · ctrl+s save · ctrl+p command palette · q quit"
 )
+
+
+def keys_help(session=None) -> str:
+    """The keys line for this company: the forms it can use (game.app.forms), in their order."""
+    if session is None:
+        return KEYS_HELP
+    from game.app.forms import FORMS, applies
+
+    forms = " · ".join(f"{spec.key} {spec.title[0].lower()}{spec.title[1:]}" for kind, spec in FORMS.items() if applies(kind, session))
+    return (f"Keys: 1-6 screens · a decisions · {forms} · t turn plan · e end quarter · l leaderboard · "
+            "ctrl+s save · ctrl+p command palette · q quit")
 
 
 def _glossary():
@@ -28,9 +39,10 @@ def _glossary():
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,f1", "close", "Close", id="help.close")]
 
-    def __init__(self, area: str | None) -> None:
+    def __init__(self, area: str | None, session=None) -> None:
         super().__init__()
         self.area = area
+        self.keys = keys_help(session) if session is not None and session.runs_inference else KEYS_HELP
         g = _glossary()
         self.concepts = list(getattr(g, "GLOSSARY", [])) if g else []
         context = (getattr(g, "CONTEXT_HELP", {}) if g else {}).get(area or "", "")
@@ -39,7 +51,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="help"):
             yield Label(f"Help{' · ' + self.area.title() if self.area else ''}", classes="dialog-title")
-            yield Static((self.context + "\n" if self.context else "") + KEYS_HELP, id="context-help", classes="muted")
+            yield Static((self.context + "\n" if self.context else "") + self.keys, id="context-help", classes="muted")
             yield Input(placeholder="search the glossary", id="help-search", compact=True)
             with Horizontal(id="help-body"):
                 yield OptionList(id="terms")

@@ -12,7 +12,7 @@ from textual.widgets import Button, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from engine.money import fmt_usd
-from game.app.forms import FORMS, unavailable_reason
+from game.app.forms import FORMS, INFERENCE_FORMS, applies, unavailable_reason
 
 
 class ActionMenu(ModalScreen[str | None]):
@@ -26,7 +26,11 @@ class ActionMenu(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         options = []
-        for kind, spec in FORMS.items():
+        kinds = [k for k in FORMS if applies(k, self.session)]  # not this company's decisions: not listed
+        if self.session.archetype == "inference":  # a token platform's own decisions first
+            kinds.sort(key=lambda k: k not in INFERENCE_FORMS)
+        for kind in kinds:
+            spec = FORMS[kind]
             reason = unavailable_reason(kind, self.session)
             text = Text.assemble((f"{spec.key}  ", "bold"), (spec.title, "bold"), f" — {reason or spec.help}")
             options.append(Option(text, id=kind, disabled=bool(reason)))

@@ -64,6 +64,23 @@ class QuarterReportScreen(ModalScreen[None]):
             ("Runway", "cash-flow positive" if k.runway_quarters is None else f"{k.runway_quarters:.1f} quarters"),
             ("Score", _chg(r.score.score_cents, p.score.score_cents if p else None, usd)),
         ]
+        if self.session.archetype == "inference":  # a token platform signs no rental contracts: retention instead
+            ndr = k.net_dollar_retention
+            rows[6] = ("Net $ retention", "after five quarters" if ndr is None else _chg(ndr, pk.net_dollar_retention if pk else None, pct))
+        inf, pinf = r.inference, (p.inference if p else None)
+        if inf is not None:  # managed inference: what the catalog served and what a token cost
+            tokens = lambda x: f"{x / 1e12:,.2f}T tokens"  # noqa: E731
+            per_m = lambda x: f"${x:.3f}"  # noqa: E731
+            rows += [
+                ("Tokens served", _chg(inf.tokens_in + inf.tokens_out, (pinf.tokens_in + pinf.tokens_out) if pinf else None, tokens)),
+                ("Cost / M tokens", _chg(inf.cost_per_m_tokens, pinf.cost_per_m_tokens if pinf else None, per_m)),
+                ("Token revenue", _chg(round(inf.revenue_usd * 100), round(pinf.revenue_usd * 100) if pinf else None, usd)),
+                ("Churned revenue", usd(round(inf.churned_revenue_usd * 100))),
+            ]
+            if k.revenue_per_gpu_hour_rental is not None and k.revenue_per_gpu_hour_inference is not None:
+                rows.append(("Revenue / GPU-hour", f"rental ${k.revenue_per_gpu_hour_rental:.2f} · tokens ${k.revenue_per_gpu_hour_inference:.2f}"))
+            if len(rows) % 2:
+                rows.append(("", ""))
         for a, b in zip(rows[0::2], rows[1::2]):
             t.add_row(a[0], a[1], b[0], b[1])
         out: list = [t, Text("")]
@@ -71,6 +88,11 @@ class QuarterReportScreen(ModalScreen[None]):
         if k.dscr is not None:
             cov += f" · DSCR {k.dscr:.2f}x vs lock-up {k.dscr_lockup:.2f}x, default {k.dscr_default:.2f}x"
         out.append(Text(cov, style="bold"))
+        if inf is not None and inf.models:
+            per_model = ", ".join(
+                f"{m.model} {m.utilization:.0%} busy, {m.dropped_share:.1%} dropped" + ("" if m.ttft_sla_met else ", TTFT SLA missed")
+                for m in inf.models)
+            out.append(Text(f"Models: {per_model}"))
         if r.actions:
             out.append(Text("\nYour actions", style="bold"))
             for a in r.actions:
