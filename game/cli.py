@@ -19,25 +19,30 @@ class _Parser(argparse.ArgumentParser):
         raise UserError(message)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(play_only: bool = False) -> argparse.ArgumentParser:
+    """Every subcommand; ``play_only`` registers just ``play`` so that opening the game does not
+    first import the engine for subcommands nobody asked for (start-up time is a product feature)."""
     parser = _Parser(prog="tycoon", description="AI Cloud Tycoon: run an AI cloud, quarter by quarter.")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
-    from game import calc, headless, play
+    from game import play
+
+    play.register(sub)
+    if play_only:
+        return parser
+    from game import calc, headless, leaderboard, serve
 
     headless.register(sub)
     calc.register(sub)
-    play.register(sub)
-    from game import leaderboard, serve
-
     leaderboard.register(sub)
     serve.register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(play_only=not argv or argv[0] == "play")
     try:
-        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+        args = parser.parse_args(argv)
         if args.command is None:  # plain ``tycoon`` opens the game
             args = parser.parse_args(["play"])
         return int(args.handler(args) or 0)

@@ -11,7 +11,10 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from game.app.forms import FORMS, ActionForm, applies, unavailable_reason
-from game.app.session import Session
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the engine loads when a game starts, not with the start screen
+    from game.app.session import Session
 
 AREAS = ("dashboard", "fleet", "market", "contracts", "finance", "news")
 AREA_TITLES = {
@@ -92,9 +95,13 @@ class TycoonApp(App):
 
     def on_mount(self) -> None:
         if self.start_load:
+            from game.app.session import Session
+
             self.begin(Session.load(self.start_load, save_dir=self.save_dir, competition=self.competition))
         elif self.skip_start or self.competition is not None:
             from scenarios import DEFAULT_SCENARIO
+
+            from game.app.session import Session
 
             self.begin(Session.new(self.start_scenario or DEFAULT_SCENARIO, 7 if self.start_seed is None else self.start_seed,
                                    self.start_player, save_dir=self.save_dir, competition=self.competition))

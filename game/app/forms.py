@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
@@ -17,7 +18,9 @@ from textual.widgets import Button, Input, Label, Select, Static
 from engine.calendar import TICKS_PER_QUARTER
 from engine.hardware import GPUS
 from engine.money import fmt_usd, to_cents
-from game.app.session import Preview, Session
+
+if TYPE_CHECKING:  # the session pulls in the whole engine; the app's key bindings need only the specs
+    from game.app.session import Preview, Session
 
 
 @dataclass

@@ -21,17 +21,7 @@ from engine.state import GameState
 from game.runfile import load_run, resume_game, run_from_game, save_run
 from scenarios import DEFAULT_SCENARIO, LoadedScenario, load_scenario
 
-SAVE_DIR_ENV = "TYCOON_SAVE_DIR"
-
-
-def default_save_dir() -> Path:
-    """``$TYCOON_SAVE_DIR`` if set (tests use it), else the user data dir's ``runs/``."""
-    env = os.environ.get(SAVE_DIR_ENV)
-    if env:
-        return Path(env)
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("ai-cloud-tycoon")) / "runs"
+from game.app.paths import SAVE_DIR_ENV, default_save_dir  # noqa: E402,F401 - re-exported
 
 
 def _slug(text: str) -> str:
