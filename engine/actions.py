@@ -219,11 +219,11 @@ def check(state: GameState, world: WorldQuarter, rules: CompanyRules, action: Ac
             lot = state.lot(lot_id)
             if lot is None or lot.ownership != "owned" or lot.status != "active":
                 raise Rejected(f"no delivered owned GPU lot {lot_id!r}")
-            free = active_gpus(state, lot.gen, q) - committed_gpus(state, lot.gen, q)
+            free = active_gpus(state, lot.gen, q) - committed_gpus(state, lot.gen, q) - inference.own_gpus_serving_tokens(state, lot.gen)
             if count > lot.count:
                 raise Rejected(f"lot {lot_id} holds {lot.count:,} GPUs")
             if count > free:
-                raise Rejected(f"only {max(0, free):,} {lot.gen.upper()} are free of contracts; signed customers keep theirs")
+                raise Rejected(f"only {max(0, free):,} {lot.gen.upper()} are free of contracts and model replicas; signed customers keep theirs")
         case LeaseColo(mw=mw):
             rent = to_cents(mw * 1000 * world.colo_usd_per_kw_month * 3)
             if rent > cash:
