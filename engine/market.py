@@ -83,3 +83,39 @@ def contract_mtm(contract, market: MarketView, quarter: int) -> tuple[int, float
     term = min(sorted(quote.reserved_usd_per_hour), key=lambda t: abs(t - left))
     rate = quote.reserved_usd_per_hour[term]
     return to_cents(contract_mark_to_market(contract.usd_per_gpu_hour, [rate] * left, contract.gpus)), rate, term, left
+
+
+class Competitor(Frozen):
+    name: str
+    what: str  # what they sell and how they price it, in words
+    prices: dict[str, float]  # label -> price (e.g. "H100 $/h" or "llama-3.1-70b $/M out")
+
+
+def competitors(wq: WorldQuarter, inference_params) -> list[Competitor]:
+    """Who the player competes with this quarter, priced by the same rules the engine uses.
+
+    Hyperscalers rent on demand at the premium an inference platform pays them
+    (``on_demand_rental_premium``); neocloud peers set the market's on-demand and reserved rates;
+    spot marketplaces clear idle hours at the spot rate; full-stack inference platforms set the
+    per-token market price (their full KB §17 stack on the cheapest common GPU, marked up by their
+    margin, engine.inference.market_output_price).
+    """
+    from engine.inference import market_output_price
+    from engine.models import MODEL_ORDER
+
+    live = {g: m for g, m in wq.gpus.items() if m.available}
+    premium = inference_params.on_demand_rental_premium
+    tokens = {}
+    for model in MODEL_ORDER:
+        if any(model in tr.model_mix for tr in inference_params.traffic):  # models the market trades
+            tokens[f"{model} $/M out"] = round(market_output_price(wq, inference_params, model), 4)
+    return [
+        Competitor(name="Hyperscalers", what=f"on-demand GPUs at list, ~{premium:.1f}x the neocloud rate; no commitment",
+                   prices={f"{g.upper()} $/h": round(m.on_demand_usd_per_hour * premium, 4) for g, m in live.items()}),
+        Competitor(name="Neocloud peers", what="on-demand at the market rate; 1-3 year reservations 30-50% below it",
+                   prices={f"{g.upper()} $/h": m.on_demand_usd_per_hour for g, m in live.items()}),
+        Competitor(name="Spot marketplaces", what="idle hours, reclaimable at short notice, 60-80% below on-demand",
+                   prices={f"{g.upper()} $/h": m.spot_usd_per_hour for g, m in live.items()}),
+        Competitor(name="Inference platforms", what="tokens from a fully optimized stack on the cheapest common GPU; input at 1/3 of output",
+                   prices=tokens),
+    ]

@@ -200,3 +200,18 @@ def test_cached_and_batch_discounts_are_pricing_levers():
     a = next(m for m in plain.inference.models if m.model == "llama-3.1-70b")
     b = next(m for m in lever.inference.models if m.model == "llama-3.1-70b")
     assert b.tokens_cached / b.tokens_in > a.tokens_cached / a.tokens_in
+
+
+def test_competitor_benchmarks_use_the_engines_own_prices():
+    """The Market screen's competitors are priced by the engine's rules, not typed in."""
+    from engine.market import competitors
+
+    game = Game(NEOCLOUD, 1)
+    wq = game.world.quarter(0)
+    params = NEOCLOUD.rules.inference
+    rows = {c.name: c for c in competitors(wq, params)}
+    h100 = wq.gpus["h100"]
+    assert rows["Neocloud peers"].prices["H100 $/h"] == h100.on_demand_usd_per_hour
+    assert rows["Hyperscalers"].prices["H100 $/h"] == pytest.approx(h100.on_demand_usd_per_hour * params.on_demand_rental_premium, rel=1e-3)
+    assert rows["Spot marketplaces"].prices["H100 $/h"] < rows["Neocloud peers"].prices["H100 $/h"] < rows["Hyperscalers"].prices["H100 $/h"]
+    assert rows["Inference platforms"].prices["llama-3.1-70b $/M out"] == pytest.approx(market_output_price(wq, params, "llama-3.1-70b"), rel=1e-3)

@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 from engine.actions import site_load_kw
 from engine.calendar import TICKS_PER_QUARTER
 from engine.hardware import GPUS
-from engine.market import contract_mtm
+from engine.market import competitors, contract_mtm
 from engine.money import fmt_usd, to_cents
 from game.app.widgets.common import AreaTabs, StatusLine
 from game.app.widgets.kpi import KpiCard
@@ -335,6 +335,8 @@ class MarketScreen(AreaScreen):
             with Horizontal(id="market-charts"):
                 yield self._plot("gpu-plot")
                 yield self._plot("token-plot")
+            yield Label("Competitors this quarter (their prices, from the same market the engine uses)", classes="section-title")
+            yield Static(id="competitors")
             yield Label("Demand by product (last quarter, GPU-hours served) and how peaky each segment is", classes="section-title")
             yield Static(id="demand")
 
@@ -383,6 +385,11 @@ class MarketScreen(AreaScreen):
         tp.set_xlabel(f"quarter since {views[0].label}")
         tp.show_legend()
         self.query_one("#demand", Static).update(self._demand())
+        lines = []
+        for c in competitors(s.game.world.quarter(m.quarter), s.game.scenario.rules.inference):
+            prices = ", ".join(f"{k.split(' ')[0]} ${v:,.2f}" if "$/h" in k else f"{k.split(' ')[0]} ${v:,.3f}/M" for k, v in c.prices.items())
+            lines.append(f"{c.name}: {c.what}. {prices}")
+        self.query_one("#competitors", Static).update("\n".join(lines))
 
     def _colors(self) -> list[str]:
         v = self.app.get_css_variables()
