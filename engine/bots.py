@@ -139,30 +139,74 @@ def _replica_plan(obs: Observation, headroom: float = 1.05) -> dict[str, int]:
     return {d.model: max(1, int(need.get(d.model, d.replicas) * growth * headroom + 0.999)) for d in obs.state.inference.deployments}
 
 
+def _cost_per_token(obs: Observation, model: str, gen: str, precision: str, tpot_ms: float) -> float | None:
+    """What one output token costs on a generation at this quarter's 1-year lease rate (engine physics)."""
+    from engine.base import Rejected
+    from engine.inference import SIZING_CONTEXT, replica_capacity, replica_size
+
+    quote = obs.market.gpus[gen]
+    if not quote.available or quote.allocation_limit <= 0:
+        return None
+    stack = obs.state.inference.stack()
+    try:
+        n = replica_size(model, gen, precision, stack, tpot_ms)
+        tps = replica_capacity(model, gen, n, precision, stack, SIZING_CONTEXT, tpot_ms, SIZING_CONTEXT)[0]
+    except (Rejected, ValueError):
+        return None
+    return quote.lease_usd_per_hour * n / tps if tps > 0 else None
+
+
+def _migrations(obs: Observation) -> dict[str, str]:
+    """Models worth moving to a newer generation: a quarter cheaper per token by a quarter or more."""
+    out = {}
+    for d in obs.state.inference.deployments:
+        now = _cost_per_token(obs, d.model, d.gen, d.precision, d.tpot_ms)
+        options = {g: _cost_per_token(obs, d.model, g, d.precision, d.tpot_ms) for g in obs.market.gpus}
+        best = min((g for g, c in options.items() if c is not None), key=lambda g: options[g], default=None)
+        if best and best != d.gen and now and options[best] < 0.75 * now:
+            out[d.model] = best
+    return out
+
+
 def _inference_actions(obs: Observation, reserve_share: float, reserve_term: int, use_spot: bool, roadmap: bool) -> list[dict]:
-    """Size the pool to the replica plan: reserve ``reserve_share`` of it (leases), rent the rest."""
-    from engine.inference import base_gpus
+    """Size the pool to the replica plan: reserve ``reserve_share`` of it (leases), rent the rest;
+    move a model to a newer GPU generation when it serves tokens much cheaper there."""
+    from engine.inference import base_gpus, replica_size
 
     st = obs.state
     inf = st.inference
     plan = _replica_plan(obs)
-    actions: list[dict] = []
-    by_gen: dict[str, int] = {}
+    moves = _migrations(obs)
+    placement: dict[str, tuple[str, int]] = {}  # model -> (gen, GPUs per replica) after the moves
     for d in inf.deployments:
-        by_gen[d.gen] = by_gen.get(d.gen, 0) + plan[d.model] * d.gpus_per_replica
+        if d.model in moves:
+            gen = moves[d.model]
+            placement[d.model] = (gen, replica_size(d.model, gen, d.precision, inf.stack(), d.tpot_ms))
+        else:
+            placement[d.model] = (d.gen, d.gpus_per_replica)
+    by_gen: dict[str, int] = {g: 0 for g in set(inf.on_demand) | set(inf.spot)}
+    for d in inf.deployments:
+        gen, n = placement[d.model]
+        by_gen[gen] = by_gen.get(gen, 0) + plan[d.model] * n
+    leases: list[dict] = []
+    rents: list[dict] = []
     for gen, want in sorted(by_gen.items()):
         quote = obs.market.gpus[gen]
         base = base_gpus(st, gen)  # leases ending now are already out of it
         reserve_target = int(want * reserve_share) // 8 * 8
         if reserve_target - base >= 8 and quote.available:
             n = min(reserve_target - base, 4 * quote.allocation_limit)
-            actions.append({"kind": "lease_gpus", "gen": gen, "count": n, "term_quarters": reserve_term})
+            leases.append({"kind": "lease_gpus", "gen": gen, "count": n, "term_quarters": reserve_term})
             base += n
-        flex = max(0, want - base)
+        flex = max(0, want - base) if quote.available else 0
         spot = flex // 3 if use_spot else 0
-        actions.append({"kind": "rent_gpus", "gen": gen, "on_demand": flex - spot, "spot": spot})
+        rents.append({"kind": "rent_gpus", "gen": gen, "on_demand": flex - spot, "spot": spot})
+    actions = leases + [{"kind": "retire_model", "model": m} for m in sorted(moves)] + rents
     for d in inf.deployments:
-        if plan[d.model] != d.replicas:
+        if d.model in moves:
+            actions.append({"kind": "deploy_model", "model": d.model, "gen": moves[d.model], "precision": d.precision,
+                            "replicas": plan[d.model], "tpot_ms": d.tpot_ms})
+        elif plan[d.model] != d.replicas:
             actions.append({"kind": "scale_model", "model": d.model, "replicas": plan[d.model]})
     if _cash_usd(obs) < 3 * _quarterly_cash_costs(obs):  # venture-funded: raise before the runway ends
         actions += [{"kind": "raise_equity", "offer_id": o.id, "amount_usd": o.max_cents // 100} for o in st.offers.equity]
