@@ -215,3 +215,51 @@ def test_competitor_benchmarks_use_the_engines_own_prices():
     assert rows["Hyperscalers"].prices["H100 $/h"] == pytest.approx(h100.on_demand_usd_per_hour * params.on_demand_rental_premium, rel=1e-3)
     assert rows["Spot marketplaces"].prices["H100 $/h"] < rows["Neocloud peers"].prices["H100 $/h"] < rows["Hyperscalers"].prices["H100 $/h"]
     assert rows["Inference platforms"].prices["llama-3.1-70b $/M out"] == pytest.approx(market_output_price(wq, params, "llama-3.1-70b"), rel=1e-3)
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_MODELS = ["llama-3.1-8b", "llama-3.1-70b", "llama-3.1-405b", "mixtral-8x7b", "deepseek-v3", "gpt-x"]
+_GENS = ["a100", "h100", "h200", "b200", "gb200", "z9"]
+
+
+def _inference_action(draw) -> dict:
+    kind = draw(st.sampled_from(["rent_gpus", "deploy_model", "scale_model", "retire_model", "set_token_price",
+                                 "fund_technique", "dedicate_gpus", "lease_gpus", "sign_contract", "take_loan"]))
+    model, gen = draw(st.sampled_from(_MODELS)), draw(st.sampled_from(_GENS))
+    n = draw(st.integers(min_value=-3, max_value=3000))
+    match kind:
+        case "rent_gpus":
+            return {"kind": kind, "gen": gen, "on_demand": n, "spot": draw(st.integers(min_value=0, max_value=500))}
+        case "deploy_model":
+            return {"kind": kind, "model": model, "gen": gen, "precision": draw(st.sampled_from(["bf16", "fp8", "fp4"])),
+                    "replicas": draw(st.integers(min_value=1, max_value=200)), "tpot_ms": draw(st.sampled_from([20.0, 60.0, 120.0]))}
+        case "scale_model":
+            return {"kind": kind, "model": model, "replicas": n}
+        case "retire_model":
+            return {"kind": kind, "model": model}
+        case "set_token_price":
+            return {"kind": kind, "model": model, "vs_market": draw(st.floats(min_value=-0.9, max_value=2.5, allow_nan=False)),
+                    "cached_discount": draw(st.sampled_from([None, 0.0, 0.5, 1.0]))}
+        case "fund_technique":
+            return {"kind": kind, "technique": draw(st.sampled_from(["custom_kernels", "speculative_decoding", "fp8", "warp"]))}
+        case "dedicate_gpus":
+            return {"kind": kind, "gen": gen, "count": n}
+        case "lease_gpus":
+            return {"kind": kind, "gen": gen, "count": n, "term_quarters": draw(st.sampled_from([4, 8, 12]))}
+        case "sign_contract":
+            return {"kind": kind, "offer_id": draw(st.sampled_from(["C2025Q1-1", "C2025Q2-1", "nope"]))}
+    return {"kind": "take_loan", "offer_id": draw(st.sampled_from(["V1", "V2", "T1", "nope"])), "amount_usd": n * 10_000}
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), seed=st.integers(min_value=0, max_value=2**32))
+def test_inference_books_balance_under_random_plans(data, seed):
+    """The foundation's invariants hold for the inference company under random valid and invalid actions."""
+    game = Game(INFERENCE, seed)
+    for _ in range(data.draw(st.integers(min_value=1, max_value=6))):
+        if game.over:
+            break
+        plan = [_inference_action(data.draw) for _ in range(data.draw(st.integers(min_value=0, max_value=5)))]
+        _check_books(game, game.play(plan))
