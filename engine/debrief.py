@@ -486,6 +486,108 @@ def _sites(reports: list[QuarterReport], scenario: Scenario) -> list[Decision]:
     return out
 
 
+# ------------------------------------------------------------------------------ the scenario's lesson
+
+
+@dataclass(frozen=True)
+class Lesson:
+    text: str  # the scenario's lesson, in the knowledge base's words
+    evidence: str  # what happened in this game that makes it the lesson
+
+
+def _first_event(reports: list[QuarterReport], kinds: tuple[str, ...]):
+    for r in reports:
+        for n in r.news:
+            if n.kind == "world" and n.event in kinds:
+                return r, n
+    return None, None
+
+
+def _ok_kinds(reports: list[QuarterReport], kind: str) -> list[tuple[QuarterReport, dict, str]]:
+    return [(r, a, m) for r in reports for a, m in _ok_actions(r) if a["kind"] == kind]
+
+
+def _lesson_evidence(reports: list[QuarterReport], scenario: Scenario, trigger: str) -> str | None:
+    """What in this game shows the scenario's lesson, or None when the situation never came up."""
+    if not reports:
+        return None
+    if trigger == "always":
+        return f"{len(reports)} quarters played."
+    if trigger == "gpu_price_fall":
+        gen = "h100" if "h100" in reports[0].market.gpu_hour() else next(iter(reports[0].market.gpu_hour()))  # the workhorse
+        start = reports[0].market.gpus[gen].on_demand_usd_per_hour
+        low_r = min(reports, key=lambda r: r.market.gpus[gen].on_demand_usd_per_hour)
+        low = low_r.market.gpus[gen].on_demand_usd_per_hour
+        if low <= 0.75 * start:
+            return f"The {gen.upper()} on-demand rate fell {1 - low / start:.0%}, from ${start:.2f} in {reports[0].label} to ${low:.2f} in {low_r.label}."
+        return None
+    if trigger in ("rate_shock", "price_war", "spike"):
+        kinds = {"rate_shock": ("rate_shock",), "price_war": ("price_war",), "spike": ("model_release", "viral_demo")}[trigger]
+        r, n = _first_event(reports, kinds)
+        return None if r is None else f"{r.label}: {n.title}. {n.text}"
+    if trigger == "new_generation":
+        launches = [(r, n) for r in reports for n in r.news if n.kind == "world" and n.event == "generation_launch"]
+        if not launches:
+            return None
+        names = ", ".join(f"{n.title.split(' available')[0]} ({r.label})" for r, n in launches)
+        used = [x.market.gpus["h100"].secondary_usd for x in reports if "h100" in x.market.gpus]
+        tail = f" A used H100 went from ${used[0]:,.0f} to ${used[-1]:,.0f} over the game." if len(used) > 1 else ""
+        return f"New generations arrived: {names}.{tail}"
+    if trigger == "long_contract_offer":
+        for r, _, m in _ok_kinds(reports, "sign_contract"):
+            term = re.search(r"for (\d+) quarters", m)
+            if term and int(term.group(1)) >= 40:
+                return f"{r.label}: you {m}."
+        offered = [o for o in scenario.world.scripted_offers if o.term_quarters >= 40 and any(r.label == o.quarter for r in reports)]
+        offered += [o for r in reports for o in r.offers.contracts if o.term_quarters >= 40]
+        if offered:
+            o = offered[0]
+            return f"{o.customer} offered {o.gpus:,} {o.gen.upper()} for {o.term_quarters // 4} years at ${o.usd_per_gpu_hour:.2f}/h, and you did not sign it."
+        return None
+    if trigger == "dedicated_inference":
+        moved = _ok_kinds(reports, "dedicate_gpus")
+        if not moved:
+            return None
+        r = moved[0][0]
+        later = [x for x in reports if x.kpis.revenue_per_gpu_hour_inference is not None and x.kpis.revenue_per_gpu_hour_rental]
+        tail = ""
+        if later:
+            k = later[-1].kpis
+            tail = f" In {later[-1].label} a GPU earned ${k.revenue_per_gpu_hour_inference:.2f}/h serving tokens vs ${k.revenue_per_gpu_hour_rental:.2f}/h rented."
+        return f"You moved GPUs to managed inference in {r.label}.{tail}"
+    if trigger == "debt":
+        loans = _ok_kinds(reports, "take_loan")
+        dscrs = [r.kpis.dscr for r in reports if r.kpis.dscr is not None]
+        if not loans and not dscrs:
+            return None
+        low = f" DSCR ranged {min(dscrs):.2f}x-{max(dscrs):.2f}x against the {reports[-1].kpis.dscr_lockup:.2f}x covenant." if dscrs else ""
+        return f"You carried debt{' and borrowed ' + str(len(loans)) + ' time(s)' if loans else ''}.{low}"
+    if trigger == "technique_shipped":
+        shipped = [r for r in reports if r.inference is not None and r.inference.techniques_done]
+        costs = [(r.label, r.inference.cost_per_m_tokens) for r in reports if r.inference is not None and r.inference.cost_per_m_tokens]
+        before = set(reports[0].inference.techniques_done) if reports[0].inference else set()
+        new = sorted(set(shipped[-1].inference.techniques_done) - before) if shipped else []
+        if not new:
+            return None
+        return (f"You shipped {', '.join(t.replace('_', ' ') for t in new)}; cost per million tokens went from "
+                f"${costs[0][1]:.3f} ({costs[0][0]}) to ${costs[-1][1]:.3f} ({costs[-1][0]}).")
+    if trigger == "contract_signed":
+        signed = _ok_kinds(reports, "sign_contract")
+        if not signed:
+            return None
+        peak = max(r.kpis.contracted_share for r in reports)
+        return f"You signed {len(signed)} contract(s); contracted revenue peaked at {peak:.0%} of revenue."
+    raise ValueError(f"unknown lesson trigger {trigger!r}")
+
+
+def scenario_lesson(reports: list[QuarterReport], scenario: Scenario) -> Lesson | None:
+    """The scenario's lesson, named only when its situation happened in this game (issue 6)."""
+    if not scenario.lesson:
+        return None
+    evidence = _lesson_evidence(reports, scenario, scenario.lesson_when)
+    return None if evidence is None else Lesson(text=scenario.lesson, evidence=evidence)
+
+
 # ------------------------------------------------------------------------------ public API
 
 

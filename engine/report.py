@@ -20,6 +20,7 @@ class News(Frozen):
     title: str
     text: str
     kind: str = "company"  # "world" events come from the market; "company" ones from your own business
+    event: str = ""  # for world news: the event kind (engine.world.EVENT_KINDS or a generation launch)
 
 
 class GenKpis(Frozen):

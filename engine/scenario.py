@@ -160,6 +160,11 @@ class Scenario(Frozen):
     quarters: int = Field(default=20, ge=4, le=40)
     objectives: tuple[str, ...] = ()
     lesson: str = ""
+    # when the debrief names the lesson: the situation it teaches must have happened in the game
+    lesson_when: Literal[
+        "always", "gpu_price_fall", "rate_shock", "price_war", "spike", "new_generation", "long_contract_offer",
+        "dedicated_inference", "debt", "technique_shipped", "contract_signed",
+    ] = "always"
     company: StartingCompany
     rules: CompanyRules = CompanyRules()
     world: WorldParams = WorldParams()

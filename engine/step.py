@@ -192,7 +192,7 @@ def advance(state: GameState, world: World, scenario: Scenario, actions: list) -
     wq = world.quarter(q)
     led = s.ledger
     cash_begin = led.balances["cash"]
-    news: list[News] = [News(title=e.title, text=e.text, kind="world") for e in wq.events]
+    news: list[News] = [News(title=e.title, text=e.text, kind="world", event=e.kind) for e in wq.events]
     warnings: list[str] = []
     results = _apply_actions(s, world, scenario, actions)
     equity_raised = sum(v for k, v in led.cash_flows.items() if k == "financing:Equity raised")

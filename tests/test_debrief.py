@@ -75,3 +75,21 @@ def test_summary_series():
     assert s["quarters"] == [r.label for r in game.reports]
     assert s["revenue"][0] == game.reports[0].income.revenue / 100
     assert all(math.isnan(x) or x > -100 for x in s["dscr"])
+
+
+def test_the_debrief_names_the_scenario_lesson_when_it_happens():
+    """Issue 6: each scenario's lesson is named by the debrief when its situation happened."""
+    from engine.debrief import scenario_lesson
+
+    deflation = load_scenario("deflation").scenario
+    game = run_bot(Game(deflation, 1), make_bot("passive"))
+    lesson = scenario_lesson(game.reports, deflation)
+    assert lesson is not None and lesson.text == deflation.lesson and "fell" in lesson.evidence
+
+    abilene = load_scenario("abilene").scenario
+    signed = scenario_lesson(run_bot(Game(abilene, 1), make_bot("barbell")).reports, abilene)
+    ignored = scenario_lesson(run_bot(Game(abilene, 1), make_bot("passive")).reports, abilene)
+    assert "you signed" in signed.evidence and "did not sign" in ignored.evidence
+
+    tutorial = load_scenario("tutorial").scenario
+    assert scenario_lesson(run_bot(Game(tutorial, 1), make_bot("passive")).reports, tutorial) is None  # never signed a contract

@@ -17,11 +17,9 @@ from textual_plot import HiResMode
 
 
 def key_decisions(session) -> list:
-    """engine.debrief.key_decisions(reports, log, scenario), top three; [] while it does not exist."""
-    try:
-        from engine.debrief import key_decisions as kd
-    except ImportError:
-        return []
+    """engine.debrief.key_decisions(reports, log, scenario), top three."""
+    from engine.debrief import key_decisions as kd
+
     try:
         return list(kd(session.reports, session.game.log, session.game.scenario))[:3]
     except Exception:  # the debrief must open even if the analysis fails
@@ -54,6 +52,8 @@ class DebriefScreen(Screen):
                 yield PlotWidget(id="plot-ratios", allow_pan_and_zoom=False, classes="chart")
             yield Label("The three decisions that mattered most", classes="section-title")
             yield Static(self._decisions(), id="decisions")
+            yield Label("The lesson of this scenario", classes="section-title")
+            yield Static(self._lesson(), id="lesson")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -73,6 +73,18 @@ class DebriefScreen(Screen):
         ratios.plot(xs, [max(-1.0, min(3.0, r.kpis.dscr or 0.0)) for r in reps], line_style=c[2], hires_mode=HiResMode.BRAILLE, label="DSCR (capped 3x)")
         ratios.set_xlabel("quarter")
         ratios.show_legend()
+
+    def _lesson(self) -> Text:
+        """The scenario's lesson, named when its situation happened in this game (engine.debrief)."""
+        from engine.debrief import scenario_lesson
+
+        sc = self.session.game.scenario
+        lesson = scenario_lesson(self.session.reports, sc)
+        if lesson is None:
+            return Text(f"{sc.lesson}\nThe situation it teaches did not come up in this game: try another seed or other moves.", style="italic")
+        text = Text(lesson.text + "\n", style="bold")
+        text.append(lesson.evidence)
+        return text
 
     def _verdict(self) -> Group:
         s = self.session
