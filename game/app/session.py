@@ -143,9 +143,11 @@ class Session:
 
     def add(self, action: dict) -> ActionResult:
         """Queue an action if the engine accepts it after the plan so far; returns its verdict."""
+        from pydantic import ValidationError
+
         try:
             parse_action(action)
-        except Exception as exc:  # pydantic.ValidationError: shown as the form's message
+        except ValidationError as exc:  # shown as the form's message
             return ActionResult(action=dict(action), ok=False, message=str(exc).splitlines()[0])
         result = self.preview(action).results[-1]
         if result.ok:
