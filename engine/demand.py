@@ -118,6 +118,35 @@ def price_response(our_price: float, market_price: float, elasticity: float) -> 
     return (our_price / market_price) ** (-elasticity)
 
 
+def demand_share(our_price: float, market_price: float, elasticity: float, cap: float) -> float:
+    """``price_response`` capped: undercutting the market wins share, but only so much of it."""
+    return min(cap, price_response(our_price, market_price, elasticity))
+
+
+BACKLOG_HOURS_KEPT = 168  # queued batch work beyond a week of arrivals is abandoned at quarter end
+
+
+@dataclass(frozen=True)
+class BatchQueue:
+    served: np.ndarray  # work served per tick
+    backlog: float  # carried into the next quarter
+    dropped: float  # abandoned at the quarter's end
+
+
+def batch_queue(arrivals: np.ndarray, capacity: np.ndarray, backlog: float) -> BatchQueue:
+    """Latency-insensitive work queues and drains in idle ticks (DESIGN.md "Time").
+
+    The Lindley recursion q[t] = max(0, q[t-1] + a[t] - c[t]) in closed form: with the walk
+    S = cumsum(a - c), q = S - min(running min of S, -q0); served = q[t-1] + a[t] - q[t].
+    """
+    walk = np.cumsum(arrivals - capacity)
+    queue = walk - np.minimum(np.minimum.accumulate(walk), -backlog)
+    prev = np.concatenate(([backlog], queue[:-1]))
+    kept = BACKLOG_HOURS_KEPT * float(arrivals.mean())
+    end = float(queue[-1])
+    return BatchQueue(served=prev + arrivals - queue, backlog=round(min(end, kept), 6), dropped=max(0.0, end - kept))
+
+
 def daily_shape(seg: SegmentParams) -> list[float]:
     """24 hourly factors with mean 1: one cosine bump peaking at ``peak_hour`` (UTC)."""
     return [

@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field
 
 from engine.base import Frozen, Rejected
 from engine.calendar import TICKS_PER_QUARTER
+from engine.demand import batch_queue, demand_share
 from engine.hardware import GPUS
 from engine.models import MODELS
 from engine.physics import FULL, TECHNIQUES, PhysicsError, Stack, decode, gpus_per_replica, prefill, serve_under_tpot, ttft_ms
@@ -444,8 +445,7 @@ class InferenceResult(BaseModel):
         return self.gpu_cost_usd / total * 1e6 if total > 0 else None
 
 
-def _share(ratio: float, elasticity: float) -> float:
-    return min(3.0, ratio ** (-elasticity))
+MAX_SHARE_GAIN = 3.0  # token buyers switch providers more freely than GPU renters
 
 
 def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, float], rng) -> InferenceResult:
@@ -507,7 +507,7 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
             ratio = 1 + d.price_vs_market
             if not seg.latency_sensitive:  # batch buyers compare batch prices
                 ratio *= (1 - bd) / (1 - params.batch_discount)
-            out = demand.by_segment[tr.segment] * (per_unit * tr.model_mix[d.model] * keep * _share(ratio, seg.elasticity))
+            out = demand.by_segment[tr.segment] * (per_unit * tr.model_mix[d.model] * keep * demand_share(ratio, 1.0, seg.elasticity, MAX_SHARE_GAIN))
             cached_share = min(0.95, tr.cached_share * cache_pull)
             need = out / tps + out * (tr.prompt_tokens / tr.output_tokens) * (1 - cached_share) * pre_s
             seg_tokens.append((tr, seg, out, need, cached_share))
@@ -518,13 +518,9 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
         frac = np.minimum(1.0, np.divide(cap, rt_need, out=np.ones(T), where=rt_need > 0))
         rt_served = rt_need * frac
         left = cap - rt_served
-        b0 = inf.batch_backlog.get(d.model, 0.0)
-        walk = np.cumsum(batch_need - left)
-        queue = walk - np.minimum(np.minimum.accumulate(walk), -b0)
-        prev = np.concatenate(([b0], queue[:-1]))
-        batch_served = prev + batch_need - queue
-        kept = 168 * float(batch_need.mean())
-        inf.batch_backlog[d.model] = round(min(float(queue[-1]), kept), 6)
+        batch = batch_queue(batch_need, left, inf.batch_backlog.get(d.model, 0.0))
+        batch_served = batch.served
+        inf.batch_backlog[d.model] = batch.backlog
         b_frac = float(batch_served.sum() / batch_need.sum()) if batch_need.sum() > 0 else 1.0
         m_rev = m_in = m_out = m_cached = 0.0
         for tr, seg, out, need, cached_share in seg_tokens:

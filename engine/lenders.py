@@ -184,26 +184,18 @@ def equity_offers(state: GameState, wq: WorldQuarter, rules: CompanyRules, equit
     ]
 
 
-def trailing_dscr(state: GameState, extra_cfads_cents: int = 0) -> float | None:
-    """Trailing-four-quarter DSCR: CFADS / (interest + scheduled principal), None without debt service."""
-    window = state.history[-4:]
-    service = sum(r.debt_service_cents for r in window)
-    if service <= 0:
-        return None
-    cfads = sum(r.cfads_cents + r.equity_cure_cents for r in window) + extra_cfads_cents
-    return dscr(cfads, service)
+def trailing_dscr(state: GameState, extra_service_cents: int = 0) -> float | None:
+    """Trailing-four-quarter DSCR: CFADS / (interest + scheduled principal), None without debt service.
 
-
-def loan_quarter_service_cents(amount_cents: int, spread_bps: float, sofr: float, tenor_quarters: int) -> int:
-    """One quarter of a new loan's service: floating interest at SOFR + spread and level principal."""
-    return round(amount_cents * (sofr + spread_bps / 10_000) / 4) + -(-amount_cents // tenor_quarters)
-
-
-def projected_dscr(state: GameState, extra_service_cents: int = 0) -> float | None:
-    """Trailing DSCR if one more quarter of debt service were added to the window: the preview of
-    what a new loan does to the next covenant test (None before any quarter was played)."""
+    ``extra_service_cents`` adds a quarter of a new loan's service: the preview of what it does
+    to the next covenant test."""
     window = state.history[-4:]
     service = sum(r.debt_service_cents for r in window) + extra_service_cents
     if not window or service <= 0:
         return None
     return dscr(sum(r.cfads_cents + r.equity_cure_cents for r in window), service)
+
+
+def loan_quarter_service_cents(amount_cents: int, spread_bps: float, sofr: float, tenor_quarters: int) -> int:
+    """One quarter of a new loan's service: floating interest at SOFR + spread and level principal."""
+    return round(amount_cents * (sofr + spread_bps / 10_000) / 4) + -(-amount_cents // tenor_quarters)

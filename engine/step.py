@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from engine import actions as act
 from engine import inference
 from engine.calendar import TICKS_PER_QUARTER
+from engine.demand import batch_queue, demand_share
 from engine.economics import power_cost_per_gpu_hour
 from engine.hardware import GPU_ORDER, GPUS
 from engine.lenders import equity_offers, loan_offers, stage_for_revenue, trailing_dscr, venture_debt_offer
@@ -39,8 +40,8 @@ from engine.world import World
 
 T = TICKS_PER_QUARTER
 BATCH_PRICE_SHARE = 0.5  # KB §1: batch sells 40-50% below real-time
-BACKLOG_HOURS_KEPT = 168  # batch work older than a week of arrivals is abandoned at quarter end
 SPOT_ENABLED_DEFAULT = True
+MAX_SHARE_GAIN = 2.0  # pricing below the market at most doubles our share of a segment
 
 
 # ------------------------------------------------------------------------------ new game
@@ -323,11 +324,6 @@ class Served:
         self.peak_to_mean: dict[str, float] = {}
 
 
-def _share(price_ratio: float, elasticity: float) -> float:
-    """Company share multiplier of a segment's demand at a price relative to the market."""
-    return min(2.0, price_ratio ** (-elasticity))
-
-
 def _serve(s: GameState, world: World, scenario: Scenario, news: list[News]) -> Served:
     """Hourly ticks: capacity vs contracted, on-demand, batch (queued) and spot demand."""
     q = s.quarter
@@ -372,32 +368,25 @@ def _serve(s: GameState, world: World, scenario: Scenario, news: list[News]) -> 
                     cap[a:a + wq.grid_outage_hours] -= lot.count
         cap = np.maximum(cap - inference.base_gpus(s, gen), 0.0)  # GPUs serving tokens are not for rent (KB §2)
         price = market.on_demand_usd_per_hour * (1 + s.price_vs_market.get(gen, 0.0))
-        ratio = price / market.on_demand_usd_per_hour if market.on_demand_usd_per_hour > 0 else 1.0
         od = np.zeros(T)
         arrivals = np.zeros(T)
         for seg_id, arr in demand.by_segment.items():
             seg = segments[seg_id]
             if seg.latency_sensitive:
-                od += arr * (market.demand_mix * _share(ratio, seg.elasticity))
+                od += arr * (market.demand_mix * demand_share(price, market.on_demand_usd_per_hour, seg.elasticity, MAX_SHARE_GAIN))
             else:
-                arrivals += arr * (market.demand_mix * _share(ratio, seg.elasticity))
+                arrivals += arr * (market.demand_mix * demand_share(price, market.on_demand_usd_per_hour, seg.elasticity, MAX_SHARE_GAIN))
         contracted_served = np.minimum(cap, committed)
         shortfall = committed - contracted_served
         free = cap - contracted_served
         served_od = np.minimum(od, free)
         left = free - served_od
-        # Lindley recursion q[t] = max(0, q[t-1] + a[t] - c[t]) in closed form (DESIGN.md "Time")
-        b0 = s.batch_backlog.get(gen, 0.0)
-        walk = np.cumsum(arrivals - left)
-        queue = walk - np.minimum(np.minimum.accumulate(walk), -b0)
-        prev = np.concatenate(([b0], queue[:-1]))
-        served_batch = prev + arrivals - queue
+        batch = batch_queue(arrivals, left, s.batch_backlog.get(gen, 0.0))
+        served_batch = batch.served
         idle = left - served_batch
         spot = idle * wq.spot_take_rate if SPOT_ENABLED_DEFAULT else np.zeros(T)
-        kept = BACKLOG_HOURS_KEPT * float(arrivals.mean())
-        end_backlog = float(queue[-1])
-        dropped_batch = max(0.0, end_backlog - kept)
-        s.batch_backlog[gen] = round(min(end_backlog, kept), 6)
+        dropped_batch = batch.dropped
+        s.batch_backlog[gen] = batch.backlog
         busy = contracted_served + served_od + served_batch + spot
         out.by_gen[gen] = {
             "cap": cap, "busy": busy, "committed": committed, "price": price, "market": market.on_demand_usd_per_hour,

@@ -14,7 +14,7 @@ from pathlib import Path
 from engine.actions import parse_action
 
 from engine.game import Game
-from engine.lenders import loan_offers, loan_quarter_service_cents, projected_dscr
+from engine.lenders import loan_offers, loan_quarter_service_cents, trailing_dscr
 from engine.money import fmt_usd, to_cents
 from engine.report import ActionResult, QuarterReport
 from engine.state import GameState
@@ -176,7 +176,7 @@ class Session:
 
     def projected_dscr(self, extra_service_cents: int = 0) -> float | None:
         """Trailing DSCR with one more quarter of debt service added (engine.lenders)."""
-        return projected_dscr(self.state, extra_service_cents)
+        return trailing_dscr(self.state, extra_service_cents)
 
     def loan_service_cents(self, offer_id: str, amount_usd: float) -> int:
         """One quarter of a new loan's service (engine.lenders.loan_quarter_service_cents)."""
