@@ -16,6 +16,7 @@ from engine.calendar import TICKS_PER_QUARTER
 from engine import inference
 from engine.hardware import GPUS
 from engine.inference import INFERENCE_ACTIONS, DedicateGpus, DeployModel, FundTechnique, RentGpus, RetireModel, ScaleModel, SetTokenPrice
+from engine.leases import incremental_borrowing_rate
 from engine.money import fmt_usd, to_cents
 from engine.scenario import CompanyRules
 from engine.state import Contract, GameState, GpuLot, Holder, Loan, Site
@@ -310,6 +311,7 @@ def execute(state: GameState, world: WorldQuarter, rules: CompanyRules, action: 
             lot = GpuLot(
                 id=state.new_id("L"), gen=gen, count=count, ownership="leased", status="active", site_id=None,
                 ordered_quarter=q, arrives_quarter=q, lease_usd_per_hour=rate, lease_end_quarter=q + term,
+                lease_discount_rate=incremental_borrowing_rate(world.sofr, world.spread_sub_ig_bps),
             )
             state.lots.append(lot)
             return f"leased {count:,} {gen.upper()} for {term} quarters at ${rate:.2f}/GPU-hour ({lot.id})"

@@ -21,7 +21,9 @@ ACCOUNTS: dict[str, tuple[str, str]] = {
     "site_shell": ("balance", "asset"),
     "site_power": ("balance", "asset"),  # power delivery and cooling
     "site_accum_dep": ("balance", "contra_asset"),
+    "rou_asset": ("balance", "asset"),  # right-of-use of leased GPUs (ASC 842 / IFRS 16)
     "debt": ("balance", "liability"),
+    "lease_liability": ("balance", "liability"),  # remaining lease payments, discounted
     "paid_in_capital": ("balance", "equity"),
     "retained_earnings": ("balance", "equity"),
     "rev_reserved": ("income", "revenue"),

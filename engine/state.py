@@ -51,6 +51,7 @@ class GpuLot(BaseModel):
     life_quarters: int = 16
     lease_usd_per_hour: float = 0.0
     lease_end_quarter: int = 0  # exclusive
+    lease_discount_rate: float = 0.0  # annual incremental borrowing rate at signing (ASC 842 / IFRS 16)
     failed: int = 0
     sold: int = 0
 
@@ -139,6 +140,9 @@ class QuarterRecord(BaseModel):
     debt_service_cents: int  # interest + scheduled principal
     equity_cure_cents: int = 0
     token_revenue_cents: int = 0
+    depreciation_cents: int = 0
+    cash_gross_profit_cents: int = 0  # revenue less cash costs of sales (power, sites, leases, rentals, ops)
+    gpus_in_service: float = 0.0  # GPUs earning (renting or serving tokens) this quarter
 
 
 class GameState(BaseModel):
@@ -156,6 +160,7 @@ class GameState(BaseModel):
     contracts: list[Contract] = Field(default_factory=list)
     loans: list[Loan] = Field(default_factory=list)
     cap_table: list[Holder] = Field(default_factory=list)
+    start_value_cents: int = 0  # the founders' stake as the engine values it after one quarter of no decisions
     offers: Offers = Field(default_factory=Offers)
     inference: InferenceState = Field(default_factory=InferenceState)
     price_vs_market: dict[str, float] = Field(default_factory=dict)  # per generation, 0.0 = at market
@@ -191,6 +196,10 @@ class GameState(BaseModel):
     @property
     def debt_cents(self) -> int:
         return -self.ledger.balances["debt"]
+
+    @property
+    def lease_liability_cents(self) -> int:
+        return -self.ledger.balances["lease_liability"]
 
 
 def canonical_json(state: GameState) -> str:

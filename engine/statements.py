@@ -49,8 +49,10 @@ class BalanceSheet(Frozen):
     gpu_net: int  # equipment at cost less accumulated depreciation
     sites_cip: int
     sites_net: int
+    rou_assets: int = 0  # right-of-use of leased GPUs
     total_assets: int
     debt: int
+    lease_liabilities: int = 0  # ASC 842 / IFRS 16: debt in all but name
     total_liabilities: int
     paid_in_capital: int
     retained_earnings: int
@@ -107,8 +109,9 @@ def balance_sheet(ledger: Ledger) -> BalanceSheet:
     b = ledger.balances
     gpu_net = b["gpu_equipment"] + b["gpu_accum_dep"]
     sites_net = b["site_shell"] + b["site_power"] + b["site_accum_dep"]
-    total_assets = b["cash"] + b["gpu_deposits"] + gpu_net + b["site_cip"] + sites_net
+    total_assets = b["cash"] + b["gpu_deposits"] + gpu_net + b["site_cip"] + sites_net + b["rou_asset"]
     debt = -b["debt"]
+    leases = -b["lease_liability"]
     unclosed = -sum(ledger.income_accounts().values())
     retained = -b["retained_earnings"] + unclosed
     paid_in = -b["paid_in_capital"]
@@ -118,9 +121,11 @@ def balance_sheet(ledger: Ledger) -> BalanceSheet:
         gpu_net=gpu_net,
         sites_cip=b["site_cip"],
         sites_net=sites_net,
+        rou_assets=b["rou_asset"],
         total_assets=total_assets,
         debt=debt,
-        total_liabilities=debt,
+        lease_liabilities=leases,
+        total_liabilities=debt + leases,
         paid_in_capital=paid_in,
         retained_earnings=retained,
         total_equity=paid_in + retained,

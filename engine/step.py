@@ -23,6 +23,8 @@ from engine.physics import POWER_SHARE_OF_TDP
 from engine.report import ActionResult, GenKpis, Kpis, News, QuarterReport
 from engine.rng import stream
 from engine.scenario import Scenario
+from engine import valuation
+from engine.leases import incremental_borrowing_rate, total_lease_liability_cents
 from engine.score import ScoreBreakdown, score
 from engine.state import (
     Contract,
@@ -92,6 +94,7 @@ def new_game(scenario: Scenario, world: World, seed: int) -> GameState:
                 id=state.new_id("L"), gen=lot.gen, count=lot.count, ownership="leased", status="active",
                 ordered_quarter=-1, arrives_quarter=0, lease_usd_per_hour=lot.lease_usd_per_hour or 0.0,
                 lease_end_quarter=lot.lease_quarters_left or 4,
+                lease_discount_rate=incremental_borrowing_rate(wq.sofr, wq.spread_sub_ig_bps),
             ))
     for i, k in enumerate(c.contracts):
         state.contracts.append(Contract(
@@ -110,6 +113,9 @@ def new_game(scenario: Scenario, world: World, seed: int) -> GameState:
         ))
     if debt:
         opening.append(("debt", -debt))
+    leases = total_lease_liability_cents(state.lots, 0)
+    if leases:
+        opening += [("rou_asset", leases), ("lease_liability", -leases)]
     equity = sum(cents for _, cents in opening)
     opening.append(("paid_in_capital", -equity))
     led.post("Opening balance", opening, "financing")
@@ -127,7 +133,18 @@ def new_game(scenario: Scenario, world: World, seed: int) -> GameState:
         ))
     state.offers.contracts = _contract_offers(world, 0)
     state.offers.loans = loan_offers(state, wq, rules)
+    state.start_value_cents = _start_value(state, world, scenario)
     return state
+
+
+def _start_value(state: GameState, world: World, scenario: Scenario) -> int:
+    """The founders' stake as the engine itself values the company after one quarter of no
+    decisions: the yardstick every verdict is measured against, so that doing nothing reads as
+    treading water, never as success (and the scenario's story cannot disagree with the engine)."""
+    if state.quarters <= 0:
+        return 0
+    _, report = advance(state, world, scenario, [])
+    return report.score.score_cents
 
 
 def _contract_offers(world: World, q: int) -> list[ContractOfferState]:
@@ -140,11 +157,6 @@ def _contract_offers(world: World, q: int) -> list[ContractOfferState]:
         )
         for o in world.quarter(q).offers
     ]
-
-
-def start_value_cents(scenario: Scenario) -> int:
-    c = scenario.company
-    return round(to_cents(c.valuation_usd) * c.founder_shares / (c.founder_shares + c.investor_shares))
 
 
 # ------------------------------------------------------------------------------ checks
@@ -205,6 +217,7 @@ def advance(state: GameState, world: World, scenario: Scenario, actions: list) -
     _progress_sites(s, world, scenario, news)
     _depreciate(s, scenario)
     debt_service, interest = _service_debt(s, wq)
+    _remeasure_leases(s)
     tax = _tax(s, rules)
 
     inc = income_statement(led)
@@ -213,7 +226,8 @@ def advance(state: GameState, world: World, scenario: Scenario, actions: list) -
         quarter=q, revenue_cents=inc.revenue, contracted_revenue_cents=contracted_rev, ebitda_cents=inc.ebitda,
         cash_taxes_cents=tax, cfads_cents=inc.ebitda - tax, debt_service_cents=debt_service,
         equity_cure_cents=equity_raised if s.cure_due else 0,
-        token_revenue_cents=-led.balances["rev_tokens"],
+        token_revenue_cents=-led.balances["rev_tokens"], depreciation_cents=inc.depreciation,
+        cash_gross_profit_cents=inc.gross_profit + inc.cogs_depreciation, gpus_in_service=_gpus_in_service(s, served),
     )
     s.history.append(record)
     dscr_value = _covenant(s, scenario, news, warnings)
@@ -232,7 +246,7 @@ def advance(state: GameState, world: World, scenario: Scenario, actions: list) -
         s.game_over = True
         s.end_reason = f"The board's {s.quarters}-quarter plan is complete."
     contracted_share = contracted_rev / inc.revenue if inc.revenue > 0 else 0.0
-    sc = _score(s, scenario, _revenue_multiple(s, wq, inc.gross_margin), contracted_share)
+    sc = _score(s, world)
     if not s.game_over:
         nq = world.quarter(s.quarter)
         s.offers.contracts = _contract_offers(world, s.quarter)  # an inference platform's are dedicated deployments
@@ -253,30 +267,61 @@ def advance(state: GameState, world: World, scenario: Scenario, actions: list) -
     return s, report
 
 
-SOFTWARE_GM_BENCHMARK = 0.55  # KB §1: managed inference earns 50-65% gross margin at scale
+def _gpus_in_service(s: GameState, served: "Served") -> float:
+    """GPUs earning this quarter: the rental fleet (after failures and outages) and the GPUs
+    serving tokens (owned, reserved or rented)."""
+    rental = sum(float(r["cap"].mean()) for r in served.by_gen.values())
+    return rental + sum(inference.pool_gpus(s, g) for g in GPU_ORDER)
 
 
-def _revenue_multiple(s: GameState, wq, gross_margin: float | None) -> float:
-    """Investors pay 5-8x revenue for infrastructure and 15-20x for software-delivered inference
-    (KB §18, §21): the multiple blends the two by the trailing revenue mix. The software multiple
-    assumes software margins, so it scales with gross margin against the KB's 55% benchmark
-    (between 0.2x and 1.2x of itself, on the quarter just played): tokens sold below cost are not
-    a software business."""
-    last = s.history[-4:]
-    revenue = sum(r.revenue_cents for r in last)
-    tokens = sum(r.token_revenue_cents for r in last)
-    share = tokens / revenue if revenue > 0 else (1.0 if s.archetype == "inference" else 0.0)
-    quality = 1.0 if gross_margin is None else min(1.2, max(0.2, gross_margin / SOFTWARE_GM_BENCHMARK))
-    return wq.infra_revenue_multiple * (1 - share) + wq.software_revenue_multiple * quality * share
+def _remeasure_leases(s: GameState) -> None:
+    """Lease liabilities at the discounted payments still owed after this quarter (ASC 842 /
+    IFRS 16); the right-of-use asset moves with them (engine.leases)."""
+    target = total_lease_liability_cents(s.lots, s.quarter + 1)
+    change = target - s.lease_liability_cents
+    if change:
+        s.ledger.post("Lease liabilities remeasured", [("rou_asset", change), ("lease_liability", -change)])
 
 
-def _score(s: GameState, scenario: Scenario, multiple: float, contracted_share: float) -> ScoreBreakdown:
+def _score(s: GameState, world: World) -> ScoreBreakdown:
+    """The founders' stake: engine.valuation's enterprise value less debt and lease liabilities."""
+    q = s.quarter - 1  # the quarter just played
+    wq = world.quarter(q)
     founders = sum(h.shares for h in s.cap_table if h.kind == "founders")
     total = sum(h.shares for h in s.cap_table)
-    return score(
-        [r.revenue_cents for r in s.history], contracted_share, multiple, s.debt_cents, s.cash_cents,
-        founders / total if total else 0.0, start_value_cents(scenario), s.bankrupt, s.end_reason,
+    multiples = [(world.quarter(i).infra_revenue_multiple, world.quarter(i).software_revenue_multiple) for i in range(max(0, q - 3), q + 1)]
+    v = valuation.value(
+        s.history, s.contracts, s.quarter, multiples, wq.sofr + wq.spread_ig_bps / 10_000,
+        _liquidation_value(s, wq), _capital_not_yet_earning(s, q),
     )
+    return score(
+        v, s.debt_cents, s.lease_liability_cents, s.cash_cents,
+        founders / total if total else 0.0, s.start_value_cents, s.bankrupt, s.end_reason,
+    )
+
+
+def _liquidation_value(s: GameState, wq) -> int:
+    """What the owned fleet fetches on the secondary market today, plus the sites at book: the
+    floor under enterprise value (a fire sale converts exactly this into cash)."""
+    gpus = sum(to_cents(wq.gpus[l.gen].secondary_usd) * l.count for l in s.lots if l.ownership == "owned" and l.status == "active")
+    sites = sum(st.capex_shell_cents + st.capex_power_cents - st.dep_shell_cents - st.dep_power_cents
+                for st in s.sites if st.kind == "owned" and st.stage == "operating")
+    return gpus + sites
+
+
+def _capital_not_yet_earning(s: GameState, q: int) -> int:
+    """Cash already invested that the trailing results cannot show yet, at book: GPU deposits,
+    construction in progress, and the share of newly delivered GPUs' book value for the quarters
+    of the trailing window they were not yet running."""
+    b = s.ledger.balances
+    first = max(0, q - 3)
+    window = q - first + 1
+    new = 0
+    for lot in s.lots:
+        if lot.ownership == "owned" and lot.status == "active" and lot.arrives_quarter > first:
+            earned = max(0, q - lot.arrives_quarter + 1)
+            new += (lot.cost_cents - lot.accum_dep_cents) * (window - earned) // window
+    return b["gpu_deposits"] + b["site_cip"] + new
 
 
 def _start_of_quarter(s: GameState, world: World, news: list[News], warnings: list[str]) -> None:

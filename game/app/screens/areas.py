@@ -16,6 +16,7 @@ from engine.calendar import TICKS_PER_QUARTER
 from engine.hardware import GPUS
 from engine.market import competitors, contract_mtm
 from engine.money import fmt_usd, to_cents
+from engine.score import bridge_lines
 from game.app.widgets.common import AreaTabs, StatusLine
 from game.app.widgets.kpi import KpiCard
 
@@ -184,6 +185,9 @@ class DashboardScreen(AreaScreen):
         for n in last.news:
             t.append(f" • {n.title}: ", style="bold")
             t.append(f"{n.text}\n")
+        t.append("\nHow the score is built\n", style="bold")
+        for label, value in bridge_lines(last.score):
+            t.append(f" {label:<58} {value:>12}\n")
         return t
 
 
@@ -516,7 +520,8 @@ class FinanceScreen(AreaScreen):
             b = r.balance
             self.query_one("#balance", Static).update(self._stmt("Balance sheet", [
                 ("Cash", b.cash), ("GPU deposits", b.gpu_deposits), ("GPUs (net)", b.gpu_net), ("Sites in build", b.sites_cip),
-                ("Sites (net)", b.sites_net), ("Total assets", b.total_assets), ("Debt", b.debt), ("Paid-in capital", b.paid_in_capital),
+                ("Sites (net)", b.sites_net), ("Right-of-use (leases)", b.rou_assets), ("Total assets", b.total_assets), ("Debt", b.debt),
+                ("Lease liabilities", b.lease_liabilities), ("Paid-in capital", b.paid_in_capital),
                 ("Retained earnings", b.retained_earnings), ("Total equity", b.total_equity)]))
             cf = r.cash_flow
             lines = [("  " + k.split(":", 1)[1][:22], v) for k, v in cf.lines.items()]

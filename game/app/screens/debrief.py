@@ -13,6 +13,7 @@ from textual import on
 from textual.widgets import Button, Footer, Header, Label, Static
 
 from engine.money import fmt_usd
+from engine.score import bridge_lines
 from textual_plot import HiResMode
 
 
@@ -99,16 +100,7 @@ class DebriefScreen(Screen):
         t = Table(box=None, pad_edge=False, show_header=False, title="Score breakdown", title_style="bold", title_justify="left")
         t.add_column("")
         t.add_column("", justify="right")
-        rows = [
-            (f"Trailing revenue ({sc.quarters_in_trailing} quarter(s), annualized)", fmt_usd(sc.trailing_revenue_cents)),
-            (f"x revenue multiple ({sc.contracted_share:.0%} contracted)", f"{sc.multiple:.2f}x"),
-            ("= enterprise value", fmt_usd(sc.enterprise_value_cents)),
-            ("- net debt (debt - cash)", fmt_usd(sc.net_debt_cents)),
-            ("= equity value", fmt_usd(sc.equity_value_cents)),
-            ("x founders' ownership", f"{sc.founder_ownership:.1%}"),
-            ("= score: the founders' stake", fmt_usd(sc.score_cents)),
-            ("Founders' stake at the start", fmt_usd(sc.start_value_cents)),
-        ]
+        rows = bridge_lines(sc) + [("Founders' stake at the start", fmt_usd(sc.start_value_cents))]
         for a, b in rows:
             t.add_row(a, b)
         return Group(head, t)
