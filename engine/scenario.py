@@ -150,6 +150,18 @@ class CompanyRules(Frozen):
         return self
 
 
+class LessonCheck(Frozen):
+    """The lesson as a comparison of strategies (issue 9 item 13): over seeds 1-20 the median
+    score of ``better`` beats ``worse`` by ``margin``; with ``calm`` both play the scenario with
+    its scripted events removed (the counterfactual that shows the events decide)."""
+
+    better: str = Field(min_length=1, max_length=200)  # a built-in bot
+    worse: str = Field(min_length=1, max_length=200)
+    margin: float = Field(default=0.0, ge=0, le=10)
+    calm: bool = False
+    because: str = Field(default="", max_length=500)
+
+
 class Scenario(Frozen):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     title: str
@@ -165,6 +177,7 @@ class Scenario(Frozen):
         "always", "gpu_price_fall", "rate_shock", "price_war", "spike", "new_generation", "long_contract_offer",
         "dedicated_inference", "debt", "technique_shipped", "contract_signed",
     ] = "always"
+    lesson_checks: tuple[LessonCheck, ...] = Field(default=(), max_length=8)
     company: StartingCompany
     rules: CompanyRules = CompanyRules()
     world: WorldParams = WorldParams()
