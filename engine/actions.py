@@ -19,7 +19,8 @@ from engine.inference import INFERENCE_ACTIONS, DedicateGpus, DeployModel, FundT
 from engine.leases import incremental_borrowing_rate
 from engine.money import fmt_usd, to_cents
 from engine.scenario import CompanyRules
-from engine.state import Contract, GameState, GpuLot, Holder, Loan, Site
+from engine import equity
+from engine.state import Contract, GameState, GpuLot, Holder, Loan, RoundRecord, Site
 from engine.world import WorldQuarter
 
 LEASE_TERMS = (4, 8, 12)
@@ -380,10 +381,18 @@ def execute(state: GameState, world: WorldQuarter, rules: CompanyRules, action: 
             state.loans.append(loan)
             led.post("Debt drawn", [("cash", cents), ("debt", -cents)], "financing")
             warrants = ""
-            if offer.warrant_coverage > 0 and offer.warrant_price_cents > 0:  # venture debt: warrants dilute the founders
+            if offer.warrant_coverage > 0 and offer.warrant_price_cents > 0:  # venture debt: warrants, struck at today's price
                 n = max(1, round(cents * offer.warrant_coverage / offer.warrant_price_cents))
-                state.cap_table.append(Holder(name=f"{offer.lender} (warrants)", kind="investor", shares=n))
-                warrants = f", with warrants for {n:,} shares"
+                state.cap_table.append(Holder(
+                    name=f"{offer.lender} (warrants)", kind="warrants", shares=n, round="Venture debt warrants", quarter=q,
+                    strike_cents=offer.warrant_price_cents,
+                ))
+                # ASC 470-20: the warrants' fair value is equity and a discount on the debt, amortized to interest
+                value = min(cents, equity.warrant_fair_value_cents(n, offer.warrant_price_cents))
+                if value > 0:
+                    loan.discount_cents = value
+                    led.post("Warrants issued with debt", [("debt_discount", value), ("paid_in_capital", -value)])
+                warrants = f", with warrants for {n:,} shares at {fmt_usd(offer.warrant_price_cents)} (fair value {fmt_usd(value)}, a debt discount)"
             return f"borrowed {fmt_usd(cents)} from {offer.lender} at SOFR + {offer.spread_bps:.0f} bps over {offer.tenor_quarters} quarters{warrants} ({loan.id})"
         case RepayLoan(loan_id=loan_id, amount_usd=amount):
             loan = state.loan(loan_id)
@@ -398,10 +407,16 @@ def execute(state: GameState, world: WorldQuarter, rules: CompanyRules, action: 
             shares = shares_outstanding(state)
             new_shares = max(1, round(shares * cents / offer.pre_money_cents))
             state.offers.equity = [o for o in state.offers.equity if o.id != offer_id]
-            state.cap_table.append(Holder(name=f"{offer.investor} ({offer.round})", kind="investor", shares=new_shares))
+            label = f"{offer.round} (down round)" if offer.down_round else offer.round
+            state.cap_table.append(Holder(name=f"{offer.investor} ({label})", kind="investor", shares=new_shares, round=label, quarter=q))
             led.post("Equity raised", [("cash", cents), ("paid_in_capital", -cents)], "financing")
             post_money = offer.pre_money_cents + cents
-            return f"raised {fmt_usd(cents)} from {offer.investor} at {fmt_usd(offer.pre_money_cents)} pre-money ({cents / post_money:.1%} of the company)"
+            state.rounds.append(RoundRecord(
+                quarter=q, round=offer.round, investor=offer.investor, amount_cents=cents, pre_money_cents=offer.pre_money_cents,
+                post_money_cents=post_money, shares=new_shares, price_per_share_cents=offer.pre_money_cents / shares if shares else 0.0,
+                down_round=offer.down_round,
+            ))
+            return f"raised {fmt_usd(cents)} from {offer.investor} ({label}) at {fmt_usd(offer.pre_money_cents)} pre-money ({cents / post_money:.1%} of the company)"
     if isinstance(action, INFERENCE_ACTIONS):
         return inference.execute(state, world, rules.inference, action)
     raise AssertionError(f"unhandled action {action!r}")  # pragma: no cover

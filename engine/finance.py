@@ -169,11 +169,54 @@ def _check_loan(principal: float, rate: float, periods: int) -> None:
 
 
 def contract_mark_to_market(
-    fixed_usd_per_hour: float, floating_usd_per_hour: Sequence[float], gpus: int, hours_per_period: float = TICKS_PER_QUARTER
+    fixed_usd_per_hour: float,
+    floating_usd_per_hour: Sequence[float],
+    gpus: int,
+    hours_per_period: float = TICKS_PER_QUARTER,
+    rate_per_period: float = 0.0,
 ) -> float:
-    """A reserved contract as a swap (KB §1): sum of (fixed - floating) x GPUs x hours, in dollars.
+    """A reserved contract as a swap (KB §1): sum of (fixed - floating) x GPUs x hours, each
+    period discounted at ``rate_per_period`` (0: undiscounted), in dollars.
 
     Positive when the market fell below the contract price: the provider receives above-market
-    fixed payments. One floating rate per period (a quarter of 2,184 hours by default).
+    fixed payments. One floating rate per period (a quarter of 2,184 hours by default), ideally
+    the forward price for that period (``forward_rates``).
     """
-    return sum((fixed_usd_per_hour - f) * gpus * hours_per_period for f in floating_usd_per_hour)
+    flows = [(fixed_usd_per_hour - f) * gpus * hours_per_period for f in floating_usd_per_hour]
+    return present_value(flows, rate_per_period)
+
+
+def present_value(flows: Sequence[float], rate_per_period: float) -> float:
+    """Sum of end-of-period flows discounted at ``rate_per_period``: sum CF_t / (1 + r)^t."""
+    return sum(f * d for f, d in zip(flows, discount_factors(rate_per_period, len(flows))))
+
+
+def forward_rates(term_rates: dict[int, float], periods: int, floor: float = 0.0) -> list[float]:
+    """Per-quarter forward prices implied by term prices (a reserved rate for T quarters is the
+    average price over them, KB §1 "The Deflation Dynamic"): between terms T1 < T2 the forward is
+    (R2 T2 - R1 T1) / (T2 - T1); the first term's rate covers its own quarters. Past the longest
+    term the last two segments' per-quarter decline continues (the deflation trend, never a
+    rise), and no forward falls below ``floor`` (the market's cash cost or spot floor).
+    """
+    if periods <= 0:
+        return []
+    terms = sorted(term_rates)
+    segments: list[tuple[int, int, float]] = []  # (first quarter, last quarter, forward)
+    prev_t, prev_total = 0, 0.0
+    for t in terms:
+        total = term_rates[t] * t
+        segments.append((prev_t + 1, t, max(floor, (total - prev_total) / (t - prev_t))))
+        prev_t, prev_total = t, total
+    if len(segments) >= 2:
+        (a0, a1, fa), (b0, b1, fb) = segments[-2], segments[-1]
+        gap = (b0 + b1) / 2 - (a0 + a1) / 2
+        decline = min(1.0, fb / fa) ** (1 / gap) if fa > 0 and fb > 0 else 1.0
+    else:
+        decline = 1.0
+    last_first, last_end, last_fwd = segments[-1]
+    mid = (last_first + last_end) / 2
+    out = []
+    for q in range(1, periods + 1):
+        seg = next((f for lo, hi, f in segments if lo <= q <= hi), None)
+        out.append(seg if seg is not None else max(floor, last_fwd * decline ** (q - mid)))
+    return out

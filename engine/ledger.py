@@ -11,18 +11,19 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-# account -> (statement, kind). kind: asset, contra_asset, liability, equity, revenue, expense
+# account -> (statement, kind). kind: asset, contra_asset, liability, contra_liability, equity, revenue, expense
 ACCOUNTS: dict[str, tuple[str, str]] = {
     "cash": ("balance", "asset"),
     "gpu_deposits": ("balance", "asset"),  # GPUs paid for, not yet delivered
     "gpu_equipment": ("balance", "asset"),
-    "gpu_accum_dep": ("balance", "contra_asset"),
+    "gpu_accum_dep": ("balance", "contra_asset"),  # accumulated depreciation and impairment
     "site_cip": ("balance", "asset"),  # construction in progress
     "site_shell": ("balance", "asset"),
     "site_power": ("balance", "asset"),  # power delivery and cooling
     "site_accum_dep": ("balance", "contra_asset"),
     "rou_asset": ("balance", "asset"),  # right-of-use of leased GPUs (ASC 842 / IFRS 16)
-    "debt": ("balance", "liability"),
+    "debt": ("balance", "liability"),  # face value owed
+    "debt_discount": ("balance", "contra_liability"),  # unamortized warrant value (ASC 470-20)
     "lease_liability": ("balance", "liability"),  # remaining lease payments, discounted
     "paid_in_capital": ("balance", "equity"),
     "retained_earnings": ("balance", "equity"),
@@ -44,7 +45,9 @@ ACCOUNTS: dict[str, tuple[str, str]] = {
     "opex_sales": ("income", "expense"),
     "opex_ga": ("income", "expense"),
     "other_gain_loss": ("income", "expense"),  # write-offs, losses (+) and gains (-) on GPU sales
+    "impairment": ("income", "expense"),  # GPU write-down to recoverable amount (IAS 36 / ASC 360), non-cash
     "interest_expense": ("income", "expense"),
+    "interest_discount": ("income", "expense"),  # non-cash interest: the debt discount amortized over the tenor
     "tax_expense": ("income", "expense"),
 }
 

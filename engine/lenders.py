@@ -1,4 +1,4 @@
-"""Lenders and investors: debt sized by DSCR, covenants, and equity offers (KB §4, §5).
+"""Lenders: debt sized by DSCR, covenants, venture debt (KB §4, §5); equity rounds are in engine/equity.py.
 
 Debt capacity is cash-flow underwriting: contracted revenue counts at full weight, the rest at
 a haircut; the maximum debt service is underwritten CFADS over the required DSCR; capacity is
@@ -14,7 +14,7 @@ from engine.calendar import TICKS_PER_QUARTER
 from engine.finance import debt_capacity, dscr
 from engine.money import fmt_usd, to_cents
 from engine.scenario import INVESTMENT_GRADE, CompanyRules
-from engine.state import EquityOffer, GameState, LoanOffer
+from engine.state import GameState, LoanOffer
 from engine.world import WorldQuarter
 
 VENTURE_STAGES = ("seed", "series-a", "series-b", "series-c")
@@ -23,12 +23,6 @@ VENTURE_SPREAD_BPS = 800  # KB §5: 12-15% all-in at Series B
 VENTURE_WARRANT_COVERAGE = 0.10
 EQUIPMENT_LTV = 0.80  # KB §5: equipment financing at ~80% loan-to-value on GPU purchases
 MIN_OFFER_CENTS = 100_000_000  # $1M: lenders do not bother below this
-NEW_MONEY_DISCOUNT = 0.85  # new investors buy at a discount to the company's estimated equity value
-
-# KB §5: what each stage's equity investors expect a year (mid-points of the ranges)
-COST_OF_EQUITY = {"seed": 0.90, "series-a": 0.75, "series-b": 0.40, "series-c": 0.20, "late": 0.16, "public": 0.12}
-STAGE_BY_REVENUE = ((1_000_000_000, "public"), (200_000_000, "late"), (50_000_000, "series-c"), (5_000_000, "series-b"), (0, "series-a"))
-NEXT_ROUND = {"seed": "Series A", "series-a": "Series B", "series-b": "Series C", "series-c": "Series D", "late": "Pre-IPO", "public": "Follow-on"}
 
 
 class Underwriting(Frozen):
@@ -157,31 +151,6 @@ def loan_offers(state: GameState, wq: WorldQuarter, rules: CompanyRules) -> list
             )
         )
     return offers
-
-
-def stage_for_revenue(annual_revenue_cents: int, current: str) -> str:
-    order = list(COST_OF_EQUITY)
-    for floor_usd, stage in STAGE_BY_REVENUE:
-        if annual_revenue_cents >= floor_usd * 100:
-            return stage if order.index(stage) > order.index(current) else current
-    return current
-
-
-def equity_offers(state: GameState, wq: WorldQuarter, rules: CompanyRules, equity_value_cents: int, book_equity_cents: int) -> list[EquityOffer]:
-    """One investor term sheet a quarter, at a discount to the company's estimated equity value."""
-    pre_money = round(max(equity_value_cents, book_equity_cents, 0) * NEW_MONEY_DISCOUNT)
-    if pre_money < 10 * MIN_OFFER_CENTS:
-        return []
-    return [
-        EquityOffer(
-            id=f"Q{wq.index}",
-            investor="Meridian Growth Partners",
-            round=NEXT_ROUND.get(state.stage, "Growth round"),
-            pre_money_cents=pre_money,
-            max_cents=round(pre_money * rules.max_equity_share_per_round),
-            cost_of_equity=COST_OF_EQUITY.get(state.stage, 0.3),
-        )
-    ]
 
 
 def trailing_dscr(state: GameState, extra_service_cents: int = 0) -> float | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine.base import Frozen
-from engine.finance import contract_mark_to_market
+from engine.finance import contract_mark_to_market, forward_rates
 from engine.money import to_cents
 from engine.world import WorldQuarter
 
@@ -70,10 +70,14 @@ def market_view(wq: WorldQuarter) -> MarketView:
 
 
 def contract_mtm(contract, market: MarketView, quarter: int) -> tuple[int, float, int, int]:
-    """A signed contract marked to market as a fixed-for-floating swap (KB §1, §2).
+    """A signed contract marked to market as a fixed-for-floating swap (KB §1, §2). A memo only:
+    never booked.
 
-    The floating leg is today's reserved rate for the term nearest the quarters left. Returns
-    (value in cents, that market rate, the term used, quarters left); positive when the market
+    The floating leg for each remaining quarter is the forward price implied by today's reserved
+    rates by term (``forward_rates``: the deflation trend continues past the longest term, never
+    below today's spot rate); each quarter's difference is discounted at the company's cost of
+    debt, SOFR + the sub-investment-grade spread. Returns (value in cents, the average floating
+    price, the reserved term nearest the quarters left, quarters left); positive when the market
     has fallen below the contract's fixed price.
     """
     left = max(0, contract.end_quarter - max(quarter, contract.start_quarter))
@@ -81,8 +85,10 @@ def contract_mtm(contract, market: MarketView, quarter: int) -> tuple[int, float
     if quote is None or left == 0:
         return 0, 0.0, 0, left
     term = min(sorted(quote.reserved_usd_per_hour), key=lambda t: abs(t - left))
-    rate = quote.reserved_usd_per_hour[term]
-    return to_cents(contract_mark_to_market(contract.usd_per_gpu_hour, [rate] * left, contract.gpus)), rate, term, left
+    floating = forward_rates(quote.reserved_usd_per_hour, left, floor=quote.spot_usd_per_hour)
+    rate_q = (market.sofr + market.spread_sub_ig_bps / 10_000) / 4
+    value = contract_mark_to_market(contract.usd_per_gpu_hour, floating, contract.gpus, rate_per_period=rate_q)
+    return to_cents(value), sum(floating) / left, term, left
 
 
 class Competitor(Frozen):

@@ -116,7 +116,7 @@ class CompanyRules(Frozen):
 
     gpu_life_years: float = Field(default=4.0, ge=2, le=8)  # KB §3: 3-5 years straight line
     shell_life_years: float = Field(default=20.0, ge=10, le=40)  # KB §18: shell 15-25 years
-    power_life_years: float = Field(default=12.0, ge=5, le=25)  # power and cooling plant
+    power_life_years: float = Field(default=15.0, ge=5, le=25)  # KB §18 / CALIBRATION 18: power and cooling plant 15-20 years
     networking_share: float = Field(default=0.15, ge=0, le=0.4)  # KB §1/§7: InfiniBand adds 15-25%
     annual_failure_rate: float = Field(default=0.03, ge=0, le=0.2)  # KB §1: 2-5% a year
     ops_usd_per_gpu_hour: float = Field(default=0.10, ge=0)  # KB §2 table: operations/platform

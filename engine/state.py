@@ -49,6 +49,8 @@ class GpuLot(BaseModel):
     cost_cents: int = 0  # gross book cost of the GPUs still in the lot
     accum_dep_cents: int = 0
     life_quarters: int = 16
+    life_left_quarters: int | None = None  # set once impaired: the new book depreciates over what is left (IAS 36)
+    impaired_cents: int = 0  # accumulated impairment, inside accum_dep_cents
     lease_usd_per_hour: float = 0.0
     lease_end_quarter: int = 0  # exclusive
     lease_discount_rate: float = 0.0  # annual incremental borrowing rate at signing (ASC 842 / IFRS 16)
@@ -80,12 +82,33 @@ class Loan(BaseModel):
     tenor_quarters: int
     start_quarter: int
     scheduled_principal_cents: int  # level principal per quarter
+    discount_cents: int = 0  # unamortized debt discount (venture warrants' fair value at issue), a contra-liability
 
 
 class Holder(BaseModel):
+    """A cap-table line. Warrants are a line of their own: ``shares`` is the count they convert
+    into at ``strike_cents`` a share; they dilute by the treasury-stock method (engine/equity.py)."""
+
     name: str
-    kind: Literal["founders", "investor"]
+    kind: Literal["founders", "investor", "warrants"]
     shares: int
+    round: str = ""  # "Series B", "Series B (down round)", ...
+    quarter: int | None = None  # when the shares or warrants were issued
+    strike_cents: int = 0  # warrants: exercise price per share
+
+
+class RoundRecord(BaseModel):
+    """One priced equity round, for the cap table and the gap between rounds (KB §5)."""
+
+    quarter: int
+    round: str
+    investor: str
+    amount_cents: int
+    pre_money_cents: int
+    post_money_cents: int
+    shares: int
+    price_per_share_cents: float
+    down_round: bool = False
 
 
 class ContractOfferState(BaseModel):
@@ -120,6 +143,8 @@ class EquityOffer(BaseModel):
     pre_money_cents: int
     max_cents: int
     cost_of_equity: float  # what that stage's investors expect a year (KB §5)
+    down_round: bool = False  # pre-money below the last round's post-money
+    basis: str = ""  # how the round was sized, in words
 
 
 class Offers(BaseModel):
@@ -143,6 +168,7 @@ class QuarterRecord(BaseModel):
     depreciation_cents: int = 0
     cash_gross_profit_cents: int = 0  # revenue less cash costs of sales (power, sites, leases, rentals, ops)
     gpus_in_service: float = 0.0  # GPUs earning (renting or serving tokens) this quarter
+    capex_cents: int = 0  # GPU purchases and construction paid this quarter (investing outflows)
 
 
 class GameState(BaseModel):
@@ -165,7 +191,10 @@ class GameState(BaseModel):
     inference: InferenceState = Field(default_factory=InferenceState)
     price_vs_market: dict[str, float] = Field(default_factory=dict)  # per generation, 0.0 = at market
     batch_backlog: dict[str, float] = Field(default_factory=dict)  # GPU-hours queued, per generation
-    nol_cents: int = 0
+    nol_cents: int = 0  # loss carry-forward available at the start of the tax year
+    tax_ytd_pretax_cents: int = 0  # calendar tax year to date: pre-tax income (KB §6: tax is annual)
+    tax_ytd_paid_cents: int = 0  # estimated tax paid so far this tax year (net of refunds)
+    rounds: list[RoundRecord] = Field(default_factory=list)
     history: list[QuarterRecord] = Field(default_factory=list)
     covenant: Literal["none", "ok", "lock-up", "default"] = "none"
     breaches_in_row: int = 0

@@ -31,12 +31,14 @@ class IncomeStatement(Frozen):
     opex_ga: int
     ebitda: int
     depreciation: int
-    other_gain_loss: int  # gains positive, write-offs and losses negative
+    other_gain_loss: int  # gains positive, write-offs, losses and impairments negative
     ebit: int
     interest: int
     pretax_income: int
     tax: int
     net_income: int
+    impairment: int = 0  # of which GPU impairment (positive), inside other_gain_loss
+    interest_non_cash: int = 0  # of which debt-discount amortization, inside interest
 
     @property
     def gross_margin(self) -> float | None:
@@ -80,9 +82,9 @@ def income_statement(ledger: Ledger) -> IncomeStatement:
     gross = revenue - cogs
     opex = {k: b[k] for k in ("opex_rnd", "opex_sales", "opex_ga")}
     ebitda = revenue - sum(cash_cogs.values()) - sum(opex.values())
-    other = -b["other_gain_loss"]
+    other = -b["other_gain_loss"] - b["impairment"]
     ebit = ebitda - dep + other
-    interest = b["interest_expense"]
+    interest = b["interest_expense"] + b["interest_discount"]
     pretax = ebit - interest
     tax = b["tax_expense"]
     return IncomeStatement(
@@ -101,6 +103,8 @@ def income_statement(ledger: Ledger) -> IncomeStatement:
         pretax_income=pretax,
         tax=tax,
         net_income=pretax - tax,
+        impairment=b["impairment"],
+        interest_non_cash=b["interest_discount"],
     )
 
 
@@ -110,7 +114,7 @@ def balance_sheet(ledger: Ledger) -> BalanceSheet:
     gpu_net = b["gpu_equipment"] + b["gpu_accum_dep"]
     sites_net = b["site_shell"] + b["site_power"] + b["site_accum_dep"]
     total_assets = b["cash"] + b["gpu_deposits"] + gpu_net + b["site_cip"] + sites_net + b["rou_asset"]
-    debt = -b["debt"]
+    debt = -b["debt"] - b["debt_discount"]  # carrying amount: face less the unamortized discount
     leases = -b["lease_liability"]
     unclosed = -sum(ledger.income_accounts().values())
     retained = -b["retained_earnings"] + unclosed
@@ -135,15 +139,15 @@ def balance_sheet(ledger: Ledger) -> BalanceSheet:
 def cash_flow_statement(ledger: Ledger, cash_begin: int, income: IncomeStatement) -> CashFlowStatement:
     """Direct method from the journal's tagged cash lines, with the indirect method beside it.
 
-    Indirect: net income + depreciation + write-offs/losses - gains (the proceeds of a sale sit
-    in investing). The engine has no receivables or payables: customers pay and suppliers are
+    Indirect: net income + depreciation + write-offs/losses/impairments - gains (the proceeds of a
+    sale sit in investing) + non-cash interest (the debt discount amortized). The engine has no receivables or payables: customers pay and suppliers are
     paid within the quarter, so there is no working-capital line.
     """
     by_class = {c: 0 for c in ("operating", "investing", "financing")}
     for key, cents in ledger.cash_flows.items():
         by_class[key.split(":", 1)[0]] += cents
     net = sum(by_class.values())
-    indirect = income.net_income + income.depreciation - income.other_gain_loss
+    indirect = income.net_income + income.depreciation - income.other_gain_loss + income.interest_non_cash
     return CashFlowStatement(
         operating=by_class["operating"],
         investing=by_class["investing"],

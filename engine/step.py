@@ -12,19 +12,21 @@ from pydantic import ValidationError
 
 from engine import actions as act
 from engine import inference
-from engine.calendar import TICKS_PER_QUARTER
+from engine.calendar import TICKS_PER_QUARTER, parse_quarter, quarter_label
 from engine.demand import batch_queue, demand_share
 from engine.economics import power_cost_per_gpu_hour
+from engine.finance import forward_rates, present_value
+from engine.equity import equity_offers, founder_ownership, stage_for_revenue
 from engine.hardware import GPU_ORDER, GPUS
-from engine.lenders import equity_offers, loan_offers, stage_for_revenue, trailing_dscr, venture_debt_offer
+from engine.leases import incremental_borrowing_rate, total_lease_liability_cents
+from engine.lenders import loan_offers, trailing_dscr, venture_debt_offer
 from engine.market import market_view
 from engine.money import fmt_usd, to_cents
 from engine.physics import POWER_SHARE_OF_TDP
 from engine.report import ActionResult, GenKpis, Kpis, News, QuarterReport
 from engine.rng import stream
-from engine.scenario import Scenario
 from engine import valuation
-from engine.leases import incremental_borrowing_rate, total_lease_liability_cents
+from engine.scenario import Scenario
 from engine.score import ScoreBreakdown, score
 from engine.state import (
     Contract,
@@ -216,6 +218,8 @@ def advance(state: GameState, world: World, scenario: Scenario, actions: list) -
     _post_operations(s, world, scenario, served, inf_result)
     _progress_sites(s, world, scenario, news)
     _depreciate(s, scenario)
+    _impair(s, wq)
+    _amortize_debt_discount(s)
     debt_service, interest = _service_debt(s, wq)
     _remeasure_leases(s)
     tax = _tax(s, rules)
@@ -228,6 +232,7 @@ def advance(state: GameState, world: World, scenario: Scenario, actions: list) -
         equity_cure_cents=equity_raised if s.cure_due else 0,
         token_revenue_cents=-led.balances["rev_tokens"], depreciation_cents=inc.depreciation,
         cash_gross_profit_cents=inc.gross_profit + inc.cogs_depreciation, gpus_in_service=_gpus_in_service(s, served),
+        capex_cents=-sum(v for k, v in led.cash_flows.items() if k.startswith("investing:") and v < 0),
     )
     s.history.append(record)
     dscr_value = _covenant(s, scenario, news, warnings)
@@ -254,7 +259,7 @@ def advance(state: GameState, world: World, scenario: Scenario, actions: list) -
         venture = venture_debt_offer(s, nq, sc.equity_value_cents)
         if venture is not None:
             s.offers.loans.append(venture)
-        s.offers.equity = equity_offers(s, nq, rules, sc.equity_value_cents, bal.total_equity)
+        s.offers.equity = equity_offers(s, nq, rules, sc.equity_value_cents)
     else:
         s.offers.contracts, s.offers.loans, s.offers.equity = [], [], []
     warnings += _warnings(s, inc, bal, scenario)
@@ -287,17 +292,17 @@ def _score(s: GameState, world: World) -> ScoreBreakdown:
     """The founders' stake: engine.valuation's enterprise value less debt and lease liabilities."""
     q = s.quarter - 1  # the quarter just played
     wq = world.quarter(q)
-    founders = sum(h.shares for h in s.cap_table if h.kind == "founders")
-    total = sum(h.shares for h in s.cap_table)
     multiples = [(world.quarter(i).infra_revenue_multiple, world.quarter(i).software_revenue_multiple) for i in range(max(0, q - 3), q + 1)]
     v = valuation.value(
         s.history, s.contracts, s.quarter, multiples, wq.sofr + wq.spread_ig_bps / 10_000,
         _liquidation_value(s, wq), _capital_not_yet_earning(s, q),
     )
-    return score(
-        v, s.debt_cents, s.lease_liability_cents, s.cash_cents,
-        founders / total if total else 0.0, s.start_value_cents, s.bankrupt, s.end_reason,
-    )
+
+    def at(ownership: float) -> ScoreBreakdown:
+        return score(v, s.debt_cents, s.lease_liability_cents, s.cash_cents, ownership, s.start_value_cents, s.bankrupt, s.end_reason)
+
+    # warrants dilute by the treasury-stock method at the share price the equity value implies
+    return at(founder_ownership(s.cap_table, at(1.0).equity_value_cents))
 
 
 def _liquidation_value(s: GameState, wq) -> int:
@@ -615,12 +620,18 @@ def _progress_sites(s: GameState, world: World, scenario: Scenario, news: list[N
 
 
 def _depreciate(s: GameState, scenario: Scenario) -> None:
-    """Straight line: GPUs over their life, shells over 15-25 years, power plant over ~12 (KB §3, §18)."""
+    """Straight line: GPUs over their life (an impaired lot: its new book over the life left),
+    shells over 15-25 years, power plant over 15-20 (KB §3, §18; CALIBRATION 18)."""
     rules = scenario.rules
     gpu = site = 0
     for lot in s.lots:
         if lot.ownership == "owned" and lot.status == "active" and lot.count > 0:
-            d = min(lot.cost_cents - lot.accum_dep_cents, -(-lot.cost_cents // lot.life_quarters))
+            book = lot.cost_cents - lot.accum_dep_cents
+            if lot.life_left_quarters is not None:  # IAS 36 para 63: revised book over the remaining life
+                d = min(book, -(-book // max(1, lot.life_left_quarters)))
+                lot.life_left_quarters = max(0, lot.life_left_quarters - 1)
+            else:
+                d = min(book, -(-lot.cost_cents // lot.life_quarters))
             lot.accum_dep_cents += d
             gpu += d
     for st in s.sites:
@@ -634,6 +645,70 @@ def _depreciate(s: GameState, scenario: Scenario) -> None:
         s.ledger.post("GPU depreciation", [("cogs_depreciation_gpu", gpu), ("gpu_accum_dep", -gpu)])
     if site:
         s.ledger.post("Site depreciation", [("cogs_depreciation_site", site), ("site_accum_dep", -site)])
+
+
+def remaining_life_quarters(lot: GpuLot) -> int:
+    """Quarters of depreciation left: set at impairment, else the unexpired share of the straight-line life."""
+    if lot.life_left_quarters is not None:
+        return lot.life_left_quarters
+    book = lot.cost_cents - lot.accum_dep_cents
+    return -(-book * lot.life_quarters // lot.cost_cents) if lot.cost_cents > 0 else 0
+
+
+def value_in_use_per_gpu_cents(wq, gen: str, quarters: int) -> int:
+    """Value in use of one GPU (IAS 36 para 30-57): the cash margin it can earn each remaining
+    quarter at today's market, forward reserved price less the market's cash cost (power and
+    operations), discounted at the company's cost of debt (SOFR + the sub-investment-grade spread)."""
+    m = wq.gpus[gen]
+    if quarters <= 0:
+        return 0
+    forward = forward_rates(m.reserved_usd_per_hour, quarters, floor=m.cash_floor_usd_per_hour)
+    margins = [max(0.0, f - m.cash_floor_usd_per_hour) * T for f in forward]
+    return to_cents(present_value(margins, (wq.sofr + wq.spread_sub_ig_bps / 10_000) / 4))
+
+
+def _impair(s: GameState, wq) -> int:
+    """Impairment test, per owned generation, each quarter (IAS 36 / ASC 360): recoverable amount =
+    max(fair value less costs to sell, value in use); fair value is the world's secondary price
+    (a sale costs nothing else in the game), value in use the discounted cash margin over the
+    remaining life. Book above recoverable is written down: a non-cash loss below EBITDA, and the
+    new book depreciates over the remaining life. Returns the write-down in cents."""
+    total = 0
+    for gen in sorted({lot.gen for lot in s.lots if lot.ownership == "owned" and lot.status == "active" and lot.count > 0}):
+        lots = [lot for lot in s.lots if lot.gen == gen and lot.ownership == "owned" and lot.status == "active" and lot.count > 0]
+        if gen not in wq.gpus:
+            continue
+        books = [lot.cost_cents - lot.accum_dep_cents for lot in lots]
+        book = sum(books)
+        fair_value = sum(to_cents(wq.gpus[gen].secondary_usd) * lot.count for lot in lots)
+        in_use = sum(value_in_use_per_gpu_cents(wq, gen, remaining_life_quarters(lot)) * lot.count for lot in lots)
+        recoverable = max(fair_value, in_use)
+        loss = book - recoverable
+        if loss <= 0:
+            continue
+        left = loss
+        for i, (lot, b) in enumerate(zip(lots, books)):
+            share = left if i == len(lots) - 1 else loss * b // book  # pro rata to book; the last lot takes the rounding
+            left -= share
+            lot.life_left_quarters = remaining_life_quarters(lot)
+            lot.accum_dep_cents += share
+            lot.impaired_cents += share
+        total += loss
+    if total:
+        s.ledger.post("GPU impairment", [("impairment", total), ("gpu_accum_dep", -total)])
+    return total
+
+
+def _amortize_debt_discount(s: GameState) -> None:
+    """The warrants' debt discount is non-cash interest, straight line over the loan's tenor
+    (a simplification of the effective-interest method); all of it once the loan is repaid."""
+    for loan in s.loans:
+        if loan.discount_cents <= 0:
+            continue
+        left = loan.start_quarter + loan.tenor_quarters - s.quarter
+        a = loan.discount_cents if loan.balance_cents <= 0 or left <= 1 else -(-loan.discount_cents // left)
+        loan.discount_cents -= a
+        s.ledger.post("Debt discount amortized", [("interest_discount", a), ("debt_discount", -a)])
 
 
 def _service_debt(s: GameState, wq) -> tuple[int, int]:
@@ -655,18 +730,23 @@ def _service_debt(s: GameState, wq) -> tuple[int, int]:
 
 
 def _tax(s: GameState, rules) -> int:
-    """21% on pre-tax income after loss carry-forwards (capped at 80% of income); interest and
-    depreciation are deductible, which is the shield (KB §6, §18)."""
-    inc = income_statement(s.ledger)
-    pretax = inc.pretax_income
-    if pretax <= 0:
-        s.nol_cents += -pretax
-        return 0
-    used = min(s.nol_cents, int(pretax * rules.nol_limit))
-    s.nol_cents -= used
-    tax = to_cents((pretax - used) / 100 * rules.tax_rate)
+    """Estimated tax, trued up to the calendar tax year (KB §6, §18; IRC §172): 21% of year-to-date
+    taxable income after loss carry-forwards, which offset at most 80% of the YEAR's taxable
+    income, less the tax already paid this year. A later loss quarter refunds tax paid earlier in
+    the same year (never more); the year's loss joins the carry-forward when the year closes.
+    Interest and depreciation are deductible, which is the shield."""
+    pretax = income_statement(s.ledger).pretax_income
+    s.tax_ytd_pretax_cents += pretax
+    ytd = s.tax_ytd_pretax_cents
+    nol_used = min(s.nol_cents, int(max(0, ytd) * rules.nol_limit))
+    liability = to_cents(max(0, ytd - nol_used) / 100 * rules.tax_rate)
+    tax = liability - s.tax_ytd_paid_cents  # negative: a refund, at most what was paid this year
+    s.tax_ytd_paid_cents += tax
     if tax:
-        s.ledger.post("Income tax", [("tax_expense", tax), ("cash", -tax)], "operating")
+        s.ledger.post("Income tax" if tax > 0 else "Income tax refund", [("tax_expense", tax), ("cash", -tax)], "operating")
+    if parse_quarter(quarter_label(s.start, s.quarter))[1] == 4:  # the tax year closes
+        s.nol_cents = s.nol_cents - nol_used + max(0, -ytd)
+        s.tax_ytd_pretax_cents = s.tax_ytd_paid_cents = 0
     return tax
 
 

@@ -795,7 +795,7 @@ def _w_equipment() -> str:
 @_worked("venture-debt")
 def _w_venture() -> str:
     from engine.finance import after_tax_cost_of_debt
-    from engine.lenders import COST_OF_EQUITY
+    from engine.equity import COST_OF_EQUITY
 
     return (f"At Series B, venture debt at 12-15% costs {_pct(after_tax_cost_of_debt(0.12), 1)}-"
             f"{_pct(after_tax_cost_of_debt(0.15), 1)} after tax, against ~{_pct(COST_OF_EQUITY['series-b'])} a year "
@@ -844,7 +844,7 @@ def _w_wacc() -> str:
 @_worked("cost-of-equity")
 def _w_coe() -> str:
     from engine.finance import after_tax_cost_of_debt
-    from engine.lenders import COST_OF_EQUITY
+    from engine.equity import COST_OF_EQUITY
 
     stages = ", ".join(f"{k} {_pct(v)}" for k, v in COST_OF_EQUITY.items())
     return (f"What the game's investors expect a year by stage: {stages}. Debt at 8% costs "
@@ -908,7 +908,7 @@ def _w_ev() -> str:
 
 @_worked("dilution")
 def _w_dilution() -> str:
-    from engine.lenders import NEW_MONEY_DISCOUNT
+    from engine.equity import NEW_MONEY_DISCOUNT
     from engine.score import score
 
     founders, investors = 5_500_000, 4_500_000
@@ -936,7 +936,7 @@ def _w_score() -> str:
 @_worked("debt-vs-equity")
 def _w_debt_equity() -> str:
     from engine.finance import after_tax_cost_of_debt
-    from engine.lenders import COST_OF_EQUITY
+    from engine.equity import COST_OF_EQUITY
 
     d = after_tax_cost_of_debt(0.08)
     e = COST_OF_EQUITY["late"]

@@ -107,11 +107,13 @@ def test_calibration_18_interest_is_deductible_and_losses_carry_forward():
     st.nol_cents = 0
     assert _tax(st, SCENARIO.rules) == round(8_000_000_00 * 0.21)
     led.close_period()
+    # a later tax year (2026Q4, the year's only profitable quarter) that opens with a $5M loss carried forward
+    st.quarter, st.tax_ytd_pretax_cents, st.tax_ytd_paid_cents = 7, 0, 0
     led.post("sales", [("cash", 10_000_000_00), ("rev_on_demand", -10_000_000_00)], "operating")
     st.nol_cents = 5_000_000_00
-    # a $5M loss carried forward shields at most 80% of this year's $10M
+    # the $5M carried forward is within 80% of the year's $10M, so all of it is used
     assert _tax(st, SCENARIO.rules) == round(5_000_000_00 * 0.21)
-    assert st.nol_cents == 0
+    assert st.nol_cents == 0  # the year closed in Q4 with the carry-forward used up
 
 
 def test_calibration_21_reserved_and_spot_relations_seen_by_the_company():

@@ -79,7 +79,10 @@ def _check_books(game: Game, report) -> None:
     assert cfs.cash_begin + cfs.net_change == cfs.cash_end == bal.cash
     assert cfs.operating + cfs.investing + cfs.financing == cfs.net_change
     assert cfs.operating == cfs.operating_indirect, "direct and indirect operating cash flow disagree"
-    assert sum(l.balance_cents for l in game.state.loans) == game.state.debt_cents == bal.debt
+    # the balance sheet carries debt at face less the unamortized warrant discount (ASC 470-20)
+    discount = sum(l.discount_cents for l in game.state.loans)
+    assert game.state.ledger.balances["debt_discount"] == discount >= 0
+    assert sum(l.balance_cents for l in game.state.loans) == game.state.debt_cents == bal.debt + discount
     assert sum(game.state.ledger.balances.values()) == 0
     assert inc.net_income == inc.revenue - inc.cogs - inc.opex_rnd - inc.opex_sales - inc.opex_ga + inc.other_gain_loss - inc.interest - inc.tax
     assert _no_nan(json.loads(report.model_dump_json()))

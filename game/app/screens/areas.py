@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 from engine.actions import site_load_kw
 from engine.calendar import TICKS_PER_QUARTER
 from engine.hardware import GPUS
+from engine import equity
 from engine.market import competitors, contract_mtm
 from engine.money import fmt_usd, to_cents
 from engine.score import bridge_lines
@@ -550,18 +551,30 @@ class FinanceScreen(AreaScreen):
         from rich.console import Group
 
         self.query_one("#debt", Static).update(Group(t, Text(cov)))
-        total = sum(h.shares for h in st.cap_table) or 1
+        # cap table: issued shares, plus warrants by the treasury-stock method at the score's share price
+        value = s.last.score.equity_value_cents if s.last else 0
+        basic = equity.basic_shares(st.cap_table) or 1
+        price = value / basic
+        diluted = equity.diluted_shares(st.cap_table, value) or 1
         ct = Table(box=None, pad_edge=False)
-        ct.add_column("Holder")
-        ct.add_column("Shares", justify="right")
-        ct.add_column("Ownership", justify="right")
+        for col in ("Holder", "Round", "Shares", "Ownership", "Diluted"):
+            ct.add_column(col, justify="left" if col in ("Holder", "Round") else "right")
         for h in st.cap_table:
-            ct.add_row(h.name, f"{h.shares:,}", f"{h.shares / total:.1%}")
-        self.query_one("#captable", Static).update(ct)
+            when = f" {s.quarter_label(h.quarter)}" if h.quarter is not None else ""
+            if h.kind == "warrants":
+                tsm = equity.treasury_stock_shares(h.shares, h.strike_cents, price)
+                ct.add_row(h.name, f"{h.round or 'warrants'}{when}", f"{h.shares:,} @ {fmt_usd(h.strike_cents)}", "-", f"{tsm / diluted:.1%}")
+            else:
+                ct.add_row(h.name, f"{h.round}{when}" if h.round else h.kind, f"{h.shares:,}", f"{h.shares / basic:.1%}", f"{h.shares / diluted:.1%}")
+        rounds = [f"{s.quarter_label(r.quarter)} {r.round}{' (DOWN ROUND)' if r.down_round else ''}: {fmt_usd(r.amount_cents)} at "
+                  f"{fmt_usd(r.pre_money_cents)} pre / {fmt_usd(r.post_money_cents)} post" for r in st.rounds]
+        note = f"Share price {fmt_usd(round(price))} (equity value / issued shares); warrants dilute only in the money (treasury-stock method)."
+        self.query_one("#captable", Static).update(Group(ct, Text("\n".join([*rounds, note]))))
         offers = [f"Loan {o.id}: {o.lender} ({o.kind}) up to {fmt_usd(o.max_cents)} at SOFR+{o.spread_bps:.0f}bps for {o.tenor_quarters}q. {o.basis}"
                   for o in st.offers.loans]
-        offers += [f"Equity {o.id}: {o.investor} ({o.round}) up to {fmt_usd(o.max_cents)} at {fmt_usd(o.pre_money_cents)} pre-money; "
-                   f"investors at this stage expect {o.cost_of_equity:.0%} a year" for o in st.offers.equity]
+        offers += [f"Equity {o.id}: {o.investor} ({o.round}{', a DOWN ROUND' if o.down_round else ''}) up to {fmt_usd(o.max_cents)} at "
+                   f"{fmt_usd(o.pre_money_cents)} pre-money; investors at this stage expect {o.cost_of_equity:.0%} a year. {o.basis}"
+                   for o in st.offers.equity]
         self.query_one("#fin-offers", Static).update("\n".join(offers) or "No lender or investor offers this quarter.")
 
     @staticmethod
