@@ -160,6 +160,7 @@ class GameState(BaseModel):
     inference: InferenceState = Field(default_factory=InferenceState)
     price_vs_market: dict[str, float] = Field(default_factory=dict)  # per generation, 0.0 = at market
     batch_backlog: dict[str, float] = Field(default_factory=dict)  # GPU-hours queued, per generation
+    customer_base: dict[str, float] = Field(default_factory=dict)  # "gen/segment" -> share of the segment we keep vs market price (1.0 absent; KB §1)
     nol_cents: int = 0
     history: list[QuarterRecord] = Field(default_factory=list)
     covenant: Literal["none", "ok", "lock-up", "default"] = "none"
