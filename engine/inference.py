@@ -81,6 +81,7 @@ class InferenceParams(Frozen):
     competitor_margin_start: float = Field(default=0.65, ge=0, lt=1)  # KB §17: $0.40 at 65% gross margin
     competitor_margin_end: float = Field(default=0.50, ge=0, lt=1)
     competitor_utilization: float = Field(default=0.75, gt=0, le=1)  # multiplexed fleets run 70-90% busy (KB §2)
+    competitor_ops_usd_per_gpu_hour: float = Field(default=0.10, ge=0)  # KB §2 table: operations/platform on top of a rented GPU
     margin_fade_quarters: int = Field(default=16, ge=1)
     output_price_multiple: float = Field(default=3.0, ge=1)  # output costs 2-4x more to serve (KB §2)
     cached_discount: float = Field(default=0.5, ge=0, le=1)  # KB §15: cached input ~50% off
@@ -384,7 +385,8 @@ def competitor_cost_per_m_output(gpus: dict, params: InferenceParams, model: str
     """An efficient competitor's full cost to serve a model, in $/M billable output tokens (KB §1, §17).
 
     Competitors run whichever common GPU of the day (>= 10% of demand) serves the model cheapest,
-    with the full KB §17 stack at ``competitor_utilization``, paying the 1-year reserved rate; input
+    with the full KB §17 stack at ``competitor_utilization``, paying the 1-year reserved rate plus its
+    own ops or, when that is cheaper, an efficient owner's full cost (``world.cost_floor_per_hour``); input
     tokens bill at 1/``output_price_multiple`` of output (cached ones at the cached discount).
     ``gpus`` is a quarter's ``WorldQuarter.gpus``. No market price falls below this (issue 9 item 8).
     """
@@ -394,7 +396,9 @@ def competitor_cost_per_m_output(gpus: dict, params: InferenceParams, model: str
     for gen in common:
         secs = competitor_gpu_seconds_per_request(model, gen, prompt, output, cached)
         if secs > 0:
-            costs.append(gpus[gen].reserved_usd_per_hour[4] * secs / 3600 / params.competitor_utilization)
+            mk = gpus[gen]  # a 1-year reservation plus their own ops, or owning the GPU if that is dearer
+            hourly = max(mk.reserved_usd_per_hour[4] + params.competitor_ops_usd_per_gpu_hour, mk.cost_floor_usd_per_hour)
+            costs.append(hourly * secs / 3600 / params.competitor_utilization)
     cost = min(costs) if costs else float("inf")
     billable = output + prompt * (1 - cached) / params.output_price_multiple + prompt * cached * (1 - params.cached_discount) / params.output_price_multiple
     return cost / billable * 1e6
