@@ -90,7 +90,7 @@ def _fill(table: DataTable, columns: list[str], rows: list[list[object]]) -> Non
 
 
 CARDS = (
-    ("cash", "Cash"), ("revenue", "Revenue / qtr"), ("margin", "Gross margin"), ("util", "Utilization"),
+    ("cash", "Cash"), ("revenue", "Revenue / qtr"), ("margin", "Gross margin"), ("util", "Utilization sold"),
     ("dscr", "DSCR (T4Q)"), ("runway", "Runway"), ("contracted", "Contracted"), ("score", "Score so far"),
 )
 # an inference platform sells tokens: cost per M tokens and net dollar retention replace DSCR and contracted share
