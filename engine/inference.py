@@ -79,7 +79,7 @@ class InferenceParams(Frozen):
     token_growth_per_quarter: float = Field(default=0.10, ge=-0.5, le=1.0)  # usage per customer grows on top of the segments' growth
     traffic: tuple[SegmentTraffic, ...] = DEFAULT_TRAFFIC
     competitor_margin_start: float = Field(default=0.65, ge=0, lt=1)  # KB §17: $0.40 at 65% gross margin
-    competitor_margin_end: float = Field(default=0.50, ge=0, lt=1)
+    competitor_margin_end: float = Field(default=0.55, ge=0, lt=1)  # KB §1: 50-65% at scale; competition compresses it toward the low end
     competitor_utilization: float = Field(default=0.75, gt=0, le=1)  # multiplexed fleets run 70-90% busy (KB §2)
     competitor_ops_usd_per_gpu_hour: float = Field(default=0.10, ge=0)  # KB §2 table: operations/platform on top of a rented GPU
     margin_fade_quarters: int = Field(default=16, ge=1)
