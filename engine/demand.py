@@ -38,6 +38,8 @@ class SegmentParams(Frozen):
     base_gpus: float = Field(gt=0)  # mean concurrent GPUs demanded from us at market price, quarter 0
     growth_per_quarter: float = Field(ge=-0.5, le=2.0)
     elasticity: float = Field(ge=0)  # our share falls as (our price / market)^-elasticity
+    leave_per_quarter: float = Field(default=0.7, gt=0, le=1)  # how far the customer base moves toward a lower price-implied share in a quarter
+    return_per_quarter: float = Field(default=0.25, gt=0, le=1)  # ... and back up: lost customers return slowly (churn persists)
     contract_appetite: float = Field(ge=0, le=1)
     latency_sensitive: bool
     peak_hour: float = Field(ge=0, lt=24)
@@ -49,34 +51,39 @@ class SegmentParams(Frozen):
     investment_grade_share: float = Field(default=0.3, ge=0, le=1)  # share of its contracts that are IG
 
 
+# Price response (KB §1 "Customer Segmentation and Willingness to Pay": hobbyists are price-sensitive,
+# enterprises buy SLAs and stay; KB §1 "prices vary 10x+ across providers" for the same tokens, so a
+# buyer of a commodity GPU-hour or token switches easily). Elasticities are set so that +100% over the
+# market keeps 12% (hobbyist) to 29% (enterprise) of a segment, and +25% already costs 33-49%.
+# Customers leave within a quarter or two and come back at 15-30% of the gap a quarter.
 DEFAULT_SEGMENTS: tuple[SegmentParams, ...] = (
     # KB §1: <1M tokens/day, spiky, very price-sensitive; peaks in the US evening (~02 UTC)
     SegmentParams(
         id="hobbyist", name="Hobbyists & prototypers", base_gpus=90, growth_per_quarter=0.06,
-        elasticity=2.5, contract_appetite=0.02, latency_sensitive=True, peak_hour=2.0,
+        elasticity=3.0, contract_appetite=0.02, latency_sensitive=True, peak_hour=2.0,
         daily_amplitude=0.55, weekend_factor=1.25, noise=0.15, spike_sensitivity=1.5,
-        contract_gpus=8, investment_grade_share=0.05,
+        contract_gpus=8, investment_grade_share=0.05, leave_per_quarter=0.85, return_per_quarter=0.30,
     ),
     # KB §1: 1-100M tokens/day, latency-sensitive, fast growth; US afternoon (~21 UTC)
     SegmentParams(
         id="startup", name="Growth startups", base_gpus=240, growth_per_quarter=0.10,
-        elasticity=1.5, contract_appetite=0.35, latency_sensitive=True, peak_hour=21.0,
+        elasticity=2.5, contract_appetite=0.35, latency_sensitive=True, peak_hour=21.0,
         daily_amplitude=0.40, weekend_factor=0.80, noise=0.08, spike_sensitivity=1.2,
-        contract_gpus=32, investment_grade_share=0.15,
+        contract_gpus=32, investment_grade_share=0.15, leave_per_quarter=0.75, return_per_quarter=0.25,
     ),
     # KB §1: 100M+ tokens/day, SLAs, reserved capacity; weekday business hours (~16 UTC)
     SegmentParams(
         id="enterprise", name="Enterprises", base_gpus=220, growth_per_quarter=0.06,
-        elasticity=0.6, contract_appetite=0.8, latency_sensitive=True, peak_hour=16.0,
+        elasticity=1.8, contract_appetite=0.8, latency_sensitive=True, peak_hour=16.0,
         daily_amplitude=0.50, weekend_factor=0.55, noise=0.04, spike_sensitivity=0.6,
-        contract_gpus=128, investment_grade_share=0.8,
+        contract_gpus=128, investment_grade_share=0.8, leave_per_quarter=0.45, return_per_quarter=0.15,
     ),
     # KB §1: large, latency-insensitive, fills idle capacity; runs through the US night (~08 UTC)
     SegmentParams(
         id="batch", name="Batch & offline", base_gpus=200, growth_per_quarter=0.08,
-        elasticity=1.2, contract_appetite=0.4, latency_sensitive=False, peak_hour=8.0,
+        elasticity=2.2, contract_appetite=0.4, latency_sensitive=False, peak_hour=8.0,
         daily_amplitude=0.15, weekend_factor=1.10, noise=0.05, spike_sensitivity=0.2,
-        contract_gpus=64, investment_grade_share=0.5,
+        contract_gpus=64, investment_grade_share=0.5, leave_per_quarter=0.7, return_per_quarter=0.30,
     ),
 )
 
@@ -121,6 +128,16 @@ def price_response(our_price: float, market_price: float, elasticity: float) -> 
 def demand_share(our_price: float, market_price: float, elasticity: float, cap: float) -> float:
     """``price_response`` capped: undercutting the market wins share, but only so much of it."""
     return min(cap, price_response(our_price, market_price, elasticity))
+
+
+def customer_base_step(current: float, target: float, seg: SegmentParams) -> float:
+    """Next quarter's customer-base index: it moves toward the price-implied share with a lag (KB §1).
+
+    Leaving is fast (``leave_per_quarter`` of the gap), coming back slow (``return_per_quarter``):
+    customers who switched to a cheaper provider do not all return the quarter the price drops.
+    """
+    speed = seg.leave_per_quarter if target < current else seg.return_per_quarter
+    return current + speed * (target - current)
 
 
 BACKLOG_HOURS_KEPT = 168  # queued batch work beyond a week of arrivals is abandoned at quarter end

@@ -26,7 +26,7 @@ from pydantic import BaseModel, Field
 
 from engine.base import Frozen, Rejected
 from engine.calendar import TICKS_PER_QUARTER
-from engine.demand import batch_queue, demand_share
+from engine.demand import batch_queue, customer_base_step, demand_share
 from engine.hardware import GPUS
 from engine.models import MODELS
 from engine.physics import FULL, TECHNIQUES, PhysicsError, Stack, decode, gpus_per_replica, prefill, serve_under_tpot, ttft_ms
@@ -79,8 +79,9 @@ class InferenceParams(Frozen):
     token_growth_per_quarter: float = Field(default=0.10, ge=-0.5, le=1.0)  # usage per customer grows on top of the segments' growth
     traffic: tuple[SegmentTraffic, ...] = DEFAULT_TRAFFIC
     competitor_margin_start: float = Field(default=0.65, ge=0, lt=1)  # KB §17: $0.40 at 65% gross margin
-    competitor_margin_end: float = Field(default=0.50, ge=0, lt=1)
+    competitor_margin_end: float = Field(default=0.55, ge=0, lt=1)  # KB §1: 50-65% at scale; competition compresses it toward the low end
     competitor_utilization: float = Field(default=0.75, gt=0, le=1)  # multiplexed fleets run 70-90% busy (KB §2)
+    competitor_ops_usd_per_gpu_hour: float = Field(default=0.10, ge=0)  # KB §2 table: operations/platform on top of a rented GPU
     margin_fade_quarters: int = Field(default=16, ge=1)
     output_price_multiple: float = Field(default=3.0, ge=1)  # output costs 2-4x more to serve (KB §2)
     cached_discount: float = Field(default=0.5, ge=0, le=1)  # KB §15: cached input ~50% off
@@ -114,6 +115,7 @@ class InferenceState(BaseModel):
     spot: dict[str, int] = Field(default_factory=dict)
     dedicated: dict[str, int] = Field(default_factory=dict)  # a neocloud's own GPUs serving tokens
     retention: dict[str, float] = Field(default_factory=dict)  # segment -> demand kept after churn
+    customer_base: dict[str, float] = Field(default_factory=dict)  # "model/segment" -> share kept vs market price (1.0 absent; KB §1)
     batch_backlog: dict[str, float] = Field(default_factory=dict)  # model -> replica-hours queued
 
     def deployment(self, model: str) -> Deployment | None:
@@ -379,24 +381,37 @@ def competitor_margin(params: InferenceParams, q: int) -> float:
     return params.competitor_margin_start + (params.competitor_margin_end - params.competitor_margin_start) * f
 
 
-def market_output_price(wq, params: InferenceParams, model: str) -> float:
-    """$/M output tokens the market charges for a model (input at 1/``output_price_multiple``).
+def competitor_cost_per_m_output(gpus: dict, params: InferenceParams, model: str) -> float:
+    """An efficient competitor's full cost to serve a model, in $/M billable output tokens (KB §1, §17).
 
     Competitors run whichever common GPU of the day (>= 10% of demand) serves the model cheapest,
-    with the full KB §17 stack at ``competitor_utilization``, and price a request at its GPU cost / (1 - margin):
-    the KB §17 arithmetic ($0.14/M cost -> $0.40 at 65% gross margin).
+    with the full KB §17 stack at ``competitor_utilization``, paying the 1-year reserved rate plus its
+    own ops or, when that is cheaper, an efficient owner's full cost (``world.cost_floor_per_hour``); input
+    tokens bill at 1/``output_price_multiple`` of output (cached ones at the cached discount).
+    ``gpus`` is a quarter's ``WorldQuarter.gpus``. No market price falls below this (issue 9 item 8).
     """
     prompt, output, cached = traffic_mix(params, model)
-    common = [g for g, mk in wq.gpus.items() if mk.available and mk.demand_mix >= 0.1] or [g for g, mk in wq.gpus.items() if mk.available]
+    common = [g for g, mk in gpus.items() if mk.available and mk.demand_mix >= 0.1] or [g for g, mk in gpus.items() if mk.available]
     costs = []
     for gen in common:
         secs = competitor_gpu_seconds_per_request(model, gen, prompt, output, cached)
         if secs > 0:
-            costs.append(wq.gpus[gen].reserved_usd_per_hour[4] * secs / 3600 / params.competitor_utilization)
+            mk = gpus[gen]  # a 1-year reservation plus their own ops, or owning the GPU if that is dearer
+            hourly = max(mk.reserved_usd_per_hour[4] + params.competitor_ops_usd_per_gpu_hour, mk.cost_floor_usd_per_hour)
+            costs.append(hourly * secs / 3600 / params.competitor_utilization)
     cost = min(costs) if costs else float("inf")
-    price = cost / (1 - competitor_margin(params, wq.index))
     billable = output + prompt * (1 - cached) / params.output_price_multiple + prompt * cached * (1 - params.cached_discount) / params.output_price_multiple
-    return price / billable * 1e6 * wq.token_price_war_mult
+    return cost / billable * 1e6
+
+
+def market_output_price(wq, params: InferenceParams, model: str) -> float:
+    """$/M output tokens the market charges for a model (input at 1/``output_price_multiple``).
+
+    The competitor's full cost / (1 - margin): the KB §17 arithmetic ($0.14/M cost -> $0.40 at 65%
+    gross margin); a price war cuts it by ``token_price_war_mult``.
+    """
+    cost = competitor_cost_per_m_output(wq.gpus, params, model)
+    return cost / (1 - competitor_margin(params, wq.index)) * wq.token_price_war_mult
 
 
 # ------------------------------------------------------------------------------ the quarter
@@ -507,7 +522,10 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
             ratio = 1 + d.price_vs_market
             if not seg.latency_sensitive:  # batch buyers compare batch prices
                 ratio *= (1 - bd) / (1 - params.batch_discount)
-            out = demand.by_segment[tr.segment] * (per_unit * tr.model_mix[d.model] * keep * demand_share(ratio, 1.0, seg.elasticity, MAX_SHARE_GAIN))
+            key = f"{d.model}/{tr.segment}"
+            share = customer_base_step(inf.customer_base.get(key, 1.0), demand_share(ratio, 1.0, seg.elasticity, MAX_SHARE_GAIN), seg)
+            inf.customer_base[key] = round(share, 9)  # customers who left come back slowly (KB §1)
+            out = demand.by_segment[tr.segment] * (per_unit * tr.model_mix[d.model] * keep * share)
             cached_share = min(0.95, tr.cached_share * cache_pull)
             need = out / tps + out * (tr.prompt_tokens / tr.output_tokens) * (1 - cached_share) * pre_s
             seg_tokens.append((tr, seg, out, need, cached_share))

@@ -30,7 +30,8 @@ class GenKpis(Frozen):
     leased: int
     contracted: int
     failed: int
-    utilization: float
+    utilization: float  # sold: (reserved + on-demand + batch) GPU-hours / capacity; spot fill not included (KB §2)
+    spot_filled_share: float = 0.0  # idle capacity sold on the spot market, as a share of capacity
     price_usd_per_hour: float  # your on-demand price
     market_usd_per_hour: float
     served_gpu_hours: dict[str, float]  # reserved, on_demand, batch, spot
@@ -39,7 +40,7 @@ class GenKpis(Frozen):
 
 
 class Kpis(Frozen):
-    utilization: float
+    utilization: float  # sold: reserved + on-demand + batch GPU-hours (and inference replicas' served work) / capacity
     contracted_share: float  # share of revenue from signed contracts
     gross_margin: float | None
     ebitda_margin: float | None
@@ -59,6 +60,7 @@ class Kpis(Frozen):
     net_dollar_retention: float | None = None  # token revenue vs four quarters ago (the same segments)
     revenue_per_gpu_hour_rental: float | None = None  # KB §2: the two lines side by side
     revenue_per_gpu_hour_inference: float | None = None
+    spot_filled_share: float = 0.0  # capacity hours sold on the spot market (KB §2 "fills idle capacity"), not in utilization
 
 
 class QuarterReport(Frozen):

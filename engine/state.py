@@ -191,6 +191,7 @@ class GameState(BaseModel):
     inference: InferenceState = Field(default_factory=InferenceState)
     price_vs_market: dict[str, float] = Field(default_factory=dict)  # per generation, 0.0 = at market
     batch_backlog: dict[str, float] = Field(default_factory=dict)  # GPU-hours queued, per generation
+    customer_base: dict[str, float] = Field(default_factory=dict)  # "gen/segment" -> share of the segment we keep vs market price (1.0 absent; KB §1)
     nol_cents: int = 0  # loss carry-forward available at the start of the tax year
     tax_ytd_pretax_cents: int = 0  # calendar tax year to date: pre-tax income (KB §6: tax is annual)
     tax_ytd_paid_cents: int = 0  # estimated tax paid so far this tax year (net of refunds)

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from engine import actions as act
 from engine import inference
 from engine.calendar import TICKS_PER_QUARTER, parse_quarter, quarter_label
-from engine.demand import batch_queue, demand_share
+from engine.demand import batch_queue, customer_base_step, demand_share
 from engine.economics import power_cost_per_gpu_hour
 from engine.finance import forward_rates, present_value
 from engine.equity import equity_offers, founder_ownership, stage_for_revenue
@@ -422,10 +422,14 @@ def _serve(s: GameState, world: World, scenario: Scenario, news: list[News]) -> 
         arrivals = np.zeros(T)
         for seg_id, arr in demand.by_segment.items():
             seg = segments[seg_id]
+            key = f"{gen}/{seg_id}"
+            target = demand_share(price, market.on_demand_usd_per_hour, seg.elasticity, MAX_SHARE_GAIN)
+            share = customer_base_step(s.customer_base.get(key, 1.0), target, seg)  # customers move with a lag
+            s.customer_base[key] = round(share, 9)
             if seg.latency_sensitive:
-                od += arr * (market.demand_mix * demand_share(price, market.on_demand_usd_per_hour, seg.elasticity, MAX_SHARE_GAIN))
+                od += arr * (market.demand_mix * share)
             else:
-                arrivals += arr * (market.demand_mix * demand_share(price, market.on_demand_usd_per_hour, seg.elasticity, MAX_SHARE_GAIN))
+                arrivals += arr * (market.demand_mix * share)
         contracted_served = np.minimum(cap, committed)
         shortfall = committed - contracted_served
         free = cap - contracted_served
@@ -820,15 +824,17 @@ def _warnings(s: GameState, inc, bal, scenario: Scenario) -> list[str]:
 def _kpis(s: GameState, inc, bal, served: Served, dscr_value, contracted_share, scenario: Scenario, world: World, inf=None) -> Kpis:
     rules = scenario.rules
     by_gen = []
-    total_cap = total_busy = 0.0
+    total_cap = total_busy = total_spot = 0.0
     for gen, r in served.by_gen.items():
         cap_h = float(r["cap"].sum())
-        busy_h = float(r["busy"].sum())
+        sold_h = r["reserved_hours"] + r["od_hours"] + r["batch_hours"]  # spot fill is not a sale at our price
         total_cap += cap_h
-        total_busy += busy_h
+        total_busy += sold_h
+        total_spot += r["spot_hours"]
         by_gen.append(GenKpis(
             gen=gen, gpus=r["gpus"], owned=r["owned"], leased=r["leased"], contracted=r["committed"], failed=r["failed"],
-            utilization=busy_h / cap_h if cap_h else 0.0, price_usd_per_hour=r["price"], market_usd_per_hour=r["market"],
+            utilization=sold_h / cap_h if cap_h else 0.0, spot_filled_share=r["spot_hours"] / cap_h if cap_h else 0.0,
+            price_usd_per_hour=r["price"], market_usd_per_hour=r["market"],
             served_gpu_hours={"reserved": r["reserved_hours"], "on_demand": r["od_hours"], "batch": r["batch_hours"], "spot": r["spot_hours"]},
             lost_gpu_hours=r["lost_hours"], batch_backlog_gpu_hours=s.batch_backlog.get(gen, 0.0),
         ))
@@ -853,6 +859,7 @@ def _kpis(s: GameState, inc, bal, served: Served, dscr_value, contracted_share, 
     cash_costs = inc.revenue - inc.ebitda
     return Kpis(
         utilization=total_busy / total_cap if total_cap else 0.0,
+        spot_filled_share=total_spot / total_cap if total_cap else 0.0,
         contracted_share=contracted_share,
         gross_margin=inc.gross_margin,
         ebitda_margin=inc.ebitda / inc.revenue if inc.revenue else None,

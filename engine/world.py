@@ -26,7 +26,7 @@ import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from engine.base import Frozen
-from engine.economics import HOURS_PER_MONTH  # KB §8 counts a 720-hour month
+from engine.economics import HOURS_PER_MONTH, owned_gpu_hourly_cost  # KB §8 counts a 720-hour month
 from engine.calendar import HOURS_PER_YEAR, TICKS_PER_QUARTER, parse_quarter, quarter_label
 from engine.demand import (
     DEFAULT_SEGMENTS,
@@ -40,6 +40,8 @@ from engine.demand import (
     spike_multiplier,
 )
 from engine.hardware import GPU_ORDER, GPUS
+from engine.inference import InferenceParams, competitor_cost_per_m_output
+from engine.models import MODELS
 from engine.rng import stream
 
 __all__ = [
@@ -92,6 +94,7 @@ EVENT_MAGNITUDE: dict[str, str] = {
 GRADES = ("AA", "A", "BBB", "BB", "B")
 INVESTMENT_GRADES = frozenset({"AA", "A", "BBB"})  # KB §4: IG counterparties tighten spreads
 RESIDUAL_AT_3_YEARS = {"bull": 0.40, "base": 0.20, "bear": 0.05}  # KB §3, CALIBRATION 20
+_INFERENCE_DEFAULTS = InferenceParams()  # the world's tier floors use the default traffic mix (scenarios tune the company's)
 RESERVED_TERMS = (4, 8, 12)  # 1-3 year commitments (KB §1, §2)
 
 
@@ -226,8 +229,11 @@ class WorldParams(Frozen):
     normal_successor_gap_quarters: int = Field(default=9, ge=1)  # a new architecture every ~2 years
     # --- tokens (KB §1, CALIBRATION 22, 23) ---
     token_price_start: dict[str, float] = Field(
-        default_factory=lambda: {"small": 0.20, "large": 0.90, "frontier": 3.00}
-    )  # $/M tokens for 8B-, 70B-, 405B-class at quarter 0
+        default_factory=lambda: {"8b-class": 0.20, "70b-class": 0.90, "405b-class": 3.00}
+    )  # $/M tokens for the capability of today's 8B, 70B and 405B models at quarter 0
+    token_tier_models: dict[str, str] = Field(
+        default_factory=lambda: {"8b-class": "llama-3.1-8b", "70b-class": "llama-3.1-70b", "405b-class": "llama-3.1-405b"}
+    )  # the catalog model that delivers each tier: its efficient full cost floors the tier's price
     token_deflation_per_year: float = Field(default=10.0, ge=1)
     # --- power and space (KB §1, §8; CALIBRATION 12) ---
     grid_usd_per_kwh: float = Field(default=0.09, gt=0)
@@ -248,6 +254,9 @@ class WorldParams(Frozen):
     sub_ig_default_prob: float = Field(default=0.01, ge=0, le=1)  # per quarter
     # --- offers, events, spikes ---
     offers_per_quarter: float = Field(default=3.0, ge=0)
+    # what an efficient owner needs over its full cost to sign a term (KB §2: $2.20 on $1.33-1.64, 34-40%
+    # before the capital charge); longer terms give part back as a deflation discount (KB §1 "swap")
+    contract_margin_over_cost: dict[int, float] = Field(default_factory=lambda: {4: 0.30, 8: 0.22, 12: 0.15})
     random_event_rate: float = Field(default=0.25, ge=0, le=1)
     events: tuple[ScriptedEvent, ...] = ()
     scripted_offers: tuple[ScriptedOffer, ...] = ()
@@ -266,6 +275,13 @@ class WorldParams(Frozen):
         for term, d in self.reserved_discount.items():
             if not 0 < d < 1:
                 raise ValueError(f"reserved_discount[{term}] = {d} must be between 0 and 1")
+        if set(self.contract_margin_over_cost) != set(self.reserved_discount):
+            raise ValueError(f"contract_margin_over_cost needs the reserved terms {sorted(self.reserved_discount)}")
+        if set(self.token_tier_models) != set(self.token_price_start):
+            raise ValueError(f"token_tier_models needs the tiers {sorted(self.token_price_start)}, got {sorted(self.token_tier_models)}")
+        for tier, model in self.token_tier_models.items():
+            if model not in MODELS:
+                raise ValueError(f"token_tier_models[{tier!r}] = {model!r} is not a catalog model; valid: {', '.join(MODELS)}")
         for tier, price in self.token_price_start.items():
             if not price > 0:
                 raise ValueError(f"token_price_start[{tier!r}] = {price} must be positive")
@@ -381,12 +397,24 @@ def cost_floor_per_hour(
     straight-line amortization + capital charge on the price + data-center (colo $/kW/month,
     all-in incl. power, on the server's kW) + networking/ops. H100 at $28K, 4 years, 12%:
     $0.80 + $0.38 + $0.24 + $0.20 ~ $1.62/h.
+    This is "an efficient new owner's full cost": contract offers never go below it (issue 9, item 5).
     """
-    amortization = price_usd / (p.gpu_life_years * HOURS_PER_YEAR)
-    capital = price_usd * capital_rate / HOURS_PER_YEAR
     kw = tdp_w * p.server_kw_per_gpu_kw / 1000.0
-    data_center = colo_usd_per_kw_month * kw / HOURS_PER_MONTH
-    return amortization + capital + data_center + p.ops_usd_per_gpu_hour
+    data_center = colo_usd_per_kw_month * kw / HOURS_PER_MONTH  # colo bundles power (KB §8), so watts=0 below
+    return owned_gpu_hourly_cost(
+        price_usd, p.gpu_life_years, 0.0, 0.0, wacc=capital_rate, other_hourly=data_center + p.ops_usd_per_gpu_hour
+    )
+
+
+def contract_offer_price(m: GpuMarket, term_quarters: int, margin_over_cost: float, haggle: float = 1.0) -> float:
+    """$/GPU-hour a customer offers for a term (issue 9 item 5; KB §1 "Reserved Contract Economics").
+
+    The larger of the forward curve (the market's reserved rate for the term, deflation priced in)
+    and what an efficient new owner of the generation needs (full cost x (1 + margin)), times the
+    customer's haggle (credit, noise); never below that owner's full cost (``cost_floor_per_hour``).
+    """
+    need = m.cost_floor_usd_per_hour * (1.0 + margin_over_cost)
+    return max(m.cost_floor_usd_per_hour, m.cash_floor_usd_per_hour, max(need, m.reserved_usd_per_hour[term_quarters]) * haggle)
 
 
 def cash_floor_per_hour(tdp_w: float, p: WorldParams, grid_usd_per_kwh: float) -> float:
@@ -410,6 +438,12 @@ def residual_fraction(case: str, effective_age_quarters: float) -> float:
 def token_price(start_usd_per_m: float, deflation_per_year: float, q: int) -> float:
     """$/M tokens at constant quality: start x deflation^(-q/4) (KB §1, CALIBRATION 22)."""
     return start_usd_per_m * deflation_per_year ** (-q / 4.0)
+
+
+def tier_token_price(start_usd_per_m: float, deflation_per_year: float, q: int, floor_usd_per_m: float) -> float:
+    """$/M tokens of a capability tier: ~10x a year cheaper (CALIBRATION 22) until it meets the full
+    cost of an efficient competitor serving the tier's model (issue 9 item 8): no series goes to zero."""
+    return max(token_price(start_usd_per_m, deflation_per_year, q), floor_usd_per_m)
 
 
 # ----------------------------------------------------------------------------- events
@@ -797,12 +831,12 @@ class World:
             m = gpus[gen]
             noise = 1.0 + max(-0.12, min(0.12, 0.05 * z_price))
             credit = 0.97 if ig else 1.03  # strong credits negotiate harder; weak ones pay up
-            price = max(m.cash_floor_usd_per_hour, m.reserved_usd_per_hour[term] * noise * credit)
+            price = contract_offer_price(m, term, p.contract_margin_over_cost[term], noise * credit)
             tails = _NAME_TAILS.get(seg.id, ("Inc",))
             name = f"{_NAME_HEADS[int(u_head * len(_NAME_HEADS))]} {tails[int(u_tail * len(tails))]}"
             offers.append(ContractOffer(
                 id=f"C{label}-{k + 1}", quarter=q, customer=name, segment=seg.id, gen=gen, gpus=size,
-                term_quarters=term, usd_per_gpu_hour=round(price, 2), grade=grade,
+                term_quarters=term, usd_per_gpu_hour=math.ceil(price * 100 - 1e-9) / 100, grade=grade,  # up to the cent: never under the floor
             ))
         return tuple(offers)
 
@@ -910,7 +944,8 @@ class World:
         eff = self._effects[q]
         gpus = self._markets(q)
         tokens = {
-            tier: token_price(price, p.token_deflation_per_year, q) * eff.token_price_mult
+            tier: tier_token_price(price, p.token_deflation_per_year, q, competitor_cost_per_m_output(gpus, _INFERENCE_DEFAULTS, p.token_tier_models[tier]))
+            * eff.token_price_mult
             for tier, price in p.token_price_start.items()
         }
         mult_mood = max(0.6, min(1.5, math.exp(self._mood[q])))

@@ -265,7 +265,7 @@ def _w_deflation() -> str:
     from engine.world import WorldParams, token_price
 
     p = WorldParams()
-    start = p.token_price_start["large"]
+    start = p.token_price_start["70b-class"]
     return (f"The game deflates token prices {p.token_deflation_per_year:.0f}x a year: a 70B-class model "
             f"at {_usd(start)}/M in 2025Q1 sells for {_usd(token_price(start, p.token_deflation_per_year, 2))}/M "
             f"two quarters later and {_usd(token_price(start, p.token_deflation_per_year, 4))}/M a year later. "

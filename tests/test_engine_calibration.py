@@ -45,7 +45,7 @@ def test_calibration_12_power_cost_in_the_books_matches_the_formula():
     wq = game.world.quarter(0)
     site = next(s for s in game.state.sites if s.kind == "owned")
     h100 = next(g for g in report.kpis.by_gen if g.gen == "h100")
-    busy = h100.utilization
+    busy = h100.utilization + h100.spot_filled_share  # spot-filled GPUs draw power too
     watts = 700 * (busy + (1 - busy) * POWER_SHARE_OF_TDP["idle"])
     owned_h100 = sum(l.count for l in game.state.lots if l.gen == "h100" and l.site_id == site.id)
     expected = power_cost_per_gpu_hour(watts, wq.electricity_usd_per_kwh[site.power_source], site.pue) * TICKS_PER_QUARTER

@@ -9,6 +9,7 @@ from engine.bots import Barbell, make_bot, run_bot
 from engine.game import Game
 from engine.inference import market_output_price, replica_size
 from engine.physics import LEGACY
+from engine.world import build_world
 from scenarios import load_scenario
 
 from tests.test_engine_invariants import _check_books
@@ -263,3 +264,30 @@ def test_inference_books_balance_under_random_plans(data, seed):
             break
         plan = [_inference_action(data.draw) for _ in range(data.draw(st.integers(min_value=0, max_value=5)))]
         _check_books(game, game.play(plan))
+
+
+def test_market_token_prices_never_fall_below_an_efficient_competitors_full_cost():
+    """Issue 9 item 8 / KB §17 ($0.14/M cost -> $0.40 at 65% gross margin): every model's market price
+    is the competitor's full cost / (1 - margin) x price war, and that cost pays at least an efficient
+    owner's full GPU-hour cost (reservations that trade below it do not make tokens cheaper)."""
+    from engine.inference import competitor_cost_per_m_output, competitor_margin, competitor_gpu_seconds_per_request, traffic_mix
+
+    params = INFERENCE.rules.inference
+    world = build_world(INFERENCE.world, 3, INFERENCE.start, INFERENCE.quarters)
+    below_cost_reservations = 0
+    for q in range(INFERENCE.quarters):
+        wq = world.quarter(q)
+        for model in ("llama-3.1-8b", "llama-3.1-70b", "llama-3.1-405b"):
+            cost = competitor_cost_per_m_output(wq.gpus, params, model)
+            price = market_output_price(wq, params, model)
+            assert price == pytest.approx(cost / (1 - competitor_margin(params, q)) * wq.token_price_war_mult)
+            # by hand on the cheapest common GPU, each GPU-hour at max(reserved + ops, owner's full cost)
+            prompt, output, cached = traffic_mix(params, model)
+            billable = output + prompt * (1 - cached) / params.output_price_multiple + prompt * cached * (1 - params.cached_discount) / params.output_price_multiple
+            floor_cost = min(
+                mk.cost_floor_usd_per_hour * competitor_gpu_seconds_per_request(model, g, prompt, output, cached) / 3600 / params.competitor_utilization
+                for g, mk in wq.gpus.items() if mk.available and mk.demand_mix >= 0.1 and competitor_gpu_seconds_per_request(model, g, prompt, output, cached) > 0
+            ) / billable * 1e6
+            assert cost >= floor_cost * (1 - 1e-9)
+            below_cost_reservations += any(mk.reserved_usd_per_hour[4] < mk.cost_floor_usd_per_hour for mk in wq.gpus.values() if mk.available)
+    assert below_cost_reservations > 0  # the floor is exercised, not vacuous

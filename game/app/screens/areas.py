@@ -92,7 +92,7 @@ def _fill(table: DataTable, columns: list[str], rows: list[list[object]]) -> Non
 
 
 CARDS = (
-    ("cash", "Cash"), ("revenue", "Revenue / qtr"), ("margin", "Gross margin"), ("util", "Utilization"),
+    ("cash", "Cash"), ("revenue", "Revenue / qtr"), ("margin", "Gross margin"), ("util", "Utilization sold"),
     ("dscr", "DSCR (T4Q)"), ("runway", "Runway"), ("contracted", "Contracted"), ("score", "Score so far"),
 )
 # an inference platform sells tokens: cost per M tokens and net dollar retention replace DSCR and contracted share
@@ -138,7 +138,8 @@ class DashboardScreen(AreaScreen):
                                  [r.income.revenue / 1e8 for r in reps])
             card("margin").show(pct(k.gross_margin), _delta_pts(k.gross_margin, prev.kpis.gross_margin if prev else None),
                                 [r.kpis.gross_margin or 0.0 for r in reps], "bad" if (k.gross_margin or 0) < 0 else "")
-            card("util").show(pct(k.utilization), _delta_pts(k.utilization, prev.kpis.utilization if prev else None),
+            spot = f" · +{pct(k.spot_filled_share)} spot" if k.spot_filled_share else ""  # sold and spot-filled apart (KB §2)
+            card("util").show(pct(k.utilization), _delta_pts(k.utilization, prev.kpis.utilization if prev else None) + spot,
                               [r.kpis.utilization for r in reps])
             runway = "cash-flow positive" if k.runway_quarters is None else f"{k.runway_quarters:.1f} quarters"
             card("runway").show(runway, "", [min(20.0, r.kpis.runway_quarters or 20.0) for r in reps],
@@ -250,7 +251,7 @@ class FleetScreen(AreaScreen):
         it_kw = sum(site_load_kw(st, x.id) for x in st.sites if x.stage != "released")
         cap_kw = sum(x.mw * 1000 for x in st.sites if x.stage == "operating")
         k = s.last.kpis if s.last else None
-        util = f" · utilization {k.utilization:.0%}" if k else ""
+        util = f" · utilization {k.utilization:.0%}" + (f" sold, {k.spot_filled_share:.0%} spot-filled" if k.spot_filled_share else "") if k else ""
         lines = [summary]
         if st.sites:
             lines.append(f"Power: {it_kw:,.0f} kW of IT load placed in {cap_kw:,.0f} kW of operating sites{util}")
