@@ -34,6 +34,7 @@ from engine.leases import incremental_borrowing_rate, lease_payment_usd, present
 from engine.money import fmt_usd, to_cents
 from engine.report import QuarterReport
 from engine.scenario import Scenario
+from engine.score import bridge_lines
 from engine.step import BATCH_PRICE_SHARE
 
 RESERVED_TERMS = (4, 8, 12)
@@ -974,6 +975,91 @@ def key_decisions(reports: list[QuarterReport], log: list[list[dict]], scenario:
     return chosen
 
 
+RENTAL_GROSS_MARGIN = (0.34, 0.55)  # KB §1-§2: GPU rental 40-55%, ~34% for a cloud that leases some capacity
+INFERENCE_GROSS_MARGIN = (0.50, 0.65)  # KB §1: a managed inference platform at scale
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The end of the game in numbers: cash generation, margins against the knowledge base, the score bridge."""
+
+    name: str  # the score's verdict tier ("Scaled it")
+    text: str  # the tier in words
+    cumulative_ebitda_cents: int
+    last_year: str  # "2027Q1-2027Q4"
+    last_year_revenue_cents: int
+    gross_margin: float | None  # last year's
+    ebitda_margin: float | None
+    token_share: float  # of last year's revenue
+    benchmark: tuple[float, float]  # gross margin the knowledge base expects for that mix
+    margins: str  # the paragraph that says all of the above
+    bridge: list[tuple[str, str]]  # engine.score.bridge_lines of the final score
+
+
+def margin_benchmark(token_share: float) -> tuple[float, float]:
+    """The knowledge base's gross margin range for a business mix: GPU rental ~34-55% (KB §1-§2),
+    managed inference 50-65% (KB §1), blended by the share of revenue from tokens."""
+    t = min(1.0, max(0.0, token_share))
+    return (RENTAL_GROSS_MARGIN[0] * (1 - t) + INFERENCE_GROSS_MARGIN[0] * t,
+            RENTAL_GROSS_MARGIN[1] * (1 - t) + INFERENCE_GROSS_MARGIN[1] * t)
+
+
+def verdict(reports: list[QuarterReport]) -> Verdict:
+    """The verdict with the margins and EBITDA behind it (issue 9 item 14): cumulative EBITDA, the
+    last year's gross and EBITDA margins against the knowledge base's benchmark for the business
+    mix, and the score bridge. Every number is read from the reports."""
+    if not reports:
+        raise ValueError("no quarter played")
+    last = reports[-1]
+    year = reports[-4:]
+    revenue = sum(r.income.revenue for r in year)
+    gross = sum(r.income.gross_profit for r in year)
+    ebitda_y = sum(r.income.ebitda for r in year)
+    tokens = sum(r.income.rev_tokens for r in year)
+    share = tokens / revenue if revenue > 0 else 0.0
+    gm = gross / revenue if revenue > 0 else None
+    em = ebitda_y / revenue if revenue > 0 else None
+    lo, hi = margin_benchmark(share)
+    cumulative = sum(r.income.ebitda for r in reports)
+    span = f"{year[0].label}-{year[-1].label}" if len(year) > 1 else year[0].label
+    if share >= 0.9:
+        mix = "managed inference"
+    elif share <= 0.1:
+        mix = "GPU rental"
+    else:
+        mix = f"your mix ({_pct(share)} of revenue from tokens)"
+    text = f"Cumulative EBITDA over {len(reports)} quarter(s): {fmt_usd(cumulative)}."
+    if gm is None:
+        text += f" No revenue in {span}: no margin to judge."
+    else:
+        where = "below" if gm < lo else "above" if gm > hi else "within"
+        text += (f" In {span} you earned a {_pct(gm)} gross margin and a {_pct(em)} EBITDA margin on "
+                 f"{fmt_usd(revenue)} of revenue: {where} the {_pct(lo)}-{_pct(hi)} gross margin the knowledge base "
+                 f"expects of {mix} (KB §1-§2).")
+        if where == "below":
+            text += " Revenue without margin is not value: the market pays for cash generation."
+    v = last.score.valuation
+    if v.owner_earnings_cents > 0:
+        text += (f" The market valued {fmt_usd(v.owner_earnings_cents)} of owner earnings (trailing EBITDA less "
+                 f"depreciation) at {v.multiple:.1f}x.")
+    else:
+        text += (f" Owner earnings (trailing EBITDA less depreciation) were {fmt_usd(v.owner_earnings_cents)}: the "
+                 "market paid nothing for the operations.")
+    return Verdict(
+        name=last.score.verdict,
+        text=last.score.verdict_text,
+        cumulative_ebitda_cents=cumulative,
+        last_year=span,
+        last_year_revenue_cents=revenue,
+        gross_margin=gm,
+        ebitda_margin=em,
+        token_share=share,
+        benchmark=(lo, hi),
+        margins=text,
+        bridge=bridge_lines(last.score),
+    )
+
+
 def _nan(x: float | None) -> float:
     return math.nan if x is None else float(x)
 
@@ -989,10 +1075,12 @@ def summary(reports: list[QuarterReport]) -> dict[str, list]:
         "revenue": [r.income.revenue / 100 for r in reports],
         "gross_profit": [r.income.gross_profit / 100 for r in reports],
         "ebitda": [r.income.ebitda / 100 for r in reports],
+        "cumulative_ebitda": [sum(x.income.ebitda for x in reports[:i + 1]) / 100 for i in range(len(reports))],
         "net_income": [r.income.net_income / 100 for r in reports],
         "cash": [r.balance.cash / 100 for r in reports],
         "debt": [r.balance.debt / 100 for r in reports],
         "gross_margin": [_nan(r.kpis.gross_margin) for r in reports],
+        "ebitda_margin": [_nan(r.kpis.ebitda_margin) for r in reports],
         "utilization": [float(r.kpis.utilization) for r in reports],
         "contracted_share": [float(r.kpis.contracted_share) for r in reports],
         "dscr": [_nan(r.kpis.dscr) for r in reports],
