@@ -410,8 +410,10 @@ def _shortage_words(sh: Shortage) -> str:
     if sh.cause == "spikes":
         return (f"{where}. Correlated spikes hit every customer at once, so pooling cannot absorb them: a rented flex "
                 "layer scales up for them and back down after (KB §2, §20).")
-    return (f"{where}: most of the shortage was chronic under-capacity, not the spikes. Demand that is there every "
-            "quarter is base load: own it behind contracts, lease the flex on top (KB §20).")
+    why = ("most of it fell outside the spikes" if sh.spike_share <= 0.5
+           else "barely more a quarter in the spikes than outside them")
+    return (f"{where}: {why}, so the shortage was chronic under-capacity, not the spikes. Demand that is there "
+            "every quarter is base load: own it behind contracts, lease the flex on top (KB §20).")
 
 
 def _lost_demand(reports: list[QuarterReport], log: list[list[dict]]) -> list[Decision]:

@@ -140,6 +140,9 @@ def test_shortage_cause_by_where_the_lost_demand_fell():
     assert db.Shortage(600.0, 400.0, 6, 6).cause == "spikes"  # 1.5x as much per spike quarter
     assert db.Shortage(300.0, 700.0, 3, 9).cause == "chronic"
     assert db.Shortage(0.0, 0.0, 3, 9).cause == "none"
+    assert "barely more a quarter in the spikes" in db._shortage_words(db.Shortage(550.0, 450.0, 6, 6))
+    assert "most of it fell outside the spikes" in db._shortage_words(db.Shortage(300.0, 700.0, 3, 9))
+    assert "Correlated spikes" in db._shortage_words(db.Shortage(900.0, 100.0, 2, 8))
 
 
 @given(st.floats(0, 1e7), st.floats(0, 1e7), st.integers(0, 20), st.integers(0, 20))
