@@ -1241,8 +1241,8 @@ _C = (
      "Finance screen: loan offers (spread); Contracts screen: customer grade", ("spread", "sofr", "investment grade", "rating", "bps")),
     ("covenants", "Covenants: lock-up and default", "KB §4",
      "Lenders protect themselves with covenants. The game tests DSCR each quarter on the trailing four: below the "
-     "lock-up level, no new debt and a cash sweep; below the default level, or after repeated breaches, default "
-     "unless cured with equity.",
+     "lock-up level, no new debt and a cash sweep; below the default level, or after repeated breaches, default: "
+     "the lenders accelerate the loan unless the owners cure it with equity.",
      "Dashboard: covenant status; Finance screen: covenant row", ("covenant", "lock-up", "default", "breach")),
     ("equity-cure", "Equity cure", "KB §4",
      "After an event of default, the owners can inject equity; the cure counts as cash flow in the DSCR test. "
@@ -1455,8 +1455,9 @@ CONTEXT_HELP: dict[str, str] = {
         "Press enter to continue; 1-6 switch screens; ? help; ctrl+s saves; q quits."
     ),
     "debrief": (
-        "Debrief: the verdict, the score breakdown, whole-game charts (revenue, cash, margin, utilization, DSCR, "
-        "score) and the decisions that mattered most, each explained with its knowledge-base section.\n"
+        "Debrief: the verdict with cumulative EBITDA and last year's margins against the knowledge base, the score "
+        "bridge, whole-game charts, the decisions that mattered most and the scenario's lesson, named only when "
+        "your results show it.\n"
         "Use it to replay the game in your head: what would the barbell, a contract or a longer tenor have "
         "changed?\n"
         "? opens the glossary; ctrl+s saves the run; q quits."
