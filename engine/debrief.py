@@ -17,6 +17,10 @@ knowledge base's words:
 - sites built and left empty: committed CapEx without revenue certainty (KB §18, §20).
 
 Estimates, not accounting: they rank what to reflect on. Amounts are integer cents.
+
+``scenario_lesson`` names the scenario's lesson by outcome, with the numbers, and says plainly when
+the situation came but the results do not show it; ``verdict`` puts cumulative EBITDA, last year's
+margins against the knowledge base's benchmarks and the score bridge in the verdict (issue 9).
 """
 
 from __future__ import annotations
