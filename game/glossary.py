@@ -893,23 +893,72 @@ def _w_ndr() -> str:
             f"{_usd(1e6 * yearly ** 3)} in 3 years with no new customers.")
 
 
-@_worked("enterprise-value")
-def _w_ev() -> str:
-    from engine.score import revenue_multiple, trailing_revenue
+def _example_score(debt_cents: int = 0, lease_cents: int = 0, cash_cents: int = 0, ownership: float = 0.5):
+    """The engine's valuation and score of one example company: four quarters of $25M revenue,
+    $12.5M EBITDA and $5M depreciation, at the default world's market multiples."""
+    from engine.score import score
+    from engine.state import QuarterRecord
+    from engine.valuation import value
     from engine.world import WorldParams
 
     p = WorldParams()
-    rev, _ = trailing_revenue([2_500_000_000, 2_500_000_000, 2_500_000_000, 2_500_000_000])  # cents
-    lo, hi = revenue_multiple(p.infra_revenue_multiple, 0.0), revenue_multiple(p.infra_revenue_multiple, 1.0)
-    return (f"$100M of trailing revenue at the game's {lo:.1f}x infrastructure multiple is {_usd(rev / 100 * lo)} of "
-            f"enterprise value; fully contracted it earns {hi:.1f}x, {_usd(rev / 100 * hi)}. Software-delivered "
-            f"inference trades near {p.software_revenue_multiple:.0f}x.")
+    records = [QuarterRecord(quarter=q, revenue_cents=2_500_000_000, contracted_revenue_cents=1_250_000_000,
+                             ebitda_cents=1_250_000_000, cash_taxes_cents=0, cfads_cents=1_250_000_000,
+                             debt_service_cents=0, depreciation_cents=500_000_000,
+                             cash_gross_profit_cents=1_500_000_000, gpus_in_service=1000.0) for q in range(4)]
+    v = value(records, [], 4, [(p.infra_revenue_multiple, p.software_revenue_multiple)], 0.07, 0, 0)
+    return score(v, debt_cents, lease_cents, cash_cents, ownership, 22_000_000_000)
+
+
+@_worked("enterprise-value")
+def _w_ev() -> str:
+    s = _example_score()
+    v = s.valuation
+    return (f"$100M of revenue with {_usd(v.trailing_ebitda_cents / 100)} of EBITDA and "
+            f"{_usd(v.trailing_depreciation_cents / 100)} of depreciation earns {_usd(v.owner_earnings_cents / 100)} "
+            f"for its owners; at {v.multiple:.1f}x (two flat quarters blend growth to {_pct(v.growth)}) it is worth "
+            f"{_usd(v.enterprise_value_cents / 100)}. The same revenue at zero margin would be worth only its assets.")
+
+
+@_worked("ev-ebitda")
+def _w_ev_ebitda() -> str:
+    from engine.valuation import earnings_multiple
+    from engine.world import WorldParams
+
+    p = WorldParams()
+    infra = earnings_multiple(p.infra_revenue_multiple, p.software_revenue_multiple, 0.0, 0.5)
+    soft = earnings_multiple(p.infra_revenue_multiple, p.software_revenue_multiple, 1.0, 0.5)
+    flat = earnings_multiple(p.infra_revenue_multiple, p.software_revenue_multiple, 0.0, 0.0)
+    return (f"{p.infra_revenue_multiple:.0f}x revenue at a 50% margin = {infra:.0f}x earnings for infrastructure "
+            f"growing 50% a year; {flat:.1f}x if it stops growing. Software-delivered inference at "
+            f"{p.software_revenue_multiple:.0f}x revenue and a 40% margin = {soft:.1f}x earnings.")
+
+
+@_worked("contracted-backlog")
+def _w_backlog() -> str:
+    from types import SimpleNamespace
+
+    from engine.valuation import backlog_value_cents
+
+    c = SimpleNamespace(status="active", gpus=1000, usd_per_gpu_hour=2.20, start_quarter=0, end_quarter=8)
+    cents = backlog_value_cents([c], 0, 1.40, 0.07)
+    margin = 1000 * (2.20 - 1.40) * 24 * 365 * 2
+    return (f"1,000 GPUs contracted at $2.20/h for 8 more quarters, against $1.40/h of cash cost: "
+            f"{_usd(margin)} of margin still owed, worth {_usd(cents / 100)} discounted at 7%.")
+
+
+@_worked("run-rate")
+def _w_run_rate() -> str:
+    from engine.valuation import run_rate_factor
+
+    f = run_rate_factor([1000, 1000, 1000, 500])
+    return (f"A fleet of 1,000 GPUs for three quarters that sells half of them in the fourth is valued on "
+            f"{_pct(f)} of its trailing owner earnings: the year it earned is not the year it can earn.")
 
 
 @_worked("dilution")
 def _w_dilution() -> str:
     from engine.equity import NEW_MONEY_DISCOUNT
-    from engine.score import score
 
     founders, investors = 5_500_000, 4_500_000
     pre = 400e6 * NEW_MONEY_DISCOUNT
@@ -917,20 +966,51 @@ def _w_dilution() -> str:
     new_shares = round((founders + investors) * raise_ / pre)
     before = founders / (founders + investors)
     after = founders / (founders + investors + new_shares)
-    s = score([2_500_000_000] * 4, 0.5, 6.0, 0, 0, after, 22_000_000_000)
+    s = _example_score(ownership=after)
     return (f"Founders hold {_pct(before, 1)}. Raising {_usd(raise_)} at {_usd(pre)} pre-money issues "
-            f"{new_shares:,} shares: founders fall to {_pct(after, 1)}. On $100M of trailing revenue, half "
-            f"contracted, the game scores their stake at {_usd(s.score_cents / 100)}.")
+            f"{new_shares:,} shares: founders fall to {_pct(after, 1)}. On {_usd(s.equity_value_cents / 100)} of "
+            f"equity value, the game scores their stake at {_usd(s.score_cents / 100)}.")
 
 
 @_worked("score")
 def _w_score() -> str:
-    from engine.score import score
+    s = _example_score(debt_cents=10_000_000_000, lease_cents=2_000_000_000, cash_cents=5_000_000_000)
+    return (f"{_usd(s.valuation.owner_earnings_cents / 100)} of owner earnings x {s.valuation.multiple:.1f} = "
+            f"{_usd(s.enterprise_value_cents / 100)} enterprise value, less {_usd(s.net_debt_cents / 100)} of net debt "
+            f"(including {_usd(s.lease_liability_cents / 100)} of lease liabilities) = "
+            f"{_usd(s.equity_value_cents / 100)} of equity; founders own {_pct(s.founder_ownership)}: score "
+            f"{_usd(s.score_cents / 100)} ({s.verdict}).")
 
-    s = score([2_500_000_000] * 4, 0.5, 6.0, 30_000_000_000, 5_000_000_000, 0.5, 22_000_000_000)
-    return (f"$100M trailing revenue x {s.multiple:.1f} = {_usd(s.enterprise_value_cents / 100)} enterprise value, less "
-            f"{_usd(s.net_debt_cents / 100)} net debt = {_usd(s.equity_value_cents / 100)} of equity; founders own "
-            f"{_pct(s.founder_ownership)}: score {_usd(s.score_cents / 100)} ({s.verdict}).")
+
+@_worked("lease-liability")
+def _w_lease_liability() -> str:
+    from engine.leases import present_value_of_payments
+
+    pv = present_value_of_payments(1e6, 4, 0.08)
+    return (f"A lease of $1M a quarter for 4 quarters, discounted at 8%, is a lease liability of "
+            f"${pv / 1e6:.2f}M on the day it is signed: {_usd(4e6 - pv)} less than the $4.0M of payments.")
+
+
+@_worked("right-of-use")
+def _w_rou() -> str:
+    from engine.leases import present_value_of_payments
+
+    pv = present_value_of_payments(1e6, 4, 0.08)
+    after = present_value_of_payments(1e6, 3, 0.08)
+    interest = pv * 0.08 / 4
+    return (f"The same $1M-a-quarter lease brings a right-of-use asset of ${pv / 1e6:.2f}M. After the first "
+            f"payment, {_usd(interest)} of it was interest and {_usd(1e6 - interest)} principal: asset and "
+            f"liability both fall to ${after / 1e6:.2f}M.")
+
+
+@_worked("acceleration")
+def _w_acceleration() -> str:
+    fee = 0.02  # an illustrative prepayment fee
+    owed = 20e6
+    due = owed * (1 + fee)
+    return (f"A {_usd(owed)} loan in default is accelerated: with a {_pct(fee)} prepayment fee, {_usd(due)} is due "
+            f"now. With {_usd(80e6)} of cash the company repays it and keeps {_usd(80e6 - due)}; with "
+            f"{_usd(10e6)} and no equity cure it cannot pay, and the lenders take the assets.")
 
 
 @_worked("debt-vs-equity")
@@ -1161,12 +1241,13 @@ _C = (
      "Finance screen: loan offers (spread); Contracts screen: customer grade", ("spread", "sofr", "investment grade", "rating", "bps")),
     ("covenants", "Covenants: lock-up and default", "KB §4",
      "Lenders protect themselves with covenants. The game tests DSCR each quarter on the trailing four: below the "
-     "lock-up level, no new debt and a cash sweep; below the default level, or after repeated breaches, default "
-     "unless cured with equity.",
+     "lock-up level, no new debt and a cash sweep; below the default level, or after repeated breaches, default: "
+     "the lenders accelerate the loan unless the owners cure it with equity.",
      "Dashboard: covenant status; Finance screen: covenant row", ("covenant", "lock-up", "default", "breach")),
     ("equity-cure", "Equity cure", "KB §4",
      "After an event of default, the owners can inject equity; the cure counts as cash flow in the DSCR test. "
-     "Without it, the lenders take the assets.",
+     "Without it the lenders accelerate the loan: cash repays it, and only a company that cannot pay loses the "
+     "assets.",
      "Finance screen: covenant row; Raise equity form", ("cure", "default", "equity")),
     ("cash-sweep", "Cash sweep", "KB §4",
      "In lock-up, cash that would have gone to the owners is swept to prepay the lenders until coverage recovers.",
@@ -1223,18 +1304,48 @@ _C = (
      "Net dollar retention is the key growth metric for inference platforms: this year's revenue from last "
      "year's customers. Enterprise accounts yield 120%+.",
      "Dashboard: revenue trend", ("ndr", "retention", "expansion", "growth")),
-    ("enterprise-value", "Enterprise value and revenue multiples", "KB §18",
-     "CapEx-heavy infrastructure trades at 5-8x revenue, SaaS at 15-20x; contracted, recurring infrastructure "
-     "revenue earns a premium because it is valued almost like a bond.",
-     "Dashboard: score breakdown; Debrief: score", ("valuation", "multiple", "ev", "ipo")),
+    ("enterprise-value", "Enterprise value", "KB §18",
+     "The market pays for cash generation and its predictability, not revenue. The game values owner earnings "
+     "(trailing-four-quarter EBITDA less depreciation) at a multiple set by business mix and growth, adds the "
+     "contracted backlog and capital not yet earning, and never goes below what the assets would fetch.",
+     "Dashboard: score breakdown; Debrief: the bridge", ("valuation", "multiple", "ev", "ipo", "enterprise value")),
+    ("ev-ebitda", "EV/EBITDA and owner earnings", "KB §18",
+     "Quoted revenue multiples (infrastructure 5-8x, software-delivered inference 15-20x) assume healthy margins "
+     "and ~50% growth: divided by the margin they assume they become multiples of earnings. Owner earnings are "
+     "EBITDA less depreciation, the fleet's replacement cost, so a dollar of revenue at zero margin adds nothing.",
+     "Dashboard: score breakdown (multiple); Debrief: the bridge", ("ebitda", "ev/ebitda", "owner earnings", "multiple", "margin")),
+    ("contracted-backlog", "Contracted backlog", "KB §18",
+     "The margin still owed on signed contracts, quarter by quarter, discounted at the lenders' rate: contracted "
+     "revenue trades like a bond, the part of the value that deflation and churn cannot touch. A contract priced "
+     "below your cash cost counts against you.",
+     "Dashboard: score breakdown (backlog); Contracts screen", ("backlog", "contracted", "remaining performance obligation", "rpo")),
+    ("run-rate", "Run-rate", "CALIBRATION 26",
+     "Trailing results scaled to the capacity still in service: capacity sold or gone is not valued on the year "
+     "it earned, and a fire sale in the last quarter does not pay.",
+     "Dashboard: score breakdown (fleet still in service)", ("run-rate", "run rate", "annualized", "trailing")),
     ("dilution", "Founders' dilution and the cap table", "KB §5",
      "Every equity round sells part of the company: the founders' share falls by the new money over the "
      "post-money valuation. Equity is the most expensive capital, paid in ownership.",
      "Finance screen: cap table; Raise equity form", ("dilution", "cap table", "ownership", "pre-money", "post-money")),
     ("score", "The score", "KB §18",
-     "Score = founders' ownership x max(0, enterprise value - net debt), with enterprise value on trailing four "
-     "quarters' revenue times a multiple that rises with contracted share. Bankruptcy scores zero.",
-     "Dashboard: score; Debrief: verdict", ("score", "verdict", "equity value", "net debt")),
+     "Score = founders' ownership x max(0, enterprise value - debt - lease liabilities + cash), with enterprise "
+     "value on trailing-four-quarter owner earnings (EBITDA less depreciation) at a multiple set by mix and "
+     "growth, plus the contracted backlog. Bankruptcy scores zero.",
+     "Dashboard: score; Debrief: verdict and bridge", ("score", "verdict", "equity value", "net debt")),
+    ("lease-liability", "Lease liability (ASC 842 / IFRS 16)", "KB §18",
+     "A lease is a promise to pay for its whole term: the remaining payments, discounted at the company's "
+     "borrowing rate, are a liability on the balance sheet, and it counts as debt in net debt and in the score. "
+     "A 4-quarter lease is the flex layer; 8- and 12-quarter leases are take-or-pay commitments.",
+     "Finance screen: balance sheet (lease liabilities); Lease GPUs form", ("lease liability", "asc 842", "ifrs 16", "take-or-pay", "lease")),
+    ("right-of-use", "Right-of-use asset", "KB §18",
+     "The other side of a lease liability: the right to use the leased GPUs, an asset of the same size. For a "
+     "level operating lease both fall together by the principal part of each payment.",
+     "Finance screen: balance sheet (right-of-use assets)", ("right-of-use", "rou", "asc 842", "lease")),
+    ("acceleration", "Acceleration (covenant default)", "KB §4",
+     "On a covenant default the lenders call the loan: the balance is due now, with a prepayment fee. Cash repays "
+     "it, or the owners cure the breach with equity; only a company that cannot pay is bankrupt and the lenders "
+     "take the assets.",
+     "Finance screen: covenant row; Quarter report: news", ("acceleration", "default", "call", "prepayment", "covenant")),
 )
 
 
@@ -1344,8 +1455,9 @@ CONTEXT_HELP: dict[str, str] = {
         "Press enter to continue; 1-6 switch screens; ? help; ctrl+s saves; q quits."
     ),
     "debrief": (
-        "Debrief: the verdict, the score breakdown, whole-game charts (revenue, cash, margin, utilization, DSCR, "
-        "score) and the decisions that mattered most, each explained with its knowledge-base section.\n"
+        "Debrief: the verdict with cumulative EBITDA and last year's margins against the knowledge base, the score "
+        "bridge, whole-game charts, the decisions that mattered most and the scenario's lesson, named only when "
+        "your results show it.\n"
         "Use it to replay the game in your head: what would the barbell, a contract or a longer tenor have "
         "changed?\n"
         "? opens the glossary; ctrl+s saves the run; q quits."

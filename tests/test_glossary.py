@@ -85,3 +85,59 @@ def test_import_is_lazy():
         "assert 'engine.physics' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_lease_liability_worked_number_is_the_engines():
+    """ASC 842 / IFRS 16: $1M a quarter for 4 quarters at 8% is a $3.81M lease liability."""
+    from engine.leases import present_value_of_payments
+
+    pv = present_value_of_payments(1e6, 4, 0.08)
+    assert f"${pv / 1e6:.2f}M" == "$3.81M"
+    assert "$3.81M" in concept("lease-liability").worked
+    rou = concept("right-of-use").worked
+    assert "$3.81M" in rou and f"${present_value_of_payments(1e6, 3, 0.08) / 1e6:.2f}M" in rou
+
+
+def test_ev_ebitda_turns_revenue_multiples_into_earnings_multiples():
+    """KB §18 / CALIBRATION 26: 6x revenue at a 50% margin = 12x earnings."""
+    from engine.valuation import earnings_multiple
+
+    assert earnings_multiple(6.0, 17.0, 0.0, 0.5) == pytest.approx(12.0)
+    assert "6x revenue at a 50% margin = 12x earnings" in concept("ev-ebitda").worked
+
+
+def test_backlog_and_run_rate_quote_the_valuation():
+    from types import SimpleNamespace
+
+    from engine.valuation import backlog_value_cents, run_rate_factor
+
+    c = SimpleNamespace(status="active", gpus=1000, usd_per_gpu_hour=2.20, start_quarter=0, end_quarter=8)
+    cents = backlog_value_cents([c], 0, 1.40, 0.07)
+    assert 0 < cents < 1000 * 0.80 * 8 * 2190 * 100  # discounted below the undiscounted margin
+    assert f"${cents / 1e8:.1f}M" in concept("contracted-backlog").worked
+    assert f"{run_rate_factor([1000, 1000, 1000, 500]) * 100:.0f}%" in concept("run-rate").worked
+
+
+def test_score_and_enterprise_value_follow_the_cash_valuation():
+    """The score entry no longer speaks of trailing revenue x multiple: owner earnings, leases as debt."""
+    from game.glossary import _example_score
+
+    s = _example_score(debt_cents=10_000_000_000, lease_cents=2_000_000_000, cash_cents=5_000_000_000)
+    assert s.net_debt_cents == 10_000_000_000 + 2_000_000_000 - 5_000_000_000
+    text = concept("score").worked
+    assert f"${s.score_cents / 1e8:.1f}M" in text and "lease liabilities" in text
+    assert "owner earnings" in concept("score").summary and "revenue times" not in concept("score").summary
+    ev = concept("enterprise-value").worked
+    assert f"${s.valuation.enterprise_value_cents / 1e8:.1f}M" in ev
+
+
+def test_acceleration_and_cure_say_only_a_company_that_cannot_pay_fails():
+    for cid in ("acceleration", "equity-cure"):
+        assert "cannot pay" in concept(cid).summary
+    assert "$20.4M is due" in concept("acceleration").worked
+
+
+@pytest.mark.parametrize("query, expected", [("lease liability", "lease-liability"), ("acceleration", "acceleration"),
+                                             ("owner earnings", "ev-ebitda"), ("backlog", "contracted-backlog")])
+def test_search_finds_the_new_concepts(query, expected):
+    assert search(query)[0].id == expected

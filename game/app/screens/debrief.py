@@ -13,7 +13,6 @@ from textual import on
 from textual.widgets import Button, Footer, Header, Label, Static
 
 from engine.money import fmt_usd
-from engine.score import bridge_lines
 from textual_plot import HiResMode
 
 
@@ -84,6 +83,8 @@ class DebriefScreen(Screen):
         if lesson is None:
             return Text(f"{sc.lesson}\nThe situation it teaches did not come up in this game: try another seed or other moves.", style="italic")
         text = Text(lesson.text + "\n", style="bold")
+        if not lesson.shown:
+            text.append("The situation came, but your results do not show this lesson:\n", style="italic")
         text.append(lesson.evidence)
         return text
 
@@ -97,10 +98,14 @@ class DebriefScreen(Screen):
         head.append(f"{sc.verdict_text}\n", style="")
         if s.state.end_reason and s.state.end_reason not in sc.verdict_text:
             head.append(f"{s.state.end_reason}\n", style="italic")
+        from engine.debrief import verdict
+
+        v = verdict(s.reports)
+        head.append(f"{v.margins}\n")
         t = Table(box=None, pad_edge=False, show_header=False, title="Score breakdown", title_style="bold", title_justify="left")
         t.add_column("")
         t.add_column("", justify="right")
-        rows = bridge_lines(sc) + [("Founders' stake at the start", fmt_usd(sc.start_value_cents))]
+        rows = v.bridge + [("Founders' stake at the start", fmt_usd(sc.start_value_cents))]
         for a, b in rows:
             t.add_row(a, b)
         return Group(head, t)
