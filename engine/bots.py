@@ -5,6 +5,13 @@
   signs every contract it can serve.
 - ``flex``: owns nothing new: leases GPUs a year at a time and sells on-demand only.
 - ``barbell``: owns what contracts cover (financed with debt), leases the flex layer (KB §20).
+- ``inference-neocloud``: a neocloud that dedicates part of its fleet to managed inference and
+  sizes it to token demand, renting the rest by the hour (KB §2 "The Strategic Tension").
+- ``max-leverage``: draws every loan offer at its maximum and spends it on GPUs (KB §4 leverage).
+- ``speculator``: leases only the newest generation, on the shortest term, and signs no contract.
+
+Strategies written to exploit the rules live in ``engine.exploits``: ``make_bot`` finds them, but
+they are not among ``BOTS`` (``--bots all``).
 
 Bot writers: subclass ``Bot`` (or pass any object with ``name`` and ``act(obs)``), and run it
 with ``tycoon sim`` or ``engine.bots.run_bot``: the same runner verifies run files.
@@ -15,6 +22,7 @@ from __future__ import annotations
 from engine.actions import active_gpus, committed_gpus, gpu_kw, site_load_kw
 from engine.calendar import TICKS_PER_QUARTER
 from engine.game import Game, Observation
+from engine.hardware import GPU_ORDER
 
 
 class Bot:
@@ -35,15 +43,59 @@ def _quarterly_cash_costs(obs: Observation) -> float:
     return (inc.revenue - inc.ebitda + inc.interest) / 100
 
 
-def _demand_gpus(obs: Observation, gen: str) -> float:
-    """Average concurrent GPUs wanted last quarter (served plus turned away), excluding contracts."""
+def _seen_demand(obs: Observation) -> dict[str, float]:
+    """Average concurrent GPUs wanted last quarter (served plus turned away, excluding contracts),
+    for the generations the company had rows for: the demand a player measures on its own fleet."""
     if not obs.reports:
+        return {}
+    return {
+        g.gen: (g.served_gpu_hours["on_demand"] + g.served_gpu_hours["batch"] + g.lost_gpu_hours) / TICKS_PER_QUARTER
+        for g in obs.reports[-1].kpis.by_gen
+    }
+
+
+def _offer_mix(obs: Observation, lookback: int = 4) -> dict[str, int]:
+    """Contract offers per generation over the last quarters: customers ask for the generations the
+    market wants, so the offer book is the demand signal a player sees for chips it does not hold."""
+    seen: dict[str, str] = {o.id: o.gen for o in obs.state.offers.contracts}
+    for r in obs.reports[-lookback:]:
+        seen.update({o.id: o.gen for o in r.offers.contracts})
+    counts: dict[str, int] = {}
+    for gen in seen.values():
+        counts[gen] = counts.get(gen, 0) + 1
+    return counts
+
+
+def _demand_gpus(obs: Observation, gen: str) -> float:
+    """Average concurrent GPUs wanted of ``gen``: measured when the company served it last quarter;
+    otherwise estimated from what it sees, the demand measured on the generations it holds scaled by
+    the offer book's mix (``_offer_mix``). Zero when nothing is measured or nobody asks for ``gen``."""
+    seen = _seen_demand(obs)
+    if gen in seen:
+        return seen[gen]
+    mix = _offer_mix(obs)
+    held = [g for g in seen if mix.get(g, 0) > 0]
+    if not held or mix.get(gen, 0) == 0:
         return 0.0
-    for g in obs.reports[-1].kpis.by_gen:
-        if g.gen == gen:
-            hours = g.served_gpu_hours["on_demand"] + g.served_gpu_hours["batch"] + g.lost_gpu_hours
-            return hours / TICKS_PER_QUARTER
-    return 0.0
+    return sum(seen[g] for g in held) * mix[gen] / sum(mix[g] for g in held)
+
+
+def _demand_to_cover(obs: Observation, gen: str) -> float:
+    """The demand a bot leases for: a measurement in full, an estimate by half (a first lease is a
+    take-or-pay probe; next quarter's report measures the real demand)."""
+    return _demand_gpus(obs, gen) * (1.0 if gen in _seen_demand(obs) else 0.5)
+
+
+def _rentable_gpus(obs: Observation, gen: str) -> int:
+    """GPUs of ``gen`` in service that rent by the hour: not under contract, not serving tokens."""
+    st = obs.state
+    return active_gpus(st, gen, st.quarter) - committed_gpus(st, gen, st.quarter) - st.inference.dedicated.get(gen, 0)
+
+
+def _newest_gen(obs: Observation) -> str | None:
+    """The most recent generation that can be had this quarter (hardware order is launch order)."""
+    gens = [g for g in GPU_ORDER if g in obs.market.gpus and obs.market.gpus[g].available and obs.market.gpus[g].allocation_limit > 0]
+    return gens[-1] if gens else None
 
 
 def _growth(obs: Observation) -> float:
@@ -262,9 +314,7 @@ class Flex(Bot):
         for gen, quote in obs.market.gpus.items():
             if not quote.available:
                 continue
-            demand = _demand_gpus(obs, gen)
-            have = active_gpus(st, gen, st.quarter) - committed_gpus(st, gen, st.quarter)
-            gap = int(demand * _growth(obs) - have) // 8 * 8
+            gap = int(_demand_to_cover(obs, gen) * _growth(obs) - _rentable_gpus(obs, gen)) // 8 * 8
             if gap >= 8:
                 actions.append({"kind": "lease_gpus", "gen": gen, "count": min(gap, 4 * quote.allocation_limit), "term_quarters": 4})
         if _cash_usd(obs) < 2 * _quarterly_cash_costs(obs):
@@ -307,7 +357,7 @@ class Barbell(Bot):
         for g, quote in obs.market.gpus.items():
             if not quote.available:
                 continue
-            gap = int(_demand_gpus(obs, g) - (active_gpus(st, g, st.quarter) - committed_gpus(st, g, st.quarter))) // 8 * 8
+            gap = int(_demand_to_cover(obs, g) - _rentable_gpus(obs, g)) // 8 * 8
             if gap >= 8:
                 actions.append({"kind": "lease_gpus", "gen": g, "count": min(gap, 4 * quote.allocation_limit), "term_quarters": 4})
         return actions
