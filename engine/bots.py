@@ -254,12 +254,15 @@ def _inference_actions(obs: Observation, reserve_share: float, reserve_term: int
         flex = max(0, want - base) if quote.available else 0
         spot = flex // 3 if use_spot else 0
         rents.append({"kind": "rent_gpus", "gen": gen, "on_demand": flex - spot, "spot": spot})
-    actions = leases + [{"kind": "retire_model", "model": m} for m in sorted(moves)] + rents
+    # replicas come down before the flex layer shrinks under them, and go up after it grows
+    downs = [{"kind": "scale_model", "model": d.model, "replicas": plan[d.model]} for d in inf.deployments
+             if d.model not in moves and plan[d.model] < d.replicas]
+    actions = leases + [{"kind": "retire_model", "model": m} for m in sorted(moves)] + downs + rents
     for d in inf.deployments:
         if d.model in moves:
             actions.append({"kind": "deploy_model", "model": d.model, "gen": moves[d.model], "precision": d.precision,
                             "replicas": plan[d.model], "tpot_ms": d.tpot_ms})
-        elif plan[d.model] != d.replicas:
+        elif plan[d.model] > d.replicas:
             actions.append({"kind": "scale_model", "model": d.model, "replicas": plan[d.model]})
     if _cash_usd(obs) < 3 * _quarterly_cash_costs(obs):  # venture-funded: raise before the runway ends
         actions += [{"kind": "raise_equity", "offer_id": o.id, "amount_usd": o.max_cents // 100} for o in st.offers.equity]
