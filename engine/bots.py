@@ -80,10 +80,17 @@ def _demand_gpus(obs: Observation, gen: str) -> float:
     return sum(seen[g] for g in held) * mix[gen] / sum(mix[g] for g in held)
 
 
+PROBE_SHARE = 0.5  # of an estimated demand a first lease covers: take-or-pay on a guess
+
+
 def _demand_to_cover(obs: Observation, gen: str) -> float:
-    """The demand a bot leases for: a measurement in full, an estimate by half (a first lease is a
-    take-or-pay probe; next quarter's report measures the real demand)."""
-    return _demand_gpus(obs, gen) * (1.0 if gen in _seen_demand(obs) else 0.5)
+    """The demand a bot leases for: a measurement in full; an estimate as a probe (half of it, and
+    none while the covenant is locked up or in default: KB §4); next quarter's report measures it."""
+    if gen in _seen_demand(obs):
+        return _demand_gpus(obs, gen)
+    if obs.state.covenant in ("lock-up", "default"):
+        return 0.0
+    return _demand_gpus(obs, gen) * PROBE_SHARE
 
 
 def _rentable_gpus(obs: Observation, gen: str) -> int:
