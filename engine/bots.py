@@ -5,6 +5,13 @@
   signs every contract it can serve.
 - ``flex``: owns nothing new: leases GPUs a year at a time and sells on-demand only.
 - ``barbell``: owns what contracts cover (financed with debt), leases the flex layer (KB §20).
+- ``inference-neocloud``: a neocloud that dedicates part of its fleet to managed inference and
+  sizes it to token demand, renting the rest by the hour (KB §2 "The Strategic Tension").
+- ``max-leverage``: draws every loan offer at its maximum and spends it on GPUs (KB §4 leverage).
+- ``speculator``: leases only the newest generation, on the shortest term, and signs no contract.
+
+Strategies written to exploit the rules live in ``engine.exploits``: ``make_bot`` finds them, but
+they are not among ``BOTS`` (``--bots all``).
 
 Bot writers: subclass ``Bot`` (or pass any object with ``name`` and ``act(obs)``), and run it
 with ``tycoon sim`` or ``engine.bots.run_bot``: the same runner verifies run files.
@@ -15,6 +22,7 @@ from __future__ import annotations
 from engine.actions import active_gpus, committed_gpus, gpu_kw, site_load_kw
 from engine.calendar import TICKS_PER_QUARTER
 from engine.game import Game, Observation
+from engine.hardware import GPU_ORDER
 
 
 class Bot:
@@ -35,15 +43,66 @@ def _quarterly_cash_costs(obs: Observation) -> float:
     return (inc.revenue - inc.ebitda + inc.interest) / 100
 
 
-def _demand_gpus(obs: Observation, gen: str) -> float:
-    """Average concurrent GPUs wanted last quarter (served plus turned away), excluding contracts."""
+def _seen_demand(obs: Observation) -> dict[str, float]:
+    """Average concurrent GPUs wanted last quarter (served plus turned away, excluding contracts),
+    for the generations the company had rows for: the demand a player measures on its own fleet."""
     if not obs.reports:
+        return {}
+    return {
+        g.gen: (g.served_gpu_hours["on_demand"] + g.served_gpu_hours["batch"] + g.lost_gpu_hours) / TICKS_PER_QUARTER
+        for g in obs.reports[-1].kpis.by_gen
+    }
+
+
+def _offer_mix(obs: Observation, lookback: int = 4) -> dict[str, int]:
+    """Contract offers per generation over the last quarters: customers ask for the generations the
+    market wants, so the offer book is the demand signal a player sees for chips it does not hold."""
+    seen: dict[str, str] = {o.id: o.gen for o in obs.state.offers.contracts}
+    for r in obs.reports[-lookback:]:
+        seen.update({o.id: o.gen for o in r.offers.contracts})
+    counts: dict[str, int] = {}
+    for gen in seen.values():
+        counts[gen] = counts.get(gen, 0) + 1
+    return counts
+
+
+def _demand_gpus(obs: Observation, gen: str) -> float:
+    """Average concurrent GPUs wanted of ``gen``: measured when the company served it last quarter;
+    otherwise estimated from what it sees, the demand measured on the generations it holds scaled by
+    the offer book's mix (``_offer_mix``). Zero when nothing is measured or nobody asks for ``gen``."""
+    seen = _seen_demand(obs)
+    if gen in seen:
+        return seen[gen]
+    mix = _offer_mix(obs)
+    held = [g for g in seen if mix.get(g, 0) > 0]
+    if not held or mix.get(gen, 0) == 0:
         return 0.0
-    for g in obs.reports[-1].kpis.by_gen:
-        if g.gen == gen:
-            hours = g.served_gpu_hours["on_demand"] + g.served_gpu_hours["batch"] + g.lost_gpu_hours
-            return hours / TICKS_PER_QUARTER
-    return 0.0
+    return sum(seen[g] for g in held) * mix[gen] / sum(mix[g] for g in held)
+
+
+PROBE_SHARE = 0.5  # of an estimated demand a first lease covers: take-or-pay on a guess
+
+
+def _demand_to_cover(obs: Observation, gen: str) -> float:
+    """The demand a bot leases for: a measurement in full; an estimate as a probe (half of it, and
+    none while the covenant is locked up or in default: KB §4); next quarter's report measures it."""
+    if gen in _seen_demand(obs):
+        return _demand_gpus(obs, gen)
+    if obs.state.covenant in ("lock-up", "default"):
+        return 0.0
+    return _demand_gpus(obs, gen) * PROBE_SHARE
+
+
+def _rentable_gpus(obs: Observation, gen: str) -> int:
+    """GPUs of ``gen`` in service that rent by the hour: not under contract, not serving tokens."""
+    st = obs.state
+    return active_gpus(st, gen, st.quarter) - committed_gpus(st, gen, st.quarter) - st.inference.dedicated.get(gen, 0)
+
+
+def _newest_gen(obs: Observation) -> str | None:
+    """The most recent generation that can be had this quarter (hardware order is launch order)."""
+    gens = [g for g in GPU_ORDER if g in obs.market.gpus and obs.market.gpus[g].available and obs.market.gpus[g].allocation_limit > 0]
+    return gens[-1] if gens else None
 
 
 def _growth(obs: Observation) -> float:
@@ -70,9 +129,10 @@ def _free_kw_sites(obs: Observation) -> list[tuple[str, float]]:
     return [(s.id, s.mw * 1000 - site_load_kw(st, s.id)) for s in st.sites if s.stage not in ("released",)]
 
 
-def _sign_offers(obs: Observation, only_ig: bool) -> list[dict]:
+def _sign_offers(obs: Observation, only_ig: bool, held_back: dict[str, int] | None = None) -> list[dict]:
+    """Sign the best-paying offers the fleet can serve; ``held_back`` GPUs (serving tokens) are not offered."""
     st = obs.state
-    out, used = [], {}
+    out, used = [], dict(held_back or {})
     for offer in sorted(st.offers.contracts, key=lambda o: -o.usd_per_gpu_hour):
         if only_ig and offer.grade not in ("AA", "A", "BBB"):
             continue
@@ -201,12 +261,15 @@ def _inference_actions(obs: Observation, reserve_share: float, reserve_term: int
         flex = max(0, want - base) if quote.available else 0
         spot = flex // 3 if use_spot else 0
         rents.append({"kind": "rent_gpus", "gen": gen, "on_demand": flex - spot, "spot": spot})
-    actions = leases + [{"kind": "retire_model", "model": m} for m in sorted(moves)] + rents
+    # replicas come down before the flex layer shrinks under them, and go up after it grows
+    downs = [{"kind": "scale_model", "model": d.model, "replicas": plan[d.model]} for d in inf.deployments
+             if d.model not in moves and plan[d.model] < d.replicas]
+    actions = leases + [{"kind": "retire_model", "model": m} for m in sorted(moves)] + downs + rents
     for d in inf.deployments:
         if d.model in moves:
             actions.append({"kind": "deploy_model", "model": d.model, "gen": moves[d.model], "precision": d.precision,
                             "replicas": plan[d.model], "tpot_ms": d.tpot_ms})
-        elif plan[d.model] != d.replicas:
+        elif plan[d.model] > d.replicas:
             actions.append({"kind": "scale_model", "model": d.model, "replicas": plan[d.model]})
     if _cash_usd(obs) < 3 * _quarterly_cash_costs(obs):  # venture-funded: raise before the runway ends
         actions += [{"kind": "raise_equity", "offer_id": o.id, "amount_usd": o.max_cents // 100} for o in st.offers.equity]
@@ -262,9 +325,7 @@ class Flex(Bot):
         for gen, quote in obs.market.gpus.items():
             if not quote.available:
                 continue
-            demand = _demand_gpus(obs, gen)
-            have = active_gpus(st, gen, st.quarter) - committed_gpus(st, gen, st.quarter)
-            gap = int(demand * _growth(obs) - have) // 8 * 8
+            gap = int(_demand_to_cover(obs, gen) * _growth(obs) - _rentable_gpus(obs, gen)) // 8 * 8
             if gap >= 8:
                 actions.append({"kind": "lease_gpus", "gen": gen, "count": min(gap, 4 * quote.allocation_limit), "term_quarters": 4})
         if _cash_usd(obs) < 2 * _quarterly_cash_costs(obs):
@@ -276,6 +337,10 @@ class Barbell(Bot):
     name = "barbell"
     roadmap = True  # adopt the KB §17 optimization roadmap (a test switches it off)
 
+    def held_back(self, obs: Observation) -> dict[str, int]:
+        """GPUs per generation kept out of new contracts (a subclass serving tokens keeps its own)."""
+        return {}
+
     def act(self, obs: Observation) -> list[dict]:
         if obs.state.archetype == "inference":  # reserved base for the steady load, on-demand for peaks
             return _inference_actions(obs, reserve_share=0.75, reserve_term=4, use_spot=False, roadmap=self.roadmap)
@@ -284,7 +349,7 @@ class Barbell(Bot):
         actions: list[dict] = _covenant_care(obs, reserve)
         cash = _cash_usd(obs) - sum(a["amount_usd"] for a in actions)
         # own the base: sign investment-grade contracts we can serve...
-        signed = _sign_offers(obs, only_ig=True)
+        signed = _sign_offers(obs, only_ig=True, held_back=self.held_back(obs))
         actions += signed
         signed_ids = {a["offer_id"] for a in signed}
         # ...and buy the GPUs that the contracts we could not serve would need, financed by cheap debt
@@ -307,20 +372,235 @@ class Barbell(Bot):
         for g, quote in obs.market.gpus.items():
             if not quote.available:
                 continue
-            gap = int(_demand_gpus(obs, g) - (active_gpus(st, g, st.quarter) - committed_gpus(st, g, st.quarter))) // 8 * 8
+            gap = int(_demand_to_cover(obs, g) - _rentable_gpus(obs, g)) // 8 * 8
             if gap >= 8:
                 actions.append({"kind": "lease_gpus", "gen": g, "count": min(gap, 4 * quote.allocation_limit), "term_quarters": 4})
         return actions
 
 
-BOTS: dict[str, type[Bot]] = {b.name: b for b in (Passive, AllIn, Flex, Barbell)}
+# ---------------------------------------------------------------- a neocloud serving tokens (KB §2)
+
+NEOCLOUD_CATALOG = (("llama-3.1-70b", 0.6), ("llama-3.1-8b", 0.4))  # models and their share of the launch GPUs
+LAUNCH_SHARE = 0.08  # a pilot: the share of the rentable fleet a launch moves to managed inference
+LAUNCH_PRICE_VS_MARKET = -0.05  # a newcomer's discount to win its first customers (KB §1)
+LAUNCH_MIN_GPUS = 256  # below this a catalog is all long tail: replicas idle (KB §2)
+TARGET_UTILIZATION = 0.7  # replicas busy this share of the hours: multiplexed fleets run 70-90% (KB §2)
+LAUNCH_RUNWAY_QUARTERS = 4  # R&D and a launch only with a year of costs in the bank
+
+
+def _precision(obs: Observation, gen: str) -> str:
+    from engine.hardware import GPUS
+
+    return "fp8" if obs.state.inference.techniques.get("fp8") == 0 and GPUS[gen].fp8_tflops else "bf16"
+
+
+def _tokens_earn_less(obs: Observation, quarters: int = 2) -> bool:
+    """Managed inference earned less per GPU-hour than rentals in each of the last ``quarters``
+    (after a launch quarter to ramp): the KB §2 comparison a neocloud makes to keep the line."""
+    rows = [r.kpis for r in obs.reports[-quarters:]]
+    if len(rows) < quarters or len([r for r in obs.reports if r.inference is not None and r.inference.models]) <= quarters:
+        return False
+    return all(k.revenue_per_gpu_hour_inference is not None and k.revenue_per_gpu_hour_rental is not None
+               and k.revenue_per_gpu_hour_inference < k.revenue_per_gpu_hour_rental for k in rows)
+
+
+def _neocloud_inference(obs: Observation, signed: dict[str, int]) -> list[dict]:
+    """Managed inference on a neocloud's own GPUs: launch a two-model catalog on the generation with
+    the most rentable GPUs, then size the dedicated pool to last quarter's p95 replica need (grown),
+    never beyond the GPUs free of contracts (``signed`` this quarter included); move to FP8 once
+    the project is done (KB §17); give the GPUs back to rental when tokens earn less per GPU-hour.
+    Launches only once a quarter is measured, with a year of costs in the bank and a healthy DSCR."""
+    from engine.base import Rejected
+    from engine.inference import replica_size
+
+    st = obs.state
+    inf = st.inference
+    actions: list[dict] = []
+    runway = _cash_usd(obs) / max(1.0, _quarterly_cash_costs(obs))
+    if runway > LAUNCH_RUNWAY_QUARTERS and inf.deployments:
+        for tech in ROADMAP_ORDER:  # one project at a time: each makes every replica serve more
+            if tech not in inf.techniques:
+                actions.append({"kind": "fund_technique", "technique": tech})
+                break
+    free = {g: active_gpus(st, g, st.quarter) - committed_gpus(st, g, st.quarter) - signed.get(g, 0) for g in obs.market.gpus}
+    if inf.deployments and _tokens_earn_less(obs):  # KB §2: the GPUs go back to renting by the hour
+        return ([{"kind": "retire_model", "model": d.model} for d in inf.deployments]
+                + [{"kind": "dedicate_gpus", "gen": g, "count": 0} for g in sorted(inf.dedicated) if inf.dedicated[g]])
+    if not inf.deployments:
+        launched_before = any(r.inference is not None and r.inference.models for r in obs.reports)
+        last = obs.reports[-1].kpis if obs.reports else None
+        healthy = st.covenant in ("none", "ok") and (last is None or last.dscr is None or last.dscr > last.dscr_lockup + 0.5)
+        gen = max(sorted(free), key=lambda g: free[g] - inf.dedicated.get(g, 0), default=None)
+        if launched_before or not healthy or not obs.reports or gen is None or free[gen] < LAUNCH_MIN_GPUS or runway <= LAUNCH_RUNWAY_QUARTERS:
+            return actions
+        budget = int(free[gen] * LAUNCH_SHARE) // 8 * 8
+        precision = _precision(obs, gen)
+        deploys, used = [], 0
+        for model, share in NEOCLOUD_CATALOG:
+            try:
+                n = replica_size(model, gen, precision, inf.stack(), 60.0)
+            except Rejected:
+                continue
+            replicas = int(budget * share) // n
+            if replicas > 0:
+                deploys.append({"kind": "deploy_model", "model": model, "gen": gen, "precision": precision, "replicas": replicas, "tpot_ms": 60.0})
+                deploys.append({"kind": "set_token_price", "model": model, "vs_market": LAUNCH_PRICE_VS_MARKET})
+                used += replicas * n
+        if not deploys:
+            return actions
+        dedicated = -(-used // 8) * 8
+        return actions + [{"kind": "dedicate_gpus", "gen": gen, "count": dedicated}] + deploys
+    plan = _replica_plan(obs)
+    k = obs.reports[-1].kpis
+    if (k.revenue_per_gpu_hour_inference or 0.0) < (k.revenue_per_gpu_hour_rental or 0.0):  # no growth until tokens pay
+        plan = {d.model: min(plan[d.model], d.replicas) for d in inf.deployments}
+    busy = {m.model: m.utilization for m in (obs.reports[-1].inference.models if obs.reports[-1].inference else [])}
+    for d in inf.deployments:  # grow at most 2x a quarter; trim replicas that idle (each one is paid for, KB §2)
+        plan[d.model] = min(plan[d.model], 2 * d.replicas)
+        if busy.get(d.model, 1.0) < TARGET_UTILIZATION - 0.1:
+            plan[d.model] = min(plan[d.model], max(1, -(-int(d.replicas * busy[d.model] * 100) // int(TARGET_UTILIZATION * 100))))
+    redeploy = [d for d in inf.deployments if d.precision == "bf16" and _precision(obs, d.gen) == "fp8"]
+    size = {d.model: d.gpus_per_replica for d in inf.deployments}
+    for d in list(redeploy):
+        try:
+            size[d.model] = replica_size(d.model, d.gen, "fp8", inf.stack(), d.tpot_ms)
+        except Rejected:
+            redeploy.remove(d)
+    need: dict[str, int] = {}
+    for d in inf.deployments:
+        need[d.gen] = need.get(d.gen, 0) + plan[d.model] * size[d.model]
+    for gen, want in need.items():  # more than the fleet can spare: scale every model down alike
+        if want > free.get(gen, 0):
+            f = free.get(gen, 0) / want
+            for d in inf.deployments:
+                if d.gen == gen:
+                    plan[d.model] = max(1, int(plan[d.model] * f))
+    target = {g: 0 for g in inf.dedicated}
+    for d in inf.deployments:
+        target[d.gen] = target.get(d.gen, 0) + plan[d.model] * size[d.model]
+    target = {g: min(-(-n // 8) * 8, max(0, free.get(g, 0))) for g, n in target.items()}
+    downs, ups = [], []
+    redeployed = {d.model for d in redeploy}
+    for d in inf.deployments:
+        if d.model in redeployed:
+            downs.append({"kind": "retire_model", "model": d.model})
+            ups.append({"kind": "deploy_model", "model": d.model, "gen": d.gen, "precision": "fp8", "replicas": plan[d.model], "tpot_ms": d.tpot_ms})
+            ups.append({"kind": "set_token_price", "model": d.model, "vs_market": d.price_vs_market})
+        elif plan[d.model] < d.replicas:
+            downs.append({"kind": "scale_model", "model": d.model, "replicas": plan[d.model]})
+        elif plan[d.model] > d.replicas:
+            ups.append({"kind": "scale_model", "model": d.model, "replicas": plan[d.model]})
+    dedicate = [{"kind": "dedicate_gpus", "gen": g, "count": n} for g, n in sorted(target.items()) if n != inf.dedicated.get(g, 0)]
+    return actions + downs + dedicate + ups
+
+
+class InferenceNeocloud(Barbell):
+    """A neocloud that moves part of its fleet to managed inference (KB §2 "The Strategic Tension"):
+    tokens earn more per GPU-hour than rentals; the rest of the business plays like ``barbell``."""
+
+    name = "inference-neocloud"
+
+    def held_back(self, obs: Observation) -> dict[str, int]:
+        """The GPUs replicas occupy now: contracts come first, the catalog gets what they leave."""
+        from engine.inference import own_gpus_serving_tokens
+
+        return {g: own_gpus_serving_tokens(obs.state, g) for g in obs.market.gpus}
+
+    def act(self, obs: Observation) -> list[dict]:
+        if obs.state.archetype == "inference":  # already a platform: reserved base, on-demand peaks
+            return _inference_actions(obs, reserve_share=0.75, reserve_term=4, use_spot=False, roadmap=True)
+        rental = super().act(obs)
+        signed: dict[str, int] = {}
+        offers = {o.id: o for o in obs.state.offers.contracts}
+        for a in rental:
+            if a["kind"] == "sign_contract":
+                signed[offers[a["offer_id"]].gen] = signed.get(offers[a["offer_id"]].gen, 0) + offers[a["offer_id"]].gpus
+        return rental + _neocloud_inference(obs, signed)
+
+
+def _debt_service_usd(obs: Observation) -> float:
+    """Next quarter's scheduled principal plus interest at today's rates (KB §4)."""
+    out = 0.0
+    for loan in obs.state.loans:
+        principal = getattr(loan, "scheduled_principal_cents", loan.balance_cents // max(1, loan.tenor_quarters))
+        rate = obs.market.sofr + loan.spread_bps / 10_000
+        out += (min(principal, loan.balance_cents) + loan.balance_cents * rate / 4) / 100
+    return out
+
+
+class MaxLeverage(Bot):
+    """Draws every loan offer at its maximum and puts the money into GPUs (KB §4: leverage magnifies
+    both ways). It keeps two quarters of costs and its next debt service in cash, prepays when the
+    covenant bites, and signs every contract it can serve: the debt has to be paid from something."""
+
+    name = "max-leverage"
+
+    def act(self, obs: Observation) -> list[dict]:
+        st = obs.state
+        draws = [{"kind": "take_loan", "offer_id": o.id, "amount_usd": o.max_cents // 100} for o in st.offers.loans]
+        reserve = 2 * _quarterly_cash_costs(obs) + _debt_service_usd(obs)
+        actions = _covenant_care(obs, reserve) if st.covenant in ("lock-up", "default") else []
+        if not actions:
+            actions = draws
+        if st.archetype == "inference":
+            return actions + _inference_actions(obs, reserve_share=1.0, reserve_term=12, use_spot=False, roadmap=True)
+        cash = _cash_usd(obs) + sum(a["amount_usd"] for a in actions if a["kind"] == "take_loan") - sum(
+            a["amount_usd"] for a in actions if a["kind"] == "repay_loan")
+        if cash < reserve:  # out of runway: equity keeps the lenders paid
+            for offer in st.offers.equity:
+                actions.append({"kind": "raise_equity", "offer_id": offer.id, "amount_usd": offer.max_cents // 100})
+                cash += offer.max_cents / 100
+        actions += _sign_offers(obs, only_ig=False)
+        gen = _best_gen(obs)
+        if gen:
+            actions += _buy(obs, gen, obs.market.gpus[gen].allocation_limit, cash - reserve)
+        return actions
+
+
+class Speculator(Bot):
+    """Bets on the newest chip: leases only the newest generation, on the shortest term, for the
+    demand it sees for it (measured, or estimated from the offer book), and signs no contract. Old
+    leases run off; no purchase, no debt (KB §20: the flex layer, with nothing underneath)."""
+
+    name = "speculator"
+
+    def act(self, obs: Observation) -> list[dict]:
+        st = obs.state
+        if st.archetype == "inference":  # the newest chips, rented on demand only
+            return _inference_actions(obs, reserve_share=0.0, reserve_term=4, use_spot=False, roadmap=True)
+        actions: list[dict] = _covenant_care(obs, 2 * _quarterly_cash_costs(obs))
+        gen = _newest_gen(obs)
+        if gen is not None:
+            quote = obs.market.gpus[gen]
+            gap = int(_demand_gpus(obs, gen) * _growth(obs) - _rentable_gpus(obs, gen)) // 8 * 8
+            affordable = int(max(0.0, _cash_usd(obs) - _quarterly_cash_costs(obs)) // (quote.lease_usd_per_hour * TICKS_PER_QUARTER * 1.1)) // 8 * 8
+            n = min(gap, 4 * quote.allocation_limit, affordable)
+            if n >= 8:
+                actions.append({"kind": "lease_gpus", "gen": gen, "count": n, "term_quarters": 4})
+        if _cash_usd(obs) < 2 * _quarterly_cash_costs(obs):
+            actions += [{"kind": "raise_equity", "offer_id": o.id, "amount_usd": o.max_cents // 100} for o in st.offers.equity]
+        return actions
+
+
+BOTS: dict[str, type[Bot]] = {b.name: b for b in (Passive, AllIn, Flex, Barbell, InferenceNeocloud, MaxLeverage, Speculator)}
+
+
+def bot_names(include_exploits: bool = False) -> list[str]:
+    """Names ``make_bot`` accepts: the built-in bots, then (on request) the exploit strategies."""
+    from engine.exploits import EXPLOITS
+
+    return list(BOTS) + (list(EXPLOITS) if include_exploits else [])
 
 
 def make_bot(name: str) -> Bot:
-    try:
+    """A built-in bot or an exploit strategy (``engine.exploits``) by name."""
+    from engine.exploits import EXPLOITS
+
+    if name in BOTS:
         return BOTS[name]()
-    except KeyError:
-        raise KeyError(f"unknown bot {name!r}; valid: {', '.join(BOTS)}") from None
+    if name in EXPLOITS:
+        return EXPLOITS[name]()
+    raise KeyError(f"unknown bot {name!r}; valid: {', '.join(bot_names(include_exploits=True))}")
 
 
 def run_bot(game: Game, bot: Bot, quarters: int | None = None) -> Game:

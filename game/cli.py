@@ -29,9 +29,10 @@ def build_parser(play_only: bool = False) -> argparse.ArgumentParser:
     play.register(sub)
     if play_only:
         return parser
-    from game import calc, headless, leaderboard, serve
+    from game import calc, headless, leaderboard, serve, tournament
 
     headless.register(sub)
+    tournament.register(sub)
     calc.register(sub)
     leaderboard.register(sub)
     serve.register(sub)

@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from engine import RULESET
-from engine.bots import BOTS, make_bot, run_bot
+from engine.bots import BOTS, run_bot
 from engine.game import Game
 from engine.money import to_usd
 from engine.report import QuarterReport
@@ -106,10 +106,9 @@ def cmd_sim(args: argparse.Namespace) -> int:
         raise UserError(f"--seed must be a non-negative integer, got {args.seed}")
     if args.quarters is not None and args.quarters <= 0:
         raise UserError(f"--quarters must be positive, got {args.quarters}")
-    try:
-        bot = make_bot(args.bot)
-    except KeyError as exc:
-        raise UserError(str(exc.args[0])) from None
+    from game.botfile import resolve_bot
+
+    bot = resolve_bot(args.bot)
     try:  # a scenario pydantic accepts can still describe a world the engine cannot build
         game = Game(loaded.scenario, args.seed)
     except ValueError as exc:
@@ -168,7 +167,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sim", help="play a game headless with a built-in bot")
     p.add_argument("--scenario", default=DEFAULT_SCENARIO, help=f"scenario id or .toml path (default {DEFAULT_SCENARIO})")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--bot", default="passive", help=f"one of: {', '.join(BOTS)}")
+    p.add_argument("--bot", default="passive", help=f"one of: {', '.join(BOTS)}, an exploit strategy, or FILE.py:ClassName")
     p.add_argument("--quarters", type=int, default=None, help="stop after this many quarters")
     p.add_argument("--run-out", default=None, help="write the run file here")
     p.add_argument("--json", action="store_true", help="print one JSON object")
