@@ -83,6 +83,20 @@ def _demand_gpus(obs: Observation, gen: str) -> float:
 PROBE_SHARE = 0.5  # of an estimated demand a first lease covers: take-or-pay on a guess
 
 
+FLEX_UTILIZATION = 0.85  # a flex layer sized to the demand gap runs about this busy (KB §2 pooling)
+
+
+def _lease_pays(obs: Observation, gen: str, term: int = 4) -> bool:
+    """Lease only what earns its take-or-pay: the market's on-demand rate at the flex layer's
+    utilization must cover the lease and the operations per GPU-hour (KB §3: renting is an option
+    you pay a premium for; it pays in scarcity, not as a business)."""
+    from engine.actions import lease_rate
+
+    quote = obs.market.gpus[gen]
+    rate = lease_rate(obs.market, gen, term)
+    return quote.on_demand_usd_per_hour * FLEX_UTILIZATION > rate + obs.scenario.rules.ops_usd_per_gpu_hour
+
+
 def _demand_to_cover(obs: Observation, gen: str) -> float:
     """The demand a bot leases for: a measurement in full; an estimate as a probe (half of it, and
     none while the covenant is locked up or in default: KB §4); next quarter's report measures it."""
@@ -326,7 +340,7 @@ class Flex(Bot):
             if not quote.available:
                 continue
             gap = int(_demand_to_cover(obs, gen) * _growth(obs) - _rentable_gpus(obs, gen)) // 8 * 8
-            if gap >= 8:
+            if gap >= 8 and _lease_pays(obs, gen):
                 actions.append({"kind": "lease_gpus", "gen": gen, "count": min(gap, 4 * quote.allocation_limit), "term_quarters": 4})
         if _cash_usd(obs) < 2 * _quarterly_cash_costs(obs):
             actions += [{"kind": "raise_equity", "offer_id": o.id, "amount_usd": o.max_cents // 100} for o in st.offers.equity]
@@ -373,7 +387,7 @@ class Barbell(Bot):
             if not quote.available:
                 continue
             gap = int(_demand_to_cover(obs, g) - _rentable_gpus(obs, g)) // 8 * 8
-            if gap >= 8:
+            if gap >= 8 and _lease_pays(obs, g):
                 actions.append({"kind": "lease_gpus", "gen": g, "count": min(gap, 4 * quote.allocation_limit), "term_quarters": 4})
         return actions
 

@@ -114,15 +114,23 @@ class DemandArrays:
         return out
 
 
+ABOVE_MARKET_SWITCHING = 2.5  # above the market, elasticity is this many times higher
+
+
 def price_response(our_price: float, market_price: float, elasticity: float) -> float:
     """Factor on a segment's demand when we charge ``our_price`` against the market (KB §1).
 
-    Constant elasticity: (our / market) ** -elasticity; 1.0 at the market price. A scalar, so the
-    caller multiplies the tick array by it (no transcendental on arrays).
+    Constant elasticity: (our / market) ** -elasticity; 1.0 at the market price. The curve is
+    kinked (Sweezy's oligopoly demand): rivals match a price cut, so undercutting wins share
+    slowly, but they do not follow a rise, and GPU-hours and tokens are near-commodities that
+    customers compare, so above the market the elasticity is ``ABOVE_MARKET_SWITCHING`` times
+    higher (+25% keeps ~20-35% of a segment, +100% under 5%). A scalar, so the caller multiplies
+    the tick array by it (no transcendental on arrays).
     """
     if our_price <= 0 or market_price <= 0:
         raise ValueError("prices must be positive")
-    return (our_price / market_price) ** (-elasticity)
+    ratio = our_price / market_price
+    return ratio ** (-elasticity * (ABOVE_MARKET_SWITCHING if ratio > 1 else 1.0))
 
 
 def demand_share(our_price: float, market_price: float, elasticity: float, cap: float) -> float:

@@ -88,7 +88,9 @@ def bridge_lines(sc: ScoreBreakdown) -> list[tuple[str, str]]:
         ("- depreciation (replacing the fleet)", fmt_usd(v.trailing_depreciation_cents)),
         ("= owner earnings", fmt_usd(v.owner_earnings_cents)),
     ]
-    if v.run_rate_factor < 1:
+    if v.latest_quarter_binds:
+        rows.append(("capped at the last quarter's pace (x 4)", fmt_usd(v.run_rate_earnings_cents)))
+    elif v.run_rate_factor < 1:
         rows.append((f"x {v.run_rate_factor:.0%} of the fleet still in service", fmt_usd(v.run_rate_earnings_cents)))
     rows += [
         (f"x multiple ({v.software_share:.0%} software, growth {v.growth:+.0%})", f"{v.multiple:.1f}x"),

@@ -4,7 +4,8 @@ Lens"; CALIBRATION 26; DESIGN.md "Score and verdict").
 The market pays for cash generation and its predictability, not for revenue:
 
     owner earnings   = trailing-four-quarter EBITDA - depreciation (the fleet's replacement cost)
-    run-rate         = owner earnings x min(1, GPUs in service last quarter / trailing average)
+    run-rate         = owner earnings x min(1, GPUs in service last quarter / trailing average),
+                       and never more than the last quarter's owner earnings x 4
     multiple         = mix-weighted (revenue multiple / the margin it assumes) x growth factor
     operating value  = multiple x max(0, run-rate)
     backlog value    = remaining contracted margin, discounted at the lenders' rate
@@ -44,6 +45,7 @@ class Valuation(Frozen):
     owner_earnings_cents: int  # EBITDA - depreciation
     quarters_in_trailing: int
     run_rate_factor: float  # <= 1: capacity sold or gone is not valued on last year's results
+    latest_quarter_binds: bool = False  # the last quarter x 4 was lower than the trailing year
     run_rate_earnings_cents: int
     software_share: float  # token revenue / revenue, trailing
     growth: float  # blended year-on-year growth of cash gross profit
@@ -144,6 +146,9 @@ def value(
     earnings = ebitda - dep
     factor = run_rate_factor([r.gpus_in_service for r in records])
     run_rate = round(earnings * factor) if earnings > 0 else earnings
+    latest = (records[-1].ebitda_cents - records[-1].depreciation_cents) * TRAILING_QUARTERS if records else 0
+    latest_binds = latest < run_rate
+    run_rate = min(run_rate, latest)  # a buyer reads the latest quarter too: the year cannot hide a collapse
     growth = blended_growth([r.cash_gross_profit_cents for r in records])
     infra = sum(m[0] for m in market_multiples) / len(market_multiples)
     software = sum(m[1] for m in market_multiples) / len(market_multiples)
@@ -162,6 +167,7 @@ def value(
         owner_earnings_cents=earnings,
         quarters_in_trailing=n,
         run_rate_factor=factor,
+        latest_quarter_binds=latest_binds,
         run_rate_earnings_cents=run_rate,
         software_share=software_share,
         growth=growth,

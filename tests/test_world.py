@@ -295,11 +295,19 @@ def test_spikes_hit_every_segment_in_the_same_ticks():
     assert any(e.kind == "model_release" and "60%" in e.text for e in busy_world.quarter(2).events)
 
 
-def test_price_response_is_constant_elasticity():
-    """KB §1 willingness to pay: 10% above market loses ~ elasticity x 10% of the segment."""
+def test_price_response_is_constant_elasticity_with_a_kink_at_the_market():
+    """KB §1 willingness to pay: below the market, constant elasticity (rivals match a cut);
+    above it, customers of a near-commodity switch ABOVE_MARKET_SWITCHING times faster (Sweezy's
+    kinked demand), so +100% keeps a few percent of a segment and +25% under half."""
+    from engine.demand import ABOVE_MARKET_SWITCHING
+
     assert price_response(2.0, 2.0, 2.5) == 1.0
-    assert price_response(2.2, 2.0, 2.5) == pytest.approx(1.1 ** -2.5)
+    assert price_response(1.8, 2.0, 2.5) == pytest.approx(0.9 ** -2.5)
+    assert price_response(2.2, 2.0, 2.5) == pytest.approx(1.1 ** (-2.5 * ABOVE_MARKET_SWITCHING))
     assert price_response(1.8, 2.0, 0.6) > 1.0
+    for elasticity in (1.8, 2.2, 2.5, 3.0):  # the game's segments, enterprise to hobbyist
+        assert price_response(4.0, 2.0, elasticity) < 0.05
+        assert price_response(2.5, 2.0, elasticity) < 0.4
 
 
 # ----------------------------------------------------------------------------- events and offers
