@@ -15,10 +15,11 @@ from engine.base import Frozen, Rejected
 from engine.calendar import TICKS_PER_QUARTER
 from engine import inference
 from engine.hardware import GPUS
+from engine.lenders import loan_from_offer
 from engine.inference import INFERENCE_ACTIONS, DedicateGpus, DeployModel, FundTechnique, RentGpus, RetireModel, ScaleModel, SetTokenPrice
 from engine.money import fmt_usd, to_cents
 from engine.scenario import CompanyRules
-from engine.state import Contract, GameState, GpuLot, Holder, Loan, Site
+from engine.state import Contract, GameState, GpuLot, Holder, Site
 from engine.world import WorldQuarter
 
 LEASE_TERMS = (4, 8, 12)
@@ -370,11 +371,7 @@ def execute(state: GameState, world: WorldQuarter, rules: CompanyRules, action: 
             offer = next(o for o in state.offers.loans if o.id == offer_id)
             cents = to_cents(amount)
             state.offers.loans = [o for o in state.offers.loans if o.id != offer_id]
-            loan = Loan(
-                id=state.new_id("D"), lender=offer.lender, kind=offer.kind, principal_cents=cents, balance_cents=cents,
-                spread_bps=offer.spread_bps, tenor_quarters=offer.tenor_quarters, start_quarter=q,
-                scheduled_principal_cents=-(-cents // offer.tenor_quarters),
-            )
+            loan = loan_from_offer(offer, cents, state.new_id("D"), q)
             state.loans.append(loan)
             led.post("Debt drawn", [("cash", cents), ("debt", -cents)], "financing")
             warrants = ""

@@ -79,6 +79,9 @@ class Loan(BaseModel):
     tenor_quarters: int
     start_quarter: int
     scheduled_principal_cents: int  # level principal per quarter
+    # "sculpted": principal_schedule_cents[i] is repaid in quarter start_quarter + i (CALIBRATION 16)
+    amortization: Literal["level", "sculpted"] = "level"
+    principal_schedule_cents: list[int] = Field(default_factory=list)
 
 
 class Holder(BaseModel):
@@ -108,6 +111,9 @@ class LoanOffer(BaseModel):
     spread_bps: float
     tenor_quarters: int
     basis: str  # how the lender sized it, in words
+    amortization: Literal["level", "sculpted"] = "level"
+    principal_shares: list[float] = Field(default_factory=list)  # sculpted: share of the draw repaid each quarter
+    target_dscr: float = 0.0  # the DSCR the lender sized the offer at (0: not sized on cash flow)
     warrant_coverage: float = 0.0  # venture debt: warrants worth this share of the loan...
     warrant_price_cents: int = 0  # ...struck at this price per share
 
@@ -139,6 +145,11 @@ class QuarterRecord(BaseModel):
     debt_service_cents: int  # interest + scheduled principal
     equity_cure_cents: int = 0
     token_revenue_cents: int = 0
+    depreciation_cents: int = 0  # lenders project tax from it (CFADS is after tax)
+    covenant_event: str = ""  # "", lock-up, default-notice, cured, accelerated, foreclosed, released
+    cure_needed_cents: int = 0  # equity that would lift trailing DSCR to the lock-up level
+    accelerated_cents: int = 0  # loan balances the lenders called and cash repaid
+    prepayment_fee_cents: int = 0
 
 
 class GameState(BaseModel):
@@ -164,7 +175,8 @@ class GameState(BaseModel):
     history: list[QuarterRecord] = Field(default_factory=list)
     covenant: Literal["none", "ok", "lock-up", "default"] = "none"
     breaches_in_row: int = 0
-    cure_due: bool = False  # a default-level test failed: cure with equity this quarter or lenders take over
+    cure_due: bool = False  # a default-level test failed: cure with equity this quarter or lenders accelerate
+    clean_tests: int = 0  # consecutive tests at or above the lock-up level while locked up (2 release it)
     next_id: int = 1
     game_over: bool = False
     bankrupt: bool = False
