@@ -112,10 +112,12 @@ def underwrite(state: GameState, rules: CompanyRules, sofr: float = 0.0) -> Unde
     """Project CFADS quarter by quarter (KB §4, CALIBRATION 16): each signed contract at full weight
     until it ends, the trailing quarter's other revenue at the haircut, the trailing quarter's cash
     costs, and tax at the statutory rate on that EBITDA less depreciation and the existing debt's
-    interest (loss carry-forwards used as engine.step uses them). CFADS is after tax, as in the test."""
+    interest (loss carry-forwards used as engine.step uses them). CFADS is after tax, as in the test.
+    A contract's revenue ends with it; its GPUs then count as merchant capacity at the haircut."""
     q = state.quarter  # the quarter about to be played
     n = PROJECTION_QUARTERS
     contracted_q = [0] * n
+    merchant_q = [0] * n  # contracted GPUs back on the market once their contract ends
     ig_year = weighted_life = 0
     for c in state.contracts:
         if c.status != "active" or c.end_quarter <= q:
@@ -123,6 +125,8 @@ def underwrite(state: GameState, rules: CompanyRules, sofr: float = 0.0) -> Unde
         per_q = to_cents(c.gpus * c.usd_per_gpu_hour * TICKS_PER_QUARTER)
         for k in range(max(0, c.start_quarter - q), min(n, c.end_quarter - q)):
             contracted_q[k] += per_q
+        for k in range(max(0, c.end_quarter - q), n):  # after it ends its GPUs are merchant capacity: the haircut
+            merchant_q[k] += round(per_q * (1 - rules.uncontracted_haircut))
         year = per_q * min(4, c.end_quarter - max(q, c.start_quarter))
         weighted_life += year * (c.end_quarter - q)
         if c.grade in INVESTMENT_GRADE:
@@ -137,7 +141,7 @@ def underwrite(state: GameState, rules: CompanyRules, sofr: float = 0.0) -> Unde
     nol = state.nol_cents
     cfads_q = []
     for k in range(n):
-        ebitda = contracted_q[k] + haircut_q - costs_q
+        ebitda = contracted_q[k] + merchant_q[k] + haircut_q - costs_q
         pretax = ebitda - dep[k] - existing[k][0]
         if pretax <= 0:
             nol += -pretax
@@ -200,6 +204,17 @@ def _available_service(u: Underwriting, target: float, quarters: int, more: list
     return [max(0.0, u.quarterly_cfads_cents[k] / target - u.existing_service_cents[k] - more[k]) for k in range(quarters)]
 
 
+def _first_year_cap(u: Underwriting, target: float, offer: LoanOffer, room: int, sofr: float, more: list[int]) -> int:
+    """Cut ``room`` so that the first year's projected CFADS covers the first year's service of all
+    the debt (existing, ``more`` and this offer drawn in full) ``target`` times: the quarter-by-quarter
+    sizing cannot see an existing loan that already takes more than its share of some quarter."""
+    allowed = sum(u.quarterly_cfads_cents[:4]) / target - sum(u.existing_service_cents[:4]) - sum(more[:4])
+    service = sum(offer_service_cents(offer, room, sofr, 4))
+    if allowed <= 0:
+        return 0
+    return room if service <= allowed else int(room * allowed / service)
+
+
 def offer_service_cents(offer: LoanOffer, amount_cents: int, sofr: float, quarters: int) -> list[int]:
     """Interest + scheduled principal per quarter of ``amount_cents`` drawn on ``offer`` (as engine.step services it)."""
     loan = loan_from_offer(offer, amount_cents, "projection", 0)
@@ -242,6 +257,11 @@ def loan_offers(state: GameState, wq: WorldQuarter, rules: CompanyRules) -> list
         room = int(debt_capacity(available, tenor, rate_q, 1.0)) if sum(available) > 0 else 0
         if room >= MIN_OFFER_CENTS:
             kind = "project" if tenor > 20 else "term"
+            shares = sculpted_principal_shares(available, rate_q)
+            probe = LoanOffer(id="probe", lender="", kind=kind, max_cents=room, spread_bps=spread, tenor_quarters=tenor,
+                              basis="", amortization="sculpted", principal_shares=shares)
+            room = _first_year_cap(u, target, probe, room, wq.sofr, [0] * 4)
+        if room >= MIN_OFFER_CENTS:
             offer = LoanOffer(
                 id=f"T{wq.index}",
                 lender="Granite Infrastructure Credit" if kind == "project" else "Northbank Capital",
@@ -250,7 +270,7 @@ def loan_offers(state: GameState, wq: WorldQuarter, rules: CompanyRules) -> list
                 spread_bps=spread,
                 tenor_quarters=tenor,
                 amortization="sculpted",
-                principal_shares=sculpted_principal_shares(available, rate_q),
+                principal_shares=shares,
                 target_dscr=target,
                 basis=(
                     f"Projected cash flow after tax {fmt_usd(u.cfads_cents)} next year ({u.contracted_share:.0%} contracted, "
@@ -271,6 +291,9 @@ def loan_offers(state: GameState, wq: WorldQuarter, rules: CompanyRules) -> list
     if u.cfads_cents > 0:
         dscr_room = int(level_principal_capacity(_available_service(u, TERM_TARGET_MERCHANT, EQUIPMENT_TENOR, term_service), rate_q))
     room = min(ltv_room, dscr_room)
+    if room >= MIN_OFFER_CENTS:
+        probe = LoanOffer(id="probe", lender="", kind="equipment", max_cents=room, spread_bps=spread_e, tenor_quarters=EQUIPMENT_TENOR, basis="")
+        room = _first_year_cap(u, TERM_TARGET_MERCHANT, probe, room, wq.sofr, term_service[:4])
     if room >= MIN_OFFER_CENTS:
         offers.append(
             LoanOffer(
