@@ -145,7 +145,6 @@ class QuarterRecord(BaseModel):
     debt_service_cents: int  # interest + scheduled principal
     equity_cure_cents: int = 0
     token_revenue_cents: int = 0
-    depreciation_cents: int = 0  # lenders project tax from it (CFADS is after tax)
     covenant_event: str = ""  # "", lock-up, default-notice, cured, accelerated, foreclosed, released
     cure_needed_cents: int = 0  # equity that would lift trailing DSCR to the lock-up level
     accelerated_cents: int = 0  # loan balances the lenders called and cash repaid

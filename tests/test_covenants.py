@@ -193,6 +193,7 @@ def test_uncured_default_accelerates_and_cash_repays_with_a_fee():
     assert last.prepayment_fee_cents == round(last.accelerated_cents * lenders.PREPAYMENT_FEE)
     assert s.covenant == "lock-up" and not s.offers.loans
     assert any(n.title == "Lenders accelerate" for n in report.news)
+    assert report.kpis.covenant_event == "accelerated" and report.kpis.accelerated_cents == last.accelerated_cents
     assert report.balance.total_assets == report.balance.total_liabilities + report.balance.total_equity
 
 

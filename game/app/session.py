@@ -210,7 +210,7 @@ class Session:
             d = f" (DSCR {k.dscr:.2f}x vs {k.dscr_lockup:.2f}x lock-up)" if k and k.dscr is not None else ""
             out.append(f"Covenant status is {self.state.covenant}{d}: the next test may fail.")
         if self.state.cure_due:
-            out.append("An equity cure is due this quarter: raise equity or the lenders take the assets.")
+            out.append("An equity cure is due this quarter: raise equity, or the lenders accelerate every loan (cash repays it with a fee).")
         if self.last is not None:
             for w in self.last.warnings:
                 if "Runway" in w:
