@@ -49,6 +49,7 @@ class Underwriting(Frozen):
     ig_share: float  # investment-grade contracted revenue / underwritten revenue
     contracted_share: float
     remaining_contract_quarters: float  # revenue-weighted
+    longest_contract_quarters: int = 0  # quarters until the last signed contract ends
     quarterly_cfads_cents: tuple[int, ...] = ()  # quarter i = the i-th quarter from now, after projected tax
     existing_service_cents: tuple[int, ...] = ()  # scheduled service of the debt already drawn, per quarter
 
@@ -160,6 +161,7 @@ def underwrite(state: GameState, rules: CompanyRules, sofr: float = 0.0) -> Unde
         ig_share=ig_year / underwritten_rev if underwritten_rev > 0 else 0.0,
         contracted_share=contracted / underwritten_rev if underwritten_rev > 0 else 0.0,
         remaining_contract_quarters=weighted_life / contracted if contracted else 0.0,
+        longest_contract_quarters=max((c.end_quarter - q for c in state.contracts if c.status == "active" and c.end_quarter > q), default=0),
         quarterly_cfads_cents=tuple(cfads_q),
         existing_service_cents=tuple(i + p for i, p in existing),
     )
@@ -172,11 +174,10 @@ def term_spread_bps(wq: WorldQuarter, ig_share: float) -> float:
 
 
 def term_tenor_quarters(u: Underwriting) -> int:
-    """Tenor follows contract life: 80% of it when contracts carry the cash flow (12-year debt behind
-    a 15-year contract, KB §4; at least 2 years), else 4 years."""
-    if u.contracted_share >= 0.5:
-        return int(min(PROJECTION_QUARTERS, max(8, round(0.8 * u.remaining_contract_quarters))))
-    return 16
+    """Tenor follows contract life (KB §4): 80% of the longest signed contract (12-year debt behind a
+    15-year contract), never less than the 4 years lenders give uncontracted cash flow. The loan is
+    sculpted, so the quarters after shorter contracts end only carry what their cash flow covers."""
+    return int(min(PROJECTION_QUARTERS, max(16, round(0.8 * u.longest_contract_quarters))))
 
 
 def venture_debt_offer(state: GameState, wq: WorldQuarter, equity_value_cents: int) -> LoanOffer | None:
