@@ -699,7 +699,7 @@ def _covenant(s: GameState, scenario: Scenario, news: list[News], warnings: list
         news.append(News(title="Lock-up released", text=f"DSCR {value:.2f}x: {CLEAN_TESTS_TO_RELEASE} tests in a row at or above the lock-up level. Lenders lend again."))
     s.clean_tests = 0
     s.covenant = "ok" if s.debt_cents > 0 else "none"
-    return value
+    return value if s.debt_cents > 0 else None  # released with no debt: nothing left to test (DSCR null with "none")
 
 
 def _accelerate(s: GameState, why: str, news: list[News]) -> None:
@@ -755,7 +755,7 @@ def _warnings(s: GameState, inc, bal, scenario: Scenario) -> list[str]:
     if burn > 0 and bal.cash > 0 and bal.cash / burn < 4:
         out.append(f"Runway: at this quarter's burn, cash lasts about {bal.cash / burn:.1f} quarters.")
     if s.covenant == "lock-up":
-        out.append("Covenant lock-up: no new debt until trailing DSCR is back above the lock-up level.")
+        out.append("Covenant lock-up: no new debt until DSCR holds the lock-up level for two tests in a row (repaying does not end it).")
     return out
 
 
