@@ -54,17 +54,19 @@ class Underwriting(Frozen):
     existing_service_cents: tuple[int, ...] = ()  # scheduled service of the debt already drawn, per quarter
 
 
-def principal_due(loan: Loan, quarter: int) -> int:
-    """Scheduled principal of ``loan`` in ``quarter``: level, or the sculpted schedule; all of it at maturity."""
-    if loan.balance_cents <= 0:
+def principal_due(loan: Loan, quarter: int, balance_cents: int | None = None) -> int:
+    """Scheduled principal of ``loan`` in ``quarter`` (on ``balance_cents``, default its balance):
+    level, or the sculpted schedule; all of it at maturity."""
+    balance = loan.balance_cents if balance_cents is None else balance_cents
+    if balance <= 0:
         return 0
     if loan.start_quarter + loan.tenor_quarters - 1 <= quarter:
-        return loan.balance_cents
+        return balance
     if loan.amortization == "sculpted" and loan.principal_schedule_cents:
         i = quarter - loan.start_quarter
         scheduled = loan.principal_schedule_cents[i] if 0 <= i < len(loan.principal_schedule_cents) else 0
-        return min(loan.balance_cents, scheduled)
-    return min(loan.balance_cents, loan.scheduled_principal_cents)
+        return min(balance, scheduled)
+    return min(balance, loan.scheduled_principal_cents)
 
 
 def projected_service(loans: list[Loan], first_quarter: int, quarters: int, sofr: float) -> list[tuple[int, int]]:
@@ -78,7 +80,7 @@ def projected_service(loans: list[Loan], first_quarter: int, quarters: int, sofr
             if bal <= 0:
                 continue
             interest += to_cents(bal / 100 * (sofr + loan.spread_bps / 10_000) / 4)
-            p = principal_due(loan.model_copy(update={"balance_cents": bal}), first_quarter + k)
+            p = principal_due(loan, first_quarter + k, bal)
             balances[loan.id] = bal - p
             principal += p
         out.append((interest, principal))
