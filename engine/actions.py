@@ -370,7 +370,8 @@ def execute(state: GameState, world: WorldQuarter, rules: CompanyRules, action: 
         case TakeLoan(offer_id=offer_id, amount_usd=amount):
             offer = next(o for o in state.offers.loans if o.id == offer_id)
             cents = to_cents(amount)
-            state.offers.loans = [o for o in state.offers.loans if o.id != offer_id]
+            # an alternative offer sized on the same cash flow is withdrawn with it (engine.lenders.loan_offers)
+            state.offers.loans = [o for o in state.offers.loans if o.id != offer_id and o.alternative_to != offer_id and o.id != offer.alternative_to]
             loan = loan_from_offer(offer, cents, state.new_id("D"), q)
             state.loans.append(loan)
             led.post("Debt drawn", [("cash", cents), ("debt", -cents)], "financing")

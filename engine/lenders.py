@@ -218,6 +218,18 @@ def _first_year_cap(u: Underwriting, target: float, offer: LoanOffer, room: int,
     return room if service <= allowed else int(room * allowed / service)
 
 
+def _equipment_room(u: Underwriting, ltv_room: int, spread_bps: int, rate_q: float, sofr: float, term_service: list[int]) -> int:
+    """Equipment finance: the LTV ceiling, cut so every quarter of its level service fits beside the
+    debt already drawn and ``term_service`` at the merchant target, and the first year passes."""
+    if u.cfads_cents <= 0:
+        return 0
+    room = min(ltv_room, int(level_principal_capacity(_available_service(u, TERM_TARGET_MERCHANT, EQUIPMENT_TENOR, term_service), rate_q)))
+    if room < MIN_OFFER_CENTS:
+        return room
+    probe = LoanOffer(id="probe", lender="", kind="equipment", max_cents=room, spread_bps=spread_bps, tenor_quarters=EQUIPMENT_TENOR, basis="")
+    return _first_year_cap(u, TERM_TARGET_MERCHANT, probe, room, sofr, term_service[:4])
+
+
 def offer_service_cents(offer: LoanOffer, amount_cents: int, sofr: float, quarters: int) -> list[int]:
     """Interest + scheduled principal per quarter of ``amount_cents`` drawn on ``offer`` (as engine.step services it)."""
     loan = loan_from_offer(offer, amount_cents, "projection", 0)
@@ -290,14 +302,15 @@ def loan_offers(state: GameState, wq: WorldQuarter, rules: CompanyRules) -> list
     # collateral sets the ceiling; the lender still tests DSCR on all the company's debt, the term offer included
     spread_e = round(wq.spread_sub_ig_bps + EQUIPMENT_SPREAD_OVER_SUB_IG_BPS)
     rate_q = (wq.sofr + spread_e / 10_000) / 4
-    dscr_room = 0
-    if u.cfads_cents > 0:
-        dscr_room = int(level_principal_capacity(_available_service(u, TERM_TARGET_MERCHANT, EQUIPMENT_TENOR, term_service), rate_q))
-    room = min(ltv_room, dscr_room)
+    term = next((o for o in offers if o.kind in ("term", "project")), None)
+    room = _equipment_room(u, ltv_room, spread_e, rate_q, wq.sofr, term_service)
+    alternative_to = ""
+    if room < MIN_OFFER_CENTS and term is not None:
+        # no room beside the term loan: the equipment lender offers instead of it, on the whole cash flow
+        room = _equipment_room(u, ltv_room, spread_e, rate_q, wq.sofr, [0] * EQUIPMENT_TENOR)
+        alternative_to = term.id
     if room >= MIN_OFFER_CENTS:
-        probe = LoanOffer(id="probe", lender="", kind="equipment", max_cents=room, spread_bps=spread_e, tenor_quarters=EQUIPMENT_TENOR, basis="")
-        room = _first_year_cap(u, TERM_TARGET_MERCHANT, probe, room, wq.sofr, term_service[:4])
-    if room >= MIN_OFFER_CENTS:
+        instead = f"; instead of {alternative_to}: drawing one withdraws the other" if alternative_to else " (any term offer drawn in full)"
         offers.append(
             LoanOffer(
                 id=f"E{wq.index}",
@@ -307,10 +320,11 @@ def loan_offers(state: GameState, wq: WorldQuarter, rules: CompanyRules) -> list
                 spread_bps=spread_e,
                 tenor_quarters=EQUIPMENT_TENOR,
                 target_dscr=TERM_TARGET_MERCHANT,
+                alternative_to=alternative_to,
                 basis=(
                     f"{EQUIPMENT_LTV:.0%} of {fmt_usd(book)} GPU book value less {fmt_usd(pledged)} pledged, "
                     f"capped so that every quarter's projected cash flow covers all debt service "
-                    f"{TERM_TARGET_MERCHANT:.2f}x (any term offer drawn in full)"
+                    f"{TERM_TARGET_MERCHANT:.2f}x{instead}"
                 ),
             )
         )

@@ -114,6 +114,7 @@ class LoanOffer(BaseModel):
     amortization: Literal["level", "sculpted"] = "level"
     principal_shares: list[float] = Field(default_factory=list)  # sculpted: share of the draw repaid each quarter
     target_dscr: float = 0.0  # the DSCR the lender sized the offer at (0: not sized on cash flow)
+    alternative_to: str = ""  # an offer sized on the same cash flow: drawing either withdraws the other
     warrant_coverage: float = 0.0  # venture debt: warrants worth this share of the loan...
     warrant_price_cents: int = 0  # ...struck at this price per share
 

@@ -96,9 +96,14 @@ def test_trailing_dscr_window_only_has_service_quarters(rows):
 # --- lenders honor their own covenant (3b) ---------------------------------------------------
 
 
-def _draw_all(game: Game):
-    st_ = game.state
-    return [o for o in st_.offers.loans if o.kind != "venture"]
+def _drawable_sets(game: Game) -> list[list]:
+    """Every cash-flow offer of the quarter drawn together; an offer made instead of another
+    (``alternative_to``) is drawn in place of that one."""
+    offers = [o for o in game.state.offers.loans if o.kind != "venture"]
+    sets = [[o for o in offers if not o.alternative_to]]
+    for alt in (o for o in offers if o.alternative_to):
+        sets.append([o for o in offers if o.id != alt.alternative_to])
+    return [x for x in sets if x]
 
 
 @pytest.mark.parametrize("name", ["abilene", "neocloud-2025", "rate-shock", "deflation"])
@@ -113,8 +118,7 @@ def test_every_offer_drawn_in_full_passes_its_own_test(name):
         game, b = Game(sc, seed), make_bot(bot)
         while not game.over:
             s = game.state
-            offers = _draw_all(game)
-            if offers and s.history:
+            for offers in _drawable_sets(game) if s.history else []:
                 wq = game.world.quarter(s.quarter)
                 u = lenders.underwrite(s, sc.rules, wq.sofr)
                 new = [lenders.loan_from_offer(o, o.max_cents, f"X{i}", s.quarter) for i, o in enumerate(offers)]
@@ -122,7 +126,8 @@ def test_every_offer_drawn_in_full_passes_its_own_test(name):
                 projected = sum(u.quarterly_cfads_cents[:4]) / sum(i + p for i, p in service)
                 assert projected >= min(o.target_dscr for o in offers) * (1 - 1e-6), (bot, game.quarter_label, offers)
                 draws = [{"kind": "take_loan", "offer_id": o.id, "amount_usd": o.max_cents // 100} for o in offers]
-                after, _ = advance(s, game.world, sc, draws)
+                after, rep = advance(s, game.world, sc, draws)
+                assert all(r.ok for r in rep.actions), [r.message for r in rep.actions]
                 last = after.history[-1]
                 assert last.cfads_cents / last.debt_service_cents >= sc.rules.covenant_default_dscr, (bot, game.quarter_label)
                 assert after.covenant != "default"
@@ -263,3 +268,26 @@ def test_raising_the_named_equity_cure_avoids_acceleration():
     assert last.covenant_event == "cured" and report.kpis.dscr >= _scenario("neocloud-2025").rules.covenant_default_dscr
     assert not game.state.cure_due and game.state.covenant == "lock-up"
     assert last.accelerated_cents == 0 and 0 < game.state.debt_cents <= debt
+
+
+def test_an_equipment_offer_made_instead_of_the_term_loan_is_withdrawn_when_either_is_drawn():
+    """Both lenders size on the same cash flow: when the term loan leaves the equipment lender no
+    room, its offer stands instead of the term loan and drawing one withdraws the other."""
+    found = 0
+    for name in ("neocloud-2025", "rate-shock", "blackwell"):
+        sc = _scenario(name)
+        for seed in (1, 2):
+            game, bot = Game(sc, seed), make_bot("barbell")
+            while not game.over:
+                offers = game.state.offers.loans
+                alt = next((o for o in offers if o.alternative_to), None)
+                if alt is not None:
+                    term = next(o for o in offers if o.id == alt.alternative_to)
+                    both = [{"kind": "take_loan", "offer_id": term.id, "amount_usd": term.max_cents // 100},
+                            {"kind": "take_loan", "offer_id": alt.id, "amount_usd": alt.max_cents // 100}]
+                    results = game.check(both)
+                    assert results[0].ok and not results[1].ok and "no loan offer" in results[1].message
+                    assert game.check(both[1:])[0].ok
+                    found += 1
+                game.play(bot.act(game.observation()))
+    assert found >= 1
