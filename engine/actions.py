@@ -15,6 +15,7 @@ from engine.base import Frozen, Rejected
 from engine.calendar import TICKS_PER_QUARTER
 from engine import inference
 from engine.hardware import GPUS
+from engine.lenders import loan_from_offer
 from engine.inference import INFERENCE_ACTIONS, DedicateGpus, DeployModel, FundTechnique, RentGpus, RetireModel, ScaleModel, SetTokenPrice
 from engine.leases import incremental_borrowing_rate
 from engine.money import fmt_usd, to_cents
@@ -372,12 +373,9 @@ def execute(state: GameState, world: WorldQuarter, rules: CompanyRules, action: 
         case TakeLoan(offer_id=offer_id, amount_usd=amount):
             offer = next(o for o in state.offers.loans if o.id == offer_id)
             cents = to_cents(amount)
-            state.offers.loans = [o for o in state.offers.loans if o.id != offer_id]
-            loan = Loan(
-                id=state.new_id("D"), lender=offer.lender, kind=offer.kind, principal_cents=cents, balance_cents=cents,
-                spread_bps=offer.spread_bps, tenor_quarters=offer.tenor_quarters, start_quarter=q,
-                scheduled_principal_cents=-(-cents // offer.tenor_quarters),
-            )
+            # an alternative offer sized on the same cash flow is withdrawn with it (engine.lenders.loan_offers)
+            state.offers.loans = [o for o in state.offers.loans if o.id != offer_id and o.alternative_to != offer_id and o.id != offer.alternative_to]
+            loan = loan_from_offer(offer, cents, state.new_id("D"), q)
             state.loans.append(loan)
             led.post("Debt drawn", [("cash", cents), ("debt", -cents)], "financing")
             warrants = ""

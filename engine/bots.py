@@ -311,9 +311,10 @@ class AllIn(Bot):
         st = obs.state
         reserve = 2 * _quarterly_cash_costs(obs)
         actions: list[dict] = _covenant_care(obs, reserve)
-        for offer in ([] if actions else st.offers.loans):
+        drawable = [o for o in st.offers.loans if not o.alternative_to]  # an offer made instead of another is not drawn with it
+        for offer in ([] if actions else drawable):
             actions.append({"kind": "take_loan", "offer_id": offer.id, "amount_usd": offer.max_cents // 100})
-        cash = _cash_usd(obs) + sum(o.max_cents for o in st.offers.loans) / 100 - sum(a.get("amount_usd", 0) for a in actions if a["kind"] == "repay_loan")
+        cash = _cash_usd(obs) + sum(o.max_cents for o in drawable) / 100 - sum(a.get("amount_usd", 0) for a in actions if a["kind"] == "repay_loan")
         if cash < 3 * _quarterly_cash_costs(obs):
             for offer in st.offers.equity:
                 actions.append({"kind": "raise_equity", "offer_id": offer.id, "amount_usd": offer.max_cents // 100})

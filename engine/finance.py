@@ -115,6 +115,45 @@ def sculpted_repayment(
     return rows
 
 
+def sculpted_principal_shares(
+    service_per_period: Sequence[float], rate_per_period: float
+) -> list[float]:
+    """Share of the loan repaid each period when service is sculpted to ``service_per_period``.
+
+    The sculpted schedule (CALIBRATION 16) repays principal = service - interest; a period whose
+    service would not cover its interest repays nothing (shares are clipped at zero and rescaled
+    to sum to one, which lowers the earlier periods' service: the lender stays on the safe side)."""
+    periods = len(service_per_period)
+    if periods < 1 or sum(service_per_period) <= 0:
+        raise ValueError("sculpting needs at least one period with positive service")
+    rows = sculpted_repayment(list(service_per_period), periods, rate_per_period, 1.0)
+    principal = [max(0.0, r.principal) for r in rows]
+    total = sum(principal)
+    return [p / total for p in principal]
+
+
+def level_principal_capacity(available_service: Sequence[float], rate_per_period: float) -> float:
+    """Largest level-principal loan whose service fits under ``available_service`` in EVERY period.
+
+    Period t (1-based) of n pays P/n + r x P (n - t + 1)/n, so P = min_t available_t / (1/n + r (n - t + 1)/n):
+    sizing on the first period's service, not on an annuity, is what keeps a level loan inside its
+    own covenant (the first quarter carries the most interest)."""
+    n = len(available_service)
+    if n < 1:
+        raise ValueError("need at least one period")
+    return max(0.0, min(a / (1 / n + rate_per_period * (n - t + 1) / n) for t, a in enumerate(available_service, start=1)))
+
+
+def equity_cure(cfads: float, debt_service: float, covenant: float) -> float:
+    """Equity that, counted as cash flow in the test, lifts DSCR to ``covenant``: covenant x service - CFADS.
+
+    With CALIBRATION 15's $280M of service and the KB §4 1.3x covenant, $250M of CFADS (0.89x) needs
+    1.3 x 280 - 250 = $114M of new equity."""
+    if debt_service <= 0:
+        raise ValueError(f"debt service must be positive, got {debt_service}")
+    return max(0.0, covenant * debt_service - cfads)
+
+
 def after_tax_cost_of_debt(rate: float, tax_rate: float = CORPORATE_TAX_RATE) -> float:
     """Interest is deductible: 8% costs 8% x (1 - 21%) = 6.32% after tax (KB §6)."""
     return rate * (1 - tax_rate)

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from engine.base import Frozen
 from engine.calendar import TICKS_PER_QUARTER
-from engine.finance import debt_capacity, dscr
+from engine.finance import debt_capacity, dscr, equity_cure, level_principal_capacity, sculpted_principal_shares
 from engine.money import fmt_usd, to_cents
 from engine.scenario import INVESTMENT_GRADE, CompanyRules
-from engine.state import GameState, LoanOffer
+from engine.state import GameState, Loan, LoanOffer
 from engine.world import WorldQuarter
 
 VENTURE_STAGES = ("seed", "series-a", "series-b", "series-c")
@@ -25,44 +25,141 @@ EQUIPMENT_LTV = 0.80  # KB §5: equipment financing at ~80% loan-to-value on GPU
 MIN_OFFER_CENTS = 100_000_000  # $1M: lenders do not bother below this
 
 
-class Underwriting(Frozen):
-    """How a lender sees the company, in annual dollars-as-cents."""
+PROJECTION_QUARTERS = 48  # the longest tenor a lender offers (12 years behind a 15-year contract, KB §4)
+PREPAYMENT_FEE = 0.02  # on accelerated balances: a typical prepayment (make-whole) premium; the KB quotes none
+TERM_TARGET_CONTRACTED = 1.35  # the lender's sizing DSCR, a cushion above the 1.30x lock-up (KB §4)
+TERM_TARGET_MERCHANT = 1.50
+EQUIPMENT_TENOR = 12
+EQUIPMENT_SPREAD_OVER_SUB_IG_BPS = 150
 
-    contracted_revenue_cents: int  # next four quarters, signed contracts
+
+class Underwriting(Frozen):
+    """How a lender sees the company: a quarter-by-quarter projection of CFADS (after tax)."""
+
+    contracted_revenue_cents: int  # next four quarters, signed contracts (each ends when it ends)
     uncontracted_revenue_cents: int  # trailing quarter x 4, before the haircut
     cash_costs_cents: int  # trailing quarter x 4
-    cfads_cents: int  # underwritten cash flow available for debt service
+    cfads_cents: int  # underwritten CFADS over the next four quarters
     ig_share: float  # investment-grade contracted revenue / underwritten revenue
     contracted_share: float
     remaining_contract_quarters: float  # revenue-weighted
+    longest_contract_quarters: int = 0  # quarters until the last signed contract ends
+    quarterly_cfads_cents: tuple[int, ...] = ()  # quarter i = the i-th quarter from now, after projected tax
+    existing_service_cents: tuple[int, ...] = ()  # scheduled service of the debt already drawn, per quarter
 
 
-def underwrite(state: GameState, rules: CompanyRules) -> Underwriting:
+def principal_due(loan: Loan, quarter: int, balance_cents: int | None = None) -> int:
+    """Scheduled principal of ``loan`` in ``quarter`` (on ``balance_cents``, default its balance):
+    level, or the sculpted schedule; all of it at maturity."""
+    balance = loan.balance_cents if balance_cents is None else balance_cents
+    if balance <= 0:
+        return 0
+    if loan.start_quarter + loan.tenor_quarters - 1 <= quarter:
+        return balance
+    if loan.amortization == "sculpted" and loan.principal_schedule_cents:
+        i = quarter - loan.start_quarter
+        scheduled = loan.principal_schedule_cents[i] if 0 <= i < len(loan.principal_schedule_cents) else 0
+        return min(balance, scheduled)
+    return min(balance, loan.scheduled_principal_cents)
+
+
+def projected_service(loans: list[Loan], first_quarter: int, quarters: int, sofr: float) -> list[tuple[int, int]]:
+    """(interest, principal) per quarter of the debt already drawn, at today's SOFR, as engine.step services it."""
+    balances = {loan.id: loan.balance_cents for loan in loans}
+    out = []
+    for k in range(quarters):
+        interest = principal = 0
+        for loan in loans:
+            bal = balances[loan.id]
+            if bal <= 0:
+                continue
+            interest += to_cents(bal / 100 * (sofr + loan.spread_bps / 10_000) / 4)
+            p = principal_due(loan, first_quarter + k, bal)
+            balances[loan.id] = bal - p
+            principal += p
+        out.append((interest, principal))
+    return out
+
+
+def _projected_depreciation(state: GameState, rules: CompanyRules, quarters: int) -> list[int]:
+    """Straight-line depreciation of what the company owns today, as engine.step books it (the tax shield)."""
+    out = [0] * quarters
+    for lot in state.lots:
+        if lot.ownership != "owned" or lot.status == "closed" or lot.count <= 0:
+            continue
+        per_q = -(-lot.cost_cents // lot.life_quarters)
+        left = lot.cost_cents - lot.accum_dep_cents
+        for k in range(quarters):
+            d = min(per_q, max(0, left))
+            out[k] += d
+            left -= d
+    for st in state.sites:
+        if st.kind == "owned" and st.stage == "operating":
+            shell = st.capex_shell_cents - st.dep_shell_cents
+            power = st.capex_power_cents - st.dep_power_cents
+            for k in range(quarters):
+                ds = min(max(0, shell), round(st.capex_shell_cents / (rules.shell_life_years * 4)))
+                dp = min(max(0, power), round(st.capex_power_cents / (rules.power_life_years * 4)))
+                shell, power = shell - ds, power - dp
+                out[k] += ds + dp
+    return out
+
+
+def underwrite(state: GameState, rules: CompanyRules, sofr: float = 0.0) -> Underwriting:
+    """Project CFADS quarter by quarter (KB §4, CALIBRATION 16): each signed contract at full weight
+    until it ends, the trailing quarter's other revenue at the haircut, the trailing quarter's cash
+    costs, and tax at the statutory rate on that EBITDA less depreciation and the existing debt's
+    interest (loss carry-forwards used as engine.step uses them). CFADS is after tax, as in the test.
+    A contract's revenue ends with it; its GPUs then count as merchant capacity at the haircut."""
     q = state.quarter  # the quarter about to be played
-    contracted = ig = 0
-    weighted_life = 0.0
+    n = PROJECTION_QUARTERS
+    contracted_q = [0] * n
+    merchant_q = [0] * n  # contracted GPUs back on the market once their contract ends
+    ig_year = weighted_life = 0
     for c in state.contracts:
         if c.status != "active" or c.end_quarter <= q:
             continue
-        quarters = min(4, c.end_quarter - max(q, c.start_quarter))
-        rev = to_cents(c.gpus * c.usd_per_gpu_hour * TICKS_PER_QUARTER * quarters)
-        contracted += rev
-        weighted_life += rev * (c.end_quarter - q)
+        per_q = to_cents(c.gpus * c.usd_per_gpu_hour * TICKS_PER_QUARTER)
+        for k in range(max(0, c.start_quarter - q), min(n, c.end_quarter - q)):
+            contracted_q[k] += per_q
+        for k in range(max(0, c.end_quarter - q), n):  # after it ends its GPUs are merchant capacity: the haircut
+            merchant_q[k] += round(per_q * (1 - rules.uncontracted_haircut))
+        year = per_q * min(4, c.end_quarter - max(q, c.start_quarter))
+        weighted_life += year * (c.end_quarter - q)
         if c.grade in INVESTMENT_GRADE:
-            ig += rev
+            ig_year += year
+    contracted = sum(contracted_q[:4])
     last = state.history[-1] if state.history else None
-    uncontracted = max(0, (last.revenue_cents - last.contracted_revenue_cents) * 4) if last else 0
-    costs = max(0, (last.revenue_cents - last.ebitda_cents) * 4) if last else 0
-    underwritten_rev = contracted + round(uncontracted * (1 - rules.uncontracted_haircut))
-    cfads = underwritten_rev - costs
+    uncontracted_q = max(0, last.revenue_cents - last.contracted_revenue_cents) if last else 0
+    costs_q = max(0, last.revenue_cents - last.ebitda_cents) if last else 0
+    haircut_q = round(uncontracted_q * (1 - rules.uncontracted_haircut))
+    existing = projected_service(state.loans, q, n, sofr)
+    dep = _projected_depreciation(state, rules, n)
+    nol = state.nol_cents
+    cfads_q = []
+    for k in range(n):
+        ebitda = contracted_q[k] + merchant_q[k] + haircut_q - costs_q
+        pretax = ebitda - dep[k] - existing[k][0]
+        if pretax <= 0:
+            nol += -pretax
+            tax = 0
+        else:
+            used = min(nol, int(pretax * rules.nol_limit))
+            nol -= used
+            tax = to_cents((pretax - used) / 100 * rules.tax_rate)
+        cfads_q.append(ebitda - tax)
+    underwritten_rev = contracted + haircut_q * 4
     return Underwriting(
         contracted_revenue_cents=contracted,
-        uncontracted_revenue_cents=uncontracted,
-        cash_costs_cents=costs,
-        cfads_cents=cfads,
-        ig_share=ig / underwritten_rev if underwritten_rev > 0 else 0.0,
+        uncontracted_revenue_cents=uncontracted_q * 4,
+        cash_costs_cents=costs_q * 4,
+        cfads_cents=sum(cfads_q[:4]),
+        ig_share=ig_year / underwritten_rev if underwritten_rev > 0 else 0.0,
         contracted_share=contracted / underwritten_rev if underwritten_rev > 0 else 0.0,
         remaining_contract_quarters=weighted_life / contracted if contracted else 0.0,
+        longest_contract_quarters=max((c.end_quarter - q for c in state.contracts if c.status == "active" and c.end_quarter > q), default=0),
+        quarterly_cfads_cents=tuple(cfads_q),
+        existing_service_cents=tuple(i + p for i, p in existing),
     )
 
 
@@ -73,10 +170,10 @@ def term_spread_bps(wq: WorldQuarter, ig_share: float) -> float:
 
 
 def term_tenor_quarters(u: Underwriting) -> int:
-    """Tenor follows contract life: 80% of it when contracts carry the cash flow, else 4 years."""
-    if u.contracted_share >= 0.5:
-        return int(min(48, max(16, round(0.8 * u.remaining_contract_quarters))))
-    return 16
+    """Tenor follows contract life (KB §4): 80% of the longest signed contract (12-year debt behind a
+    15-year contract), never less than the 4 years lenders give uncontracted cash flow. The loan is
+    sculpted, so the quarters after shorter contracts end only carry what their cash flow covers."""
+    return int(min(PROJECTION_QUARTERS, max(16, round(0.8 * u.longest_contract_quarters))))
 
 
 def venture_debt_offer(state: GameState, wq: WorldQuarter, equity_value_cents: int) -> LoanOffer | None:
@@ -97,74 +194,179 @@ def venture_debt_offer(state: GameState, wq: WorldQuarter, equity_value_cents: i
     )
 
 
+def _available_service(u: Underwriting, target: float, quarters: int, more: list[int] | None = None) -> list[float]:
+    """What each quarter's projected CFADS can still service at ``target``, after the debt already
+    drawn (and ``more``: another offer drawn in full), never below zero."""
+    more = more or [0] * quarters
+    return [max(0.0, u.quarterly_cfads_cents[k] / target - u.existing_service_cents[k] - more[k]) for k in range(quarters)]
+
+
+def _first_year_cap(u: Underwriting, target: float, offer: LoanOffer, room: int, sofr: float, more: list[int]) -> int:
+    """Cut ``room`` so that the first year's projected CFADS covers the first year's service of all
+    the debt (existing, ``more`` and this offer drawn in full) ``target`` times: the quarter-by-quarter
+    sizing cannot see an existing loan that already takes more than its share of some quarter."""
+    allowed = sum(u.quarterly_cfads_cents[:4]) / target - sum(u.existing_service_cents[:4]) - sum(more[:4])
+    service = sum(offer_service_cents(offer, room, sofr, 4))
+    if allowed <= 0:
+        return 0
+    return room if service <= allowed else int(room * allowed / service)
+
+
+def _equipment_room(u: Underwriting, ltv_room: int, spread_bps: int, rate_q: float, sofr: float, term_service: list[int]) -> int:
+    """Equipment finance: the LTV ceiling, cut so every quarter of its level service fits beside the
+    debt already drawn and ``term_service`` at the merchant target, and the first year passes."""
+    if u.cfads_cents <= 0:
+        return 0
+    room = min(ltv_room, int(level_principal_capacity(_available_service(u, TERM_TARGET_MERCHANT, EQUIPMENT_TENOR, term_service), rate_q)))
+    if room < MIN_OFFER_CENTS:
+        return room
+    probe = LoanOffer(id="probe", lender="", kind="equipment", max_cents=room, spread_bps=spread_bps, tenor_quarters=EQUIPMENT_TENOR, basis="")
+    return _first_year_cap(u, TERM_TARGET_MERCHANT, probe, room, sofr, term_service[:4])
+
+
+def offer_service_cents(offer: LoanOffer, amount_cents: int, sofr: float, quarters: int) -> list[int]:
+    """Interest + scheduled principal per quarter of ``amount_cents`` drawn on ``offer`` (as engine.step services it)."""
+    loan = loan_from_offer(offer, amount_cents, "projection", 0)
+    return [i + p for i, p in projected_service([loan], 0, quarters, sofr)]
+
+
+def loan_from_offer(offer: LoanOffer, cents: int, loan_id: str, quarter: int) -> Loan:
+    """The loan a draw of ``cents`` on ``offer`` creates: a sculpted offer's shares scale to the draw."""
+    schedule: list[int] = []
+    if offer.amortization == "sculpted" and offer.principal_shares:
+        schedule = [int(cents * share) for share in offer.principal_shares]
+        schedule[-1] += cents - sum(schedule)  # rounding: the last quarter repays what is left
+    return Loan(
+        id=loan_id, lender=offer.lender, kind=offer.kind, principal_cents=cents, balance_cents=cents,
+        spread_bps=offer.spread_bps, tenor_quarters=offer.tenor_quarters, start_quarter=quarter,
+        scheduled_principal_cents=-(-cents // offer.tenor_quarters), amortization=offer.amortization,
+        principal_schedule_cents=schedule,
+    )
+
+
 def loan_offers(state: GameState, wq: WorldQuarter, rules: CompanyRules) -> list[LoanOffer]:
-    """Offers for the coming quarter ``wq``. None while covenants are in lock-up or default."""
+    """Offers for the coming quarter ``wq``. None while covenants are in lock-up or default.
+
+    Lenders honor their own covenant (issue 9, 3b): the term/project loan is sculpted (CALIBRATION
+    16): its service each quarter is the projected CFADS / target DSCR less the existing debt's
+    scheduled service, and it repays on that schedule; the equipment loan (level principal) is
+    sized after it, so that every quarter of its service fits what is left with the term loan drawn
+    in full. Both drawn together pass the lenders' test on the lenders' projection."""
     if state.covenant in ("lock-up", "default"):
         return []
     offers: list[LoanOffer] = []
-    u = underwrite(state, rules)
-    debt = state.debt_cents
+    u = underwrite(state, rules, wq.sofr)
+    term_service = [0] * EQUIPMENT_TENOR
     if u.cfads_cents > 0:
         tenor = term_tenor_quarters(u)
         spread = round(term_spread_bps(wq, u.ig_share))
-        target = 1.35 if u.contracted_share >= 0.5 else 1.5
+        target = TERM_TARGET_CONTRACTED if u.contracted_share >= 0.5 else TERM_TARGET_MERCHANT
         rate_q = (wq.sofr + spread / 10_000) / 4
-        capacity = debt_capacity(u.cfads_cents / 4, tenor, rate_q, target)
-        room = int(capacity) - debt
+        available = _available_service(u, target, tenor)
+        room = int(debt_capacity(available, tenor, rate_q, 1.0)) if sum(available) > 0 else 0
         if room >= MIN_OFFER_CENTS:
             kind = "project" if tenor > 20 else "term"
-            offers.append(
-                LoanOffer(
-                    id=f"T{wq.index}",
-                    lender="Granite Infrastructure Credit" if kind == "project" else "Northbank Capital",
-                    kind=kind,
-                    max_cents=room,
-                    spread_bps=round(spread),
-                    tenor_quarters=tenor,
-                    basis=(
-                        f"Underwritten cash flow {fmt_usd(u.cfads_cents)}/yr ({u.contracted_share:.0%} contracted, the rest at a "
-                        f"{rules.uncontracted_haircut:.0%} haircut) / {target:.2f}x DSCR over {tenor // 4} years, less "
-                        f"{fmt_usd(debt)} of existing debt"
-                    ),
-                )
+            shares = sculpted_principal_shares(available, rate_q)
+            probe = LoanOffer(id="probe", lender="", kind=kind, max_cents=room, spread_bps=spread, tenor_quarters=tenor,
+                              basis="", amortization="sculpted", principal_shares=shares)
+            room = _first_year_cap(u, target, probe, room, wq.sofr, [0] * 4)
+        if room >= MIN_OFFER_CENTS:
+            offer = LoanOffer(
+                id=f"T{wq.index}",
+                lender="Granite Infrastructure Credit" if kind == "project" else "Northbank Capital",
+                kind=kind,
+                max_cents=room,
+                spread_bps=spread,
+                tenor_quarters=tenor,
+                amortization="sculpted",
+                principal_shares=shares,
+                target_dscr=target,
+                basis=(
+                    f"Projected cash flow after tax {fmt_usd(u.cfads_cents)} next year ({u.contracted_share:.0%} contracted, "
+                    f"each contract until it ends; the rest at a {rules.uncontracted_haircut:.0%} haircut) / {target:.2f}x DSCR, "
+                    f"less the service of {fmt_usd(state.debt_cents)} of existing debt, over {tenor // 4} years; "
+                    f"repayment sculpted to that cash flow"
+                ),
             )
+            offers.append(offer)
+            term_service = offer_service_cents(offer, room, wq.sofr, EQUIPMENT_TENOR)
     pledged = sum(l.balance_cents for l in state.loans if l.kind == "equipment")
     book = sum(l.cost_cents - l.accum_dep_cents for l in state.lots if l.ownership == "owned" and l.status != "closed")
     ltv_room = int(book * EQUIPMENT_LTV) - pledged
-    # collateral sets the ceiling, but the lender still tests DSCR on all the company's debt
-    rate_q = (wq.sofr + (wq.spread_sub_ig_bps + 150) / 10_000) / 4
-    dscr_room = int(debt_capacity(u.cfads_cents / 4, 12, rate_q, 1.5)) - debt if u.cfads_cents > 0 else 0
-    room = min(ltv_room, dscr_room)
+    # collateral sets the ceiling; the lender still tests DSCR on all the company's debt, the term offer included
+    spread_e = round(wq.spread_sub_ig_bps + EQUIPMENT_SPREAD_OVER_SUB_IG_BPS)
+    rate_q = (wq.sofr + spread_e / 10_000) / 4
+    term = next((o for o in offers if o.kind in ("term", "project")), None)
+    room = _equipment_room(u, ltv_room, spread_e, rate_q, wq.sofr, term_service)
+    alternative_to = ""
+    if room < MIN_OFFER_CENTS and term is not None:
+        # no room beside the term loan: the equipment lender offers instead of it, on the whole cash flow
+        room = _equipment_room(u, ltv_room, spread_e, rate_q, wq.sofr, [0] * EQUIPMENT_TENOR)
+        alternative_to = term.id
     if room >= MIN_OFFER_CENTS:
+        instead = f"; instead of {alternative_to}: drawing one withdraws the other" if alternative_to else " (any term offer drawn in full)"
         offers.append(
             LoanOffer(
                 id=f"E{wq.index}",
                 lender="Ironclad Equipment Finance",
                 kind="equipment",
                 max_cents=room,
-                spread_bps=round(wq.spread_sub_ig_bps + 150),
-                tenor_quarters=12,
+                spread_bps=spread_e,
+                tenor_quarters=EQUIPMENT_TENOR,
+                target_dscr=TERM_TARGET_MERCHANT,
+                alternative_to=alternative_to,
                 basis=(
                     f"{EQUIPMENT_LTV:.0%} of {fmt_usd(book)} GPU book value less {fmt_usd(pledged)} pledged, "
-                    f"capped so that underwritten cash flow covers all debt service 1.50x"
+                    f"capped so that every quarter's projected cash flow covers all debt service "
+                    f"{TERM_TARGET_MERCHANT:.2f}x{instead}"
                 ),
             )
         )
     return offers
 
 
+def service_window(state: GameState) -> list:
+    """The (up to 4) most recent quarters in which debt service was due: the covenant's window."""
+    return [r for r in state.history if r.debt_service_cents > 0][-4:]
+
+
 def trailing_dscr(state: GameState, extra_service_cents: int = 0) -> float | None:
-    """Trailing-four-quarter DSCR: CFADS / (interest + scheduled principal), None without debt service.
+    """Trailing DSCR on matching windows (issue 9, 3b; KB §4): CFADS (with any equity cure) over the
+    up to four most recent quarters in which debt service was due / the service of those same
+    quarters. None without debt service.
 
     ``extra_service_cents`` adds a quarter of a new loan's service: the preview of what it does
     to the next covenant test."""
-    window = state.history[-4:]
+    window = service_window(state)
     service = sum(r.debt_service_cents for r in window) + extra_service_cents
-    if not window or service <= 0:
+    if service <= 0:
         return None
     return dscr(sum(r.cfads_cents + r.equity_cure_cents for r in window), service)
 
 
-def loan_quarter_service_cents(amount_cents: int, spread_bps: float, sofr: float, tenor_quarters: int) -> int:
-    """One quarter of a new loan's service: floating interest at SOFR + spread and level principal."""
-    return round(amount_cents * (sofr + spread_bps / 10_000) / 4) + -(-amount_cents // tenor_quarters)
+def dscr_without_debt(state: GameState) -> float | None:
+    """A company in lock-up that repaid everything is still tested: the last quarter's CFADS against
+    the average quarterly service it carried in its window (it must show it could carry that debt)."""
+    window = service_window(state)
+    if not window or not state.history:
+        return None
+    last = state.history[-1]
+    return dscr(last.cfads_cents + last.equity_cure_cents, sum(r.debt_service_cents for r in window) / len(window))
+
+
+def equity_cure_cents(state: GameState, covenant: float) -> int:
+    """The equity that, counted as cash flow in the trailing test, lifts DSCR to ``covenant`` (finance.equity_cure)."""
+    window = service_window(state)
+    service = sum(r.debt_service_cents for r in window)
+    if service <= 0:
+        return 0
+    return int(round(equity_cure(sum(r.cfads_cents + r.equity_cure_cents for r in window), service, covenant)))
+
+
+def loan_quarter_service_cents(
+    amount_cents: int, spread_bps: float, sofr: float, tenor_quarters: int, first_principal_share: float | None = None
+) -> int:
+    """One quarter of a new loan's service: floating interest at SOFR + spread and the first quarter's
+    principal (level unless a sculpted offer gives its first share)."""
+    principal = -(-amount_cents // tenor_quarters) if first_principal_share is None else int(amount_cents * first_principal_share)
+    return round(amount_cents * (sofr + spread_bps / 10_000) / 4) + principal

@@ -61,6 +61,11 @@ class Kpis(Frozen):
     revenue_per_gpu_hour_rental: float | None = None  # KB §2: the two lines side by side
     revenue_per_gpu_hour_inference: float | None = None
     spot_filled_share: float = 0.0  # capacity hours sold on the spot market (KB §2 "fills idle capacity"), not in utilization
+    # what the covenant test did this quarter (QuarterRecord): "", lock-up, default-notice, cured, accelerated, foreclosed, released
+    covenant_event: str = ""
+    cure_needed_cents: int = 0  # the equity cure a default notice named
+    accelerated_cents: int = 0  # loans the lenders called and cash repaid
+    prepayment_fee_cents: int = 0
 
 
 class QuarterReport(Frozen):

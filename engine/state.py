@@ -83,6 +83,9 @@ class Loan(BaseModel):
     start_quarter: int
     scheduled_principal_cents: int  # level principal per quarter
     discount_cents: int = 0  # unamortized debt discount (venture warrants' fair value at issue), a contra-liability
+    # "sculpted": principal_schedule_cents[i] is repaid in quarter start_quarter + i (CALIBRATION 16)
+    amortization: Literal["level", "sculpted"] = "level"
+    principal_schedule_cents: list[int] = Field(default_factory=list)
 
 
 class Holder(BaseModel):
@@ -132,6 +135,10 @@ class LoanOffer(BaseModel):
     spread_bps: float
     tenor_quarters: int
     basis: str  # how the lender sized it, in words
+    amortization: Literal["level", "sculpted"] = "level"
+    principal_shares: list[float] = Field(default_factory=list)  # sculpted: share of the draw repaid each quarter
+    target_dscr: float = 0.0  # the DSCR the lender sized the offer at (0: not sized on cash flow)
+    alternative_to: str = ""  # an offer sized on the same cash flow: drawing either withdraws the other
     warrant_coverage: float = 0.0  # venture debt: warrants worth this share of the loan...
     warrant_price_cents: int = 0  # ...struck at this price per share
 
@@ -169,6 +176,10 @@ class QuarterRecord(BaseModel):
     cash_gross_profit_cents: int = 0  # revenue less cash costs of sales (power, sites, leases, rentals, ops)
     gpus_in_service: float = 0.0  # GPUs earning (renting or serving tokens) this quarter
     capex_cents: int = 0  # GPU purchases and construction paid this quarter (investing outflows)
+    covenant_event: str = ""  # "", lock-up, default-notice, cured, accelerated, foreclosed, released
+    cure_needed_cents: int = 0  # equity that would lift trailing DSCR to the lock-up level
+    accelerated_cents: int = 0  # loan balances the lenders called and cash repaid
+    prepayment_fee_cents: int = 0
 
 
 class GameState(BaseModel):
@@ -199,7 +210,8 @@ class GameState(BaseModel):
     history: list[QuarterRecord] = Field(default_factory=list)
     covenant: Literal["none", "ok", "lock-up", "default"] = "none"
     breaches_in_row: int = 0
-    cure_due: bool = False  # a default-level test failed: cure with equity this quarter or lenders take over
+    cure_due: bool = False  # a default-level test failed: cure with equity this quarter or lenders accelerate
+    clean_tests: int = 0  # consecutive tests at or above the lock-up level while locked up (2 release it)
     next_id: int = 1
     game_over: bool = False
     bankrupt: bool = False

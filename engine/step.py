@@ -19,7 +19,9 @@ from engine.finance import forward_rates, present_value
 from engine.equity import equity_offers, founder_ownership, stage_for_revenue
 from engine.hardware import GPU_ORDER, GPUS
 from engine.leases import incremental_borrowing_rate, total_lease_liability_cents
-from engine.lenders import loan_offers, trailing_dscr, venture_debt_offer
+from engine.lenders import (
+    PREPAYMENT_FEE, dscr_without_debt, equity_cure_cents, loan_offers, principal_due, trailing_dscr, venture_debt_offer,
+)
 from engine.market import market_view
 from engine.money import fmt_usd, to_cents
 from engine.physics import POWER_SHARE_OF_TDP
@@ -716,15 +718,14 @@ def _amortize_debt_discount(s: GameState) -> None:
 
 
 def _service_debt(s: GameState, wq) -> tuple[int, int]:
-    """Floating interest at SOFR + spread and level principal, paid at quarter end."""
+    """Floating interest at SOFR + spread and the scheduled principal (level or sculpted), paid at quarter end."""
     service = interest_total = 0
     for loan in s.loans:
         if loan.balance_cents <= 0:
             continue
         rate = wq.sofr + loan.spread_bps / 10_000
         interest = to_cents(loan.balance_cents / 100 * rate / 4)
-        due_now = loan.start_quarter + loan.tenor_quarters - 1 <= s.quarter
-        principal = loan.balance_cents if due_now else min(loan.balance_cents, loan.scheduled_principal_cents)
+        principal = principal_due(loan, s.quarter)
         loan.balance_cents -= principal
         s.ledger.post("Interest paid", [("interest_expense", interest), ("cash", -interest)], "operating")
         s.ledger.post("Debt repaid", [("debt", principal), ("cash", -principal)], "financing")
@@ -754,46 +755,111 @@ def _tax(s: GameState, rules) -> int:
     return tax
 
 
+CLEAN_TESTS_TO_RELEASE = 2  # lock-up ends after this many consecutive tests at or above the lock-up level
+
+
 def _covenant(s: GameState, scenario: Scenario, news: list[News], warnings: list[str]) -> float | None:
-    """Quarterly test on trailing-four-quarter DSCR: lock-up, default, equity cure (KB §4)."""
+    """Quarterly DSCR test on matching trailing windows (KB §4; DESIGN.md Finance/Covenants).
+
+    Below the lock-up level: no new debt and a cash sweep; lock-up holds until two consecutive tests
+    pass (repaying in full does not end it: the test then reads CFADS against the service the
+    company carried). Below the default level, or after repeated lock-ups: an event of default
+    with one cure period and the equity cure named; if the next test fails too, the lenders
+    accelerate: cash repays every loan plus a prepayment fee, and only a company whose cash
+    cannot repay them is bankrupt."""
     rules = scenario.rules
-    value = trailing_dscr(s) if s.debt_cents > 0 else None  # repaid in full: nothing left to test
-    was_cure_due = s.cure_due
+    rec = s.history[-1]
+    locked = s.covenant in ("lock-up", "default")
+    if s.debt_cents <= 0 and not locked:
+        s.covenant, s.breaches_in_row, s.cure_due, s.clean_tests = "none", 0, False, 0
+        return None
+    if s.debt_cents <= 0 and s.cure_due:  # repaid in full during the cure period: nothing left to accelerate
+        s.cure_due, s.covenant = False, "lock-up"
+        rec.covenant_event = "cured"
+        news.append(News(title="Default cured by repayment", text="The loans are repaid: no acceleration. No new debt until the lock-up is released."))
+    value = trailing_dscr(s) if s.debt_cents > 0 else dscr_without_debt(s)
     if value is None:
-        s.covenant, s.breaches_in_row, s.cure_due = "none", 0, False
+        s.covenant, s.breaches_in_row, s.cure_due, s.clean_tests = "none", 0, False, 0
         return None
     # one quarter of history is too little to call a default on: it can at worst lock up
     enough = sum(1 for r in s.history[-4:] if r.debt_service_cents > 0) >= 2
     below_default = value < rules.covenant_default_dscr
     repeated = value < rules.covenant_lockup_dscr and s.breaches_in_row >= 3
-    if enough and (below_default or repeated):
+    if s.debt_cents > 0 and enough and (below_default or repeated):
         s.breaches_in_row += 1
+        s.clean_tests = 0
         why = (f"DSCR {value:.2f}x is below the {rules.covenant_default_dscr:.2f}x default level" if below_default
                else f"DSCR {value:.2f}x has been under the {rules.covenant_lockup_dscr:.2f}x lock-up for {s.breaches_in_row} tests in a row")
-        if was_cure_due:
-            s.covenant = "default"
-            s.game_over = s.bankrupt = True
-            s.end_reason = f"Covenant default: {why}, after the cure period. The lenders took the assets."
-            news.append(News(title="Lenders take the keys", text=s.end_reason))
-        else:
-            s.covenant, s.cure_due = "default", True
-            warnings.append(
-                f"Event of default: {why}. Cure it next quarter by raising equity (it counts as cash flow in the "
-                "test) or by repaying the loans in full, or the lenders take the assets."
-            )
+        if s.cure_due:
+            _accelerate(s, why, news)
+            return value
+        s.covenant, s.cure_due = "default", True
+        cure = equity_cure_cents(s, rules.covenant_lockup_dscr)
+        rec.covenant_event, rec.cure_needed_cents = "default-notice", cure
+        text = (f"Event of default: {why}. An equity cure of {fmt_usd(cure)} raised next quarter (it counts as cash flow "
+                f"in the test) restores {rules.covenant_lockup_dscr:.2f}x; otherwise the lenders accelerate: every loan "
+                f"({fmt_usd(s.debt_cents)}) falls due with a {PREPAYMENT_FEE:.0%} prepayment fee, paid from cash.")
+        warnings.append(text)
+        news.append(News(title="Event of default", text=text))
         return value
-    s.cure_due = False
+    if s.cure_due:  # the cure period's test passed the default level
+        s.cure_due = False
+        rec.covenant_event = "cured"
+        news.append(News(title="Default cured", text=f"DSCR {value:.2f}x: the event of default is cured; lock-up rules still apply."))
     if value < rules.covenant_lockup_dscr:
         s.covenant = "lock-up"
         s.breaches_in_row += 1
-        swept = _cash_sweep(s, rules)
+        s.clean_tests = 0
+        swept = _cash_sweep(s, rules) if s.debt_cents > 0 else 0
+        rec.covenant_event = rec.covenant_event or "lock-up"
         news.append(News(
             title="Covenant lock-up",
             text=f"DSCR {value:.2f}x is under the {rules.covenant_lockup_dscr:.2f}x lock-up: no new debt, and {fmt_usd(swept)} of cash was swept to the lenders.",
         ))
-    else:
-        s.covenant, s.breaches_in_row = "ok", 0
-    return value
+        return value
+    s.breaches_in_row = 0
+    if s.covenant in ("lock-up", "default"):
+        s.clean_tests += 1
+        if s.clean_tests < CLEAN_TESTS_TO_RELEASE:
+            s.covenant = "lock-up"
+            return value
+        rec.covenant_event = rec.covenant_event or "released"
+        news.append(News(title="Lock-up released", text=f"DSCR {value:.2f}x: {CLEAN_TESTS_TO_RELEASE} tests in a row at or above the lock-up level. Lenders lend again."))
+    s.clean_tests = 0
+    s.covenant = "ok" if s.debt_cents > 0 else "none"
+    return value if s.debt_cents > 0 else None  # released with no debt: nothing left to test (DSCR null with "none")
+
+
+def _accelerate(s: GameState, why: str, news: list[News]) -> None:
+    """Lenders call every loan (cross-default): cash repays the balances plus a prepayment fee.
+
+    Only a company whose cash cannot repay the balances is bankrupt; the fee is capped at the cash
+    left after the balances (the lenders take what there is, not the company)."""
+    rec = s.history[-1]
+    due = sum(max(0, l.balance_cents) for l in s.loans)
+    cash = s.cash_cents
+    if cash < due:
+        s.covenant = "default"
+        s.game_over = s.bankrupt = True
+        rec.covenant_event = "foreclosed"
+        s.end_reason = (f"Covenant default: {why}, after the cure period. The lenders accelerated {fmt_usd(due)} of loans "
+                        f"and {fmt_usd(max(0, cash))} of cash could not repay them. The lenders took the assets.")
+        news.append(News(title="The lenders took the assets", text=s.end_reason))
+        return
+    fee = min(round(due * PREPAYMENT_FEE), cash - due)
+    for loan in s.loans:
+        if loan.balance_cents > 0:
+            s.ledger.post("Debt accelerated", [("debt", loan.balance_cents), ("cash", -loan.balance_cents)], "financing")
+            loan.balance_cents = 0
+    if fee > 0:
+        s.ledger.post("Prepayment fee", [("interest_expense", fee), ("cash", -fee)], "operating")
+    rec.covenant_event, rec.accelerated_cents, rec.prepayment_fee_cents = "accelerated", due, fee
+    s.covenant, s.cure_due, s.clean_tests, s.breaches_in_row = "lock-up", False, 0, 0
+    news.append(News(
+        title="Lenders accelerate",
+        text=(f"Covenant default: {why}, and the cure period passed. Cash repaid {fmt_usd(due)} of loans and a "
+              f"{fmt_usd(fee)} prepayment fee. No new debt until DSCR holds the lock-up level for {CLEAN_TESTS_TO_RELEASE} tests."),
+    ))
 
 
 def _cash_sweep(s: GameState, rules) -> int:
@@ -817,7 +883,7 @@ def _warnings(s: GameState, inc, bal, scenario: Scenario) -> list[str]:
     if burn > 0 and bal.cash > 0 and bal.cash / burn < 4:
         out.append(f"Runway: at this quarter's burn, cash lasts about {bal.cash / burn:.1f} quarters.")
     if s.covenant == "lock-up":
-        out.append("Covenant lock-up: no new debt until trailing DSCR is back above the lock-up level.")
+        out.append("Covenant lock-up: no new debt until DSCR holds the lock-up level for two tests in a row (repaying does not end it).")
     return out
 
 
@@ -865,6 +931,10 @@ def _kpis(s: GameState, inc, bal, served: Served, dscr_value, contracted_share, 
         ebitda_margin=inc.ebitda / inc.revenue if inc.revenue else None,
         dscr=dscr_value,
         covenant=s.covenant,
+        covenant_event=s.history[-1].covenant_event,
+        cure_needed_cents=s.history[-1].cure_needed_cents,
+        accelerated_cents=s.history[-1].accelerated_cents,
+        prepayment_fee_cents=s.history[-1].prepayment_fee_cents,
         dscr_lockup=rules.covenant_lockup_dscr,
         dscr_default=rules.covenant_default_dscr,
         runway_quarters=runway,

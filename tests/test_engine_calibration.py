@@ -91,8 +91,13 @@ def test_calibration_16_17_contracts_raise_capacity_cut_the_spread_and_lengthen_
     offers = {o.kind: o for o in lenders.loan_offers(st, wq, SCENARIO.rules)}
     project = offers["project"]
     rate_q = (wq.sofr + project.spread_bps / 10_000) / 4
-    cap = debt_capacity(anchored.cfads_cents / 4, project.tenor_quarters, rate_q, 1.35)
-    assert project.max_cents == pytest.approx(cap - st.debt_cents, rel=1e-6)
+    # sculpted sizing (CALIBRATION 16): PV of each quarter's projected CFADS / 1.35 less the existing debt's service
+    u = lenders.underwrite(st, SCENARIO.rules, wq.sofr)
+    n = project.tenor_quarters
+    room = [max(0.0, c / 1.35 - e) for c, e in zip(u.quarterly_cfads_cents[:n], u.existing_service_cents[:n])]
+    cap = debt_capacity(room, n, rate_q, 1.0)
+    assert project.max_cents == pytest.approx(cap, rel=1e-6)
+    assert project.amortization == "sculpted" and sum(project.principal_shares) == pytest.approx(1.0)
 
 
 def test_calibration_18_interest_is_deductible_and_losses_carry_forward():

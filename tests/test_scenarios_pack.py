@@ -263,8 +263,13 @@ def test_rate_shock_bites_the_leveraged_company():
             both = [q for q in range(shock, last) if hot.reports[q].kpis.dscr is not None and calm.reports[q].kpis.dscr is not None]
             d_hot = [hot.reports[q].kpis.dscr for q in both]
             d_calm = [calm.reports[q].kpis.dscr for q in both]
-            if bot == "passive" or both:  # a bot that repaid everything has no DSCR left to compare
+            if bot == "passive":
                 assert statistics.fmean(d_hot) < statistics.fmean(d_calm), f"{bot} seed {seed}: {d_hot} vs {d_calm}"
+            elif both:
+                # lenders size new debt by DSCR at the shocked rate (issue 9, 3b), so a bot that keeps
+                # borrowing lands near the same DSCR with less debt: what bites is the rate it pays
+                rate = lambda g: sum(g.reports[q].income.interest for q in both) / max(1, sum(g.reports[q].balance.debt for q in both))  # noqa: E731
+                assert rate(hot) > rate(calm), f"{bot} seed {seed}: {rate(hot):.4f} vs {rate(calm):.4f}"
         hot, calm = _play("rate-shock", "passive", seed), _play("rate-shock", "passive", seed, calm=True)
         first = lambda g: next((r.quarter for r in g.reports if r.kpis.covenant in ("lock-up", "default")), 99)  # noqa: E731
         earlier_or_same += first(hot) <= first(calm)

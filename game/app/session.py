@@ -183,7 +183,8 @@ class Session:
         o = next((o for o in self.state.offers.loans if o.id == offer_id), None)
         if o is None:
             return 0
-        return loan_quarter_service_cents(to_cents(amount_usd), o.spread_bps, self.game.observation().market.sofr, o.tenor_quarters)
+        first = o.principal_shares[0] if o.principal_shares else None  # a sculpted offer repays its own first share
+        return loan_quarter_service_cents(to_cents(amount_usd), o.spread_bps, self.game.observation().market.sofr, o.tenor_quarters, first)
 
     def planned_new_service(self) -> int:
         return sum(self.loan_service_cents(a["offer_id"], a["amount_usd"]) for a in self.plan if a.get("kind") == "take_loan")
@@ -209,7 +210,7 @@ class Session:
             d = f" (DSCR {k.dscr:.2f}x vs {k.dscr_lockup:.2f}x lock-up)" if k and k.dscr is not None else ""
             out.append(f"Covenant status is {self.state.covenant}{d}: the next test may fail.")
         if self.state.cure_due:
-            out.append("An equity cure is due this quarter: raise equity or the lenders take the assets.")
+            out.append("An equity cure is due this quarter: raise equity, or the lenders accelerate every loan (cash repays it with a fee).")
         if self.last is not None:
             for w in self.last.warnings:
                 if "Runway" in w:
