@@ -1247,7 +1247,7 @@ _C = (
     ("equity-cure", "Equity cure", "KB §4",
      "After an event of default, the owners can inject equity; the cure counts as cash flow in the DSCR test. "
      "Without it, the lenders accelerate: every loan falls due and cash repays it with a prepayment fee; only a "
-     "company whose cash cannot repay it loses its assets.",
+     "company that cannot pay (its cash short of the balances) loses its assets.",
      "Finance screen: covenant row; Raise equity form", ("cure", "default", "equity")),
     ("cash-sweep", "Cash sweep", "KB §4",
      "In lock-up, cash that would have gone to the owners is swept to prepay the lenders until coverage recovers.",
