@@ -552,7 +552,7 @@ class MaxLeverage(Bot):
 
     def act(self, obs: Observation) -> list[dict]:
         st = obs.state
-        draws = [{"kind": "take_loan", "offer_id": o.id, "amount_usd": o.max_cents // 100} for o in st.offers.loans]
+        draws = [{"kind": "take_loan", "offer_id": o.id, "amount_usd": o.max_cents // 100} for o in st.offers.loans if not o.alternative_to]  # an offer made instead of another is not drawn with it
         reserve = 2 * _quarterly_cash_costs(obs) + _debt_service_usd(obs)
         actions = _covenant_care(obs, reserve) if st.covenant in ("lock-up", "default") else []
         if not actions:

@@ -105,12 +105,20 @@ def _projected_depreciation(state: GameState, rules: CompanyRules, quarters: int
     return out
 
 
+def _underwritten_ebitda(contracted: int, merchant: int, costs: int, haircut: float) -> int:
+    """A quarter's EBITDA as the lender underwrites it (KB §4, CALIBRATION 16): contracted revenue at
+    full weight, merchant revenue in the lender's downside case (``haircut`` below today's), all
+    the cash costs in full."""
+    return round(contracted + merchant * (1 - haircut) - costs)
+
+
 def underwrite(state: GameState, rules: CompanyRules, sofr: float = 0.0) -> Underwriting:
     """Project CFADS quarter by quarter (KB §4, CALIBRATION 16): each signed contract at full weight
     until it ends, the trailing quarter's other revenue at the haircut, the trailing quarter's cash
     costs, and tax at the statutory rate on that EBITDA less depreciation and the existing debt's
     interest (loss carry-forwards used as engine.step uses them). CFADS is after tax, as in the test.
-    A contract's revenue ends with it; its GPUs then count as merchant capacity at the haircut."""
+    A contract's revenue ends with it; its GPUs then count as merchant capacity, whose cash flow is
+    underwritten at the haircut (``_underwritten_ebitda``)."""
     q = state.quarter  # the quarter about to be played
     n = PROJECTION_QUARTERS
     contracted_q = [0] * n
@@ -122,8 +130,8 @@ def underwrite(state: GameState, rules: CompanyRules, sofr: float = 0.0) -> Unde
         per_q = to_cents(c.gpus * c.usd_per_gpu_hour * TICKS_PER_QUARTER)
         for k in range(max(0, c.start_quarter - q), min(n, c.end_quarter - q)):
             contracted_q[k] += per_q
-        for k in range(max(0, c.end_quarter - q), n):  # after it ends its GPUs are merchant capacity: the haircut
-            merchant_q[k] += round(per_q * (1 - rules.uncontracted_haircut))
+        for k in range(max(0, c.end_quarter - q), n):  # after it ends its GPUs are merchant capacity
+            merchant_q[k] += per_q
         year = per_q * min(4, c.end_quarter - max(q, c.start_quarter))
         weighted_life += year * (c.end_quarter - q)
         if c.grade in INVESTMENT_GRADE:
@@ -137,8 +145,18 @@ def underwrite(state: GameState, rules: CompanyRules, sofr: float = 0.0) -> Unde
     dep = _projected_depreciation(state, rules, n)
     nol = state.nol_cents
     cfads_q = []
+    # leased GPUs earn only until their lease ends: their share of merchant revenue, and their lease
+    # payments, leave the projection then (a lender counts cash flow from assets the company holds)
+    active = [l for l in state.lots if l.status == "active" and l.count > 0 and (l.ownership == "owned" or l.lease_end_quarter > q)]
+    held_now = sum(l.count for l in active)
     for k in range(n):
-        ebitda = contracted_q[k] + merchant_q[k] + haircut_q - costs_q
+        ending = [l for l in active if l.ownership == "leased" and l.lease_end_quarter <= q + k]
+        gone = sum(l.count for l in ending)
+        kept = 1.0 if held_now <= 0 else (held_now - gone) / held_now
+        lease_saved = sum(to_cents(l.count * l.lease_usd_per_hour * TICKS_PER_QUARTER) for l in ending)
+        ebitda = _underwritten_ebitda(
+            contracted_q[k], merchant_q[k] + round(uncontracted_q * kept), max(0, costs_q - lease_saved), rules.uncontracted_haircut,
+        )
         pretax = ebitda - dep[k] - existing[k][0]
         if pretax <= 0:
             nol += -pretax

@@ -135,7 +135,7 @@ class CompanyRules(Frozen):
     sales_share_of_revenue: float = Field(default=0.04, ge=0, le=0.5)
     tax_rate: float = Field(default=0.21, ge=0, le=0.5)  # KB §6
     nol_limit: float = Field(default=0.80, ge=0, le=1)  # US rule: NOLs offset up to 80% of taxable income
-    uncontracted_haircut: float = Field(default=0.5, ge=0, le=1)  # lenders underwrite spot revenue at half
+    uncontracted_haircut: float = Field(default=0.4, ge=0, le=1)  # lenders' downside case: merchant revenue 40% below today's (KB §4)
     covenant_lockup_dscr: float = Field(default=1.30, ge=1.0, le=3.0)  # KB §4: 1.3x covenant
     covenant_default_dscr: float = Field(default=1.05, ge=0.5, le=2.0)
     lockup_sweep_share: float = Field(default=0.5, ge=0, le=1)

@@ -118,7 +118,8 @@ def test_max_leverage_draws_every_loan_offer_at_its_maximum():
     for obs, actions, report in turns:
         if obs.state.offers.loans and obs.state.covenant not in ("lock-up", "default"):
             draws = {a["offer_id"]: a["amount_usd"] for a in actions if a["kind"] == "take_loan"}
-            assert draws == {o.id: o.max_cents // 100 for o in obs.state.offers.loans}
+            # every offer, except one made instead of another (drawing either withdraws the other)
+            assert draws == {o.id: o.max_cents // 100 for o in obs.state.offers.loans if not o.alternative_to}
             drawn_quarters += bool(accepted(report, "take_loan"))
     assert drawn_quarters >= 1
     assert sum(a["count"] for _, _, r in turns for a in accepted(r, "buy_gpus")) > 0  # spent on GPUs
