@@ -487,11 +487,13 @@ def _debt(reports: list[QuarterReport], scenario: Scenario) -> list[Decision]:
 
 
 def _covenant(reports: list[QuarterReport], scenario: Scenario) -> list[Decision]:
-    """Lock-ups: cash swept to the lenders while DSCR sat under the covenant (KB §4)."""
+    """Lock-ups: cash swept to the lenders while DSCR sat under the covenant; defaults: the equity
+    cure that was named, and whether the lenders accelerated or foreclosed (KB §4)."""
     rules = scenario.rules
+    out = _defaults(reports)
     locked = [r for r in reports if r.kpis.covenant == "lock-up"]
     if not locked:
-        return []
+        return out
     swept = sum(-r.cash_flow.lines.get("financing:Cash sweep", 0) for r in reports)
     low = min((r.kpis.dscr for r in locked if r.kpis.dscr is not None), default=None)
     dscr_text = f" at DSCR {low:.2f}x" if low is not None else ""
@@ -501,7 +503,38 @@ def _covenant(reports: list[QuarterReport], scenario: Scenario) -> list[Decision
         f"new debt, and {fmt_usd(swept)} of cash was swept to the lenders. Thin coverage leaves one bad quarter "
         "between you and a breach; longer tenor (lower annual service) and contracted revenue buy headroom.",
         -swept, "KB §4", "covenant",
-    )]
+    )] + out
+
+
+def _defaults(reports: list[QuarterReport]) -> list[Decision]:
+    """Each event of default: the cure the lenders named, then what happened (KB §4: acceleration)."""
+    out = []
+    for i, r in enumerate(reports):
+        if r.kpis.covenant_event != "default-notice":
+            continue
+        cure = r.kpis.cure_needed_cents
+        after = next((x for x in reports[i + 1:] if x.kpis.covenant_event in ("cured", "accelerated", "foreclosed")), None)
+        if after is None or after.kpis.covenant_event == "cured":
+            outcome = (f"You cured it{' in ' + after.label if after else ''}: equity counted as cash flow in the test, "
+                       "and the loans stayed in place.")
+            impact = -cure
+        elif after.kpis.covenant_event == "accelerated":
+            fee = after.kpis.prepayment_fee_cents
+            outcome = (f"It was not cured, so in {after.label} the lenders accelerated: cash repaid "
+                       f"{fmt_usd(after.kpis.accelerated_cents)} at once plus a {fmt_usd(fee)} prepayment fee. The company "
+                       f"survived because its cash covered the debt; the cure would have cost {fmt_usd(cure)} of new equity.")
+            impact = -(after.kpis.accelerated_cents + fee)
+        else:
+            outcome = (f"It was not cured, and in {after.label} the cash could not repay the called loans: the lenders took "
+                       f"the assets. A cure of {fmt_usd(cure)} of equity was named in the notice.")
+            impact = -max(cure, reports[i].score.score_cents)
+        out.append(Decision(
+            r.label, "Event of default",
+            f"Trailing DSCR fell under the default level and the lenders served notice: an equity cure of {fmt_usd(cure)} "
+            f"would restore the covenant. {outcome}",
+            impact, "KB §4", "default",
+        ))
+    return out
 
 
 def _ending(reports: list[QuarterReport], scenario: Scenario) -> list[Decision]:

@@ -259,3 +259,23 @@ def test_verdict_speaks_of_ebitda_margins_and_the_bridge(scenario, bot):
     assert v.bridge == bridge_lines(reps[-1].score) and v.name == reps[-1].score.verdict
     s = summary(reps)
     assert s["cumulative_ebitda"][-1] == pytest.approx(v.cumulative_ebitda_cents / 100)
+
+
+def test_an_event_of_default_is_told_as_acceleration_with_the_cure_it_would_have_cost():
+    """Issue 9 items 3 and 14: the debrief says whether a default was cured, accelerated or
+    foreclosed, with the equity cure the lenders named (KB §4)."""
+    from engine import debrief
+    from engine.bots import make_bot, run_bot
+    from engine.game import Game
+    from scenarios import load_scenario
+
+    sc = load_scenario("neocloud-2025").scenario
+    game = run_bot(Game(sc, 1), make_bot("passive"))
+    notice = next(r for r in game.reports if r.kpis.covenant_event == "default-notice")
+    accelerated = next(r for r in game.reports if r.kpis.covenant_event == "accelerated")
+    assert not game.state.bankrupt
+    d = next(x for x in debrief._covenant(game.reports, sc) if x.kind == "default")
+    assert d.quarter == notice.label
+    assert debrief.fmt_usd(notice.kpis.cure_needed_cents) in d.text
+    assert "accelerated" in d.text and debrief.fmt_usd(accelerated.kpis.accelerated_cents) in d.text
+    assert d.impact_cents == -(accelerated.kpis.accelerated_cents + accelerated.kpis.prepayment_fee_cents)
