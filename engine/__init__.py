@@ -3,4 +3,4 @@
 No Textual, no files, no clock, no global state. The game layer (``game``) does the I/O.
 """
 
-RULESET = "2026.11.1"
+RULESET = "2026.12.1"

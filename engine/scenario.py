@@ -88,7 +88,7 @@ class StartingCompany(Frozen):
     name: str = "Flarestack Cloud"
     stage: Literal["seed", "series-a", "series-b", "series-c", "late", "public"] = "series-b"
     cash_usd: float = Field(ge=0)
-    valuation_usd: float = Field(gt=0)  # post-money of the last round: the founders' stake is scored against it
+    valuation_usd: float = Field(gt=0)  # post-money of the last round, for the story; the score is measured against the engine's own valuation (engine.step._start_value)
     founder_shares: int = Field(gt=0)
     investor_shares: int = Field(ge=0)
     sites: tuple[StartingSite, ...] = ()

@@ -100,7 +100,7 @@ def bridge_lines(sc: ScoreBreakdown) -> list[tuple[str, str]]:
     if v.liquidation_value_cents > v.operating_value_cents + v.backlog_value_cents:
         rows.append(("floor: the assets sold today", fmt_usd(v.liquidation_value_cents)))
     rows += [
-        ("+ capital not yet earning (deposits, construction, new GPUs)", fmt_usd(v.capital_not_yet_earning_cents)),
+        ("+ capital not yet earning (deposits, builds, new GPUs)", fmt_usd(v.capital_not_yet_earning_cents)),
         ("= enterprise value", fmt_usd(sc.enterprise_value_cents)),
         ("- debt", fmt_usd(sc.debt_cents)),
         ("- lease liabilities", fmt_usd(sc.lease_liability_cents)),

@@ -16,6 +16,8 @@ HERE = Path(__file__).resolve().parent
 GOLDEN = (
     ("neocloud-2025", "all-in", 1), ("neocloud-2025", "barbell", 2), ("neocloud-2025", "flex", 3),
     ("inference-2025", "barbell", 1), ("inference-2025", "flex", 2),
+    ("neocloud-2025", "passive", 1),  # a covenant default, then acceleration repaid from cash
+    ("abilene", "max-leverage", 1),  # sculpted project debt behind the anchor contract
 )
 
 
