@@ -302,6 +302,13 @@ class Passive(Bot):
         return []
 
 
+def _take_every_round(obs: Observation, actions: list[dict]) -> float:
+    """Append every equity offer at its maximum to ``actions``; the dollars it brings."""
+    offers = obs.state.offers.equity
+    actions += [{"kind": "raise_equity", "offer_id": o.id, "amount_usd": o.max_cents // 100} for o in offers]
+    return sum(o.max_cents for o in offers) / 100
+
+
 class AllIn(Bot):
     name = "all-in"
 
@@ -316,9 +323,7 @@ class AllIn(Bot):
             actions.append({"kind": "take_loan", "offer_id": offer.id, "amount_usd": offer.max_cents // 100})
         cash = _cash_usd(obs) + sum(o.max_cents for o in drawable) / 100 - sum(a.get("amount_usd", 0) for a in actions if a["kind"] == "repay_loan")
         if cash < 3 * _quarterly_cash_costs(obs):
-            for offer in st.offers.equity:
-                actions.append({"kind": "raise_equity", "offer_id": offer.id, "amount_usd": offer.max_cents // 100})
-                cash += offer.max_cents / 100
+            cash += _take_every_round(obs, actions)
         actions += _sign_offers(obs, only_ig=False)
         gen = _best_gen(obs)
         if gen:
@@ -562,9 +567,7 @@ class MaxLeverage(Bot):
         cash = _cash_usd(obs) + sum(a["amount_usd"] for a in actions if a["kind"] == "take_loan") - sum(
             a["amount_usd"] for a in actions if a["kind"] == "repay_loan")
         if cash < reserve:  # out of runway: equity keeps the lenders paid
-            for offer in st.offers.equity:
-                actions.append({"kind": "raise_equity", "offer_id": offer.id, "amount_usd": offer.max_cents // 100})
-                cash += offer.max_cents / 100
+            cash += _take_every_round(obs, actions)
         actions += _sign_offers(obs, only_ig=False)
         gen = _best_gen(obs)
         if gen:
