@@ -12,12 +12,12 @@ from typing import Annotated, Literal, Union
 from pydantic import Field, TypeAdapter
 
 from engine.base import Frozen, Rejected
-from engine.calendar import TICKS_PER_QUARTER
+from engine.calendar import TICKS_PER_QUARTER, quarter_label
 from engine import inference
 from engine.hardware import GPUS
 from engine.lenders import loan_from_offer
 from engine.inference import INFERENCE_ACTIONS, DedicateGpus, DeployModel, FundTechnique, RentGpus, RetireModel, ScaleModel, SetTokenPrice
-from engine.leases import incremental_borrowing_rate
+from engine.leases import colo_liability_cents, incremental_borrowing_rate
 from engine.money import fmt_usd, to_cents
 from engine.scenario import CompanyRules
 from engine import equity
@@ -243,6 +243,10 @@ def check(state: GameState, world: WorldQuarter, rules: CompanyRules, action: Ac
                 raise Rejected(f"no leased colo site {site_id!r}")
             if site_load_kw(state, site_id) > 0:
                 raise Rejected(f"site {site.name} still holds GPUs: sell them first")
+            owed = colo_liability_cents(site, q)
+            if owed > cash:
+                raise Rejected(f"{site.name}'s lease runs to {quarter_label(state.start, site.lease_end_quarter)}: leaving now pays the "
+                               f"{fmt_usd(owed)} of rent still owed, and you have {fmt_usd(cash)} free cash")
         case SetPrice(gen=gen):
             _market(world, gen)
         case SignContract(offer_id=offer_id):
@@ -334,9 +338,12 @@ def execute(state: GameState, world: WorldQuarter, rules: CompanyRules, action: 
             site = Site(
                 id=state.new_id("S"), name=f"Colo {len(state.sites) + 1}", kind="colo", mw=mw, pue=rules.colo_pue,
                 power_source="grid", stage="provisioning", stage_quarters_left=1, colo_usd_per_kw_month=world.colo_usd_per_kw_month,
+                lease_end_quarter=q + 1 + rules.colo_term_quarters,  # rent from next quarter, for the term
+                lease_discount_rate=incremental_borrowing_rate(world.sofr, world.spread_sub_ig_bps),
             )
             state.sites.append(site)
-            return f"leased {mw:g} MW of colocation at ${world.colo_usd_per_kw_month:.0f}/kW/month, ready next quarter ({site.id})"
+            return (f"leased {mw:g} MW of colocation at ${world.colo_usd_per_kw_month:.0f}/kW/month for {rules.colo_term_quarters} "
+                    f"quarters, ready next quarter ({site.id})")
         case BuildSite(mw=mw, power_source=source):
             shell = to_cents(mw * rules.build_shell_usd_per_mw)
             power = to_cents(mw * rules.build_power_usd_per_mw)
@@ -354,7 +361,11 @@ def execute(state: GameState, world: WorldQuarter, rules: CompanyRules, action: 
         case ReleaseSite(site_id=site_id):
             site = state.site(site_id)
             assert site is not None
+            owed = colo_liability_cents(site, q)
             site.stage = "released"
+            if owed:  # take-or-pay for the term: the rest of it is paid now (ASC 842 termination)
+                led.post("Colo lease terminated", [("other_gain_loss", owed), ("cash", -owed)], "operating")
+                return f"released colo site {site.name}, paying the {fmt_usd(owed)} of rent still owed for its term"
             return f"released colo site {site.name}"
         case SetPrice(gen=gen, vs_market=v):
             state.price_vs_market[gen] = v

@@ -7,9 +7,10 @@ size. For an operating lease with level payments the two stay equal: each quarte
 is the lease cost in COGS (so EBITDA carries it, as under US GAAP), and both fall by the
 principal part of the payment. The liability counts as debt in net debt and in the score.
 
-Colocation here can be released any quarter once empty: with no non-cancellable term it has
-no liability (ASC 842's short-term/cancellable lease), and on-demand or spot rentals commit to
-nothing.
+A colocation lease commits its rent ($/kW/month, KB §8) for its term (``colo_term_quarters``):
+the same liability and right-of-use asset, from signing; releasing the site before the term ends
+pays what is still owed. After the term it runs quarter to quarter, cancellable, with no
+liability (ASC 842's short-term lease). On-demand and spot rentals commit to nothing.
 """
 
 from __future__ import annotations
@@ -48,5 +49,22 @@ def lease_liability_cents(lot, next_quarter: int) -> int:
     return round(pv * 100)
 
 
-def total_lease_liability_cents(lots, next_quarter: int) -> int:
-    return sum(lease_liability_cents(lot, next_quarter) for lot in lots)
+def colo_rent_usd(site) -> float:
+    """One quarter's rent on a colo site: MW x 1,000 kW x $/kW/month x 3 months (KB §8)."""
+    return site.mw * 1000 * (site.colo_usd_per_kw_month or 0.0) * 3
+
+
+def colo_liability_cents(site, next_quarter: int) -> int:
+    """The discounted rent a colo site still owes for its committed term, from ``next_quarter``.
+    A site still being provisioned starts paying when it opens (``opened_quarter``)."""
+    if site.kind != "colo" or site.stage == "released" or site.lease_end_quarter <= next_quarter:
+        return 0
+    first = max(next_quarter, site.opened_quarter if site.opened_quarter is not None else next_quarter + 1)
+    left = site.lease_end_quarter - first
+    lead = first - next_quarter  # quarters of provisioning before the first payment
+    pv = present_value_of_payments(colo_rent_usd(site), left, site.lease_discount_rate) / (1 + site.lease_discount_rate / 4) ** lead
+    return round(pv * 100)
+
+
+def total_lease_liability_cents(lots, next_quarter: int, sites=()) -> int:
+    return sum(lease_liability_cents(lot, next_quarter) for lot in lots) + sum(colo_liability_cents(st, next_quarter) for st in sites)

@@ -129,6 +129,7 @@ class CompanyRules(Frozen):
     construction_delay_prob: float = Field(default=0.15, ge=0, le=1)
     owned_pue: float = Field(default=1.2, ge=1.0, le=2.0)
     colo_pue: float = Field(default=1.35, ge=1.0, le=2.0)
+    colo_term_quarters: int = Field(default=8, ge=1, le=40)  # a colo lease commits the rent for its term (retail colo: 1-3 years)
     rnd_usd_per_quarter: float = Field(default=1_000_000, ge=0)
     ga_usd_per_quarter: float = Field(default=1_200_000, ge=0)
     ga_usd_per_gpu_quarter: float = Field(default=150.0, ge=0)

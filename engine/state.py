@@ -27,6 +27,8 @@ class Site(BaseModel):
     stage_quarters_left: int = 0
     opened_quarter: int | None = None
     colo_usd_per_kw_month: float | None = None
+    lease_end_quarter: int = 0  # colo: the committed term ends before this quarter (exclusive); 0 = none
+    lease_discount_rate: float = 0.0  # colo: incremental borrowing rate at signing (ASC 842 / IFRS 16)
     capex_shell_cents: int = 0  # planned
     capex_power_cents: int = 0
     capex_spent_cents: int = 0

@@ -70,6 +70,9 @@ def new_game(scenario: Scenario, world: World, seed: int) -> GameState:
             opened_quarter=-s.age_quarters,
             colo_usd_per_kw_month=(s.colo_usd_per_kw_month or wq.colo_usd_per_kw_month) if s.kind == "colo" else None,
         )
+        if s.kind == "colo":  # the committed term runs from the start of the game (engine.leases)
+            site.lease_end_quarter = rules.colo_term_quarters
+            site.lease_discount_rate = incremental_borrowing_rate(wq.sofr, wq.spread_sub_ig_bps)
         if s.kind == "owned":
             site.capex_shell_cents = to_cents(s.mw * rules.build_shell_usd_per_mw)
             site.capex_power_cents = to_cents(s.mw * rules.build_power_usd_per_mw)
@@ -117,7 +120,7 @@ def new_game(scenario: Scenario, world: World, seed: int) -> GameState:
         ))
     if debt:
         opening.append(("debt", -debt))
-    leases = total_lease_liability_cents(state.lots, 0)
+    leases = total_lease_liability_cents(state.lots, 0, state.sites)
     if leases:
         opening += [("rou_asset", leases), ("lease_liability", -leases)]
     equity = sum(cents for _, cents in opening)
@@ -282,9 +285,9 @@ def _gpus_in_service(s: GameState, served: "Served") -> float:
 
 
 def _remeasure_leases(s: GameState) -> None:
-    """Lease liabilities at the discounted payments still owed after this quarter (ASC 842 /
-    IFRS 16); the right-of-use asset moves with them (engine.leases)."""
-    target = total_lease_liability_cents(s.lots, s.quarter + 1)
+    """Lease liabilities (GPU leases, colo terms) at the discounted payments still owed after this
+    quarter (ASC 842 / IFRS 16); the right-of-use asset moves with them (engine.leases)."""
+    target = total_lease_liability_cents(s.lots, s.quarter + 1, s.sites)
     change = target - s.lease_liability_cents
     if change:
         s.ledger.post("Lease liabilities remeasured", [("rou_asset", change), ("lease_liability", -change)])

@@ -1335,8 +1335,9 @@ _C = (
     ("lease-liability", "Lease liability (ASC 842 / IFRS 16)", "KB §18",
      "A lease is a promise to pay for its whole term: the remaining payments, discounted at the company's "
      "borrowing rate, are a liability on the balance sheet, and it counts as debt in net debt and in the score. "
-     "A 4-quarter lease is the flex layer; 8- and 12-quarter leases are take-or-pay commitments.",
-     "Finance screen: balance sheet (lease liabilities); Lease GPUs form", ("lease liability", "asc 842", "ifrs 16", "take-or-pay", "lease")),
+     "A 4-quarter lease is the flex layer; 8- and 12-quarter leases are take-or-pay commitments. A colocation "
+     "lease commits its rent for its term too: releasing the site early pays what is still owed.",
+     "Finance screen: balance sheet (lease liabilities); Lease GPUs and Lease colo forms", ("lease liability", "asc 842", "ifrs 16", "take-or-pay", "lease", "colo")),
     ("right-of-use", "Right-of-use asset", "KB §18",
      "The other side of a lease liability: the right to use the leased GPUs, an asset of the same size. For a "
      "level operating lease both fall together by the principal part of each payment.",

@@ -188,3 +188,29 @@ def test_bridge_lines_end_at_the_score():
     rows = bridge_lines(rep.score)
     assert rows[-1][0] == "= score"
     assert any("lease liabilities" in label for label, _ in rows)
+
+
+def test_a_colo_lease_commits_its_term_and_leaving_early_pays_what_is_owed():
+    """ASC 842 / IFRS 16 for colocation (KB §8 $/kW/month): a colo lease commits its rent for
+    ``colo_term_quarters``; the liability is those quarters of rent, discounted, from the quarter
+    the site opens; releasing it early pays the rest as a termination loss, below EBITDA."""
+    from engine.leases import colo_liability_cents, colo_rent_usd
+
+    g = _game()
+    term = g.scenario.rules.colo_term_quarters
+    rep = g.play([{"kind": "lease_colo", "mw": 2}])
+    assert rep.actions[0].ok, rep.actions[0].message
+    site = next(s for s in g.state.sites if s.kind == "colo" and s.mw == 2)
+    rent = colo_rent_usd(site)
+    assert site.lease_end_quarter == 1 + term
+    assert colo_liability_cents(site, 1) == round(present_value_of_payments(rent, term, site.lease_discount_rate) * 100)
+    before = rep.balance.lease_liabilities
+    assert before >= colo_liability_cents(site, 1) > 0
+    assert rep.balance.rou_assets == rep.balance.lease_liabilities
+    owed = colo_liability_cents(site, g.state.quarter)
+    rep2 = g.play([{"kind": "release_site", "site_id": site.id}])
+    assert rep2.actions[0].ok and "still owed" in rep2.actions[0].message
+    assert rep2.income.other_gain_loss <= -owed  # the termination is a loss below EBITDA
+    assert colo_liability_cents(g.state.site(site.id), g.state.quarter) == 0
+    assert rep2.balance.lease_liabilities < before
+    assert rep2.balance.total_assets == rep2.balance.total_liabilities + rep2.balance.total_equity
