@@ -181,7 +181,8 @@ def _buy(obs: Observation, gen: str, want: int, budget_usd: float) -> list[dict]
 
 
 def _covenant_care(obs: Observation, reserve_usd: float) -> list[dict]:
-    """Prepay debt from spare cash when the covenant is breached or DSCR runs thin (KB §4)."""
+    """Prepay debt from spare cash when the covenant is breached or DSCR runs thin, and answer a
+    default notice with the named equity cure when cash cannot repay the loans (KB §4)."""
     st = obs.state
     last = obs.reports[-1].kpis if obs.reports else None
     thin = last is not None and last.dscr is not None and last.dscr < last.dscr_lockup + 0.2
@@ -189,6 +190,14 @@ def _covenant_care(obs: Observation, reserve_usd: float) -> list[dict]:
         return []
     spare = _cash_usd(obs) - reserve_usd
     out = []
+    debt_usd = sum(l.balance_cents for l in st.loans) / 100
+    if st.cure_due and last is not None and last.cure_needed_cents > 0 and spare < debt_usd:
+        # a default notice the cash cannot answer by repaying: cure it with equity rather than lose the company
+        for offer in st.offers.equity:  # the round on offer, up to twice the cure: next quarter's test may be worse
+            amount = min(offer.max_cents, 2 * last.cure_needed_cents) // 100
+            if amount > 0:
+                out.append({"kind": "raise_equity", "offer_id": offer.id, "amount_usd": amount})
+        return out  # keep the cash: if the cure falls short, it is what repays the called loans
     for loan in sorted(st.loans, key=lambda l: -l.spread_bps):
         if spare <= 0 or loan.balance_cents <= 0:
             continue

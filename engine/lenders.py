@@ -344,8 +344,18 @@ def loan_offers(state: GameState, wq: WorldQuarter, rules: CompanyRules) -> list
 
 
 def service_window(state: GameState) -> list:
-    """The (up to 4) most recent quarters in which debt service was due: the covenant's window."""
-    return [r for r in state.history if r.debt_service_cents > 0][-4:]
+    """The covenant's window: the (up to 4) most recent consecutive quarters in which debt service
+    was due. A quarter without service ends the run: debt repaid in full and borrowed again later
+    is tested on the new loan's quarters, not on the old one's."""
+    out: list = []
+    for r in reversed(state.history):
+        if r.debt_service_cents > 0:
+            out.append(r)
+            if len(out) == 4:
+                break
+        elif out:
+            break
+    return out[::-1]
 
 
 def trailing_dscr(state: GameState, extra_service_cents: int = 0) -> float | None:
