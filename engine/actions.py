@@ -363,8 +363,8 @@ def execute(state: GameState, world: WorldQuarter, rules: CompanyRules, action: 
             assert site is not None
             owed = colo_liability_cents(site, q)
             site.stage = "released"
-            if owed:  # take-or-pay for the term: the rest of it is paid now (ASC 842 termination)
-                led.post("Colo lease terminated", [("other_gain_loss", owed), ("cash", -owed)], "operating")
+            if owed:  # take-or-pay for the term: the rest of the rent is paid now, as rent (ASC 842 termination)
+                led.post("Colo lease terminated", [("cogs_colo", owed), ("cash", -owed)], "operating")
                 return f"released colo site {site.name}, paying the {fmt_usd(owed)} of rent still owed for its term"
             return f"released colo site {site.name}"
         case SetPrice(gen=gen, vs_market=v):

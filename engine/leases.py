@@ -9,7 +9,7 @@ principal part of the payment. The liability counts as debt in net debt and in t
 
 A colocation lease commits its rent ($/kW/month, KB §8) for its term (``colo_term_quarters``):
 the same liability and right-of-use asset, from signing; releasing the site before the term ends
-pays what is still owed. After the term it runs quarter to quarter, cancellable, with no
+pays what is still owed, as colocation rent that quarter. After the term it runs quarter to quarter, cancellable, with no
 liability (ASC 842's short-term lease). On-demand and spot rentals commit to nothing.
 """
 
