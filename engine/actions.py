@@ -18,7 +18,7 @@ from engine.hardware import GPUS
 from engine.lenders import loan_from_offer
 from engine.inference import INFERENCE_ACTIONS, DedicateGpus, DeployModel, FundTechnique, RentGpus, RetireModel, ScaleModel, SetTokenPrice
 from engine.leases import colo_liability_cents, incremental_borrowing_rate
-from engine.money import fmt_usd, to_cents
+from engine.money import MAX_USD, fmt_usd, to_cents
 from engine.scenario import CompanyRules
 from engine import equity
 from engine.state import Contract, GameState, GpuLot, Holder, Loan, RoundRecord, Site
@@ -95,7 +95,7 @@ class TakeLoan(Frozen):
 
     kind: Literal["take_loan"] = "take_loan"
     offer_id: str
-    amount_usd: int = Field(gt=0)
+    amount_usd: int = Field(gt=0, le=MAX_USD)  # issue 10: bounded before any float conversion
 
 
 class RepayLoan(Frozen):
@@ -103,7 +103,7 @@ class RepayLoan(Frozen):
 
     kind: Literal["repay_loan"] = "repay_loan"
     loan_id: str
-    amount_usd: int = Field(gt=0)
+    amount_usd: int = Field(gt=0, le=MAX_USD)  # issue 10: bounded before any float conversion
 
 
 class RaiseEquity(Frozen):
@@ -111,7 +111,7 @@ class RaiseEquity(Frozen):
 
     kind: Literal["raise_equity"] = "raise_equity"
     offer_id: str
-    amount_usd: int = Field(gt=0)
+    amount_usd: int = Field(gt=0, le=MAX_USD)  # issue 10: bounded before any float conversion
 
 
 Action = Annotated[

@@ -11,12 +11,24 @@ import hashlib
 from dataclasses import dataclass, field
 
 from engine import RULESET
-from engine.actions import Action, action_to_dict, parse_action
+from engine.actions import ACTION_KINDS, Action, action_to_dict, parse_action
 from engine.report import ActionResult, QuarterReport
 from engine.scenario import Scenario
 from engine.state import GameState, canonical_json, state_hash
-from engine.step import advance, check_actions, new_game
+from engine.step import advance, check_actions, json_safe, new_game
 from engine.world import World, build_world
+
+
+MAX_SEED = 2**63 - 1  # issue 10: a seed must fit a signed 64-bit integer (SQLite, numpy)
+
+
+def _loggable(action: object) -> dict:
+    """What the log records of one submitted action: JSON-safe data that replays to the same verdict."""
+    if isinstance(action, dict):
+        return json_safe(action)  # type: ignore[return-value]
+    if getattr(action, "kind", None) in ACTION_KINDS and hasattr(action, "model_dump"):
+        return json_safe(action_to_dict(action))  # type: ignore[return-value]
+    return {"value": repr(action)[:200]}  # not an action: rejected now and on replay (no 'kind')
 
 
 def scenario_digest(scenario: Scenario) -> str:
@@ -40,10 +52,10 @@ class Observation:
 
 class Game:
     def __init__(self, scenario: Scenario, seed: int, world: World | None = None) -> None:
-        if seed < 0:
-            raise ValueError("seed must be a non-negative integer")
+        if isinstance(seed, bool) or not hasattr(seed, "__index__") or not 0 <= int(seed) <= MAX_SEED:
+            raise ValueError(f"seed must be a whole number from 0 to {MAX_SEED} (2^63-1), got {seed!r}")
         self.scenario = scenario
-        self.seed = seed
+        self.seed = int(seed)
         self.world = world or build_world(scenario.world, seed, scenario.start, scenario.quarters)
         self.state: GameState = new_game(scenario, self.world, seed)
         self.reports: list[QuarterReport] = []
@@ -82,7 +94,7 @@ class Game:
 
     def play(self, actions: list[Action | dict] | None = None) -> QuarterReport:
         """End the quarter with these actions; returns its report."""
-        data = [a if isinstance(a, dict) else action_to_dict(a) for a in (actions or [])]
+        data = [_loggable(a) for a in (actions or [])]
         self.state, report = advance(self.state, self.world, self.scenario, data)
         self.log.append(data)
         self.reports.append(report)

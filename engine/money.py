@@ -9,12 +9,20 @@ from __future__ import annotations
 import math
 
 CENTS_PER_USD = 100
+MAX_USD = 10**15  # issue 10: no real company books a quadrillion dollars; beyond it floats lose the cents
 
 
 def to_cents(usd: float) -> int:
-    """Dollars (float) to integer cents, with the engine's single rounding rule."""
+    """Dollars (float) to integer cents, with the engine's single rounding rule.
+
+    Amounts beyond ±``MAX_USD`` are refused before any float conversion (10**309 overflows one).
+    """
+    if isinstance(usd, int) and abs(usd) > MAX_USD:  # an int too large for a float must not reach math.isfinite
+        raise ValueError(f"cannot post an amount beyond ±{MAX_USD:.0e} USD: {usd:.3e}")
     if not math.isfinite(usd):
         raise ValueError(f"cannot post a non-finite amount: {usd!r}")
+    if abs(usd) > MAX_USD:
+        raise ValueError(f"cannot post an amount beyond ±{MAX_USD:.0e} USD: {usd:.3e}")
     return int(round(usd * CENTS_PER_USD))
 
 

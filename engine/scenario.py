@@ -10,11 +10,13 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from engine.base import Frozen
 from engine.calendar import parse_quarter
 from engine.hardware import GPUS
 from engine.inference import InferenceParams
-from engine.world import WorldParams
+from engine.models import MODELS
+from engine.money import MAX_USD
+from engine.physics import TECHNIQUES
+from engine.world import FileModel, WorldParams
 
 PowerSource = Literal["grid", "stranded-gas", "ppa"]
 Grade = Literal["AA", "A", "BBB", "BB", "B"]
@@ -27,26 +29,26 @@ def _known_gpu(gen: str) -> str:
     return gen
 
 
-class StartingSite(Frozen):
+class StartingSite(FileModel):
     id: str
     name: str
     kind: Literal["colo", "owned"]
     mw: float = Field(gt=0, le=2000)
     pue: float = Field(default=1.3, ge=1.0, le=2.0)
     power_source: PowerSource = "grid"
-    colo_usd_per_kw_month: float | None = Field(default=None, gt=0)
-    age_quarters: int = Field(default=0, ge=0)
+    colo_usd_per_kw_month: float | None = Field(default=None, gt=0, le=10_000)
+    age_quarters: int = Field(default=0, ge=0, le=200)
 
 
-class StartingLot(Frozen):
+class StartingLot(FileModel):
     gen: str
-    count: int = Field(gt=0)
+    count: int = Field(gt=0, le=1_000_000)  # 10^15 asked numpy for 55 TiB
     ownership: Literal["owned", "leased"] = "owned"
     site: str | None = None  # required for owned GPUs
-    age_quarters: int = Field(default=0, ge=0)
-    unit_cost_usd: float | None = Field(default=None, gt=0)  # owned: defaults to the world's list price
-    lease_usd_per_hour: float | None = Field(default=None, gt=0)
-    lease_quarters_left: int | None = Field(default=None, gt=0)
+    age_quarters: int = Field(default=0, ge=0, le=200)
+    unit_cost_usd: float | None = Field(default=None, gt=0, le=10_000_000)  # owned: defaults to the world's list price
+    lease_usd_per_hour: float | None = Field(default=None, gt=0, le=1000)
+    lease_quarters_left: int | None = Field(default=None, gt=0, le=80)
 
     @field_validator("gen")
     @classmethod
@@ -54,14 +56,14 @@ class StartingLot(Frozen):
         return _known_gpu(v)
 
 
-class StartingContract(Frozen):
+class StartingContract(FileModel):
     customer: str
     segment: str = "enterprise"
     gen: str
-    gpus: int = Field(gt=0)
-    usd_per_gpu_hour: float = Field(gt=0)
+    gpus: int = Field(gt=0, le=1_000_000)
+    usd_per_gpu_hour: float = Field(gt=0, le=1000)
     grade: Grade = "A"
-    quarters_left: int = Field(gt=0)
+    quarters_left: int = Field(gt=0, le=80)
 
     @field_validator("gen")
     @classmethod
@@ -69,34 +71,55 @@ class StartingContract(Frozen):
         return _known_gpu(v)
 
 
-class StartingLoan(Frozen):
+class StartingLoan(FileModel):
     lender: str
-    balance_usd: float = Field(gt=0)
+    balance_usd: float = Field(gt=0, le=MAX_USD)
     spread_bps: float = Field(ge=0, le=2000)
     quarters_left: int = Field(gt=0, le=80)
 
 
-class StartingDeployment(Frozen):
+class StartingDeployment(FileModel):
     model: str
     gen: str
+
+    @field_validator("model")
+    @classmethod
+    def _model(cls, v: str) -> str:
+        if v not in MODELS:
+            raise ValueError(f"unknown model {v!r}; valid: {', '.join(MODELS)}")
+        return v
+
+    @field_validator("gen")
+    @classmethod
+    def _gen(cls, v: str) -> str:
+        return _known_gpu(v)
+
     precision: Literal["bf16", "fp8", "fp4"] = "bf16"
-    replicas: int = Field(gt=0)
-    tpot_ms: float = Field(default=60.0, gt=0)
+    replicas: int = Field(gt=0, le=10_000)
+    tpot_ms: float = Field(default=60.0, gt=0, le=10_000)
 
 
-class StartingCompany(Frozen):
+class StartingCompany(FileModel):
     name: str = "Flarestack Cloud"
     stage: Literal["seed", "series-a", "series-b", "series-c", "late", "public"] = "series-b"
-    cash_usd: float = Field(ge=0)
-    valuation_usd: float = Field(gt=0)  # post-money of the last round, for the story; the score is measured against the engine's own valuation (engine.step._start_value)
-    founder_shares: int = Field(gt=0)
-    investor_shares: int = Field(ge=0)
+    cash_usd: float = Field(ge=0, le=MAX_USD)
+    valuation_usd: float = Field(gt=0, le=MAX_USD)  # post-money of the last round, for the story; the score is measured against the engine's own valuation (engine.step._start_value)
+    founder_shares: int = Field(gt=0, le=10**15)
+    investor_shares: int = Field(ge=0, le=10**15)
     sites: tuple[StartingSite, ...] = ()
     lots: tuple[StartingLot, ...] = ()
     contracts: tuple[StartingContract, ...] = ()
     loans: tuple[StartingLoan, ...] = ()
     deployments: tuple[StartingDeployment, ...] = ()  # managed-inference catalog at the start
     techniques: tuple[str, ...] = ()  # KB §17 optimizations already built
+
+    @field_validator("techniques")
+    @classmethod
+    def _techniques(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for t in v:
+            if t not in TECHNIQUES:
+                raise ValueError(f"unknown technique {t!r}; valid: {', '.join(TECHNIQUES)}")
+        return v
 
     @model_validator(mode="after")
     def _references(self) -> "StartingCompany":
@@ -111,7 +134,7 @@ class StartingCompany(Frozen):
         return self
 
 
-class CompanyRules(Frozen):
+class CompanyRules(FileModel):
     """How the company's costs and lenders behave; defaults cite the knowledge base."""
 
     gpu_life_years: float = Field(default=4.0, ge=2, le=8)  # KB §3: 3-5 years straight line
@@ -119,10 +142,10 @@ class CompanyRules(Frozen):
     power_life_years: float = Field(default=15.0, ge=5, le=25)  # KB §18 / CALIBRATION 18: power and cooling plant 15-20 years
     networking_share: float = Field(default=0.15, ge=0, le=0.4)  # KB §1/§7: InfiniBand adds 15-25%
     annual_failure_rate: float = Field(default=0.03, ge=0, le=0.2)  # KB §1: 2-5% a year
-    ops_usd_per_gpu_hour: float = Field(default=0.10, ge=0)  # KB §2 table: operations/platform
-    site_opex_usd_per_kw_month: float = Field(default=8.0, ge=0)  # staff, maintenance of owned sites
-    build_shell_usd_per_mw: float = Field(default=3_000_000, gt=0)
-    build_power_usd_per_mw: float = Field(default=7_000_000, gt=0)
+    ops_usd_per_gpu_hour: float = Field(default=0.10, ge=0, le=100)  # KB §2 table: operations/platform
+    site_opex_usd_per_kw_month: float = Field(default=8.0, ge=0, le=10_000)  # staff, maintenance of owned sites
+    build_shell_usd_per_mw: float = Field(default=3_000_000, gt=0, le=1_000_000_000)
+    build_power_usd_per_mw: float = Field(default=7_000_000, gt=0, le=1_000_000_000)
     permit_quarters: int = Field(default=2, ge=0, le=12)
     interconnect_quarters: int = Field(default=2, ge=0, le=12)
     construction_quarters: int = Field(default=3, ge=1, le=12)
@@ -130,9 +153,9 @@ class CompanyRules(Frozen):
     owned_pue: float = Field(default=1.2, ge=1.0, le=2.0)
     colo_pue: float = Field(default=1.35, ge=1.0, le=2.0)
     colo_term_quarters: int = Field(default=8, ge=1, le=40)  # a colo lease commits the rent for its term (retail colo: 1-3 years)
-    rnd_usd_per_quarter: float = Field(default=1_000_000, ge=0)
-    ga_usd_per_quarter: float = Field(default=1_200_000, ge=0)
-    ga_usd_per_gpu_quarter: float = Field(default=150.0, ge=0)
+    rnd_usd_per_quarter: float = Field(default=1_000_000, ge=0, le=10_000_000_000)
+    ga_usd_per_quarter: float = Field(default=1_200_000, ge=0, le=10_000_000_000)
+    ga_usd_per_gpu_quarter: float = Field(default=150.0, ge=0, le=100_000)
     sales_share_of_revenue: float = Field(default=0.04, ge=0, le=0.5)
     tax_rate: float = Field(default=0.21, ge=0, le=0.5)  # KB §6
     nol_limit: float = Field(default=0.80, ge=0, le=1)  # US rule: NOLs offset up to 80% of taxable income
@@ -151,7 +174,7 @@ class CompanyRules(Frozen):
         return self
 
 
-class LessonCheck(Frozen):
+class LessonCheck(FileModel):
     """The lesson as a comparison of strategies (issue 9 item 13): over seeds 1-20 the median
     score of ``better`` beats ``worse`` by ``margin``; with ``calm`` both play the scenario with
     its scripted events removed (the counterfactual that shows the events decide)."""
@@ -163,7 +186,7 @@ class LessonCheck(Frozen):
     because: str = Field(default="", max_length=500)
 
 
-class Scenario(Frozen):
+class Scenario(FileModel):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     title: str
     briefing: str
@@ -188,6 +211,16 @@ class Scenario(Frozen):
     def _start(cls, v: str) -> str:
         parse_quarter(v)
         return v
+
+    @model_validator(mode="after")
+    def _owned_generations_on_roadmap(self) -> "Scenario":
+        """Every GPU generation the company starts with must be on the world's roadmap (its market prices it)."""
+        roadmap = [g.gen for g in self.world.roadmap]
+        c = self.company
+        for where, gen in [("lots", x.gen) for x in c.lots] + [("contracts", x.gen) for x in c.contracts] + [("deployments", x.gen) for x in c.deployments]:
+            if gen not in roadmap:
+                raise ValueError(f"company.{where} holds {gen!r}, which is not on world.roadmap {roadmap}")
+        return self
 
     @model_validator(mode="after")
     def _something_to_buy(self) -> "Scenario":

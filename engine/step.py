@@ -7,8 +7,10 @@ changes nothing else. Inside the quarter the business is simulated on numpy arra
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from engine import actions as act
 from engine import inference
@@ -175,19 +177,41 @@ def check_actions(state: GameState, world: World, scenario: Scenario, actions: l
     return _apply_actions(trial, world, scenario, actions)
 
 
+def json_safe(value: object, depth: int = 0) -> object:
+    """An action as submitted, made fit for a report or a run file (issue 10): non-finite floats
+    become strings ("nan"), keys strings, anything JSON cannot hold its repr (cut at 200 chars)."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else repr(value)
+    if depth < 20 and isinstance(value, dict):
+        return {str(k): json_safe(v, depth + 1) for k, v in value.items()}
+    if depth < 20 and isinstance(value, (list, tuple)):
+        return [json_safe(v, depth + 1) for v in value]
+    return repr(value)[:200]
+
+
 def _apply_actions(state: GameState, world: World, scenario: Scenario, actions: list) -> list[ActionResult]:
     wq = world.quarter(state.quarter)
     results = []
     for raw in actions:
-        if not isinstance(raw, dict) and not hasattr(raw, "kind"):
-            results.append(ActionResult(action={"value": repr(raw)}, ok=False, message="an action is an object with a 'kind'"))
+        if isinstance(raw, BaseModel) and getattr(raw, "kind", None) in act.ACTION_KINDS:
+            raw = raw.model_dump(mode="python")  # validated again: model_construct skips the bounds
+        if not isinstance(raw, dict):
+            results.append(ActionResult(action={"value": repr(raw)[:200]}, ok=False, message="an action is an object with a 'kind'"))
+            continue
+        if raw.get("kind") not in act.ACTION_KINDS:
+            results.append(ActionResult(
+                action=json_safe(raw), ok=False,
+                message=f"invalid kind {json_safe(raw.get('kind'))!r}; valid: {', '.join(act.ACTION_KINDS)}",
+            ))
             continue
         try:
-            action = raw if not isinstance(raw, dict) else act.parse_action(raw)
+            action = act.parse_action(raw)
         except ValidationError as exc:
             err = exc.errors()[0]
             where = ".".join(str(p) for p in err.get("loc", ())) or "action"
-            results.append(ActionResult(action=dict(raw), ok=False, message=f"invalid {where}: {err.get('msg')}"))
+            results.append(ActionResult(action=json_safe(raw), ok=False, message=f"invalid {where}: {err.get('msg')}"))
             continue
         data = act.action_to_dict(action)
         try:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from engine.base import Frozen
 from engine.economics import HOURS_PER_MONTH, owned_gpu_hourly_cost  # KB §8 counts a 720-hour month
@@ -98,16 +98,36 @@ _INFERENCE_DEFAULTS = InferenceParams()  # the world's tier floors use the defau
 RESERVED_TERMS = (4, 8, 12)  # 1-3 year commitments (KB §1, §2)
 
 
-class GenerationParams(Frozen):
+FILE_NUMBER_LIMIT = 10**15  # issue 10: no count or dollar amount a real company has reaches a quadrillion
+
+
+class FileModel(Frozen):
+    """A model read from a scenario file (issue 10): numbers finite and within ±10^15, and
+    ``true``/``false`` never accepted where a number is meant (TOML booleans are ints to pydantic)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _plain_number(cls, v: object, info: ValidationInfo) -> object:
+        if isinstance(v, bool):
+            if info.field_name is not None and cls.model_fields[info.field_name].annotation not in (bool, "bool"):
+                raise ValueError("must be a number or text, not true/false")
+        elif isinstance(v, (int, float)) and abs(v) > FILE_NUMBER_LIMIT:
+            raise ValueError(f"must be within ±{FILE_NUMBER_LIMIT:.0e} (no real company has more)")
+        return v
+
+
+class GenerationParams(FileModel):
     """A roadmap entry for one GPU generation (DESIGN.md "The world": GPU generations)."""
 
     gen: str
     launch: str  # first quarter it can be ordered
-    list_price_usd: float = Field(gt=0)  # per GPU at launch, server share included (KB §1)
+    list_price_usd: float = Field(gt=0, le=10_000_000)  # per GPU at launch, server share included (KB §1)
     list_price_decline_per_quarter: float = Field(ge=0, lt=0.5)
-    perf: float = Field(gt=0)  # value per GPU-hour relative to H100 = 1.0 (price parity)
-    allocation_per_quarter: int = Field(ge=0)  # GPUs a buyer our size gets per quarter, ramped
-    lead_time_quarters: int = Field(ge=1)
+    perf: float = Field(gt=0, le=1000)  # value per GPU-hour relative to H100 = 1.0 (price parity)
+    allocation_per_quarter: int = Field(ge=0, le=1_000_000)  # GPUs a buyer our size gets per quarter, ramped
+    lead_time_quarters: int = Field(ge=1, le=20)
 
     @field_validator("gen")
     @classmethod
@@ -141,13 +161,13 @@ DEFAULT_ROADMAP: tuple[GenerationParams, ...] = (
 )
 
 
-class ScriptedEvent(Frozen):
+class ScriptedEvent(FileModel):
     """An event the scenario schedules (its [[events]] table)."""
 
     quarter: str
     kind: str
-    magnitude: float = 1.0  # kind-specific, see EVENT_MAGNITUDE
-    duration_quarters: int = Field(default=1, ge=1)
+    magnitude: float = Field(default=1.0, ge=-20, le=20)  # kind-specific, see EVENT_MAGNITUDE
+    duration_quarters: int = Field(default=1, ge=1, le=40)
 
     @field_validator("quarter")
     @classmethod
@@ -169,15 +189,15 @@ class ScriptedEvent(Frozen):
         return self
 
 
-class ScriptedOffer(Frozen):
+class ScriptedOffer(FileModel):
     """A contract offer the scenario schedules (e.g. a 15-year anchor tenant, KB §4)."""
 
     quarter: str
     customer: str
     gen: str
-    gpus: int = Field(gt=0)
-    term_quarters: int = Field(ge=1)
-    usd_per_gpu_hour: float = Field(gt=0)
+    gpus: int = Field(gt=0, le=1_000_000)
+    term_quarters: int = Field(ge=1, le=80)
+    usd_per_gpu_hour: float = Field(gt=0, le=1000)
     grade: str
     segment: str = "enterprise"
 
@@ -202,31 +222,36 @@ class ScriptedOffer(Frozen):
         return v
 
 
-class WorldParams(Frozen):
+_SEGMENT_LIMITS = {  # issue 10: what a segment of a real market could be (KB §1 sizes are thousands of GPUs)
+    "base_gpus": 10_000_000, "elasticity": 50, "weekend_factor": 10, "spike_sensitivity": 50, "contract_gpus": 1_000_000,
+}
+
+
+class WorldParams(FileModel):
     """Everything exogenous a scenario can tune; ``WorldParams()`` is the neocloud-2025 world."""
 
     segments: tuple[SegmentParams, ...] = DEFAULT_SEGMENTS
     demand_scale: float = Field(default=1.0, gt=0, le=1000)  # multiplies every segment's size: the company's reach
     roadmap: tuple[GenerationParams, ...] = DEFAULT_ROADMAP
     # --- GPU-hour prices (CALIBRATION 21) ---
-    scarcity_premium_start: float = Field(default=0.9, ge=-0.5)  # markup over cost floor at quarter 0
-    scarcity_half_life_quarters: float = Field(default=8.0, gt=0)
-    long_run_premium: float = Field(default=0.35, ge=-0.5)  # on-demand markup once scarcity is gone
-    launch_premium: float = Field(default=0.50, ge=0)  # extra markup of a brand-new generation, fades in 4 quarters
-    price_cycle_sd: float = Field(default=0.10, ge=0)  # AR(1) shock sd, in premium units
+    scarcity_premium_start: float = Field(default=0.9, ge=-0.5, le=10)  # markup over cost floor at quarter 0
+    scarcity_half_life_quarters: float = Field(default=8.0, gt=0, le=400)
+    long_run_premium: float = Field(default=0.35, ge=-0.5, le=10)  # on-demand markup once scarcity is gone
+    launch_premium: float = Field(default=0.50, ge=0, le=10)  # extra markup of a brand-new generation, fades in 4 quarters
+    price_cycle_sd: float = Field(default=0.10, ge=0, le=1)  # AR(1) shock sd, in premium units
     price_cycle_persistence: float = Field(default=0.6, ge=0, lt=1)
     reserved_discount: dict[int, float] = Field(default_factory=lambda: {4: 0.30, 8: 0.40, 12: 0.50})
     spot_discount: float = Field(default=0.70, gt=0, lt=1)  # KB §2: spot 60-80% below on-demand
     # --- cost floor of a GPU-hour (KB §2 margin table, KB §3, KB §8) ---
-    gpu_life_years: float = Field(default=4.0, gt=0)  # straight-line life the market prices in (3-5 years)
-    capital_charge_rate: float = Field(default=0.12, ge=0)  # KB §3: 12% WACC at today's SOFR
-    server_kw_per_gpu_kw: float = Field(default=1.4, ge=1)  # CPUs, NICs, fans on top of GPU TDP
-    market_pue: float = Field(default=1.3, ge=1)
-    ops_usd_per_gpu_hour: float = Field(default=0.20, ge=0)  # KB §2: networking ~$0.10 + ops ~$0.10
-    cash_ops_usd_per_gpu_hour: float = Field(default=0.10, ge=0)  # out-of-pocket ops in the cash floor
+    gpu_life_years: float = Field(default=4.0, gt=0, le=20)  # straight-line life the market prices in (3-5 years)
+    capital_charge_rate: float = Field(default=0.12, ge=0, le=1)  # KB §3: 12% WACC at today's SOFR
+    server_kw_per_gpu_kw: float = Field(default=1.4, ge=1, le=5)  # CPUs, NICs, fans on top of GPU TDP
+    market_pue: float = Field(default=1.3, ge=1, le=3)
+    ops_usd_per_gpu_hour: float = Field(default=0.20, ge=0, le=100)  # KB §2: networking ~$0.10 + ops ~$0.10
+    cash_ops_usd_per_gpu_hour: float = Field(default=0.10, ge=0, le=100)  # out-of-pocket ops in the cash floor
     # --- secondary market (KB §3, CALIBRATION 20) ---
     residual_case: Literal["bull", "base", "bear"] = "base"
-    normal_successor_gap_quarters: int = Field(default=9, ge=1)  # a new architecture every ~2 years
+    normal_successor_gap_quarters: int = Field(default=9, ge=1, le=40)  # a new architecture every ~2 years
     # --- tokens (KB §1, CALIBRATION 22, 23) ---
     token_price_start: dict[str, float] = Field(
         default_factory=lambda: {"8b-class": 0.20, "70b-class": 0.90, "405b-class": 3.00}
@@ -234,33 +259,33 @@ class WorldParams(Frozen):
     token_tier_models: dict[str, str] = Field(
         default_factory=lambda: {"8b-class": "llama-3.1-8b", "70b-class": "llama-3.1-70b", "405b-class": "llama-3.1-405b"}
     )  # the catalog model that delivers each tier: its efficient full cost floors the tier's price
-    token_deflation_per_year: float = Field(default=10.0, ge=1)
+    token_deflation_per_year: float = Field(default=10.0, ge=1, le=1000)
     # --- power and space (KB §1, §8; CALIBRATION 12) ---
-    grid_usd_per_kwh: float = Field(default=0.09, gt=0)
+    grid_usd_per_kwh: float = Field(default=0.09, gt=0, le=10)
     grid_price_sd: float = Field(default=0.06, ge=0, le=0.3)  # relative quarterly wobble
-    stranded_gas_usd_per_kwh: float = Field(default=0.03, gt=0)
-    ppa_usd_per_kwh: float = Field(default=0.05, gt=0)
-    colo_usd_per_kw_month: float = Field(default=180.0, gt=0)  # AI-optimized colo, all-in incl. power
+    stranded_gas_usd_per_kwh: float = Field(default=0.03, gt=0, le=10)
+    ppa_usd_per_kwh: float = Field(default=0.05, gt=0, le=10)
+    colo_usd_per_kw_month: float = Field(default=180.0, gt=0, le=10_000)  # AI-optimized colo, all-in incl. power
     # --- macro (KB §4, §5, §18) ---
-    sofr_start: float = Field(default=0.043, ge=0)
-    sofr_sd_per_quarter: float = Field(default=0.0025, ge=0)
+    sofr_start: float = Field(default=0.043, ge=0, le=0.5)
+    sofr_sd_per_quarter: float = Field(default=0.0025, ge=0, le=0.05)
     sofr_mean_reversion: float = Field(default=0.05, ge=0, le=1)
-    spread_ig_bps: float = Field(default=250, ge=0)
-    spread_sub_ig_bps: float = Field(default=400, ge=0)
-    infra_revenue_multiple: float = Field(default=6.0, gt=0)
-    software_revenue_multiple: float = Field(default=17.0, gt=0)
-    mood_sd: float = Field(default=0.06, ge=0)  # equity-market mood shock sd (log multiple)
+    spread_ig_bps: float = Field(default=250, ge=0, le=5000)
+    spread_sub_ig_bps: float = Field(default=400, ge=0, le=5000)
+    infra_revenue_multiple: float = Field(default=6.0, gt=0, le=200)
+    software_revenue_multiple: float = Field(default=17.0, gt=0, le=200)
+    mood_sd: float = Field(default=0.06, ge=0, le=1)  # equity-market mood shock sd (log multiple)
     mood_persistence: float = Field(default=0.7, ge=0, lt=1)
     sub_ig_default_prob: float = Field(default=0.01, ge=0, le=1)  # per quarter
     # --- offers, events, spikes ---
-    offers_per_quarter: float = Field(default=3.0, ge=0)
+    offers_per_quarter: float = Field(default=3.0, ge=0, le=50)  # a Poisson mean: 10^7 hung the world build
     # what an efficient owner needs over its full cost to sign a term (KB §2: $2.20 on $1.33-1.64, 34-40%
     # before the capital charge); longer terms give part back as a deflation discount (KB §1 "swap")
     contract_margin_over_cost: dict[int, float] = Field(default_factory=lambda: {4: 0.30, 8: 0.22, 12: 0.15})
     random_event_rate: float = Field(default=0.25, ge=0, le=1)
     events: tuple[ScriptedEvent, ...] = ()
     scripted_offers: tuple[ScriptedOffer, ...] = ()
-    spikes_per_quarter: float = Field(default=1.5, ge=0)
+    spikes_per_quarter: float = Field(default=1.5, ge=0, le=50)
 
     @model_validator(mode="after")
     def _consistent(self) -> WorldParams:
@@ -282,6 +307,11 @@ class WorldParams(Frozen):
         for tier, model in self.token_tier_models.items():
             if model not in MODELS:
                 raise ValueError(f"token_tier_models[{tier!r}] = {model!r} is not a catalog model; valid: {', '.join(MODELS)}")
+        for seg in self.segments:  # SegmentParams lives in engine.demand: its file bounds are checked here
+            for name, limit in _SEGMENT_LIMITS.items():
+                value = getattr(seg, name)
+                if not (math.isfinite(value) and value <= limit):
+                    raise ValueError(f"segment {seg.id!r}: {name} = {value} must be a finite number at most {limit:g}")
         for tier, price in self.token_price_start.items():
             if not price > 0:
                 raise ValueError(f"token_price_start[{tier!r}] = {price} must be positive")

@@ -19,6 +19,8 @@ if TYPE_CHECKING:  # the engine (numpy, every model) loads on first use: a menu 
 
 SCENARIO_DIR = Path(__file__).resolve().parent
 DEFAULT_SCENARIO = "neocloud-2025"
+MAX_FILE_BYTES = 1 << 20  # issue 10: the largest built-in scenario is ~10 KB; a 1 MiB file is no scenario
+MAX_NESTING = 20  # tables and arrays within each other; a scenario needs 4
 
 
 class ScenarioError(ValueError):
@@ -88,18 +90,39 @@ def parse_toml_model(data: bytes, path: Path, model: type[M], error: type[Except
     """TOML bytes -> a validated pydantic model; every problem is an ``error`` naming the file and field."""
     from pydantic import ValidationError
 
+    if len(data) > MAX_FILE_BYTES:
+        raise error(f"{path}: {len(data):,} bytes; a file of this kind is at most {MAX_FILE_BYTES:,} bytes (1 MiB)")
     try:
         raw = tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise error(f"{path}: not UTF-8 text ({exc.reason})") from None
     except tomllib.TOMLDecodeError as exc:
         raise error(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:  # 50,000 nested arrays: the parser gives up before we can measure
+        raise error(f"{path}: nested too deeply; at most {MAX_NESTING} tables or arrays within each other") from None
+    where = _too_deep(raw, MAX_NESTING)
+    if where is not None:
+        raise error(f"{path}: field {where}: nested too deeply; at most {MAX_NESTING} tables or arrays within each other")
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
         errors = exc.errors()
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise error(f"{path}: {describe_error(errors[0])}{more}") from None
+
+
+def _too_deep(value: object, limit: int, where: str = "") -> str | None:
+    """The path of the first value nested more than ``limit`` tables/arrays deep, or None."""
+    if not isinstance(value, (dict, list)):
+        return None
+    if limit <= 0:
+        return where or "(top level)"
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    for key, child in items:
+        found = _too_deep(child, limit - 1, f"{where}.{key}" if where else str(key))
+        if found is not None:
+            return found
+    return None
 
 
 def parse_scenario(data: bytes, path: Path) -> LoadedScenario:
@@ -118,9 +141,12 @@ def load_scenario(name: str) -> LoadedScenario:
             valid = ", ".join(p.stem for p in scenario_paths())
             raise ScenarioError(f"no scenario {name!r}; valid: {valid}")
     try:
-        data = path.read_bytes()
+        with path.open("rb") as fh:  # never more than the cap: /dev/zero must not fill the memory
+            data = fh.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read ({exc.strerror})") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ScenarioError(f"{path}: larger than {MAX_FILE_BYTES:,} bytes (1 MiB); no scenario is that large")
     return parse_scenario(data, path)
 
 
