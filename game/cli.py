@@ -13,6 +13,20 @@ from collections.abc import Sequence
 from game.errors import UserError
 
 
+MAX_SEED = 2**63 - 1  # engine.game.MAX_SEED (not imported: ``tycoon`` starts without the engine)
+
+
+def seed_arg(text: str) -> int:
+    """argparse type of every ``--seed``: a whole number in 0..2^63-1 (issue 10), else exit 2 with one line."""
+    try:
+        seed = int(text.strip(), 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to {MAX_SEED} (2^63-1), got {text[:40]!r}") from None
+    if not 0 <= seed <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to {MAX_SEED} (2^63-1), got {text[:40]}")
+    return seed
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse's own usage errors: exit 2, no traceback
         self.print_usage(sys.stderr)

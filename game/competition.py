@@ -41,7 +41,7 @@ class Competition(BaseModel):
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=80)
     title: str = Field(min_length=1)
     scenario: str = Field(min_length=1)  # a scenario id from ``tycoon scenarios``
-    seed: int = Field(ge=0)
+    seed: int = Field(ge=0, le=2**63 - 1, strict=True)  # strict: "42" and 42.0 are typos, not seeds; 2^63 overflows SQLite
     archetype: Literal["neocloud", "inference"] | None = None
     policy: str = "first"
     note: str = ""

@@ -12,6 +12,7 @@ from engine.bots import BOTS, run_bot
 from engine.game import Game
 from engine.money import to_usd
 from engine.report import QuarterReport
+from game.cli import seed_arg
 from game.errors import UserError
 from game.runfile import run_from_game, save_run, verify_run
 from scenarios import DEFAULT_SCENARIO, ScenarioError, list_scenarios, load_scenario
@@ -166,7 +167,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("sim", help="play a game headless with a built-in bot")
     p.add_argument("--scenario", default=DEFAULT_SCENARIO, help=f"scenario id or .toml path (default {DEFAULT_SCENARIO})")
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--seed", type=seed_arg, default=1)
     p.add_argument("--bot", default="passive", help=f"one of: {', '.join(BOTS)}, an exploit strategy, or FILE.py:ClassName")
     p.add_argument("--quarters", type=int, default=None, help="stop after this many quarters")
     p.add_argument("--run-out", default=None, help="write the run file here")

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from game.competition import Competition, apply_policy, competition_mismatch, load_competition
+from game.cli import seed_arg
 from game.errors import UserError
 
 SCHEMA_VERSION = 1
@@ -713,7 +714,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = inner.add_parser("show", parents=[common], help="rank the stored runs, board by board")
     p.add_argument("--scenario", default=None, help="only this scenario id")
-    p.add_argument("--seed", type=int, default=None, help="only this seed")
+    p.add_argument("--seed", type=seed_arg, default=None, help="only this seed")
     p.add_argument("--limit", type=int, default=20, help="rows per board (0: all; default 20)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=cmd_show)
@@ -721,5 +722,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = inner.add_parser("export", parents=[common], help="write the ranked rows and per-quarter scorecards as CSV")
     p.add_argument("--csv", required=True, metavar="FILE", help="output file ('-' for stdout)")
     p.add_argument("--scenario", default=None, help="only this scenario id")
-    p.add_argument("--seed", type=int, default=None, help="only this seed")
+    p.add_argument("--seed", type=seed_arg, default=None, help="only this seed")
     p.set_defaults(handler=cmd_export)

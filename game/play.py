@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from game.cli import seed_arg
 from game.errors import UserError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("play", help="play in the terminal (the default)", description="Open the game. Without flags it starts on the start screen.")
     p.add_argument("--scenario", help="scenario id or path to a .toml (starts the game at once)")
-    p.add_argument("--seed", type=int, help="world seed, a non-negative integer (starts the game at once)")
+    p.add_argument("--seed", type=seed_arg, help="world seed, a non-negative integer (starts the game at once)")
     p.add_argument("--player", default="", help="your name, recorded in the run file")
     p.add_argument("--load", metavar="RUN", help="continue a saved run file")
     p.add_argument("--save-dir", metavar="DIR", help="where run files are written (default: $TYCOON_SAVE_DIR or the user data dir)")

@@ -23,6 +23,14 @@ from scenarios import SCENARIO_DIR, LoadedScenario, ScenarioError, load_scenario
 
 FORMAT = "ai-cloud-tycoon-run"
 FORMAT_VERSION = 1
+MAX_RUN_BYTES = 20 << 20  # issue 10: a 40-quarter game of a busy player is well under 1 MiB
+MAX_QUARTERS = 40  # the longest scenario (engine.scenario.Scenario.quarters)
+MAX_ACTIONS_PER_QUARTER = 200  # a player submits a dozen; 300,000 took 7 s to re-simulate
+MAX_SEED = 2**63 - 1  # engine.game.MAX_SEED: SQLite's INTEGER and numpy's seed words
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number JSON allows")
 
 
 @dataclass
@@ -125,13 +133,20 @@ def load_run(path: str | os.PathLike) -> RunFile:
     """Read and check the shape of a run file; every problem names the file and the field."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        with p.open("rb") as fh:  # read at most the cap: /dev/zero must not fill the memory
+            raw = fh.read(MAX_RUN_BYTES + 1)
     except FileNotFoundError:
         raise UserError(f"{p}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise UserError(f"{p}: cannot read ({exc})") from None
+    if len(raw) > MAX_RUN_BYTES:
+        raise UserError(f"{p}: larger than {MAX_RUN_BYTES >> 20} MiB; no run file is that large")
     try:
-        data = json.loads(text)
+        text = raw.decode("utf-8-sig")  # a UTF-8 byte-order mark (Windows editors) is accepted
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{p}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    try:
+        data = json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise UserError(f"{p}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); is the file truncated?") from None
     except (ValueError, RecursionError) as exc:  # a 5,000-digit number, arrays nested 100,000 deep
@@ -142,9 +157,15 @@ def load_run(path: str | os.PathLike) -> RunFile:
     if version != FORMAT_VERSION:
         raise UserError(f"{p}: field 'format_version' is {version}; this tycoon reads version {FORMAT_VERSION}")
     quarters = _require(data, "quarters", list, p)
+    if len(quarters) > MAX_QUARTERS:
+        raise UserError(f"{p}: field 'quarters' has {len(quarters)} entries; a game has at most {MAX_QUARTERS} quarters")
     for i, q in enumerate(quarters):
         if not isinstance(q, dict) or not isinstance(q.get("actions"), list) or not isinstance(q.get("state_hash"), str):
             raise UserError(f"{p}: field quarters[{i}] needs 'actions' (a list) and 'state_hash' (a string)")
+        if len(q["actions"]) > MAX_ACTIONS_PER_QUARTER:
+            raise UserError(
+                f"{p}: field quarters[{i}].actions has {len(q['actions'])} actions; at most {MAX_ACTIONS_PER_QUARTER} a quarter"
+            )
         for j, a in enumerate(q["actions"]):
             if not isinstance(a, dict):
                 raise UserError(f"{p}: field quarters[{i}].actions[{j}] must be an object with a 'kind'")
@@ -152,8 +173,8 @@ def load_run(path: str | os.PathLike) -> RunFile:
     for key, kind in (("final", dict), ("bot", str), ("competition", str), ("scenario_file", str)):
         if data.get(key) is not None and not isinstance(data[key], kind):
             raise UserError(f"{p}: field {key!r} must be {'an object' if kind is dict else 'a string'} or null, got {type(data[key]).__name__}")
-    if seed < 0:
-        raise UserError(f"{p}: field 'seed' must be a non-negative integer")
+    if not 0 <= seed <= MAX_SEED:
+        raise UserError(f"{p}: field 'seed' must be a whole number from 0 to {MAX_SEED} (2^63-1), got {seed}")
     return RunFile(
         scenario=_require(data, "scenario", str, p),
         scenario_sha256=_require(data, "scenario_sha256", str, p),

@@ -14,6 +14,7 @@ import socket
 import sys
 from pathlib import Path
 
+from game.cli import seed_arg
 from game.errors import UserError
 
 INSTALL_HINT = 'tycoon serve needs the optional web extra: pip install "ai-cloud-tycoon[web]"'
@@ -108,7 +109,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     p.add_argument("--public-url", default=None, help="the URL browsers use to reach this server (default: guessed)")
     p.add_argument("--scenario", default=None, help="start every session on this scenario")
-    p.add_argument("--seed", type=int, default=None, help="start every session on this seed")
+    p.add_argument("--seed", type=seed_arg, default=None, help="start every session on this seed")
     p.add_argument("--competition", metavar="FILE", default=None, help="start every session in this competition")
     p.add_argument("--save-dir", metavar="DIR", default=None, help="where the sessions' run files are written")
     p.set_defaults(handler=cmd_serve)

@@ -4,6 +4,8 @@ the engine accepts or rejects, and every number shown is read from its preview s
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -17,7 +19,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from engine.calendar import TICKS_PER_QUARTER
 from engine.hardware import GPUS
-from engine.money import fmt_usd, to_cents
+from engine.money import MAX_USD, fmt_usd, to_cents
 
 if TYPE_CHECKING:  # the session pulls in the whole engine; the app's key bindings need only the specs
     from game.app.session import Preview, Session
@@ -639,7 +641,11 @@ class ActionForm(ModalScreen[str | None]):
                     num = float(text)
                 except ValueError:
                     return None, f"{f.label} must be a number"
+                if not math.isfinite(num) or abs(num) > MAX_USD:  # 309 digits made float('inf'), and int() of it crashed
+                    return None, f"{f.label} must be at most {MAX_USD:,}"
                 if f.kind == "int":
+                    if not num.is_integer():
+                        return None, f"{f.label} must be a whole number"
                     a[f.name] = int(num)
                 elif f.kind == "pct":
                     a[f.name] = num / 100

@@ -114,10 +114,10 @@ class StartScreen(Screen):
         sid = str(self.query_one("#scenario", Select).value)
         try:
             seed = int(self.query_one("#seed", Input).value or "0")
-            if seed < 0:
+            if not 0 <= seed <= 2**63 - 1:  # issue 10: 2^64 crashed the leaderboard (SQLite INTEGER)
                 raise ValueError
         except ValueError:
-            self.query_one("#start-error", Static).update("The seed must be a non-negative whole number.")
+            self.query_one("#start-error", Static).update("The seed must be a whole number from 0 to 2^63-1.")
             return
         player = self.query_one("#player", Input).value.strip()
         app = self.app
