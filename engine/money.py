@@ -18,11 +18,11 @@ def to_cents(usd: float) -> int:
     Amounts beyond ±``MAX_USD`` are refused before any float conversion (10**309 overflows one).
     """
     if isinstance(usd, int) and abs(usd) > MAX_USD:  # an int too large for a float must not reach math.isfinite
-        raise ValueError(f"cannot post an amount beyond ±{MAX_USD:.0e} USD: {usd:.3e}")
+        raise ValueError(f"cannot post an amount beyond ±10^15 USD ({len(str(abs(usd)))} digits)")
     if not math.isfinite(usd):
         raise ValueError(f"cannot post a non-finite amount: {usd!r}")
     if abs(usd) > MAX_USD:
-        raise ValueError(f"cannot post an amount beyond ±{MAX_USD:.0e} USD: {usd:.3e}")
+        raise ValueError(f"cannot post an amount beyond ±10^15 USD: {usd:.3e}")
     return int(round(usd * CENTS_PER_USD))
 
 

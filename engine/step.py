@@ -201,10 +201,8 @@ def _apply_actions(state: GameState, world: World, scenario: Scenario, actions: 
             results.append(ActionResult(action={"value": repr(raw)[:200]}, ok=False, message="an action is an object with a 'kind'"))
             continue
         if raw.get("kind") not in act.ACTION_KINDS:
-            results.append(ActionResult(
-                action=json_safe(raw), ok=False,
-                message=f"invalid kind {json_safe(raw.get('kind'))!r}; valid: {', '.join(act.ACTION_KINDS)}",
-            ))
+            what = f"invalid kind {json_safe(raw.get('kind'))!r}" if "kind" in raw else "an action is an object with a 'kind'"
+            results.append(ActionResult(action=json_safe(raw), ok=False, message=f"{what}; valid: {', '.join(act.ACTION_KINDS)}"))
             continue
         try:
             action = act.parse_action(raw)

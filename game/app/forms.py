@@ -557,6 +557,24 @@ FORMS: dict[str, FormSpec] = {
 INFERENCE_FORMS = ("rent_gpus", "deploy_model", "scale_model", "retire_model", "set_token_price", "fund_technique", "dedicate_gpus")
 
 
+def parse_number(text: str, kind: str, label: str) -> tuple[float | int | None, str]:
+    """A form's number field (commas already removed) -> (value, "") or (None, why) (issue 10:
+    309 digits made float('inf'), and int() of it crashed the app)."""
+    try:
+        num = float(text)
+    except ValueError:
+        return None, f"{label} must be a number"
+    if not math.isfinite(num) or abs(num) > MAX_USD:
+        return None, f"{label} must be a number from -{MAX_USD:,} to {MAX_USD:,}"
+    if kind == "int":
+        if not num.is_integer():
+            return None, f"{label} must be a whole number"
+        return int(num), ""
+    if kind == "pct":
+        return num / 100, ""
+    return num, ""
+
+
 def unavailable_reason(kind: str, s: Session) -> str | None:
     spec = FORMS.get(kind)
     if spec is None:
@@ -637,20 +655,10 @@ class ActionForm(ModalScreen[str | None]):
                     continue
                 if not text:
                     return None, f"enter {f.label.lower()}"
-                try:
-                    num = float(text)
-                except ValueError:
-                    return None, f"{f.label} must be a number"
-                if not math.isfinite(num) or abs(num) > MAX_USD:  # 309 digits made float('inf'), and int() of it crashed
-                    return None, f"{f.label} must be at most {MAX_USD:,}"
-                if f.kind == "int":
-                    if not num.is_integer():
-                        return None, f"{f.label} must be a whole number"
-                    a[f.name] = int(num)
-                elif f.kind == "pct":
-                    a[f.name] = num / 100
-                else:
-                    a[f.name] = num
+                value, error = parse_number(text, f.kind, f.label)
+                if error:
+                    return None, error
+                a[f.name] = value
         return a, ""
 
     @on(Select.Changed)
