@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from engine.actions import ACTION_KINDS, Action
 from engine.game import MAX_SEED, Game, replay
 from engine.money import MAX_USD, to_cents
+from engine.physics import TECHNIQUES
 from game.app.forms import parse_number
 from game.cli import main
 from game.competition import load_competition
@@ -257,17 +258,44 @@ def test_run_file_bounds_issue10_item8(tmp_path):
 # ----------------------------------------------------------------------------- the action union, fuzzed
 
 
-def _action_fields() -> dict[str, list[str]]:
+def _action_fields() -> dict[str, dict[str, object]]:
     union = typing.get_args(typing.get_args(Action)[0])
-    return {cls.model_fields["kind"].default: [n for n in cls.model_fields if n != "kind"] for cls in union}
+    return {cls.model_fields["kind"].default: {n: f.annotation for n, f in cls.model_fields.items() if n != "kind"} for cls in union}
 
 
 FIELDS = _action_fields()
 NASTY = st.one_of(
-    st.integers(min_value=-(10**20), max_value=10**20), st.sampled_from([0, 1, 2, 8, 64, 10**15, 10**15 + 1, 10**309, -(10**309)]),
+    st.integers(min_value=-(10**20), max_value=10**20), st.sampled_from([0, -1, 10**15, 10**15 + 1, 10**309, -(10**309)]),
     st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([True, False, None, "", "1e400", [], {}, [1, 2]]),
     st.text(max_size=8),
 )
+
+
+def _ids(state, kind: str, name: str) -> list[str]:
+    """The ids a field of this name can take in this state, plus one that does not exist."""
+    offers = {"sign_contract": state.offers.contracts, "take_loan": state.offers.loans, "raise_equity": state.offers.equity}
+    pools = {
+        "offer_id": [o.id for o in offers.get(kind, [])], "loan_id": [l.id for l in state.loans],
+        "lot_id": [l.id for l in state.lots], "site_id": [s.id for s in state.sites],
+        "gen": ["a100", "h100", "h200", "b200"], "model": ["llama-3.1-8b", "llama-3.1-70b"],
+        "technique": list(TECHNIQUES),
+    }
+    return pools.get(name, []) + ["X-none"]
+
+
+def _plausible(name: str, annotation: object, ids: list[str]) -> st.SearchStrategy:
+    """A value of the field's own type, often valid: the fuzz must also reach execute and the books."""
+    literal = [a for a in typing.get_args(annotation) if isinstance(a, str)] or (
+        list(typing.get_args(annotation)) if typing.get_origin(annotation) is typing.Literal else [])
+    if literal:
+        return st.sampled_from(literal)
+    if "usd" in name:
+        return st.integers(min_value=1, max_value=100_000_000)
+    if annotation is int or int in typing.get_args(annotation):
+        return st.sampled_from([4, 8, 12]) if "term" in name else st.integers(min_value=1, max_value=300)
+    if annotation is float or float in typing.get_args(annotation):
+        return st.floats(min_value=-0.5, max_value=1.0) if name != "mw" else st.floats(min_value=1, max_value=40)
+    return st.sampled_from(ids)
 
 
 @st.composite
@@ -275,14 +303,12 @@ def _fuzz_action(draw, state) -> object:
     if draw(st.integers(0, 30)) == 0:
         return draw(st.sampled_from(["foo", 7, None, ["buy_gpus"], {"no": "kind"}, {"kind": "bogus"}]))
     kind = draw(st.sampled_from(sorted(FIELDS)))
-    ids = ([l.id for l in state.lots] + [s.id for s in state.sites] + [o.id for o in state.offers.contracts]
-           + [o.id for o in state.offers.loans] + [o.id for o in state.offers.equity] + [l.id for l in state.loans]
-           + ["h100", "b200", "a100", "llama-3.1-8b", "llama-3.1-70b", "flash_attention", "grid", "fp8"])
     action: dict = {"kind": kind}
-    for name in FIELDS[kind]:
-        if draw(st.integers(0, 9)) == 0:
+    for name, annotation in FIELDS[kind].items():
+        roll = draw(st.integers(0, 9))
+        if roll == 0:
             continue  # a missing field
-        action[name] = draw(st.one_of(st.sampled_from(ids), NASTY) if draw(st.booleans()) else NASTY)
+        action[name] = draw(NASTY if roll <= 2 else _plausible(name, annotation, _ids(state, kind, name)))
     return action
 
 
