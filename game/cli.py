@@ -21,9 +21,9 @@ def seed_arg(text: str) -> int:
     try:
         seed = int(text.strip(), 10)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to {MAX_SEED} (2^63-1), got {text[:40]!r}") from None
+        raise argparse.ArgumentTypeError(f"must be a non-negative whole number up to 2^63-1 ({MAX_SEED}), got {text[:40]!r}") from None
     if not 0 <= seed <= MAX_SEED:
-        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to {MAX_SEED} (2^63-1), got {text[:40]}")
+        raise argparse.ArgumentTypeError(f"must be a non-negative whole number up to 2^63-1 ({MAX_SEED}), got {text[:40]}")
     return seed
 
 
