@@ -96,7 +96,7 @@ class StartingDeployment(FileModel):
 
     precision: Literal["bf16", "fp8", "fp4"] = "bf16"
     replicas: int = Field(gt=0, le=10_000)
-    tpot_ms: float = Field(default=60.0, gt=0, le=10_000)
+    tpot_ms: float = Field(default=60.0, ge=5, le=500)  # the deploy_model action's own bounds
 
 
 class StartingCompany(FileModel):

@@ -243,7 +243,7 @@ class WorldParams(FileModel):
     reserved_discount: dict[int, float] = Field(default_factory=lambda: {4: 0.30, 8: 0.40, 12: 0.50})
     spot_discount: float = Field(default=0.70, gt=0, lt=1)  # KB §2: spot 60-80% below on-demand
     # --- cost floor of a GPU-hour (KB §2 margin table, KB §3, KB §8) ---
-    gpu_life_years: float = Field(default=4.0, gt=0, le=20)  # straight-line life the market prices in (3-5 years)
+    gpu_life_years: float = Field(default=4.0, ge=1, le=20)  # straight-line life the market prices in (3-5 years)
     capital_charge_rate: float = Field(default=0.12, ge=0, le=1)  # KB §3: 12% WACC at today's SOFR
     server_kw_per_gpu_kw: float = Field(default=1.4, ge=1, le=5)  # CPUs, NICs, fans on top of GPU TDP
     market_pue: float = Field(default=1.3, ge=1, le=3)

@@ -233,7 +233,10 @@ def verify_run(path: str | os.PathLike, scenario_file: str | os.PathLike | None 
         return Verification(p, False, f"made with ruleset {run.ruleset}; this tycoon runs {RULESET}")
     if run.scenario_sha256 != loaded.sha256:
         return Verification(p, False, f"made with another version of scenario {run.scenario!r} (its SHA-256 differs)")
-    result = replay(loaded.scenario, run.seed, run.log, run.hashes)
+    try:
+        result = replay(loaded.scenario, run.seed, run.log, run.hashes)
+    except ValueError as exc:  # a scenario pydantic accepts can still describe a company the engine cannot start
+        raise UserError(f"{p}: scenario {run.scenario!r} cannot be played: {exc}") from None
     game = result.game
     if result.first_divergence is not None:
         i = result.first_divergence
