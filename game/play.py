@@ -27,6 +27,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.seed is not None and args.seed < 0:
         raise UserError("--seed must be a non-negative integer")
+    if getattr(args, "private_session", False) and args.load:
+        raise UserError("--load cannot be used with --private-session: a private session starts empty")
     if args.scenario:
         try:
             load_scenario(args.scenario)
@@ -52,11 +54,13 @@ def run(args: argparse.Namespace) -> int:
 
     save_dir = Path(args.save_dir) if args.save_dir else None
     if getattr(args, "private_session", False):
-        if args.load:
-            raise UserError("--load cannot be used with --private-session: a private session starts empty")
         from game.app.paths import default_save_dir, new_session_dir
 
-        save_dir = new_session_dir(save_dir or default_save_dir())
+        root = save_dir or default_save_dir()
+        try:
+            save_dir = new_session_dir(root)
+        except OSError as exc:
+            raise UserError(f"--save-dir {root}: cannot make a session folder in it ({exc.strerror or exc})") from None
     app = make_app(
         scenario=competition.scenario if competition else args.scenario,
         seed=competition.seed if competition else args.seed,
