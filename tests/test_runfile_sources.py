@@ -285,6 +285,8 @@ def test_play_private_session_hands_each_app_its_own_folder(monkeypatch, tmp_pat
     first, second = (Path(app.kwargs["save_dir"]) for app in made)
     assert first != second and first.parent == second.parent == tmp_path
     assert all(app.confine_loads for app in made)
+    with pytest.raises(UserError, match="--load cannot be used with --private-session"):  # no way into another folder
+        run(argparse.Namespace(**{**vars(args), "load": str(tmp_path / "x.json")}))
     args.private_session = False
     run(args)
     assert Path(made[-1].kwargs["save_dir"]) == tmp_path and not made[-1].confine_loads
