@@ -151,9 +151,10 @@ def cmd_sim(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     status = 0
     for path in args.runs:
-        v = verify_run(path, args.scenario)  # UserError (unreadable, invalid) propagates: exit 2
+        v = verify_run(path, args.scenario_file)  # UserError (unreadable, invalid) propagates: exit 2
         if v.ok:
-            print(f"{path}: OK ({v.reason})")
+            custom = f"; {v.scenario_label}" if v.scenario_label else ""
+            print(f"{path}: OK ({v.reason}{custom})")
         else:
             print(f"{path}: FAILED: {v.reason}")
             status = 1
@@ -176,5 +177,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("verify", help="re-simulate run files and compare their hashes")
     p.add_argument("runs", nargs="+", help="run files (.json)")
-    p.add_argument("--scenario", default=None, help="the scenario .toml the runs were played on, when it is not built in")
+    p.add_argument("--scenario-file", "--scenario", dest="scenario_file", metavar="PATH", default=None,
+                   help="the scenario .toml the runs were played on, for old run files that do not embed it "
+                        "(a run file never names a file to read)")
     p.set_defaults(handler=cmd_verify)

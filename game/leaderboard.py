@@ -23,9 +23,11 @@ import hashlib
 import io
 import json
 import os
+import signal
 import sqlite3
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -44,6 +46,7 @@ APP_NAME = "ai-cloud-tycoon"
 DB_NAME = "leaderboard.sqlite3"
 DEFAULT_WORKERS = 2
 BUSY_TIMEOUT_MS = 60_000
+RUN_TIME_LIMIT_S = 60.0  # per run file: an honest 40-quarter run re-simulates in well under a second
 SCORECARD_FIELDS = ("revenue", "gross_margin", "utilization", "dscr", "score")  # per quarter, for grading
 
 _SCHEMA = """
@@ -176,17 +179,16 @@ def verify_for_leaderboard(path: str, competition: Competition | None = None) ->
     """
     from engine.money import to_usd
     from game.headless import quarter_summary
-    from game.runfile import load_run, verify_run
+    from game.runfile import MAX_RUN_BYTES, is_builtin, load_run, read_bounded, verify_run
 
     p = Path(path)
     try:
-        data = p.read_bytes()
-    except OSError as exc:
-        return Outcome(path, False, f"cannot read ({exc.strerror or exc})")
-    try:
+        data = read_bounded(p, MAX_RUN_BYTES, "run file")  # bounded: a path to /dev/zero is refused, not read
         run = load_run(p)
         if competition is not None:
             why = competition_mismatch(competition, run.scenario, run.seed, run.competition, run.scenario_sha256)
+            if why is None and not is_builtin(run.scenario, run.scenario_sha256):  # checked before simulating
+                why = f"was played on a custom scenario {run.scenario!r} (sha256 {run.scenario_sha256[:12]}...), not the built-in one"
             if why:
                 return Outcome(path, False, f"not a run of this competition: it {why}")
         v = verify_run(p)
@@ -222,19 +224,54 @@ def verify_for_leaderboard(path: str, competition: Competition | None = None) ->
     )
     if to_usd(entry.score_cents) != final.get("score"):
         return Outcome(path, False, f"does not verify: claims a score of {final.get('score')!r} but re-simulates to {to_usd(entry.score_cents)}")
-    return Outcome(path, True, f"verified {len(game.reports)} quarters", entry)
+    return Outcome(path, True, f"verified {len(game.reports)} quarters", entry, v.scenario_label)
 
 
-def _verify_star(args: tuple[str, Competition | None]) -> Outcome:
+class RunTooSlow(Exception):
+    """A run file whose re-simulation passed the per-run time limit."""
+
+
+@contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """Raise ``RunTooSlow`` in this thread after ``seconds`` of wall time (a SIGALRM timer), so that
+    one run on a pathological scenario cannot hold a class's batch. Where no timer can be set (not
+    the main thread, no SIGALRM), the run goes unbounded."""
+    usable = seconds is not None and seconds > 0 and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def expire(signum, frame):  # noqa: ARG001 - signal handler signature
+        raise RunTooSlow(f"took longer than {seconds:g} s to re-simulate")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        return verify_for_leaderboard(*args)
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _verify_star(args: tuple[str, Competition | None] | tuple[str, Competition | None, float | None]) -> Outcome:
+    path, competition, *rest = args
+    limit = rest[0] if rest else RUN_TIME_LIMIT_S
+    try:
+        with time_limit(limit):
+            return verify_for_leaderboard(path, competition)
+    except RunTooSlow as exc:
+        return Outcome(path, False, f"refused: it {exc} (limit per run file)")
+    except MemoryError:
+        return Outcome(path, False, "could not be re-simulated: it asks for more memory than this machine has")
     except Exception as exc:  # one broken file must not stop a class's batch
-        return Outcome(args[0], False, f"could not be re-simulated ({type(exc).__name__}: {exc})")
+        return Outcome(path, False, f"could not be re-simulated ({type(exc).__name__}: {str(exc)[:200]})")
 
 
-def verify_many(paths: Sequence[str], competition: Competition | None = None, workers: int = DEFAULT_WORKERS) -> list[Outcome]:
-    """Verify run files in order, in a process pool when there is more than one."""
-    jobs = [(str(p), competition) for p in paths]
+def verify_many(paths: Sequence[str], competition: Competition | None = None, workers: int = DEFAULT_WORKERS,
+                time_limit_s: float | None = RUN_TIME_LIMIT_S) -> list[Outcome]:
+    """Verify run files in order, in a process pool when there is more than one; each run file
+    gets at most ``time_limit_s`` seconds, and a refusal never stops the others."""
+    jobs = [(str(p), competition, time_limit_s) for p in paths]
     if workers <= 1 or len(jobs) < 2:
         return [_verify_star(j) for j in jobs]
     workers = min(workers, len(jobs))
@@ -376,7 +413,7 @@ class Store:
                     (e.competition, e.final_hash, e.player),
                 ).fetchone()
                 note = f"the same game (identical final state) as {same[0]}'s" if same else ""
-                out.append(Outcome(o.path, True, o.reason, e, note))
+                out.append(Outcome(o.path, True, o.reason, e, "; ".join(n for n in (o.note, note) if n)))
         return out
 
     @staticmethod
@@ -468,9 +505,9 @@ def open_store(db: str | os.PathLike | None = None) -> Store:
 
 
 def add_runs(store: Store, paths: Sequence[str], competition: Competition | None = None,
-             workers: int = DEFAULT_WORKERS) -> list[Outcome]:
+             workers: int = DEFAULT_WORKERS, time_limit_s: float | None = RUN_TIME_LIMIT_S) -> list[Outcome]:
     """Verify ``paths`` (in parallel) and store those that verify, in one transaction."""
-    return store.add(verify_many(paths, competition, workers))
+    return store.add(verify_many(paths, competition, workers, time_limit_s))
 
 
 # ----------------------------------------------------------------------------- CLI
@@ -530,9 +567,11 @@ def cmd_add(args: argparse.Namespace) -> int:
     paths = _expand(args.runs)
     if args.workers < 1:
         raise UserError(f"--workers must be at least 1, got {args.workers}")
+    if not args.time_limit > 0:
+        raise UserError(f"--time-limit must be a positive number of seconds, got {args.time_limit}")
     t0 = time.perf_counter()
     with open_store(args.db) as store:
-        outcomes = verify_many(paths, comp, args.workers)
+        outcomes = verify_many(paths, comp, args.workers, args.time_limit)
         t_verify = time.perf_counter() - t0
         outcomes = store.add(outcomes)
         standings = store.competition_standings(comp) if comp else None
@@ -568,19 +607,20 @@ def cmd_add(args: argparse.Namespace) -> int:
 def _board_title(board: tuple[str, str, str, int], current_sha: dict[str, str | None]) -> str:
     scenario, sha, ruleset, seed = board
     cur = current_sha.get(scenario)
-    stale = "" if cur is None or cur == sha else "  [older scenario version]"
+    if cur is None:
+        stale = "  [custom scenario: not a built-in scenario]"
+    else:  # a stored sha that is not today's built-in: an older version, or a class's own edit of it
+        stale = "" if cur == sha else "  [not this tycoon's built-in version: an older version or a custom scenario]"
     return f"{scenario}  seed {seed}  ruleset {ruleset}  scenario {sha[:12]}{stale}"
 
 
 def _current_shas(scenarios: Iterable[str]) -> dict[str, str | None]:
-    from scenarios import ScenarioError, load_scenario
+    from game.runfile import builtin_scenario
 
     out: dict[str, str | None] = {}
-    for s in set(scenarios):
-        try:
-            out[s] = load_scenario(s).sha256
-        except ScenarioError:
-            out[s] = None
+    for s in set(scenarios):  # an id from a stored run is never opened as a path (a custom id could be one)
+        loaded = builtin_scenario(s)
+        out[s] = None if loaded is None else loaded.sha256
     return out
 
 
@@ -709,6 +749,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("runs", nargs="+", metavar="RUN", help="run files (.json) or folders of them; attempts count in this order")
     p.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help=f"verification processes (default {DEFAULT_WORKERS})")
     p.add_argument("--limit", type=int, default=None, help="with --competition: show this many of the standings")
+    p.add_argument("--time-limit", type=float, default=RUN_TIME_LIMIT_S, metavar="SECONDS",
+                   help=f"refuse a run file whose re-simulation takes longer (default {RUN_TIME_LIMIT_S:g})")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=cmd_add)
 

@@ -18,6 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--save-dir", metavar="DIR", help="where run files are written (default: $TYCOON_SAVE_DIR or the user data dir)")
     p.add_argument("--competition", metavar="FILE",
                    help="play a classroom competition: its scenario and seed, its note on the dashboard, the run file tagged with its id")
+    p.add_argument("--private-session", action="store_true",
+                   help="(used by `tycoon serve`) save in a new private subfolder of the save dir, and load run files only from it")
     p.set_defaults(handler=run)
 
 
@@ -26,6 +28,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.seed is not None and args.seed < 0:
         raise UserError("--seed must be a non-negative integer")
+    if getattr(args, "private_session", False) and args.load:
+        raise UserError("--load cannot be used with --private-session: a private session starts empty")
     if args.scenario:
         try:
             load_scenario(args.scenario)
@@ -43,18 +47,30 @@ def run(args: argparse.Namespace) -> int:
 
             run = load_run(args.load)
             why = competition_mismatch(competition, run.scenario, run.seed, run.competition, run.scenario_sha256)
+            if why is None and not v.builtin:
+                why = f"was played on a {v.scenario_label.split(';')[0]}, not the built-in one"
             if why:
                 raise UserError(f"{args.load}: cannot continue it in competition {competition.id!r}: this run {why}")
     from game.app import make_app
 
+    save_dir = Path(args.save_dir) if args.save_dir else None
+    if getattr(args, "private_session", False):
+        from game.app.paths import default_save_dir, new_session_dir
+
+        root = save_dir or default_save_dir()
+        try:
+            save_dir = new_session_dir(root)
+        except OSError as exc:
+            raise UserError(f"--save-dir {root}: cannot make a session folder in it ({exc.strerror or exc})") from None
     app = make_app(
         scenario=competition.scenario if competition else args.scenario,
         seed=competition.seed if competition else args.seed,
         player=args.player, load=args.load,
-        save_dir=Path(args.save_dir) if args.save_dir else None,
+        save_dir=save_dir,
         skip_start=bool(args.scenario or args.seed is not None or competition),
         competition=competition,
     )
+    app.confine_loads = bool(getattr(args, "private_session", False))  # the start screen reads only this session's runs
     app.run()
     return int(app.return_code or 0)
 

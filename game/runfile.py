@@ -4,12 +4,19 @@ A run file records the scenario (id and SHA-256 of its bytes), the ruleset, the 
 player, the action log per quarter and the state hash after each quarter. Loading re-simulates
 the log; verifying re-simulates and reports the first quarter whose hash differs. Saves are
 atomic: written to a temporary file beside the target, then renamed over it.
+
+A run file never names a file to read (issue 10, item 1): a run on a scenario that is not built
+in carries that scenario's TOML text (``scenario_toml``, at most 256 KiB), or the verifier names
+the file on the command line (``--scenario-file``). Every read is bounded in size.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +26,7 @@ from engine import RULESET
 from engine.game import Game, replay
 from engine.money import to_usd
 from game.errors import UserError
-from scenarios import SCENARIO_DIR, LoadedScenario, ScenarioError, load_scenario
+from scenarios import SCENARIO_DIR, LoadedScenario, ScenarioError, parse_scenario, scenario_paths
 
 FORMAT = "ai-cloud-tycoon-run"
 FORMAT_VERSION = 1
@@ -31,6 +38,58 @@ MAX_SEED = 2**63 - 1  # engine.game.MAX_SEED: SQLite's INTEGER and numpy's seed 
 
 def _no_constant(name: str) -> float:
     raise ValueError(f"{name} is not a number JSON allows")
+MAX_SCENARIO_BYTES = 256 * 1024  # a built-in scenario is ~4 KiB: room for a class's own, not for a bomb
+_SCENARIO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")  # an id names a file in SCENARIO_DIR, never a path
+
+
+def read_bounded(path: str | os.PathLike, limit: int, what: str = "file") -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes; a device, FIFO or folder (``/dev/zero``)
+    is refused before any read, and a larger file after reading ``limit + 1`` bytes."""
+    p = Path(path)
+    try:
+        st = os.stat(p)
+        if not stat.S_ISREG(st.st_mode):
+            raise UserError(f"{p}: not a regular file; a {what} must be one")
+        with open(p, "rb") as fh:
+            data = fh.read(limit + 1)
+    except FileNotFoundError:
+        raise UserError(f"{p}: no such file") from None
+    except OSError as exc:
+        raise UserError(f"{p}: cannot read ({exc.strerror or exc})") from None
+    if len(data) > limit:
+        raise UserError(f"{p}: larger than {limit // 1024} KiB; a {what} is never that big")
+    return data
+
+
+def builtin_scenario(scenario_id: str) -> LoadedScenario | None:
+    """The built-in scenario of that id (a file in SCENARIO_DIR), or None: an id is never read as a path."""
+    if not _SCENARIO_ID.match(scenario_id) or scenario_id.endswith(".toml"):
+        return None
+    path = SCENARIO_DIR / f"{scenario_id}.toml"
+    if not path.is_file():
+        return None
+    try:
+        return parse_scenario(path.read_bytes(), path)
+    except (OSError, ScenarioError):
+        return None
+
+
+def is_builtin(scenario_id: str, sha256: str) -> bool:
+    """Whether (id, SHA-256) is this tycoon's built-in scenario, byte for byte."""
+    path = SCENARIO_DIR / f"{scenario_id}.toml"
+    if not _SCENARIO_ID.match(scenario_id) or not path.is_file():
+        return False
+    return hashlib.sha256(path.read_bytes()).hexdigest() == sha256
+
+
+def load_scenario_file(path: str | os.PathLike) -> LoadedScenario:
+    """A scenario .toml the verifier names on the command line (``--scenario-file``), read bounded."""
+    p = Path(path)
+    data = read_bounded(p, MAX_SCENARIO_BYTES, "scenario file")
+    try:
+        return parse_scenario(data, p)
+    except ScenarioError as exc:
+        raise UserError(str(exc)) from None
 
 
 @dataclass
@@ -43,7 +102,8 @@ class RunFile:
     archetype: str = "neocloud"
     bot: str | None = None
     competition: str | None = None
-    scenario_file: str | None = None  # where a scenario that is not built in was loaded from
+    scenario_toml: str | None = None  # the TOML text of a scenario that is not built in (None: built in)
+    scenario_file: str | None = None  # read from old run files only, to say how to verify them; never opened
     quarters: list[dict[str, Any]] = field(default_factory=list)  # {"quarter", "actions", "state_hash"}
     final: dict[str, Any] | None = None
 
@@ -59,7 +119,7 @@ class RunFile:
             "archetype": self.archetype,
             "bot": self.bot,
             "competition": self.competition,
-            "scenario_file": self.scenario_file,
+            "scenario_toml": self.scenario_toml,
             "quarters": self.quarters,
             "final": self.final,
         }
@@ -78,12 +138,21 @@ def run_from_game(game: Game, loaded: LoadedScenario, player: str = "", bot: str
         {"quarter": r.label, "actions": actions, "state_hash": r.state_hash}
         for r, actions in zip(game.reports, game.log, strict=True)
     ]
-    custom = loaded.path.resolve().parent != SCENARIO_DIR
     return RunFile(
         scenario=loaded.scenario.id, scenario_sha256=loaded.sha256, seed=game.seed, player=player,
         archetype=loaded.scenario.archetype, bot=bot, competition=competition, quarters=quarters, final=final_of(game),
-        scenario_file=str(loaded.path.resolve()) if custom else None,
+        scenario_toml=None if is_builtin(loaded.scenario.id, loaded.sha256) else embedded_toml(loaded),
     )
+
+
+def embedded_toml(loaded: LoadedScenario) -> str:
+    """The scenario's TOML text for the run file; its UTF-8 bytes hash to ``loaded.sha256``."""
+    data = loaded.data
+    if not data or hashlib.sha256(data).hexdigest() != loaded.sha256:
+        raise UserError(f"{loaded.path}: the scenario's text is not at hand to embed in the run file")
+    if len(data) > MAX_SCENARIO_BYTES:
+        raise UserError(f"{loaded.path}: larger than {MAX_SCENARIO_BYTES // 1024} KiB; a run file cannot embed it")
+    return data.decode("utf-8")  # parse_scenario accepted it, so it is UTF-8
 
 
 def final_of(game: Game) -> dict[str, Any] | None:
@@ -132,15 +201,7 @@ def _require(data: dict, key: str, kind: type | tuple, path: Path) -> Any:
 def load_run(path: str | os.PathLike) -> RunFile:
     """Read and check the shape of a run file; every problem names the file and the field."""
     p = Path(path)
-    try:
-        with p.open("rb") as fh:  # read at most the cap: /dev/zero must not fill the memory
-            raw = fh.read(MAX_RUN_BYTES + 1)
-    except FileNotFoundError:
-        raise UserError(f"{p}: no such file") from None
-    except OSError as exc:
-        raise UserError(f"{p}: cannot read ({exc})") from None
-    if len(raw) > MAX_RUN_BYTES:
-        raise UserError(f"{p}: larger than {MAX_RUN_BYTES >> 20} MiB; no run file is that large")
+    raw = read_bounded(p, MAX_RUN_BYTES, "run file")  # a regular file, read up to the cap: /dev/zero must not fill the memory
     try:
         text = raw.decode("utf-8-sig")  # a UTF-8 byte-order mark (Windows editors) is accepted
     except UnicodeDecodeError as exc:
@@ -170,11 +231,14 @@ def load_run(path: str | os.PathLike) -> RunFile:
             if not isinstance(a, dict):
                 raise UserError(f"{p}: field quarters[{i}].actions[{j}] must be an object with a 'kind'")
     seed = _require(data, "seed", int, p)
-    for key, kind in (("final", dict), ("bot", str), ("competition", str), ("scenario_file", str)):
+    for key, kind in (("final", dict), ("bot", str), ("competition", str), ("scenario_file", str), ("scenario_toml", str)):
         if data.get(key) is not None and not isinstance(data[key], kind):
             raise UserError(f"{p}: field {key!r} must be {'an object' if kind is dict else 'a string'} or null, got {type(data[key]).__name__}")
     if not 0 <= seed <= MAX_SEED:
         raise UserError(f"{p}: field 'seed' must be a whole number from 0 to {MAX_SEED} (2^63-1), got {seed}")
+    toml = data.get("scenario_toml")
+    if toml is not None and len(toml.encode("utf-8", "surrogatepass")) > MAX_SCENARIO_BYTES:
+        raise UserError(f"{p}: field 'scenario_toml' is larger than {MAX_SCENARIO_BYTES // 1024} KiB")
     return RunFile(
         scenario=_require(data, "scenario", str, p),
         scenario_sha256=_require(data, "scenario_sha256", str, p),
@@ -184,6 +248,7 @@ def load_run(path: str | os.PathLike) -> RunFile:
         archetype=str(data.get("archetype") or ""),
         bot=data.get("bot"),
         competition=data.get("competition"),
+        scenario_toml=toml,
         scenario_file=data.get("scenario_file"),
         quarters=quarters,
         final=data.get("final"),
@@ -197,31 +262,49 @@ class Verification:
     reason: str
     first_divergence: str | None = None  # quarter label
     game: Game | None = None
+    loaded: LoadedScenario | None = None  # the scenario re-simulated
+    builtin: bool = True  # whether that scenario is this tycoon's built-in one, byte for byte
+
+    @property
+    def scenario_label(self) -> str:
+        """"" for a built-in scenario; else what ``verify`` and the leaderboard print about it."""
+        if self.builtin or self.loaded is None:
+            return ""
+        return f"custom scenario {self.loaded.scenario.id}, sha256 {self.loaded.sha256[:12]}...; not a built-in scenario"
 
 
 def scenario_for_run(run: RunFile, path: Path, scenario_file: str | os.PathLike | None = None) -> LoadedScenario:
-    """Find the scenario a run was played on: a file given by the verifier, the file the run
-    recorded, ``<id>.toml`` beside the run, then the built-in scenario of that id. The first one
-    whose SHA-256 matches wins; if none matches, the first that loads is returned (and the
-    verifier reports the mismatch)."""
-    candidates = [str(c) for c in (scenario_file, run.scenario_file, path.parent / f"{run.scenario}.toml") if c]
-    candidates.append(run.scenario)
-    loaded_any: list[LoadedScenario] = []
-    errors: list[str] = []
-    for cand in candidates:
-        if cand != run.scenario and not Path(cand).exists():
-            continue
+    """The scenario a run was played on: the file the verifier names (``--scenario-file``), else
+    the TOML the run embeds (its SHA-256 must be the claimed one), else the built-in scenario of
+    that id. Nothing a run file says is ever opened as a file (issue 10, item 1)."""
+    if scenario_file is not None:
+        return load_scenario_file(scenario_file)
+    if run.scenario_toml is not None:
+        data = run.scenario_toml.encode("utf-8", "surrogatepass")
+        if hashlib.sha256(data).hexdigest() != run.scenario_sha256:
+            raise UserError(f"{path}: field 'scenario_toml': its SHA-256 is not the run's scenario_sha256 (the embedded scenario was edited)")
         try:
-            loaded = load_scenario(cand)
+            loaded = parse_scenario(data, Path(f"{path}:scenario_toml"))
         except ScenarioError as exc:
-            errors.append(str(exc))
-            continue
-        if loaded.scenario.id == run.scenario and loaded.sha256 == run.scenario_sha256:
-            return loaded
-        loaded_any.append(loaded)
-    if loaded_any:
-        return loaded_any[0]
-    raise UserError(f"{path}: field 'scenario': {errors[-1] if errors else run.scenario}")
+            raise UserError(_strip_prefix(str(exc), f"{path}:scenario_toml: ", f"{path}: field 'scenario_toml': ")) from None
+        if loaded.scenario.id != run.scenario:
+            raise UserError(f"{path}: field 'scenario_toml' is scenario {loaded.scenario.id!r}, the run claims {run.scenario!r}")
+        return loaded
+    builtin = builtin_scenario(run.scenario)
+    if run.scenario_file is not None and (builtin is None or builtin.sha256 != run.scenario_sha256):
+        raise UserError(
+            f"{path}: field 'scenario_file': this run was played on a scenario file that is not built in "
+            f"({run.scenario_file!r}); run files no longer name files to read: verify it with "
+            f"`tycoon verify --scenario-file PATH {path}`")
+    if builtin is None:
+        valid = ", ".join(q.stem for q in scenario_paths())
+        raise UserError(f"{path}: field 'scenario': no built-in scenario {run.scenario!r} (valid: {valid}); "
+                        f"if it was played on a scenario file, name it with --scenario-file")
+    return builtin
+
+
+def _strip_prefix(message: str, prefix: str, replacement: str) -> str:
+    return replacement + message[len(prefix):] if message.startswith(prefix) else message
 
 
 def verify_run(path: str | os.PathLike, scenario_file: str | os.PathLike | None = None) -> Verification:
@@ -229,10 +312,11 @@ def verify_run(path: str | os.PathLike, scenario_file: str | os.PathLike | None 
     p = Path(path)
     run = load_run(p)
     loaded = scenario_for_run(run, p, scenario_file)
+    builtin = is_builtin(loaded.scenario.id, loaded.sha256)
     if run.ruleset != RULESET:
-        return Verification(p, False, f"made with ruleset {run.ruleset}; this tycoon runs {RULESET}")
-    if run.scenario_sha256 != loaded.sha256:
-        return Verification(p, False, f"made with another version of scenario {run.scenario!r} (its SHA-256 differs)")
+        return Verification(p, False, f"made with ruleset {run.ruleset}; this tycoon runs {RULESET}", loaded=loaded, builtin=builtin)
+    if run.scenario_sha256 != loaded.sha256 or run.scenario != loaded.scenario.id:
+        return Verification(p, False, f"made with another version of scenario {run.scenario!r} (its SHA-256 differs)", loaded=loaded, builtin=builtin)
     try:
         result = replay(loaded.scenario, run.seed, run.log, run.hashes)
     except ValueError as exc:  # a scenario pydantic accepts can still describe a company the engine cannot start
@@ -241,24 +325,23 @@ def verify_run(path: str | os.PathLike, scenario_file: str | os.PathLike | None 
     if result.first_divergence is not None:
         i = result.first_divergence
         label = run.quarters[i].get("quarter", f"#{i + 1}") if i < len(run.quarters) else f"#{i + 1}"
-        return Verification(p, False, f"state hash differs from quarter {label} on", label, game)
+        return Verification(p, False, f"state hash differs from quarter {label} on", label, game, loaded, builtin)
     if run.final is not None:  # every claimed result must be what the log re-simulates to
         expected = final_of(game)
         if expected is None:
-            return Verification(p, False, "claims a final result but records no quarters", None, game)
+            return Verification(p, False, "claims a final result but records no quarters", None, game, loaded, builtin)
         for key, actual in expected.items():
             claimed = run.final.get(key)
             if (key == "score" or key in run.final) and claimed != actual:
                 what = "a score of" if key == "score" else f"{key} ="
-                return Verification(p, False, f"claims {what} {claimed!r} but re-simulates to {actual!r}", None, game)
-    return Verification(p, True, f"verified {len(run.quarters)} quarter(s)", None, game)
+                return Verification(p, False, f"claims {what} {claimed!r} but re-simulates to {actual!r}", None, game, loaded, builtin)
+    return Verification(p, True, f"verified {len(run.quarters)} quarter(s)", None, game, loaded, builtin)
 
 
-def resume_game(path: str | os.PathLike) -> tuple[RunFile, LoadedScenario, Game]:
+def resume_game(path: str | os.PathLike, scenario_file: str | os.PathLike | None = None) -> tuple[RunFile, LoadedScenario, Game]:
     """Load a run file to continue it: re-simulate its log (and insist the hashes match)."""
     p = Path(path)
-    v = verify_run(p)
-    if not v.ok or v.game is None:
+    v = verify_run(p, scenario_file)
+    if not v.ok or v.game is None or v.loaded is None:
         raise UserError(f"{p}: cannot continue this run: {v.reason}")
-    run = load_run(p)
-    return run, scenario_for_run(run, p), v.game
+    return load_run(p), v.loaded, v.game

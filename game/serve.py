@@ -3,7 +3,9 @@
 textual-serve runs one ``tycoon play`` process per browser tab and streams it over a websocket.
 It binds to localhost unless told otherwise: ``--host 0.0.0.0`` opens it to the local network
 (a classroom), and ``--public-url`` says how browsers reach it when the guess is wrong.
-Run files are written on the serving machine (``--save-dir``), where the instructor collects them.
+Run files are written on the serving machine (``--save-dir``), where the instructor collects them:
+each session (one per browser tab) gets its own random subfolder, and the start screen loads run
+files only from it (``play --private-session``), so no student can continue another's run.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ def _play_options() -> set[str]:
 
 def play_command(args: argparse.Namespace) -> str:
     """The shell command each browser session runs: this Python's ``game.cli play`` with the passed flags."""
-    parts = [sys.executable, "-m", "game.cli", "play"]
+    parts = [sys.executable, "-m", "game.cli", "play", "--private-session"]
     passed = {"--scenario": args.scenario, "--seed": args.seed, "--save-dir": args.save_dir, "--competition": args.competition}
     wanted = {k: v for k, v in passed.items() if v is not None}
     if wanted:

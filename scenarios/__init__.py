@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -32,6 +32,7 @@ class LoadedScenario:
     scenario: Scenario
     path: Path
     sha256: str  # of the file's bytes: run files and leaderboards key on it
+    data: bytes = field(default=b"", repr=False, compare=False)  # those bytes: a run on a custom scenario embeds them
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ def parse_scenario(data: bytes, path: Path) -> LoadedScenario:
     from engine.scenario import Scenario
 
     scenario = parse_toml_model(data, path, Scenario, ScenarioError)
-    return LoadedScenario(scenario=scenario, path=path, sha256=hashlib.sha256(data).hexdigest())
+    return LoadedScenario(scenario=scenario, path=path, sha256=hashlib.sha256(data).hexdigest(), data=data)
 
 
 def load_scenario(name: str) -> LoadedScenario:

@@ -496,20 +496,22 @@ def test_resume_refuses_a_tampered_run(capsys, tmp_path):
 
 
 def test_run_of_a_scenario_file_given_by_path_verifies(capsys, tmp_path):
-    """A class's own scenario file: the run records where it came from; if the file moved, the
-    instructor names it with ``verify --scenario``."""
+    """A class's own scenario file (issue 10, item 1): the run embeds its text, so it verifies
+    wherever the file went, labelled as not built in; ``verify --scenario-file`` names it too."""
     path = write_scenario(tmp_path, r"^demand_scale = .*$", "demand_scale = 2.5", name="class.toml")
     run = tmp_path / "run.json"
     sim_json(capsys, "--scenario", str(path), "--seed", "1", "--bot", "passive", "--quarters", "2", "--run-out", str(run))
     rc, out, _ = cli(capsys, "verify", str(run))
-    assert rc == 0, out
+    assert rc == 0 and "not a built-in scenario" in out, out
     moved = tmp_path / "elsewhere" / "class-v1.toml"
     moved.parent.mkdir()
     path.rename(moved)
     rc, out, err = cli(capsys, "verify", str(run))
-    assert rc == 1 and "SHA-256" in out  # falls back to the built-in scenario of that id
-    rc, out, _ = cli(capsys, "verify", "--scenario", str(moved), str(run))
-    assert rc == 0, out
+    assert rc == 0 and "not a built-in scenario" in out, out  # the text travels in the run file
+    rc, out, _ = cli(capsys, "verify", "--scenario-file", str(moved), str(run))
+    assert rc == 0 and "not a built-in scenario" in out, out
+    rc, out, _ = cli(capsys, "verify", "--scenario-file", str(SCENARIO_FILE), str(run))
+    assert rc == 1 and "SHA-256" in out  # the built-in is another scenario than the one played
 
 
 # ------------------------------------------------------------------------------ user errors

@@ -41,9 +41,9 @@ def test_serve_binds_to_localhost_by_default():
 
 def test_the_served_command_is_this_pythons_tycoon_play():
     cmd = shlex.split(play_command(_args()))
-    assert cmd == [sys.executable, "-m", "game.cli", "play"]
+    assert cmd == [sys.executable, "-m", "game.cli", "play", "--private-session"]  # each tab: its own save folder
     cmd = shlex.split(play_command(_args("--scenario", "tutorial", "--seed", "7")))
-    assert cmd[4:] == ["--scenario", "tutorial", "--seed", "7"]
+    assert cmd[5:] == ["--scenario", "tutorial", "--seed", "7"]
     with pytest.raises(UserError, match="no scenario 'atlantis'"):
         play_command(_args("--scenario", "atlantis"))
 

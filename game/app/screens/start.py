@@ -67,6 +67,8 @@ class StartScreen(Screen):
             files = sorted(Path(d).glob("*.json"))[:20]
         except OSError:
             return []
+        if getattr(self.app, "confine_loads", False):  # under `tycoon serve`: names inside the session's folder
+            return [(p.name, p.name) for p in files]
         return [(p.name, str(p)) for p in files]
 
     def on_mount(self) -> None:
@@ -133,8 +135,24 @@ class StartScreen(Screen):
         if not path:
             self.query_one("#start-error", Static).update("Type the path of a run file, or pick a recent run.")
             return
+        save_dir = getattr(self.app, "save_dir", None)
+        if getattr(self.app, "confine_loads", False):
+            from game.app.paths import NoSuchRun, confined_run_path
+
+            try:
+                resolved = confined_run_path(save_dir, path)
+            except NoSuchRun as exc:  # the same answer for /etc/shadow and a typo: nothing outside leaks
+                self.query_one("#start-error", Static).update(str(exc))
+                return
+            try:
+                session = Session.load(resolved, save_dir=save_dir)
+            except UserError as exc:  # name the run as typed, not the server's folder
+                self.query_one("#start-error", Static).update(str(exc).replace(str(resolved), path))
+                return
+            self.app.begin(session)  # type: ignore[attr-defined]
+            return
         try:
-            session = Session.load(path, save_dir=getattr(self.app, "save_dir", None))
+            session = Session.load(path, save_dir=save_dir)
         except UserError as exc:
             self.query_one("#start-error", Static).update(str(exc))
             return
