@@ -96,8 +96,9 @@ EXPORT_READ_COLUMNS = tuple(c for c in _COLUMNS if c != "scorecard")
 def _csv_cells(rows: Iterable[Sequence[Any]]) -> str:
     """Cells as one CSV fragment (no line end), quoted exactly as ``csv.writer`` quotes them."""
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="").writerow([("" if v is None else v) for row in rows for v in row])
-    return buf.getvalue()
+    # "\r\n" as line end so that a cell holding either is quoted (csv quotes only the terminator's characters)
+    csv.writer(buf, lineterminator="\r\n").writerow([("" if v is None else v) for row in rows for v in row])
+    return buf.getvalue()[:-2]
 
 
 def default_db_path() -> Path:
@@ -682,16 +683,25 @@ def write_export(fh, store: Store, comp: Competition | None = None, scenario: st
         items = [(rank, e, "", "") for rank, e in store.entries(scenario=scenario, seed=seed, columns=EXPORT_READ_COLUMNS)]
     n_q = max((e.quarters_played for _, e, _, _ in items), default=0)
     per_q = ("quarter", *SCORECARD_FIELDS)
-    w = csv.writer(fh, lineterminator="")
-    w.writerow(list(EXPORT_COLUMNS) + [f"q{i + 1:02d}_{f}" for i in range(n_q) for f in per_q])
-    fh.write("\n")
+    buf = io.StringIO()
+    # "\r\n" as line end so that a cell holding either is quoted (csv quotes only the terminator's
+    # characters); the scorecard cells follow on the same line, so the terminator is cut off
+    w = csv.writer(buf, lineterminator="\r\n")
+
+    def row_text(cells: list[Any]) -> str:
+        buf.seek(0)
+        buf.truncate()
+        w.writerow(cells)
+        return buf.getvalue()[:-2]
+
+    fh.write(row_text(list(EXPORT_COLUMNS) + [f"q{i + 1:02d}_{f}" for i in range(n_q) for f in per_q]) + "\n")
     for rank, e, attempts, counted in items:
         text = [csv_text(v) for v in (e.player, e.scenario, e.ruleset, e.scenario_sha256, e.archetype, e.competition,
                                       e.verdict, e.bot or "", e.final_hash, e.added_at, e.source)]
         player, scen, ruleset, sha, archetype, competition, verdict, bot, final_hash, added_at, source = text
-        w.writerow([rank, player, scen, e.seed, ruleset, sha, archetype, competition,
-                    f"{e.score_cents / 100:.2f}", verdict, e.quarters_played, int(e.bankrupt), attempts, counted,
-                    bot, final_hash, added_at, source])
+        fh.write(row_text([rank, player, scen, e.seed, ruleset, sha, archetype, competition,
+                           f"{e.score_cents / 100:.2f}", verdict, e.quarters_played, int(e.bankrupt), attempts, counted,
+                           bot, final_hash, added_at, source]))
         pad = "," * (len(per_q) * (n_q - e.quarters_played))
         fh.write(f",{e.scorecard_csv}{pad}\n" if n_q else "\n")
     return len(items)
