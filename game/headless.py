@@ -93,7 +93,7 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=1))
     else:
         for row in rows:
-            print(f"{row['id']:<20} {row['archetype']:<10} {row['quarters']:>3}q  {row['start']}  {row['title']}")
+            print(printable(f"{row['id']:<20} {row['archetype']:<10} {row['quarters']:>3}q  {row['start']}  {row['title']}"))
     return 0
 
 

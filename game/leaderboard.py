@@ -741,7 +741,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             _write_atomic(Path(args.csv), write)
         except OSError as exc:
             raise UserError(f"--csv {args.csv}: cannot write ({exc.strerror})") from None
-    print(f"wrote {count} row(s) to {args.csv}", file=sys.stderr)
+    print(f"wrote {count} row(s) to {printable(args.csv)}", file=sys.stderr)
     return 0
 
 
