@@ -196,7 +196,11 @@ def verify_many(paths: Sequence[str], scenario_file: str | None = None, workers:
         with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
             futures = {pool.submit(_verify_star, job): i for i, job in enumerate(jobs)}
             for n, fut in enumerate(as_completed(futures), 1):
-                results[futures[fut]] = fut.result()
+                i = futures[fut]
+                try:
+                    results[i] = fut.result()
+                except Exception as exc:  # a worker killed (out of memory, a signal): the file is named, not a traceback
+                    results[i] = ("error", f"{jobs[i][0]}: could not be verified (its worker stopped: {type(exc).__name__})")
                 if on_done:
                     on_done(n)
     return [r for r in results if r is not None]

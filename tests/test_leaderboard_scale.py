@@ -334,3 +334,21 @@ def test_verify_and_add_print_file_names_and_reasons_inert(run_files, capsys, tm
     assert "\\x1b[2Jsneaky.json" in lines[0]
     assert "\\x1b[2J\\x1b[H\\rREFUSED  everyone-else.json" in lines[2]
     assert "1 added, 2 refused" in lines[3]
+
+
+def _die(job):  # a worker killed mid-run (out of memory, a signal)
+    import os
+
+    if job[0].endswith("tampered.json"):
+        os._exit(9)
+    return headless.verify_one(*job)
+
+
+def test_verify_names_a_file_whose_worker_died_instead_of_a_traceback(run_files, monkeypatch, capsys):
+    """Issue 10 item 10: a worker process that dies is reported as an error for its files (exit
+    2), never a traceback."""
+    monkeypatch.setattr(headless, "_verify_star", _die)
+    rc = main(["verify", "--workers", "2", str(run_files["passive"]), str(run_files["tampered"])])
+    cap = capsys.readouterr()
+    assert rc == 2 and "Traceback" not in cap.err
+    assert "tampered.json: could not be verified (its worker stopped" in cap.err
