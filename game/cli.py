@@ -62,7 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             args = parser.parse_args(["play"])
         return int(args.handler(args) or 0)
     except UserError as exc:
-        print(f"tycoon: error: {exc}", file=sys.stderr)
+        from game.safe_text import printable  # messages quote names and paths from files: print them inert
+
+        print(f"tycoon: error: {printable(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
 from engine import RULESET
@@ -15,6 +18,7 @@ from engine.report import QuarterReport
 from game.cli import seed_arg
 from game.errors import UserError
 from game.runfile import run_from_game, save_run, verify_run
+from game.safe_text import printable
 from scenarios import DEFAULT_SCENARIO, ScenarioError, list_scenarios, load_scenario
 
 
@@ -90,7 +94,7 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=1))
     else:
         for row in rows:
-            print(f"{row['id']:<20} {row['archetype']:<10} {row['quarters']:>3}q  {row['start']}  {row['title']}")
+            print(printable(f"{row['id']:<20} {row['archetype']:<10} {row['quarters']:>3}q  {row['start']}  {row['title']}"))
     return 0
 
 
@@ -148,16 +152,89 @@ def cmd_sim(args: argparse.Namespace) -> int:
     return 0
 
 
+def verify_one(path: str, scenario_file: str | None = None) -> tuple[str, str]:
+    """Verify one run file: ("ok" | "failed" | "error", message). Runs in a worker process, so it
+    takes and returns plain data; an unusable file is an "error" (exit 2), never a traceback."""
+    try:
+        v = verify_run(path, scenario_file)
+    except UserError as exc:
+        return "error", str(exc)
+    except Exception as exc:  # one broken file must not stop the others
+        return "error", f"{path}: could not be re-simulated ({type(exc).__name__}: {exc})"
+    if v.ok and v.scenario_label:  # a run not on a built-in scenario says so
+        return "ok", f"{v.reason}; {v.scenario_label}"
+    return ("ok" if v.ok else "failed"), v.reason
+
+
+def _verify_star(job: tuple[str, str | None]) -> tuple[str, str]:
+    return verify_one(*job)
+
+
+def default_workers() -> int:
+    """The cores this process may run on (``--workers`` default)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def progress_bar(done: int, total: int, width: int = 30) -> str:
+    """``[#######.......]  12/200`` as one line to redraw with a carriage return."""
+    filled = width * done // total if total else width
+    return f"\r[{'#' * filled}{'.' * (width - filled)}] {done:>{len(str(total))}}/{total}"
+
+
+def verify_many(paths: Sequence[str], scenario_file: str | None = None, workers: int = 1,
+                on_done: Callable[[int], None] | None = None) -> list[tuple[str, str]]:
+    """``verify_one`` of every path, in argument order, on ``workers`` processes; ``on_done(n)``
+    is called as the n-th result (in any order) comes in."""
+    jobs = [(str(p), scenario_file) for p in paths]
+    results: list[tuple[str, str] | None] = [None] * len(jobs)
+    if workers <= 1 or len(jobs) < 2:
+        for i, job in enumerate(jobs):
+            results[i] = _verify_star(job)
+            if on_done:
+                on_done(i + 1)
+    else:
+        with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+            futures = {pool.submit(_verify_star, job): i for i, job in enumerate(jobs)}
+            for n, fut in enumerate(as_completed(futures), 1):
+                i = futures[fut]
+                try:
+                    results[i] = fut.result()
+                except Exception as exc:  # a worker killed (out of memory, a signal): the file is named, not a traceback
+                    results[i] = ("error", f"{jobs[i][0]}: could not be verified (its worker stopped: {type(exc).__name__})")
+                if on_done:
+                    on_done(n)
+    return [r for r in results if r is not None]
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
+    """Exit 0 if every run verifies, 1 if any does not, 2 if any file is unusable (each is named)."""
+    workers = default_workers() if args.workers is None else args.workers
+    if workers < 1:
+        raise UserError(f"--workers must be at least 1, got {workers}")
+    total = len(args.runs)
+    show_progress = total > 1 and sys.stderr.isatty()
+
+    def on_done(n: int) -> None:
+        sys.stderr.write(progress_bar(n, total))
+        sys.stderr.flush()
+
+    results = verify_many(args.runs, args.scenario_file, workers, on_done if show_progress else None)
+    if show_progress:
+        sys.stderr.write("\r\x1b[K")  # erase the bar before the results
+        sys.stderr.flush()
     status = 0
-    for path in args.runs:
-        v = verify_run(path, args.scenario_file)  # UserError (unreadable, invalid) propagates: exit 2
-        if v.ok:
-            custom = f"; {v.scenario_label}" if v.scenario_label else ""
-            print(f"{path}: OK ({v.reason}{custom})")
+    for path, (kind, message) in zip(args.runs, results, strict=True):
+        if kind == "ok":
+            print(printable(f"{path}: OK ({message})"))
+        elif kind == "failed":
+            print(printable(f"{path}: FAILED: {message}"))
+            status = max(status, 1)
         else:
-            print(f"{path}: FAILED: {v.reason}")
-            status = 1
+            print(f"tycoon: error: {printable(message)}", file=sys.stderr)
+            status = 2
     return status
 
 
@@ -180,4 +257,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scenario-file", "--scenario", dest="scenario_file", metavar="PATH", default=None,
                    help="the scenario .toml the runs were played on, for old run files that do not embed it "
                         "(a run file never names a file to read)")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="verification processes (default: the number of cores)")
     p.set_defaults(handler=cmd_verify)

@@ -40,6 +40,7 @@ from typing import Any
 from game.competition import Competition, apply_policy, competition_mismatch, load_competition
 from game.cli import seed_arg
 from game.errors import UserError
+from game.safe_text import csv_text, printable
 
 SCHEMA_VERSION = 1
 APP_NAME = "ai-cloud-tycoon"
@@ -84,11 +85,24 @@ _COLUMNS = (
 )
 
 
+# what a column holds when a reader did not select it
+_BLANK: dict[str, Any] = {
+    "competition": "", "scenario": "", "scenario_sha256": "", "ruleset": "", "seed": 0, "player": "", "archetype": "",
+    "bot": None, "score_cents": 0, "verdict": "", "quarters_played": 0, "bankrupt": 0, "final_hash": "", "file_sha256": "",
+    "source": "", "added_at": "", "scorecard": "[]", "scorecard_csv": "", "id": None,
+}
+# the columns each reader prints: a row's scorecard (~4.5 KB for 20 quarters) is read only by export
+SHOW_COLUMNS = ("id", "competition", "scenario", "scenario_sha256", "ruleset", "seed", "player", "archetype",
+                "score_cents", "verdict", "quarters_played", "bankrupt", "final_hash")
+EXPORT_READ_COLUMNS = tuple(c for c in _COLUMNS if c != "scorecard")
+
+
 def _csv_cells(rows: Iterable[Sequence[Any]]) -> str:
     """Cells as one CSV fragment (no line end), quoted exactly as ``csv.writer`` quotes them."""
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="").writerow([("" if v is None else v) for row in rows for v in row])
-    return buf.getvalue()
+    # "\r\n" as line end so that a cell holding either is quoted (csv quotes only the terminator's characters)
+    csv.writer(buf, lineterminator="\r\n").writerow([("" if v is None else v) for row in rows for v in row])
+    return buf.getvalue()[:-2]
 
 
 def default_db_path() -> Path:
@@ -146,8 +160,10 @@ class Entry:
         return (self.scenario, self.scenario_sha256, self.ruleset, self.seed)
 
     @classmethod
-    def from_row(cls, row: Sequence[Any]) -> Entry:
-        d = dict(zip(_COLUMNS, row, strict=True))
+    def from_row(cls, row: Sequence[Any], columns: Sequence[str] = _COLUMNS) -> Entry:
+        """An entry from a row of ``columns``; columns not selected are left blank (``show`` reads
+        no scorecard, ``export`` only its CSV cells)."""
+        d = {**_BLANK, **dict(zip(columns, row, strict=True))}
         d["bankrupt"] = bool(d["bankrupt"])
         d["scorecard_json"] = d.pop("scorecard")
         return cls(**d)
@@ -439,11 +455,14 @@ class Store:
         return int(self.conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
 
     def entries(self, *, competition: str = "", scenario: str | None = None, seed: int | None = None,
-                scenario_sha256: str | None = None, limit_per_board: int | None = None) -> list[tuple[int, Entry]]:
+                scenario_sha256: str | None = None, limit_per_board: int | None = None,
+                columns: Sequence[str] = _COLUMNS) -> list[tuple[int, Entry]]:
         """(rank within its board, entry), boards in a stable order, best score first in each.
 
-        Equal scores share a rank; ``limit_per_board`` keeps the top of each board.
+        Equal scores share a rank; ``limit_per_board`` keeps the top of each board. Only
+        ``columns`` are read (the others are left blank in the entries).
         """
+        columns = _checked_columns(columns)
         where = ["competition = ?"]
         params: list[Any] = [competition]
         if scenario is not None:
@@ -457,7 +476,7 @@ class Store:
             params.append(scenario_sha256)
         part = "PARTITION BY scenario, scenario_sha256, ruleset, seed ORDER BY score_cents DESC"
         sql = (
-            f"SELECT * FROM (SELECT {', '.join(_COLUMNS)}, RANK() OVER ({part}) AS rnk, "
+            f"SELECT * FROM (SELECT {', '.join(columns)}, RANK() OVER ({part}) AS rnk, "
             f"ROW_NUMBER() OVER ({part}, id) AS rn FROM runs WHERE {' AND '.join(where)}) "
             + ("WHERE rn <= ? " if limit_per_board is not None else "")
             + "ORDER BY scenario, seed, ruleset, scenario_sha256, score_cents DESC, id"
@@ -465,7 +484,7 @@ class Store:
         if limit_per_board is not None:
             params.append(limit_per_board)
         rows = self.conn.execute(sql, params).fetchall()
-        return [(int(r[-2]), Entry.from_row(r[:-2])) for r in rows]
+        return [(int(r[-2]), Entry.from_row(r[:-2], columns)) for r in rows]
 
     def board_sizes(self, competition: str = "") -> dict[tuple[str, str, str, int], int]:
         rows = self.conn.execute(
@@ -487,16 +506,26 @@ class Store:
         ).fetchone()
         return int(better) + 1, int(total)
 
-    def competition_standings(self, comp: Competition) -> list:
-        """The class ranking: every verified attempt of the competition, the policy applied."""
+    def competition_standings(self, comp: Competition, columns: Sequence[str] = _COLUMNS) -> list:
+        """The class ranking: every verified attempt of the competition, the policy applied
+        (reading only ``columns``)."""
         from scenarios import load_scenario
 
+        columns = _checked_columns(columns)
         sha = comp.scenario_sha256 or load_scenario(comp.scenario).sha256
         rows = self.conn.execute(
-            f"SELECT {', '.join(_COLUMNS)} FROM runs WHERE competition = ? AND scenario = ? AND seed = ? "
+            f"SELECT {', '.join(columns)} FROM runs WHERE competition = ? AND scenario = ? AND seed = ? "
             "AND scenario_sha256 = ? ORDER BY id", (comp.id, comp.scenario, comp.seed, sha),
         ).fetchall()
-        return apply_policy([Entry.from_row(r) for r in rows], comp)
+        return apply_policy([Entry.from_row(r, columns) for r in rows], comp)
+
+
+def _checked_columns(columns: Sequence[str]) -> tuple[str, ...]:
+    """Known column names only (they are spliced into SQL), always with the id and score that rank."""
+    unknown = [c for c in columns if c not in _COLUMNS]
+    if unknown:
+        raise ValueError(f"unknown leaderboard columns: {unknown}")
+    return tuple(dict.fromkeys(("id", "score_cents", *columns)))
 
 
 def open_store(db: str | os.PathLike | None = None) -> Store:
@@ -550,14 +579,14 @@ def _standings_rows(standings: list) -> list[dict[str, Any]]:
 
 def _print_standings(comp: Competition, standings: list, limit: int | None, file=None) -> None:
     file = file or sys.stdout
-    print(f"{comp.title} [{comp.id}]: scenario {comp.scenario}, seed {comp.seed}, {comp.policy_text}", file=file)
+    print(printable(f"{comp.title} [{comp.id}]: scenario {comp.scenario}, seed {comp.seed}, {comp.policy_text}"), file=file)
     if comp.note:
-        print(f"  note: {comp.note.strip()}", file=file)
+        print(f"  note: {printable(comp.note.strip())}", file=file)
     if not standings:
         print("  (no verified submissions yet)", file=file)
     for s in standings[: limit if limit is not None else None]:
         att = f"attempt {s.counted_attempt} of {s.attempts}"
-        print(f"  {s.rank:>4}. {s.player:<28} {_money(s.counted.score_cents):>12}  {s.counted.verdict:<18} {att}", file=file)
+        print(f"  {s.rank:>4}. {printable(s.player):<28} {_money(s.counted.score_cents):>12}  {s.counted.verdict:<18} {att}", file=file)
     if limit is not None and len(standings) > limit:
         print(f"  ... and {len(standings) - limit} more (use --limit)", file=file)
 
@@ -592,12 +621,13 @@ def cmd_add(args: argparse.Namespace) -> int:
     else:
         for o in outcomes:
             if o.ok and o.entry:
-                note = f"  (note: {o.note})" if o.note else ""
-                print(f"added    {o.path}: {o.entry.player}, {_money(o.entry.score_cents)}, {o.entry.verdict}{note}")
+                note = f"  (note: {printable(o.note)})" if o.note else ""
+                print(f"added    {printable(o.path)}: {printable(o.entry.player)}, {_money(o.entry.score_cents)}, "
+                      f"{printable(o.entry.verdict)}{note}")
             else:
-                print(f"REFUSED  {o.path}: {o.reason}")
+                print(f"REFUSED  {printable(o.path)}: {printable(o.reason)}")
         print(f"{len(added)} added, {len(refused)} refused, in {elapsed:.1f}s "
-              f"(verification {t_verify:.1f}s on {min(args.workers, max(1, len(paths)))} worker(s)); store {store.path}")
+              f"(verification {t_verify:.1f}s on {min(args.workers, max(1, len(paths)))} worker(s)); store {printable(store.path)}")
         if comp is not None:
             print()
             _print_standings(comp, standings or [], args.limit)
@@ -611,7 +641,7 @@ def _board_title(board: tuple[str, str, str, int], current_sha: dict[str, str | 
         stale = "  [custom scenario: not a built-in scenario]"
     else:  # a stored sha that is not today's built-in: an older version, or a class's own edit of it
         stale = "" if cur == sha else "  [not this tycoon's built-in version: an older version or a custom scenario]"
-    return f"{scenario}  seed {seed}  ruleset {ruleset}  scenario {sha[:12]}{stale}"
+    return printable(f"{scenario}  seed {seed}  ruleset {ruleset}  scenario {sha[:12]}{stale}")
 
 
 def _current_shas(scenarios: Iterable[str]) -> dict[str, str | None]:
@@ -629,13 +659,13 @@ def cmd_show(args: argparse.Namespace) -> int:
     limit = None if args.limit <= 0 else args.limit
     with open_store(args.db) as store:
         if comp is not None:
-            standings = store.competition_standings(comp)
+            standings = store.competition_standings(comp, SHOW_COLUMNS)
             if args.json:
                 print(json.dumps({"competition": comp.id, "policy": comp.policy, "standings": _standings_rows(standings[:limit] if limit else standings)}, indent=1))
             else:
                 _print_standings(comp, standings, limit)
             return 0
-        rows = store.entries(scenario=args.scenario, seed=args.seed, limit_per_board=limit)
+        rows = store.entries(scenario=args.scenario, seed=args.seed, limit_per_board=limit, columns=SHOW_COLUMNS)
         sizes = store.board_sizes()
     if args.json:
         print(json.dumps([
@@ -652,19 +682,22 @@ def cmd_show(args: argparse.Namespace) -> int:
     current = _current_shas(e.scenario for _, e in rows)
     buf = io.StringIO()
     board = None
+    shown = 0  # rows printed for the current board: counted as they go, so the listing is linear in rows
+
+    def more() -> None:
+        if board is not None and sizes.get(board, 0) > shown:
+            buf.write(f"  ... and {sizes[board] - shown} more (use --limit 0 for all)\n")
+
     for rank, e in rows:
         if e.board != board:
+            more()
             if board is not None:
-                shown = sum(1 for _, x in rows if x.board == board)
-                if sizes.get(board, 0) > shown:
-                    buf.write(f"  ... and {sizes[board] - shown} more (use --limit 0 for all)\n")
                 buf.write("\n")
-            board = e.board
+            board, shown = e.board, 0
             buf.write(_board_title(board, current) + f"  ({sizes.get(board, 0)} runs)\n")
-        buf.write(f"  {rank:>5}. {e.player:<28} {_money(e.score_cents):>12}  {e.verdict:<18} {e.quarters_played:>2}q\n")
-    shown = sum(1 for _, x in rows if x.board == board)
-    if board is not None and sizes.get(board, 0) > shown:
-        buf.write(f"  ... and {sizes[board] - shown} more (use --limit 0 for all)\n")
+        buf.write(f"  {rank:>5}. {printable(e.player):<28} {_money(e.score_cents):>12}  {printable(e.verdict):<18} {e.quarters_played:>2}q\n")
+        shown += 1
+    more()
     sys.stdout.write(buf.getvalue())
     return 0
 
@@ -681,22 +714,35 @@ def write_export(fh, store: Store, comp: Competition | None = None, scenario: st
     quarter's scorecard (label, revenue, gross margin, utilization, DSCR, score). Returns the row count.
 
     The per-quarter cells were rendered to CSV when the run was stored: exporting 10,000 runs
-    is a fetch and a write, not 10,000 JSON parses.
+    is a fetch and a write, not 10,000 JSON parses. Text cells that a spreadsheet could read as a
+    formula are neutralized (``game.safe_text.csv_text``); numbers are written as numbers.
     """
     items: list[tuple[int, Entry, int | str, int | str]] = []
     if comp is not None:
-        items = [(s.rank, s.counted, s.attempts, s.counted_attempt) for s in store.competition_standings(comp)]
+        items = [(s.rank, s.counted, s.attempts, s.counted_attempt) for s in store.competition_standings(comp, EXPORT_READ_COLUMNS)]
     else:
-        items = [(rank, e, "", "") for rank, e in store.entries(scenario=scenario, seed=seed)]
+        items = [(rank, e, "", "") for rank, e in store.entries(scenario=scenario, seed=seed, columns=EXPORT_READ_COLUMNS)]
     n_q = max((e.quarters_played for _, e, _, _ in items), default=0)
     per_q = ("quarter", *SCORECARD_FIELDS)
-    w = csv.writer(fh, lineterminator="")
-    w.writerow(list(EXPORT_COLUMNS) + [f"q{i + 1:02d}_{f}" for i in range(n_q) for f in per_q])
-    fh.write("\n")
+    buf = io.StringIO()
+    # "\r\n" as line end so that a cell holding either is quoted (csv quotes only the terminator's
+    # characters); the scorecard cells follow on the same line, so the terminator is cut off
+    w = csv.writer(buf, lineterminator="\r\n")
+
+    def row_text(cells: list[Any]) -> str:
+        buf.seek(0)
+        buf.truncate()
+        w.writerow(cells)
+        return buf.getvalue()[:-2]
+
+    fh.write(row_text(list(EXPORT_COLUMNS) + [f"q{i + 1:02d}_{f}" for i in range(n_q) for f in per_q]) + "\n")
     for rank, e, attempts, counted in items:
-        w.writerow([rank, e.player, e.scenario, e.seed, e.ruleset, e.scenario_sha256, e.archetype, e.competition,
-                    f"{e.score_cents / 100:.2f}", e.verdict, e.quarters_played, int(e.bankrupt), attempts, counted,
-                    e.bot or "", e.final_hash, e.added_at, e.source])
+        text = [csv_text(v) for v in (e.player, e.scenario, e.ruleset, e.scenario_sha256, e.archetype, e.competition,
+                                      e.verdict, e.bot or "", e.final_hash, e.added_at, e.source)]
+        player, scen, ruleset, sha, archetype, competition, verdict, bot, final_hash, added_at, source = text
+        fh.write(row_text([rank, player, scen, e.seed, ruleset, sha, archetype, competition,
+                           f"{e.score_cents / 100:.2f}", verdict, e.quarters_played, int(e.bankrupt), attempts, counted,
+                           bot, final_hash, added_at, source]))
         pad = "," * (len(per_q) * (n_q - e.quarters_played))
         fh.write(f",{e.scorecard_csv}{pad}\n" if n_q else "\n")
     return len(items)
@@ -725,13 +771,18 @@ def cmd_export(args: argparse.Namespace) -> int:
             count = write_export(fh, store, comp, args.scenario, args.seed)
 
         if args.csv == "-":
-            write(sys.stdout)
+            if sys.stdout.isatty():  # a CSV read on a terminal: its cells must not drive the terminal
+                buf = io.StringIO()
+                write(buf)
+                sys.stdout.write("\n".join(printable(line) for line in buf.getvalue().split("\n")))
+            else:
+                write(sys.stdout)
             return 0
         try:
             _write_atomic(Path(args.csv), write)
         except OSError as exc:
             raise UserError(f"--csv {args.csv}: cannot write ({exc.strerror})") from None
-    print(f"wrote {count} row(s) to {args.csv}", file=sys.stderr)
+    print(f"wrote {count} row(s) to {printable(args.csv)}", file=sys.stderr)
     return 0
 
 
