@@ -57,7 +57,8 @@ def read_bounded(path: str | os.PathLike, limit: int, what: str = "file") -> byt
     except OSError as exc:
         raise UserError(f"{p}: cannot read ({exc.strerror or exc})") from None
     if len(data) > limit:
-        raise UserError(f"{p}: larger than {limit // 1024} KiB; a {what} is never that big")
+        size = f"{limit >> 20} MiB" if limit >= 1 << 20 else f"{limit // 1024} KiB"
+        raise UserError(f"{p}: larger than {size}; a {what} is never that big")
     return data
 
 
