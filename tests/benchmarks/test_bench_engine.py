@@ -4,6 +4,12 @@
   (``advance`` copies its input, so every round plays the same quarter); once as in a real game
   (that quarter's hourly demand arrays built in the round) and once with them cached;
 - a full game with the ``all-in`` bot (engine time only: no CLI, JSON or files);
+- a quarter over a whole game for every built-in bot: the engine's part of each quarter (the
+  observation the bot gets, then ``Game.play``: the world's quarter, the copy, the simulation,
+  pruning and the hash), the bot's own thinking left out. CPU time of this process
+  (``time.process_time``), so a core held by another process is not counted; per quarter the
+  fastest of three games (other load only ever adds time), then the median over the game.
+  Target: under 5 ms (issue 10, item 12), asserted here;
 - ``verify_run`` of a full run file written in a fixture (read, re-simulate, compare);
 - the peak memory of a headless full game: a fresh interpreter reads its own ``VmHWM`` (the
   high-water mark of its resident set, ``/usr/bin/time -v`` semantics) from ``/proc/self/status``.
@@ -15,12 +21,14 @@ median, full game <= 0.5 s, peak RSS < 150 MB.
 
 from __future__ import annotations
 
+import statistics
 import subprocess
 import sys
+import time
 
 import pytest
 
-from engine.bots import make_bot, run_bot
+from engine.bots import BOTS, make_bot, run_bot
 from engine.game import Game
 from engine.state import state_hash
 from engine.step import advance
@@ -29,6 +37,7 @@ from scenarios import DEFAULT_SCENARIO, load_scenario
 
 SEED = 1
 PEAK_RSS_LIMIT_MB = 150
+QUARTER_TARGET_MS = 5.0
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +93,33 @@ def test_bench_full_game_all_in(benchmark, loaded):
     game = benchmark.pedantic(play, rounds=10, iterations=1, warmup_rounds=1)
     assert game.over
     benchmark.extra_info["quarters"] = len(game.reports)
+
+
+def _engine_quarter_times(scenario, bot_name: str) -> list[float]:
+    """CPU seconds of engine time in each quarter of one whole game with this bot."""
+    game, bot, times = Game(scenario, SEED), make_bot(bot_name), []
+    while not game.over:
+        t0 = time.process_time()
+        obs = game.observation()
+        t1 = time.process_time()
+        actions = bot.act(obs)
+        t2 = time.process_time()
+        game.play(actions)
+        times.append(t1 - t0 + time.process_time() - t2)
+    return times
+
+
+@pytest.mark.parametrize("bot", list(BOTS))
+def test_bench_quarter_over_a_whole_game(benchmark, loaded, bot):
+    """Median engine time of a quarter over a whole game, per bot (issue 10: under 5 ms for every bot)."""
+    games: list[list[float]] = []
+    benchmark.pedantic(lambda: games.append(_engine_quarter_times(loaded.scenario, bot)), rounds=3, iterations=1, warmup_rounds=1)
+    games = games[-3:]
+    fastest = [min(g[i] for g in games) for i in range(min(len(g) for g in games))]
+    median_ms, last_ms = statistics.median(fastest) * 1000, fastest[-1] * 1000
+    benchmark.extra_info.update(quarter_median_ms=round(median_ms, 2), last_quarter_ms=round(last_ms, 2), quarters=len(fastest))
+    print(f"\n{bot}: a quarter takes {median_ms:.2f} ms median, the last {last_ms:.2f} ms ({len(fastest)} quarters)")
+    assert median_ms < QUARTER_TARGET_MS
 
 
 @pytest.fixture(scope="module")
