@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 import engine.step
 from engine.bots import BOTS, make_bot, run_bot
 from engine.game import Game, replay
-from engine.state import canonical_json, copy_state, lot_has_ended, loan_has_ended, prune_ended, state_hash
+from engine.state import canonical_json, copy_state, loan_has_ended, lot_has_ended, prune_ended, state_hash
 from scenarios import DEFAULT_SCENARIO, load_scenario
 from tests.test_engine_invariants import _action, _check_books
 
