@@ -14,7 +14,7 @@ from engine import RULESET
 from engine.actions import ACTION_KINDS, Action, action_to_dict, parse_action
 from engine.report import ActionResult, QuarterReport
 from engine.scenario import Scenario
-from engine.state import GameState, canonical_json, state_hash
+from engine.state import GameState, canonical_json, copy_state, state_hash
 from engine.step import advance, check_actions, json_safe, new_game
 from engine.world import World, build_world
 
@@ -77,7 +77,7 @@ class Game:
         wq = self.world.quarter(q)
         return Observation(
             quarter=self.state.quarter, label=wq.label, quarters=self.scenario.quarters,
-            state=self.state.model_copy(deep=True), market=market_view(wq), reports=list(self.reports), scenario=self.scenario,
+            state=copy_state(self.state), market=market_view(wq), reports=list(self.reports), scenario=self.scenario,
         )
 
     def check(self, actions: list[Action | dict]) -> list[ActionResult]:
@@ -88,7 +88,7 @@ class Game:
         """Dry-run a turn plan and return the state right after the actions (before the quarter runs)."""
         from engine.step import _apply_actions
 
-        trial = self.state.model_copy(deep=True)
+        trial = copy_state(self.state)
         results = _apply_actions(trial, self.world, self.scenario, list(actions))
         return results, trial
 

@@ -246,6 +246,38 @@ class GameState(BaseModel):
         return -self.ledger.balances["lease_liability"]
 
 
+def copy_state(state: GameState) -> GameState:
+    """An independent copy of the state, sharing no mutable object with it.
+
+    Dumped and re-validated by pydantic-core rather than ``model_copy(deep=True)``: the same
+    values, built in Rust, about a third of the time of Python's ``copy.deepcopy`` (issue 10,
+    item 12: each quarter copied the whole state in pure Python)."""
+    return GameState.model_validate(state.model_dump())
+
+
+def lot_has_ended(lot: GpuLot) -> bool:
+    """A lot that is closed (sold out, or its lease ran its term) with nothing left on its books."""
+    return lot.status == "closed" and lot.cost_cents == 0 and lot.accum_dep_cents == 0
+
+
+def loan_has_ended(loan: Loan) -> bool:
+    """A loan repaid in full whose debt discount is fully amortized: nothing owed, nothing to book."""
+    return loan.balance_cents == 0 and loan.discount_cents == 0
+
+
+def prune_ended(state: GameState) -> None:
+    """Drop closed lots, ended or defaulted contracts and repaid loans: every reader in the engine
+    and the app skips them, and the debrief reads the quarter reports, so they only made each later
+    quarter slower to copy, hash and scan (issue 10, item 12). Ids stay unique: ``next_id`` never
+    goes back, and an action naming a pruned lot or loan is refused as one naming a closed one."""
+    if any(lot_has_ended(lot) for lot in state.lots):
+        state.lots = [lot for lot in state.lots if not lot_has_ended(lot)]
+    if any(c.status != "active" for c in state.contracts):
+        state.contracts = [c for c in state.contracts if c.status == "active"]
+    if any(loan_has_ended(loan) for loan in state.loans):
+        state.loans = [loan for loan in state.loans if not loan_has_ended(loan)]
+
+
 def canonical_json(state: GameState) -> str:
     """Sorted keys, no whitespace: the same state gives the same bytes on every machine."""
     return json.dumps(state.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), allow_nan=False)

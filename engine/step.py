@@ -39,8 +39,11 @@ from engine.state import (
     GpuLot,
     Holder,
     Loan,
+    Offers,
     QuarterRecord,
     Site,
+    copy_state,
+    prune_ended,
     state_hash,
 )
 from engine.statements import balance_sheet, cash_flow_statement, income_statement
@@ -173,7 +176,7 @@ def _contract_offers(world: World, q: int) -> list[ContractOfferState]:
 
 def check_actions(state: GameState, world: World, scenario: Scenario, actions: list) -> list[ActionResult]:
     """Dry-run a turn plan on a copy: which actions would pass, with their reasons. Changes nothing."""
-    trial = state.model_copy(deep=True)
+    trial = copy_state(state)
     return _apply_actions(trial, world, scenario, actions)
 
 
@@ -228,7 +231,7 @@ def advance(state: GameState, world: World, scenario: Scenario, actions: list) -
     """Play one quarter. The input state is not modified."""
     if state.game_over:
         raise ValueError("the game is over; no more quarters can be played")
-    s = state.model_copy(deep=True)
+    s = copy_state(state)
     rules = scenario.rules
     q = s.quarter
     wq = world.quarter(q)
@@ -291,9 +294,10 @@ def advance(state: GameState, world: World, scenario: Scenario, actions: list) -
         s.offers.contracts, s.offers.loans, s.offers.equity = [], [], []
     warnings += _warnings(s, inc, bal, scenario)
     kpis = _kpis(s, inc, bal, served, dscr_value, contracted_share, scenario, world, inf_result)
+    prune_ended(s)  # after everything this quarter reads them, before the hash
     report = QuarterReport(
         quarter=q, label=wq.label, actions=results, income=inc, balance=bal, cash_flow=cfs, kpis=kpis,
-        market=market_view(wq), news=news, warnings=warnings, offers=s.offers.model_copy(deep=True), score=sc, inference=inf_result,
+        market=market_view(wq), news=news, warnings=warnings, offers=Offers.model_validate(s.offers.model_dump()), score=sc, inference=inf_result,
         game_over=s.game_over, bankrupt=s.bankrupt, end_reason=s.end_reason, state_hash=state_hash(s),
     )
     return s, report
