@@ -7,7 +7,6 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
 from engine import RULESET
@@ -17,6 +16,7 @@ from engine.money import to_usd
 from engine.report import QuarterReport
 from game.cli import seed_arg
 from game.errors import UserError
+from game.pool import map_surviving_crashes
 from game.runfile import run_from_game, save_run, verify_run
 from game.safe_text import printable
 from scenarios import DEFAULT_SCENARIO, ScenarioError, list_scenarios, load_scenario
@@ -196,16 +196,9 @@ def verify_many(paths: Sequence[str], scenario_file: str | None = None, workers:
             if on_done:
                 on_done(i + 1)
     else:
-        with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-            futures = {pool.submit(_verify_star, job): i for i, job in enumerate(jobs)}
-            for n, fut in enumerate(as_completed(futures), 1):
-                i = futures[fut]
-                try:
-                    results[i] = fut.result()
-                except Exception as exc:  # a worker killed (out of memory, a signal): the file is named, not a traceback
-                    results[i] = ("error", f"{jobs[i][0]}: could not be verified (its worker stopped: {type(exc).__name__})")
-                if on_done:
-                    on_done(n)
+        results = map_surviving_crashes(  # a worker killed (out of memory, a signal): that file is named, the rest go on
+            _verify_star, jobs, workers, lambda job, why: ("error", f"{job[0]}: could not be verified ({why})"), on_done,
+        )
     return [r for r in results if r is not None]
 
 

@@ -30,7 +30,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -40,6 +39,7 @@ from typing import Any
 from game.competition import Competition, apply_policy, competition_mismatch, load_competition
 from game.cli import seed_arg
 from game.errors import UserError
+from game.pool import map_surviving_crashes
 from game.safe_text import csv_text, printable
 
 SCHEMA_VERSION = 1
@@ -290,10 +290,10 @@ def verify_many(paths: Sequence[str], competition: Competition | None = None, wo
     jobs = [(str(p), competition, time_limit_s) for p in paths]
     if workers <= 1 or len(jobs) < 2:
         return [_verify_star(j) for j in jobs]
-    workers = min(workers, len(jobs))
-    chunk = max(1, len(jobs) // (workers * 8))
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(_verify_star, jobs, chunksize=chunk))
+    # a worker killed by the system (out of memory, a signal) costs only its own run file
+    return map_surviving_crashes(
+        _verify_star, jobs, workers, lambda job, why: Outcome(job[0], False, f"could not be re-simulated: {why}"),
+    )
 
 
 # ----------------------------------------------------------------------------- the store
