@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 
 class Frozen(BaseModel):
     """Immutable model; unknown fields are an error (a typo in a scenario must not pass)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+FILE_NUMBER_LIMIT = 10**15  # issue 10: no count or dollar amount a real company has reaches a quadrillion
+
+
+class FileModel(Frozen):
+    """A model read from a scenario file (issue 10): numbers finite and within ±10^15, and
+    ``true``/``false`` never accepted where a number is meant (TOML booleans are ints to pydantic)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _plain_number(cls, v: object, info: ValidationInfo) -> object:
+        if isinstance(v, bool):
+            if info.field_name is not None and cls.model_fields[info.field_name].annotation not in (bool, "bool"):
+                raise ValueError("must be a number or text, not true/false")
+        elif isinstance(v, (int, float)) and abs(v) > FILE_NUMBER_LIMIT:
+            raise ValueError(f"must be within ±{FILE_NUMBER_LIMIT:.0e} (no real company has more)")
+        return v
 
 
 class Rejected(ValueError):

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import Field
 
-from engine.base import Frozen
+from engine.base import FileModel
 from engine.calendar import TICKS_PER_QUARTER
 
 HOURS_PER_DAY = 24
@@ -30,7 +30,7 @@ MIN_NOISE_FACTOR = 0.05  # hourly noise never drives demand to zero or below
 LEVEL_SHOCK_SD = 0.04  # quarter-to-quarter wobble of a segment's level around its growth trend
 
 
-class SegmentParams(Frozen):
+class SegmentParams(FileModel):
     """One customer segment of KB §1. Hours are UTC; the quarter starts Monday 00:00 UTC."""
 
     id: str

@@ -24,7 +24,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
-from engine.base import Frozen, Rejected
+from engine.base import FileModel, Frozen, Rejected
 from engine.calendar import TICKS_PER_QUARTER
 from engine.demand import batch_queue, customer_base_step, demand_share
 from engine.hardware import GPUS
@@ -36,7 +36,7 @@ T = TICKS_PER_QUARTER
 # ------------------------------------------------------------------------------ parameters
 
 
-class SegmentTraffic(Frozen):
+class SegmentTraffic(FileModel):
     """What one segment's requests look like (KB §1 segments, KB §11 tokens, KB §15 caching)."""
 
     segment: str
@@ -74,7 +74,7 @@ DEFAULT_ROADMAP: dict[str, tuple[int, float]] = {
 PREREQUISITES = {"custom_kernels": ("flash_attention",), "speculative_decoding": ("continuous_batching",)}
 
 
-class InferenceParams(Frozen):
+class InferenceParams(FileModel):
     output_tokens_per_unit: float = Field(default=300.0, gt=0)  # output tok/s per world demand unit
     token_growth_per_quarter: float = Field(default=0.10, ge=-0.5, le=1.0)  # usage per customer grows on top of the segments' growth
     traffic: tuple[SegmentTraffic, ...] = DEFAULT_TRAFFIC

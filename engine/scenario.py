@@ -16,7 +16,8 @@ from engine.inference import InferenceParams
 from engine.models import MODELS
 from engine.money import MAX_USD
 from engine.physics import TECHNIQUES
-from engine.world import FileModel, WorldParams
+from engine.base import FileModel
+from engine.world import WorldParams
 
 PowerSource = Literal["grid", "stranded-gas", "ppa"]
 Grade = Literal["AA", "A", "BBB", "BB", "B"]

@@ -25,7 +25,7 @@ from typing import Literal
 import numpy as np
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from engine.base import Frozen
+from engine.base import FileModel, Frozen
 from engine.economics import HOURS_PER_MONTH, owned_gpu_hourly_cost  # KB §8 counts a 720-hour month
 from engine.calendar import HOURS_PER_YEAR, TICKS_PER_QUARTER, parse_quarter, quarter_label
 from engine.demand import (
@@ -96,26 +96,6 @@ INVESTMENT_GRADES = frozenset({"AA", "A", "BBB"})  # KB §4: IG counterparties t
 RESIDUAL_AT_3_YEARS = {"bull": 0.40, "base": 0.20, "bear": 0.05}  # KB §3, CALIBRATION 20
 _INFERENCE_DEFAULTS = InferenceParams()  # the world's tier floors use the default traffic mix (scenarios tune the company's)
 RESERVED_TERMS = (4, 8, 12)  # 1-3 year commitments (KB §1, §2)
-
-
-FILE_NUMBER_LIMIT = 10**15  # issue 10: no count or dollar amount a real company has reaches a quadrillion
-
-
-class FileModel(Frozen):
-    """A model read from a scenario file (issue 10): numbers finite and within ±10^15, and
-    ``true``/``false`` never accepted where a number is meant (TOML booleans are ints to pydantic)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _plain_number(cls, v: object, info: ValidationInfo) -> object:
-        if isinstance(v, bool):
-            if info.field_name is not None and cls.model_fields[info.field_name].annotation not in (bool, "bool"):
-                raise ValueError("must be a number or text, not true/false")
-        elif isinstance(v, (int, float)) and abs(v) > FILE_NUMBER_LIMIT:
-            raise ValueError(f"must be within ±{FILE_NUMBER_LIMIT:.0e} (no real company has more)")
-        return v
 
 
 class GenerationParams(FileModel):

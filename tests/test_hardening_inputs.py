@@ -154,6 +154,8 @@ MALFORMED = [  # (name, base text, old, new, what the message must name)
     ("rules cost 1e308", INF_TEXT, "rnd_usd_per_quarter = 1_500_000", "rnd_usd_per_quarter = 1e308", "rules.rnd_usd_per_quarter"),
     ("unknown technique", INF_TEXT, '"fp8"]', '"fp8", "telepathy"]', "company.techniques"),
     ("unknown model", INF_TEXT, 'model = "llama-3.1-8b"', 'model = "gpt-17"', "company.deployments.0.model"),
+    ("inference rule inf", INF_TEXT, "\n[world]\n", "\n[rules.inference]\ncompetitor_utilization = inf\n\n[world]\n", "rules.inference.competitor_utilization"),
+    ("inference rule = true", INF_TEXT, "\n[world]\n", "\n[rules.inference]\ncompetitor_margin_end = true\n\n[world]\n", "rules.inference.competitor_margin_end"),
     ("deployment on unknown gpu", INF_TEXT, 'gen = "h100"\nprecision = "fp8"\nreplicas = 40',
      'gen = "z999"\nprecision = "fp8"\nreplicas = 40', "company.deployments.0.gen"),
 ]
