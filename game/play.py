@@ -32,9 +32,15 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--load cannot be used with --private-session: a private session starts empty")
     if args.scenario:
         try:
-            load_scenario(args.scenario)
+            loaded = load_scenario(args.scenario)
         except ScenarioError as exc:
             raise UserError(str(exc)) from None
+        from engine.game import Game
+
+        try:  # a scenario the schema accepts can still describe a company the engine cannot start
+            Game(loaded.scenario, args.seed if args.seed is not None else 0)
+        except ValueError as exc:
+            raise UserError(f"{args.scenario}: this scenario cannot be played: {exc}") from None
     competition = competition_for(args)
     if args.load:
         from game.runfile import load_run, verify_run

@@ -343,3 +343,90 @@ def test_play_with_a_string_is_a_clean_rejection_issue10_item8():
     assert not result.ok and "'kind'" in result.message
     assert game.log == [[{"value": "'foo'"}]]
     assert not math.isnan(report.score.score_cents)
+
+
+# ------------------------------------------------------------------------------ fuzzing the file formats
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@pytest.fixture(scope="module")
+def _valid_run(tmp_path_factory):
+    game = Game(load_scenario("tutorial").scenario, 3)
+    game.play([])
+    game.play([{"kind": "lease_gpus", "gen": "h100", "count": 64, "term_quarters": 4}])
+    path = tmp_path_factory.mktemp("fuzzrun") / "run.json"
+    save_run(run_from_game(game, load_scenario("tutorial"), player="fuzz"), path)
+    return json.loads(path.read_text())
+
+
+def _mutations(doc: dict):
+    """Paths to every field of a run file, the quarters' actions included, for the fuzzer to replace."""
+    paths = [(k,) for k in doc]
+    for i, q in enumerate(doc.get("quarters", [])):
+        paths += [("quarters", i, k) for k in q]
+        paths += [("quarters", i, "actions", j) for j in range(len(q.get("actions", [])))]
+    return paths
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_a_fuzzed_run_file_is_verified_or_refused_cleanly_issue10(_valid_run, tmp_path, data):
+    """Issue 10 "What to build": a fuzz test over the file formats. Any field of a real run file
+    replaced by any JSON value (or deleted) either verifies or is refused with a UserError; nothing
+    else ever escapes `load_run` and `verify_run`."""
+    doc = json.loads(json.dumps(_valid_run))
+    paths = _mutations(doc)
+    for _ in range(data.draw(st.integers(1, 3))):
+        path = data.draw(st.sampled_from(paths))
+        target = doc
+        for key in path[:-1]:
+            if not isinstance(target, (dict, list)):
+                break
+            try:
+                target = target[key]
+            except (KeyError, IndexError, TypeError):
+                break
+        else:
+            if isinstance(target, dict) and data.draw(st.booleans()) and path[-1] in target:
+                del target[path[-1]]
+            elif isinstance(target, (dict, list)):
+                try:
+                    target[path[-1]] = data.draw(_JSON_VALUES)
+                except (IndexError, TypeError):
+                    pass
+    f = tmp_path / f"fuzz-{data.draw(st.integers(0, 10**9))}.json"
+    f.write_text(json.dumps(doc), encoding="utf-8")
+    try:
+        v = verify_run(f)
+    except UserError as exc:
+        assert str(exc).startswith(str(f)) or str(f) in str(exc)
+        return
+    assert isinstance(v.ok, bool) and v.reason
+
+
+@settings(max_examples=40, deadline=None)
+@given(text=st.text(max_size=400))
+def test_fuzzed_scenario_text_loads_or_fails_naming_the_file_issue10(tmp_path_factory, text):
+    """Any text as a scenario file: a scenario, or a ScenarioError naming the file, never a traceback."""
+    path = tmp_path_factory.mktemp("fuzzscen") / "s.toml"
+    path.write_bytes(text.encode("utf-8", "surrogatepass"))  # lone surrogates make invalid UTF-8: refused too
+    try:
+        load_scenario(str(path))
+    except ScenarioError as exc:
+        assert str(path) in str(exc)
+
+
+def test_play_refuses_a_scenario_the_engine_cannot_start_in_one_line_issue10(tmp_path, capsys):
+    """A scenario the schema accepts but the physics cannot start (a TPOT target below one stream's
+    step time) is refused before the app opens: exit 2, one line, no traceback."""
+    path = tmp_path / "slow.toml"
+    path.write_text((SCENARIO_DIR / "inference-2025.toml").read_text().replace("tpot_ms = 40", "tpot_ms = 5", 1))
+    assert main(["play", "--scenario", str(path), "--seed", "1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "cannot be played" in err and "TPOT" in err and "\n" not in err and "Traceback" not in err
