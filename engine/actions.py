@@ -17,7 +17,7 @@ from engine import inference
 from engine.hardware import GPUS
 from engine.lenders import loan_from_offer
 from engine.inference import INFERENCE_ACTIONS, DedicateGpus, DeployModel, FundTechnique, RentGpus, RetireModel, ScaleModel, SetTokenPrice
-from engine.leases import colo_liability_cents, incremental_borrowing_rate
+from engine.leases import colo_liability_cents, colo_rent_usd, incremental_borrowing_rate
 from engine.money import MAX_USD, fmt_usd, to_cents
 from engine.scenario import CompanyRules
 from engine import equity
@@ -228,7 +228,7 @@ def check(state: GameState, world: WorldQuarter, rules: CompanyRules, action: Ac
             if count > free:
                 raise Rejected(f"only {max(0, free):,} {lot.gen.upper()} are free of contracts and model replicas; signed customers keep theirs")
         case LeaseColo(mw=mw):
-            rent = to_cents(mw * 1000 * world.colo_usd_per_kw_month * 3)
+            rent = to_cents(colo_rent_usd(mw, world.colo_usd_per_kw_month))
             if rent > cash:
                 raise Rejected(f"a quarter of rent on {mw:g} MW is {fmt_usd(rent)}; you have {fmt_usd(cash)} free cash")
         case BuildSite(mw=mw):

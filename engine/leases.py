@@ -49,9 +49,9 @@ def lease_liability_cents(lot, next_quarter: int) -> int:
     return round(pv * 100)
 
 
-def colo_rent_usd(site) -> float:
-    """One quarter's rent on a colo site: MW x 1,000 kW x $/kW/month x 3 months (KB §8)."""
-    return site.mw * 1000 * (site.colo_usd_per_kw_month or 0.0) * 3
+def colo_rent_usd(mw: float, usd_per_kw_month: float | None) -> float:
+    """One quarter's rent on colocation: MW x 1,000 kW x $/kW/month x 3 months (KB §8)."""
+    return mw * 1000 * (usd_per_kw_month or 0.0) * 3
 
 
 def colo_liability_cents(site, next_quarter: int) -> int:
@@ -62,7 +62,7 @@ def colo_liability_cents(site, next_quarter: int) -> int:
     first = max(next_quarter, site.opened_quarter if site.opened_quarter is not None else next_quarter + 1)
     left = site.lease_end_quarter - first
     lead = first - next_quarter  # quarters of provisioning before the first payment
-    pv = present_value_of_payments(colo_rent_usd(site), left, site.lease_discount_rate) / (1 + site.lease_discount_rate / 4) ** lead
+    pv = present_value_of_payments(colo_rent_usd(site.mw, site.colo_usd_per_kw_month), left, site.lease_discount_rate) / (1 + site.lease_discount_rate / 4) ** lead
     return round(pv * 100)
 
 

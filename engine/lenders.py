@@ -12,6 +12,7 @@ from __future__ import annotations
 from engine.base import Frozen
 from engine.calendar import TICKS_PER_QUARTER
 from engine.finance import debt_capacity, dscr, equity_cure, level_principal_capacity, sculpted_principal_shares
+from engine.leases import lease_payment_usd
 from engine.money import fmt_usd, to_cents
 from engine.scenario import INVESTMENT_GRADE, CompanyRules
 from engine.state import GameState, Loan, LoanOffer
@@ -153,7 +154,7 @@ def underwrite(state: GameState, rules: CompanyRules, sofr: float = 0.0) -> Unde
         ending = [l for l in active if l.ownership == "leased" and l.lease_end_quarter <= q + k]
         gone = sum(l.count for l in ending)
         kept = 1.0 if held_now <= 0 else (held_now - gone) / held_now
-        lease_saved = sum(to_cents(l.count * l.lease_usd_per_hour * TICKS_PER_QUARTER) for l in ending)
+        lease_saved = sum(to_cents(lease_payment_usd(l.count, l.lease_usd_per_hour)) for l in ending)
         ebitda = _underwritten_ebitda(
             contracted_q[k], merchant_q[k] + round(uncontracted_q * kept), max(0, costs_q - lease_saved), rules.uncontracted_haircut,
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from engine.base import Frozen
 from engine.finance import contract_mark_to_market, forward_rates
+from engine.leases import incremental_borrowing_rate
 from engine.money import to_cents
 from engine.world import WorldQuarter
 
@@ -86,7 +87,7 @@ def contract_mtm(contract, market: MarketView, quarter: int) -> tuple[int, float
         return 0, 0.0, 0, left
     term = min(sorted(quote.reserved_usd_per_hour), key=lambda t: abs(t - left))
     floating = forward_rates(quote.reserved_usd_per_hour, left, floor=quote.spot_usd_per_hour)
-    rate_q = (market.sofr + market.spread_sub_ig_bps / 10_000) / 4
+    rate_q = incremental_borrowing_rate(market.sofr, market.spread_sub_ig_bps) / 4
     value = contract_mark_to_market(contract.usd_per_gpu_hour, floating, contract.gpus, rate_per_period=rate_q)
     return to_cents(value), sum(floating) / left, term, left
 

@@ -20,7 +20,7 @@ from engine.economics import power_cost_per_gpu_hour
 from engine.finance import forward_rates, present_value
 from engine.equity import equity_offers, founder_ownership, stage_for_revenue
 from engine.hardware import GPU_ORDER, GPUS
-from engine.leases import incremental_borrowing_rate, total_lease_liability_cents
+from engine.leases import colo_rent_usd, incremental_borrowing_rate, lease_payment_usd, total_lease_liability_cents
 from engine.lenders import (
     PREPAYMENT_FEE, dscr_without_debt, equity_cure_cents, loan_offers, principal_due, trailing_dscr, venture_debt_offer,
 )
@@ -584,10 +584,10 @@ def _post_operations(s: GameState, world: World, scenario: Scenario, served: Ser
         cents = to_cents(credits)
         led.post("SLA credits", [("rev_sla_credits", cents), ("cash", -cents)], "operating")
     revenue = reserved + on_demand + batch + spot + tokens - credits
-    colo = sum(site.mw * 1000 * (site.colo_usd_per_kw_month or 0) * 3 for site in s.sites if site.kind == "colo" and site.stage == "operating")
+    colo = sum(colo_rent_usd(site.mw, site.colo_usd_per_kw_month) for site in s.sites if site.kind == "colo" and site.stage == "operating")
     site_opex = sum(site.mw * 1000 * rules.site_opex_usd_per_kw_month * 3 for site in s.sites if site.kind == "owned" and site.stage == "operating")
     lease = sum(
-        lot.count * lot.lease_usd_per_hour * T for lot in s.lots
+        lease_payment_usd(lot.count, lot.lease_usd_per_hour) for lot in s.lots
         if lot.ownership == "leased" and lot.status == "active" and lot.arrives_quarter <= q < lot.lease_end_quarter
     )
     gpus_in_service = gpu_hours / T
@@ -699,7 +699,7 @@ def value_in_use_per_gpu_cents(wq, gen: str, quarters: int) -> int:
         return 0
     forward = forward_rates(m.reserved_usd_per_hour, quarters, floor=m.cash_floor_usd_per_hour)
     margins = [max(0.0, f - m.cash_floor_usd_per_hour) * T for f in forward]
-    return to_cents(present_value(margins, (wq.sofr + wq.spread_sub_ig_bps / 10_000) / 4))
+    return to_cents(present_value(margins, incremental_borrowing_rate(wq.sofr, wq.spread_sub_ig_bps) / 4))
 
 
 def _impair(s: GameState, wq) -> int:

@@ -201,7 +201,7 @@ def test_a_colo_lease_commits_its_term_and_leaving_early_pays_what_is_owed():
     rep = g.play([{"kind": "lease_colo", "mw": 2}])
     assert rep.actions[0].ok, rep.actions[0].message
     site = next(s for s in g.state.sites if s.kind == "colo" and s.mw == 2)
-    rent = colo_rent_usd(site)
+    rent = colo_rent_usd(site.mw, site.colo_usd_per_kw_month)
     assert site.lease_end_quarter == 1 + term
     assert colo_liability_cents(site, 1) == round(present_value_of_payments(rent, term, site.lease_discount_rate) * 100)
     before = rep.balance.lease_liabilities

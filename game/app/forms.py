@@ -19,6 +19,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from engine.calendar import TICKS_PER_QUARTER
 from engine.hardware import GPUS
+from engine.leases import colo_rent_usd
 from engine.money import MAX_USD, fmt_usd, to_cents
 
 if TYPE_CHECKING:  # the session pulls in the whole engine; the app's key bindings need only the specs
@@ -141,7 +142,7 @@ def _d_sell(s: Session, a: dict, base: Preview, after: Preview) -> list[str]:
 
 def _d_colo(s: Session, a: dict, base: Preview, after: Preview) -> list[str]:
     site = after.state.sites[-1]
-    rent = to_cents(a["mw"] * 1000 * (site.colo_usd_per_kw_month or 0) * 3)
+    rent = to_cents(colo_rent_usd(a["mw"], site.colo_usd_per_kw_month))
     return [_cash_line(s, base, after), f"Power added: {a['mw']:g} MW at ${site.colo_usd_per_kw_month:.0f}/kW/month ({fmt_usd(rent)} a quarter)",
             f"Ready: {s.quarter_label(s.state.quarter + 1)}"]
 
