@@ -344,3 +344,22 @@ def test_submit_cli_exit_codes(client, runs, capsys, monkeypatch):
     assert "bob.json: accepted" in out and "tampered.json: refused: does not verify" in out
     assert main(["board", "submit", str(runs["bob"]), "--server", "ftp://x"]) == 2
     assert "--server" in capsys.readouterr().err
+
+
+def test_class_server_from_competition_file_then_environment(tmp_path, monkeypatch):
+    """The debrief's target: the competition file's server and class code win over the environment."""
+    from game.classroom.client import class_server
+    from game.competition import load_competition
+
+    monkeypatch.delenv("TYCOON_SERVER", raising=False)
+    monkeypatch.delenv("TYCOON_CLASS_CODE", raising=False)
+    assert class_server(None) is None
+    monkeypatch.setenv("TYCOON_SERVER", "http://env.example:8765")
+    monkeypatch.setenv("TYCOON_CLASS_CODE", "ENVC-ODE1")
+    assert class_server(None) == ("http://env.example:8765", "ENVC-ODE1")
+    f = tmp_path / "c.toml"
+    f.write_text(COMPETITION + 'server = "http://10.0.0.5:8765"\nclass_code = "K7PQ-3QXA"\n')
+    assert class_server(load_competition(f)) == ("http://10.0.0.5:8765", "K7PQ-3QXA")
+    f.write_text(COMPETITION + 'server = "javascript:alert(1)"\n')
+    with pytest.raises(UserError, match="server"):
+        load_competition(f)

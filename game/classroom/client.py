@@ -90,3 +90,14 @@ def add_competition(server: str, toml_bytes: bytes, token: str) -> Reply:
 def gradebook(server: str, competition: str, token: str) -> Reply:
     return request("GET", _url(server, f"/api/competitions/{urllib.parse.quote(competition, safe='')}/gradebook.csv"),
                    headers=instructor_headers(token))
+
+
+def class_server(competition: Any = None) -> tuple[str, str | None] | None:
+    """Where the debrief submits a finished run: (server, class code) from the competition file
+    (``server``, ``class_code``), else ``$TYCOON_SERVER`` and ``$TYCOON_CLASS_CODE``; None if neither names a server."""
+    import os
+
+    server = getattr(competition, "server", None) or os.environ.get("TYCOON_SERVER")
+    if not server:
+        return None
+    return server, getattr(competition, "class_code", None) or os.environ.get("TYCOON_CLASS_CODE")
