@@ -363,3 +363,57 @@ def test_class_server_from_competition_file_then_environment(tmp_path, monkeypat
     f.write_text(COMPETITION + 'server = "javascript:alert(1)"\n')
     with pytest.raises(UserError, match="server"):
         load_competition(f)
+
+
+def test_serve_cli_token_once_and_warns_off_localhost(tmp_path, monkeypatch, capsys):
+    """`board serve` makes and prints an instructor token on a new database only, and warns when it
+    binds beyond localhost (uvicorn.run is replaced: the real server is tested in test_classroom_restart)."""
+    import uvicorn
+
+    from game.cli import main
+
+    served: list[dict] = []
+    monkeypatch.delenv("TYCOON_INSTRUCTOR_TOKEN", raising=False)
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.append(kw))
+    url = f"sqlite:///{tmp_path / 'c.sqlite3'}"
+    assert main(["board", "serve", "--db", url, "--workers", "1"]) == 0
+    out = capsys.readouterr()
+    assert "instructor token (shown once" in out.out and "warning" not in out.err
+    token = out.out.split("SHA-256): ", 1)[1].split()[0]
+    with Database(url) as db:
+        assert db.setting("instructor_token_sha256") == token_digest(token)
+    assert main(["board", "serve", "--db", url, "--host", "0.0.0.0", "--port", "9999"]) == 0
+    out = capsys.readouterr()
+    assert token not in out.out and "first served" in out.out
+    assert "warning: --host 0.0.0.0 opens the server to the network" in out.err
+    assert [(s["host"], s["port"]) for s in served] == [("127.0.0.1", 8765), ("0.0.0.0", 9999)]
+    assert main(["board", "serve", "--db", "mysql://nope"]) == 2
+    assert "sqlite:///PATH or postgresql://" in capsys.readouterr().err
+
+
+def test_competition_add_and_gradebook_cli(client, runs, tmp_path, capsys, monkeypatch):
+    from game.classroom import client as http
+    from game.cli import main
+
+    def fake_request(method, url, body=None, headers=None, timeout=0):
+        path = url.split("://", 1)[1].split("/", 1)[1]
+        r = client.request(method, "/" + path, content=body, headers=headers or {})
+        ctype = r.headers.get("content-type", "")
+        return http.Reply(r.status_code, r.json() if "json" in ctype else {}, r.text)
+
+    monkeypatch.setattr(http, "request", fake_request)
+    f = tmp_path / "econ.toml"
+    f.write_text(COMPETITION + 'class_code = "ECON-0101"\n')
+    server = ["--server", "http://class.example"]
+    assert main(["board", "competition", "add", str(f), *server, "--token", "nope"]) == 2
+    assert "instructor token is missing or wrong" in capsys.readouterr().err
+    assert main(["board", "competition", "add", str(f), *server, "--token", TOKEN]) == 0
+    out = capsys.readouterr().out
+    assert "class code ECON-0101" in out and "bot all-in" in out
+    assert main(["board", "submit", str(runs["alice"]), *server, "--code", "ECON-0101"]) == 0
+    assert "on competition econ-101" in capsys.readouterr().out
+    dest = tmp_path / "grades.csv"
+    assert main(["board", "gradebook", *server, "--token", TOKEN, "--competition", "econ-101", "--csv", str(dest)]) == 0
+    rows = list(csv.DictReader(dest.open(newline="")))
+    assert [r["player"] for r in rows] == ["alice"] and rows[0]["competition"] == "econ-101"
+    assert main(["board", "gradebook", *server, "--token", TOKEN, "--competition", "nope", "--csv", str(dest)]) == 2

@@ -32,14 +32,10 @@ def _nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
 
 
 def money_label(usd: float) -> str:
-    a = abs(usd)
-    if a >= 1e9:
-        return f"${usd / 1e9:.1f}B"
-    if a >= 1e6:
-        return f"${usd / 1e6:.0f}M"
-    if a >= 1e3:
-        return f"${usd / 1e3:.0f}k"
-    return f"${usd:.0f}"
+    """Dollars as the game prints money (engine.money.fmt_usd: $1.23B, $45.60M, $789.00K, $12)."""
+    from engine.money import fmt_usd
+
+    return fmt_usd(round(usd * 100))
 
 
 class _Frame:
