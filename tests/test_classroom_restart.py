@@ -85,3 +85,32 @@ def test_kill_mid_queue_then_restart_loses_nothing(db_url, tmp_path):  # noqa: F
     assert len(stored) == len(jobs)
     for job_id in running:  # the job cut off mid-verification was taken again after its lease
         assert [j[3] for j in jobs if j[0] == job_id][0] >= 2
+
+
+def test_two_servers_share_one_postgresql(request, tmp_path):
+    """A course scaled out: two `board serve` processes on one PostgreSQL share the boards and the
+    queue; submissions sent to either are all verified once and shown by both."""
+    cluster = request.getfixturevalue("pg_cluster")
+    url = cluster.new_database()
+    base = [make_run(tmp_path, "a", "flex", "p0"), make_run(tmp_path, "b", "barbell", "p1")]
+    runs = [renamed(base[i % 2], tmp_path / f"s{i}.json", f"student-{i}") for i in range(8)]
+    servers = [ServerProcess(url, "--rate-limit", "0", workers=1) for _ in range(2)]
+    replies: list = []
+    try:
+        threads = [threading.Thread(target=lambda i=i, p=p: replies.append(submit_bytes(servers[i % 2].url, p.read_bytes())))
+                   for i, p in enumerate(runs)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert sorted(r.status for r in replies) == [201] * len(runs)
+        views = []
+        for s in servers:
+            with urllib.request.urlopen(f"{s.url}/api/standings?scenario={SCEN}&seed={SEED}", timeout=10) as r:
+                views.append(sorted(e["player"] for e in json.loads(r.read())["entries"]))
+        assert views[0] == views[1] == sorted(f"student-{i}" for i in range(len(runs)))
+    finally:
+        for s in servers:
+            s.stop()
+    with Database(url) as db:
+        assert db.queue_counts() == {"done": len(runs)}

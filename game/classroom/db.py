@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from game.competition import Competition, apply_policy, rank_of
+from game.competition import Competition, rank_of
 from game.errors import UserError
 from game.leaderboard import _COLUMNS, BUSY_TIMEOUT_MS, Entry, Outcome, Store, _csv_cells
 
@@ -435,5 +435,3 @@ def token_digest(token: str) -> str:
     """What the database keeps of the instructor token."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
-
-__all__ = ["Database", "Job", "SCHEMA_VERSION", "MIGRATIONS", "token_digest", "apply_policy"]
