@@ -10,12 +10,15 @@ import csv
 import io
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("starlette", reason="the server extra is not installed")
-from starlette.testclient import TestClient  # noqa: E402
+with warnings.catch_warnings():  # Starlette 1.x suggests httpx2 for its TestClient; httpx still works
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient  # noqa: E402
 
 from engine.bots import make_bot, run_bot  # noqa: E402
 from engine.game import Game  # noqa: E402
