@@ -7,6 +7,7 @@ PostgreSQL cases are skipped only when those programs are missing (``.ci/run`` i
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import threading
 import time
@@ -65,6 +66,13 @@ def runs(tmp_path_factory) -> dict[str, Path]:
     out["alice3"] = renamed(out["bob"], d / "alice3.json", "alice")
     out["tampered"] = edited(out["alice"], d / "tampered.json", lambda r: r["final"].__setitem__("score", r["final"]["score"] * 2))
     out["ruleset"] = edited(out["alice"], d / "ruleset.json", lambda r: r.__setitem__("ruleset", "1999.1.1"))
+    out["version"] = edited(out["alice"], d / "version.json", lambda r: r.__setitem__("scenario_sha256", "a" * 64))
+
+    def custom(r):  # a class's own edit of the scenario, self-consistent: it verifies, but is no built-in world
+        r["scenario_toml"] = load_scenario(SCEN).data.decode() + "\n# edited\n"
+        r["scenario_sha256"] = hashlib.sha256(r["scenario_toml"].encode()).hexdigest()
+
+    out["custom"] = edited(out["alice"], d / "custom.json", custom)
     return out
 
 
@@ -111,6 +119,8 @@ def test_refusals_name_the_reason(client, runs):
     cases = {
         "tampered": "does not verify",
         "ruleset": "ruleset 1999.1.1",
+        "version": "another version of scenario",
+        "custom": "another scenario version",
         "alice": "duplicate",
     }
     for name, why in cases.items():
