@@ -9,6 +9,8 @@ An instructor writes a small TOML file and hands it out with the game::
     archetype = "neocloud"          # optional: defaults to the scenario's own
     policy = "best-of-3"            # "first" (the first attempt counts) or "best-of-N"
     note = "Sign contracts before prices fall. Submit your run file by Friday."
+    server = "http://10.0.0.5:8765"   # optional: the class's `tycoon board serve` (issue 13)
+    class_code = "K7PQ-3QXA"          # optional: the code the server gave (or takes) for this competition
 
 Students play it with ``tycoon play --competition FILE`` (the run file is tagged with the id);
 the instructor ranks the class with ``tycoon leaderboard add --competition FILE submissions/*``.
@@ -46,6 +48,8 @@ class Competition(BaseModel):
     policy: str = "first"
     note: str = ""
     scenario_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")  # pin one version of the scenario
+    server: str | None = Field(default=None, pattern=r"^https?://[^\s]+$", max_length=300)  # the class's `tycoon board serve`
+    class_code: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{3,31}$")  # what students submit with
 
     @field_validator("policy")
     @classmethod

@@ -178,6 +178,7 @@ class Outcome:
     reason: str
     entry: Entry | None = None
     note: str = ""
+    facts: dict[str, Any] | None = None  # what ``on_game`` said of the re-simulated game (the classroom server's charts)
 
 
 # ----------------------------------------------------------------------------- verification (workers)
@@ -188,10 +189,12 @@ def _strip_path(message: str, path: str) -> str:
     return message[len(prefix):] if message.startswith(prefix) else message
 
 
-def verify_for_leaderboard(path: str, competition: Competition | None = None) -> Outcome:
+def verify_for_leaderboard(path: str, competition: Competition | None = None,
+                           on_game: Callable[[Any], dict[str, Any]] | None = None) -> Outcome:
     """Re-simulate one run file and build its board entry, or say why it cannot go in.
 
-    Runs in a worker process: takes and returns plain, picklable data.
+    Runs in a worker process: takes and returns plain, picklable data. ``on_game`` (a module-level
+    function) reads more facts off the verified game, so that nobody re-simulates it again.
     """
     from engine.money import to_usd
     from game.headless import quarter_summary
@@ -240,7 +243,8 @@ def verify_for_leaderboard(path: str, competition: Competition | None = None) ->
     )
     if to_usd(entry.score_cents) != final.get("score"):
         return Outcome(path, False, f"does not verify: claims a score of {final.get('score')!r} but re-simulates to {to_usd(entry.score_cents)}")
-    return Outcome(path, True, f"verified {len(game.reports)} quarters", entry, v.scenario_label)
+    facts = on_game(game) if on_game is not None else None
+    return Outcome(path, True, f"verified {len(game.reports)} quarters", entry, v.scenario_label, facts)
 
 
 class RunTooSlow(Exception):
@@ -269,12 +273,14 @@ def time_limit(seconds: float | None) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def _verify_star(args: tuple[str, Competition | None] | tuple[str, Competition | None, float | None]) -> Outcome:
+def _verify_star(args: tuple) -> Outcome:
+    """(path, competition[, time limit[, on_game]]) -> the outcome; never raises for a bad file."""
     path, competition, *rest = args
     limit = rest[0] if rest else RUN_TIME_LIMIT_S
+    on_game = rest[1] if len(rest) > 1 else None
     try:
         with time_limit(limit):
-            return verify_for_leaderboard(path, competition)
+            return verify_for_leaderboard(path, competition, on_game)
     except RunTooSlow as exc:
         return Outcome(path, False, f"refused: it {exc} (limit per run file)")
     except MemoryError:
@@ -477,7 +483,7 @@ class Store:
         part = "PARTITION BY scenario, scenario_sha256, ruleset, seed ORDER BY score_cents DESC"
         sql = (
             f"SELECT * FROM (SELECT {', '.join(columns)}, RANK() OVER ({part}) AS rnk, "
-            f"ROW_NUMBER() OVER ({part}, id) AS rn FROM runs WHERE {' AND '.join(where)}) "
+            f"ROW_NUMBER() OVER ({part}, id) AS rn FROM runs WHERE {' AND '.join(where)}) AS ranked "  # named: PostgreSQL (classroom server) needs it
             + ("WHERE rn <= ? " if limit_per_board is not None else "")
             + "ORDER BY scenario, seed, ruleset, scenario_sha256, score_cents DESC, id"
         )

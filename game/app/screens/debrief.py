@@ -31,6 +31,8 @@ class DebriefScreen(Screen):
     BINDINGS = [
         Binding("s", "add_to_leaderboard", "Add to leaderboard", id="debrief.add", tooltip="Verify the run and add it to the local leaderboard"),
         Binding("l", "app.leaderboard", "Leaderboard", show=False, id="debrief.leaderboard", tooltip="The local leaderboard of this scenario and seed"),
+        Binding("u", "submit_to_server", "Submit to class server", id="debrief.submit",
+                tooltip="Send the run to the class's server (the competition file's server, or $TYCOON_SERVER)"),
         Binding("escape", "close", "Back", id="debrief.close", tooltip="Back to the game screens"),
     ]
 
@@ -142,6 +144,40 @@ class DebriefScreen(Screen):
         if added:
             self.query_one("#add-board", Button).disabled = True
         self.app.push_screen(LeaderboardScreen(self.session, message, entry_id))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "submit_to_server":  # offered only when a class server is named
+            from game.classroom.client import class_server
+
+            return class_server(self.session.competition) is not None
+        return True
+
+    def action_submit_to_server(self) -> None:
+        """Save the run and submit it to the class server (game.classroom.client), off the UI thread."""
+        from game.classroom.client import class_server, describe, submit_bytes
+        from game.errors import UserError
+
+        target = class_server(self.session.competition)
+        if target is None:
+            return
+        result = self.query_one("#board-result", Static)
+        result.update(f"Submitting to {target[0]} ...")
+        body = self.session.save().read_bytes()
+
+        def send() -> None:
+            try:
+                ok, line = describe(submit_bytes(target[0], body, target[1]))
+            except UserError as exc:
+                ok, line = False, str(exc)
+            self.app.call_from_thread(self._submitted, ok, line)
+
+        self.run_worker(send, thread=True, exclusive=True, group="class-server")
+
+    def _submitted(self, ok: bool, line: str) -> None:
+        result = self.query_one("#board-result", Static)
+        result.update(f"Class server: {line}")
+        result.set_class(ok, "good")
+        result.set_class(not ok, "warn")
 
     def action_close(self) -> None:
         self.app.pop_screen()

@@ -1,0 +1,368 @@
+"""The classroom server's web application (Starlette, ASGI; served by uvicorn) - issue 13.
+
+Routes:
+  POST /api/runs[?code=CLASS]            a run file as the body: 201 accepted (board, rank, score),
+                                         422 refused (the reason), 202 still queued (poll the job), 429 slow down
+  GET  /api/jobs/{id}                    a submission's state
+  GET  /api/standings?scenario=ID&seed=N or ?competition=ID    JSON standings
+  GET  /                                 boards and competitions (HTML)
+  GET  /standings?...                    the standings page: table and server-drawn SVG charts
+  POST /api/competitions                 (instructor token) a competition TOML: creates it, returns its class code
+  GET  /api/competitions/{id}/gradebook.csv   (instructor token) per-quarter scorecards
+  GET  /instructor/{id}                  (instructor token) the class against the built-in bots
+
+Verification runs in ``game.classroom.worker.Dispatcher``'s processes, never in this event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import io
+import os
+import secrets
+import statistics
+import tempfile
+import time
+from collections import deque
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from game.classroom import svg
+from game.classroom.db import Database, token_digest
+from game.classroom.worker import DEFAULT_LEASE_S, Dispatcher, bot_baselines
+from game.competition import Competition
+from game.errors import UserError
+from game.leaderboard import RUN_TIME_LIMIT_S, SHOW_COLUMNS, write_export
+
+TOKEN_SETTING = "instructor_token_sha256"
+DEFAULT_MAX_BYTES = 4 << 20  # a 40-quarter run of a busy player is well under 1 MiB
+MAX_COMPETITION_BYTES = 64 << 10
+DEFAULT_RATE = 120  # submissions per minute from one address (a class behind one NAT shares it)
+DEFAULT_WAIT_S = 60.0  # then answer 202 and let the client poll the job
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud in a classroom
+SECURITY_HEADERS = {
+    # nothing on these pages runs: no script, no external asset
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+_TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")),
+                         autoescape=select_autoescape(default=True, default_for_string=True))
+
+
+def new_class_code() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+class RateLimit:
+    """At most ``per_minute`` requests per client address in any 60 seconds (sliding window)."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self.seen: dict[str, deque[float]] = {}
+
+    def allow(self, who: str, now: float | None = None) -> bool:
+        if self.per_minute <= 0:
+            return True
+        now = time.monotonic() if now is None else now
+        q = self.seen.setdefault(who, deque())
+        while q and now - q[0] >= 60.0:
+            q.popleft()
+        if len(q) >= self.per_minute:
+            return False
+        q.append(now)
+        if len(self.seen) > 10_000:  # forget idle addresses
+            for k in [k for k, v in self.seen.items() if not v or now - v[-1] >= 60.0]:
+                del self.seen[k]
+        return True
+
+
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(data, status_code=status, headers={**SECURITY_HEADERS, **(headers or {})})
+
+
+def _html(name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    return HTMLResponse(_TEMPLATES.get_template(name).render(**context), status_code=status, headers=SECURITY_HEADERS)
+
+
+def _refuse(reason: str, status: int = 422, **extra: Any) -> JSONResponse:
+    return _json({"accepted": False, "reason": reason, **extra}, status)
+
+
+# ----------------------------------------------------------------------------- standings
+
+
+def board_of(db: Database, q: dict[str, str]) -> tuple[str, Competition | None, list[dict[str, Any]]]:
+    """(title, competition, entries) for ``?competition=ID`` or ``?scenario=ID&seed=N``; entries
+    carry player, score, verdict, quarters, submitted_at, rank (and the charts' facts)."""
+    from engine import RULESET
+    from game.runfile import builtin_scenario
+
+    columns = (*SHOW_COLUMNS, "added_at")
+    if q.get("competition"):
+        found = db.competition(id=q["competition"])
+        if found is None:
+            raise LookupError(f"no competition {q['competition']!r} on this server")
+        comp = found[0]
+        rows = [(s.rank, s.counted, {"attempts": s.attempts, "counted_attempt": s.counted_attempt})
+                for s in db.competition_standings(comp, columns)]
+        title = f"{comp.title} [{comp.id}]: {comp.scenario}, seed {comp.seed}, {comp.policy_text}"
+    else:
+        scenario, seed_text = q.get("scenario", ""), q.get("seed", "")
+        if not scenario or not seed_text.isdigit():
+            raise ValueError("give ?competition=ID, or ?scenario=ID&seed=N (N a whole number)")
+        loaded = builtin_scenario(scenario)
+        if loaded is None:
+            raise LookupError(f"no built-in scenario {scenario!r} on this server")
+        comp = None
+        found_rows = db.entries(scenario=scenario, seed=int(seed_text), scenario_sha256=loaded.sha256, columns=columns)
+        rows = [(rank, e, {}) for rank, e in found_rows if e.ruleset == RULESET]
+        title = f"{scenario}, seed {int(seed_text)} (ruleset {RULESET})"
+    facts = db.facts([e.id for _, e, _ in rows if e.id is not None])
+    entries = [
+        {"rank": rank, "player": e.player, "score": e.score_usd, "verdict": e.verdict, "quarters": e.quarters_played,
+         "submitted_at": e.added_at, "bankrupt": e.bankrupt, "id": e.id, **extra, "facts": facts.get(e.id or -1, {})}
+        for rank, e, extra in rows
+    ]
+    return title, comp, entries
+
+
+def charts(entries: list[dict[str, Any]]) -> list[Markup]:
+    """The standings page's charts: each player's score by quarter, the spread of final scores, and
+    the decisions that mattered (contracted share, leverage) against the outcome."""
+    top = entries[:20]  # a readable line chart: the top twenty
+    lines = [(e["player"], [c / 100 for c in e["facts"].get("scores", [])]) for e in top]
+    finals = [e["score"] for e in entries]
+    share = [(e["facts"]["contracted_share"], e["score"], e["player"]) for e in entries if "contracted_share" in e["facts"]]
+    lev = [(e["facts"]["leverage"], e["score"], e["player"]) for e in entries if "leverage" in e["facts"]]
+    return [Markup(s) for s in (  # svg.py escapes every name it draws
+        svg.score_by_quarter(lines, "Score by quarter" + (" (top 20)" if len(entries) > 20 else "")),
+        svg.histogram(finals, "Distribution of final scores"),
+        svg.scatter(share, "Contracted share of revenue (mean) vs final score", "contracted share"),
+        svg.scatter(lev, "Peak leverage (debt and leases / assets) vs final score", "peak leverage"),
+    )]
+
+
+def instructor_report(comp: Competition, bots: list[dict[str, Any]], entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """The class against the built-in bots on the same scenario and seed: medians, outliers
+    (beyond 1.5 interquartile ranges, Tukey's fences), and who defaulted and why."""
+    scores = [e["score"] for e in entries]
+    med = statistics.median(scores) if scores else None
+    outliers: list[dict[str, Any]] = []
+    if len(scores) >= 4:
+        q1, _, q3 = statistics.quantiles(scores, n=4)
+        lo, hi = q1 - 1.5 * (q3 - q1), q3 + 1.5 * (q3 - q1)
+        outliers = [{**e, "side": "high" if e["score"] > hi else "low"} for e in entries if e["score"] > hi or e["score"] < lo]
+    defaulted = [{**e, "why": e["facts"].get("end_reason") or e["verdict"]} for e in entries if e["bankrupt"]]
+    bot_med = statistics.median([b["score"] for b in bots]) if bots else None
+    return {"players": len(entries), "median": med, "bots": bots, "bot_median": bot_med,
+            "beat_best_bot": sum(1 for s in scores if bots and s > max(b["score"] for b in bots)),
+            "outliers": outliers, "defaulted": defaulted}
+
+
+# ----------------------------------------------------------------------------- the app
+
+
+def create_app(db_url: str, *, workers: int = 2, token: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
+               rate_per_minute: int = DEFAULT_RATE, wait_s: float = DEFAULT_WAIT_S, lease_s: float = DEFAULT_LEASE_S,
+               time_limit_s: float | None = RUN_TIME_LIMIT_S, pool_size: int = 16) -> Starlette:
+    """The ASGI app. The database opens (and migrates) here; the verification processes start with
+    the app's lifespan. ``token`` (the instructor's) is stored as its SHA-256 and replaces an earlier one."""
+    db = Database(db_url, pool_size=pool_size)
+    if token:
+        db.set_setting(TOKEN_SETTING, token_digest(token))
+    limiter = RateLimit(rate_per_minute)
+    waiters: dict[int, asyncio.Future] = {}
+    loop_box: dict[str, asyncio.AbstractEventLoop] = {}
+
+    def done(job_id: int, result: dict[str, Any]) -> None:  # in the dispatcher thread
+        loop = loop_box.get("loop")
+        fut = waiters.get(job_id)
+        if loop is not None and fut is not None:
+            loop.call_soon_threadsafe(lambda: fut.done() or fut.set_result(result))
+
+    dispatcher = Dispatcher(db, workers=workers, lease_s=lease_s, time_limit_s=time_limit_s, on_done=done)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette):
+        loop_box["loop"] = asyncio.get_running_loop()
+        dispatcher.start()
+        try:
+            yield
+        finally:
+            dispatcher.stop()
+            db.close()
+
+    def authorized(request: Request) -> bool:
+        """The instructor token (``Authorization: Bearer T`` or ``?token=T``), compared in constant time."""
+        given = request.headers.get("authorization", "")
+        given = given[7:].strip() if given.lower().startswith("bearer ") else request.query_params.get("token", "")
+        stored = db.setting(TOKEN_SETTING)
+        return bool(given) and stored is not None and hmac.compare_digest(token_digest(given), stored)
+
+    async def wait_for(job_id: int) -> dict[str, Any] | None:
+        """The job's result once verified (here or by another server), or None after ``wait_s``."""
+        fut = asyncio.get_running_loop().create_future()
+        waiters[job_id] = fut
+        try:
+            deadline = time.monotonic() + wait_s
+            while time.monotonic() < deadline:
+                try:
+                    return await asyncio.wait_for(asyncio.shield(fut), timeout=0.5)
+                except asyncio.TimeoutError:
+                    job = await run_in_threadpool(db.job, job_id)  # another server may have done it
+                    if job and job["status"] == "done":
+                        return job["result"]
+            return None
+        finally:
+            waiters.pop(job_id, None)
+
+    async def submit_run(request: Request) -> Response:
+        who = request.client.host if request.client else ""
+        if not limiter.allow(who):
+            return _refuse(f"too many submissions from this address: at most {limiter.per_minute} a minute", 429,
+                           **{"retry_after": 60})
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > max_bytes:
+            return _refuse(f"too large: {int(declared):,} bytes; this server takes run files up to {max_bytes:,} bytes")
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > max_bytes:
+                return _refuse(f"too large: over {max_bytes:,} bytes; this server takes run files up to {max_bytes:,} bytes")
+        if not body.strip():
+            return _refuse("empty: send a run file (the .json that `tycoon play` or `tycoon sim --out` saves) as the body")
+        code = (request.query_params.get("code") or request.headers.get("x-class-code") or "").strip().upper()
+        comp_id = ""
+        if code:
+            found = await run_in_threadpool(db.competition, code=code)
+            if found is None:
+                return _refuse(f"unknown class code {code!r}: ask your instructor for the code of your competition")
+            comp_id = found[0].id
+        job_id = await run_in_threadpool(db.enqueue, bytes(body), comp_id, who)
+        dispatcher.wake.set()
+        result = await wait_for(job_id)
+        if result is None:
+            return _json({"accepted": None, "status": "queued", "job": job_id, "url": f"/api/jobs/{job_id}"}, 202)
+        return _json({**result, "job": job_id}, 201 if result.get("accepted") else 422)
+
+    async def job_status(request: Request) -> Response:
+        try:
+            job = await run_in_threadpool(db.job, int(request.path_params["job_id"]))
+        except ValueError:
+            job = None
+        return _json(job) if job else _json({"error": "no such job"}, 404)
+
+    async def api_standings(request: Request) -> Response:
+        try:
+            title, comp, entries = await run_in_threadpool(board_of, db, dict(request.query_params))
+        except ValueError as exc:
+            return _json({"error": str(exc)}, 400)
+        except LookupError as exc:
+            return _json({"error": exc.args[0]}, 404)
+        for e in entries:
+            e.pop("facts")
+        return _json({"board": title, "competition": comp.id if comp else None, "entries": entries})
+
+    async def index(request: Request) -> Response:
+        def read() -> tuple[Any, Any, Any]:
+            return db.boards(), db.competitions(), db.queue_counts()
+
+        boards, comps, queue = await run_in_threadpool(read)
+        open_boards = sorted(((s, seed, n) for (s, _sha, _r, seed), n in boards.items()), key=lambda t: (t[0], t[1]))
+        return _html("index.html", boards=open_boards, competitions=comps, queue=queue)
+
+    async def standings_page(request: Request) -> Response:
+        try:
+            title, comp, entries = await run_in_threadpool(board_of, db, dict(request.query_params))
+        except ValueError as exc:
+            return _html("error.html", 400, message=str(exc))
+        except LookupError as exc:
+            return _html("error.html", 404, message=exc.args[0])
+        return _html("standings.html", title=title, comp=comp, entries=entries, charts=charts(entries))
+
+    async def add_competition(request: Request) -> Response:
+        from game.competition import load_competition
+
+        if not authorized(request):
+            return _json({"error": "the instructor token is missing or wrong"}, 401)
+        body = await request.body()
+        if len(body) > MAX_COMPETITION_BYTES:
+            return _json({"error": f"too large: a competition file is at most {MAX_COMPETITION_BYTES:,} bytes"}, 422)
+        with tempfile.TemporaryDirectory(prefix="tycoon-competition-") as tmp:
+            path = os.path.join(tmp, "competition.toml")
+            Path(path).write_bytes(body)
+            try:
+                comp = load_competition(path)
+            except UserError as exc:
+                return _json({"error": str(exc).replace(path, "competition file")}, 422)
+        loop = asyncio.get_running_loop()
+        try:  # four bot games: in the verification pool, not in this loop
+            bots = await loop.run_in_executor(dispatcher._pool, bot_baselines, comp.scenario, comp.seed)
+        except Exception as exc:  # noqa: BLE001 - the report then shows no bots, the competition still works
+            bots = [{"bot": "(bots could not be played)", "score": 0.0, "verdict": str(exc)[:200], "bankrupt": False, "quarters": 0}]
+        code = (comp.class_code or new_class_code()).upper()
+        try:
+            code = await run_in_threadpool(db.add_competition, comp, code, bots)
+        except Exception as exc:  # noqa: BLE001 - the class code is taken by another competition
+            return _json({"error": f"cannot create competition {comp.id!r}: {type(exc).__name__} (is class_code {code!r} taken?)"}, 422)
+        return _json({"id": comp.id, "title": comp.title, "class_code": code, "scenario": comp.scenario, "seed": comp.seed,
+                      "policy": comp.policy, "bots": bots}, 201)
+
+    async def gradebook(request: Request) -> Response:
+        if not authorized(request):
+            return _json({"error": "the instructor token is missing or wrong"}, 401)
+        found = await run_in_threadpool(db.competition, id=request.path_params["comp_id"])
+        if found is None:
+            return _json({"error": "no such competition"}, 404)
+
+        def render() -> str:
+            buf = io.StringIO()
+            write_export(buf, db, found[0])  # the local leaderboard's export, on this database
+            return buf.getvalue()
+
+        text = await run_in_threadpool(render)
+        return Response(text, media_type="text/csv; charset=utf-8", headers={
+            **SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{found[0].id}-gradebook.csv"'})
+
+    async def report_page(request: Request) -> Response:
+        if not authorized(request):
+            return _html("error.html", 401, message="the instructor token is missing or wrong (add ?token=... to the address)")
+        comp_id = request.path_params["comp_id"]
+        found = await run_in_threadpool(db.competition, id=comp_id)
+        if found is None:
+            return _html("error.html", 404, message=f"no competition {comp_id!r} on this server")
+        comp, bots = found
+        title, _, entries = await run_in_threadpool(board_of, db, {"competition": comp.id})
+        return _html("report.html", title=title, comp=comp, report=instructor_report(comp, bots, entries), charts=charts(entries))
+
+    async def health(request: Request) -> Response:
+        queue = await run_in_threadpool(db.queue_counts)
+        return _json({"ok": True, "queue": queue, "verifier_error": repr(dispatcher.error) if dispatcher.error else None})
+
+    app = Starlette(lifespan=lifespan, routes=[
+        Route("/", index),
+        Route("/standings", standings_page),
+        Route("/instructor/{comp_id}", report_page),
+        Route("/api/runs", submit_run, methods=["POST"]),
+        Route("/api/jobs/{job_id}", job_status),
+        Route("/api/standings", api_standings),
+        Route("/api/competitions", add_competition, methods=["POST"]),
+        Route("/api/competitions/{comp_id}/gradebook.csv", gradebook),
+        Route("/api/health", health),
+    ])
+    app.state.db = db
+    app.state.dispatcher = dispatcher
+    return app
+

@@ -1,0 +1,437 @@
+"""The classroom server's database: one schema and its migrations on SQLite and PostgreSQL (issue 13).
+
+``--db sqlite:///PATH`` is the embedded default (one machine; WAL mode, a busy timeout);
+``--db postgresql://...`` lets several ``tycoon board serve`` processes on several machines share
+the boards and the verification queue. SQL is written once with ``?`` placeholders; the few
+dialect words (the id column, ``FOR UPDATE SKIP LOCKED``, advisory locks) are filled in here.
+
+Runs are stored with the local leaderboard's columns (``game.leaderboard``), so that its ranking
+queries, duplicate rules and CSV export work on this database unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from game.competition import Competition, rank_of
+from game.errors import UserError
+from game.leaderboard import _COLUMNS, BUSY_TIMEOUT_MS, Entry, Outcome, Store, _csv_cells
+
+# (version, statements): applied in order, each version in one transaction; never edit a shipped one
+MIGRATIONS: list[tuple[int, list[str]]] = [
+    (1, [
+        """CREATE TABLE IF NOT EXISTS runs (
+            id {ID},
+            competition TEXT NOT NULL DEFAULT '', scenario TEXT NOT NULL, scenario_sha256 TEXT NOT NULL,
+            ruleset TEXT NOT NULL, seed BIGINT NOT NULL, player TEXT NOT NULL, archetype TEXT NOT NULL, bot TEXT,
+            score_cents BIGINT NOT NULL, verdict TEXT NOT NULL, quarters_played INTEGER NOT NULL,
+            bankrupt INTEGER NOT NULL, final_hash TEXT NOT NULL, file_sha256 TEXT NOT NULL, source TEXT NOT NULL,
+            added_at TEXT NOT NULL, scorecard TEXT NOT NULL, scorecard_csv TEXT NOT NULL,
+            facts TEXT NOT NULL DEFAULT '{{}}',  -- JSON: contracted share, leverage, end reason (the charts)
+            job_id BIGINT,
+            UNIQUE (competition, scenario, scenario_sha256, ruleset, seed, player, final_hash),
+            UNIQUE (competition, file_sha256)
+        )""",
+        "CREATE INDEX IF NOT EXISTS runs_board ON runs (competition, scenario, scenario_sha256, ruleset, seed, score_cents DESC, id)",
+        "CREATE INDEX IF NOT EXISTS runs_player ON runs (competition, player)",
+        """CREATE TABLE IF NOT EXISTS competitions (
+            id TEXT PRIMARY KEY, class_code TEXT NOT NULL UNIQUE, spec TEXT NOT NULL,
+            bots TEXT NOT NULL DEFAULT '[]', created_at TEXT NOT NULL
+        )""",
+        # the verification queue: a job is acknowledged once its row is committed
+        """CREATE TABLE IF NOT EXISTS jobs (
+            id {ID},
+            status TEXT NOT NULL DEFAULT 'queued',  -- queued, running, done
+            body {BLOB} NOT NULL, competition TEXT NOT NULL DEFAULT '', client TEXT NOT NULL DEFAULT '',
+            created_at DOUBLE PRECISION NOT NULL, lease_until DOUBLE PRECISION NOT NULL DEFAULT 0,
+            tries INTEGER NOT NULL DEFAULT 0, finished_at DOUBLE PRECISION,
+            accepted INTEGER, result TEXT, run_id BIGINT
+        )""",
+        "CREATE INDEX IF NOT EXISTS jobs_waiting ON jobs (status, id)",
+        "CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    ]),
+]
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+MAX_TRIES = 3  # a job whose verification killed its worker this often is refused, not retried forever
+_MIGRATION_LOCK = 713_013  # the PostgreSQL advisory lock that serializes migrations across servers
+RUN_COLUMNS = (*_COLUMNS[1:], "facts", "job_id")
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Job:
+    """A claimed verification job."""
+
+    id: int
+    body: bytes
+    competition: str
+    tries: int
+
+
+class _Conn:
+    """A connection in a transaction, with ``?`` placeholders on both databases (so that
+    ``game.leaderboard.Store``'s queries run here unchanged)."""
+
+    def __init__(self, raw: Any, postgres: bool) -> None:
+        self.raw, self.postgres = raw, postgres
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        if self.postgres:
+            sql = sql.replace("?", "%s")
+        return self.raw.execute(sql, tuple(params))
+
+
+class _StoreView:
+    """What ``game.leaderboard.Store``'s readers need of a store: ``conn``."""
+
+    def __init__(self, conn: _Conn) -> None:
+        self.conn = conn
+
+
+class Database:
+    """``Database("sqlite:///PATH")`` or ``Database("postgresql://...")``; ``close()`` when done."""
+
+    def __init__(self, url: str, pool_size: int = 8) -> None:
+        self.url = url
+        if url.startswith(("postgresql://", "postgres://")):
+            self.postgres = True
+            try:
+                from psycopg_pool import ConnectionPool
+            except ImportError:
+                raise UserError('--db postgresql://... needs the server extra: pip install "ai-cloud-tycoon[server]"') from None
+            self.pool = ConnectionPool(url, min_size=1, max_size=pool_size, open=False, kwargs={"autocommit": True})
+            try:
+                self.pool.open(wait=True, timeout=15)
+            except Exception as exc:  # noqa: BLE001 - the pool names the cause
+                self.pool.close()
+                raise UserError(f"--db {self.redacted}: cannot connect to PostgreSQL ({exc})") from None
+        elif url.startswith("sqlite:///"):
+            self.postgres = False
+            self.path = Path(url[len("sqlite:///"):])
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise UserError(f"--db {url}: cannot create its folder ({exc.strerror})") from None
+            self._local = threading.local()
+            self._all: list[sqlite3.Connection] = []
+            self._lock = threading.Lock()
+        else:
+            raise UserError(f"--db {url!r}: give sqlite:///PATH or postgresql://USER@HOST/DBNAME")
+        self.migrate()
+
+    @property
+    def redacted(self) -> str:
+        """The URL without a password (for messages)."""
+        head, sep, tail = self.url.partition("@")
+        if not sep or ":" not in head.split("//", 1)[-1]:
+            return self.url
+        return head.rsplit(":", 1)[0] + ":***@" + tail
+
+    # ---- connections and transactions
+
+    def _sqlite(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
+                conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = FULL")  # an acknowledged run survives a power cut
+            except sqlite3.Error as exc:
+                raise UserError(f"--db {self.url}: cannot open ({exc})") from None
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def tx(self) -> Iterator[_Conn]:
+        """One write transaction: all of it commits, or none of it."""
+        if self.postgres:
+            with self.pool.connection() as raw, raw.transaction():
+                yield _Conn(raw, True)
+            return
+        raw = self._sqlite()
+        raw.execute("BEGIN IMMEDIATE")  # writers queue here: SQLite's one writer at a time
+        try:
+            yield _Conn(raw, False)
+        except BaseException:
+            raw.execute("ROLLBACK")
+            raise
+        raw.execute("COMMIT")
+
+    @contextmanager
+    def read(self) -> Iterator[_Conn]:
+        """A read-only look (no write lock on SQLite)."""
+        if self.postgres:
+            with self.pool.connection() as raw:
+                yield _Conn(raw, True)
+        else:
+            yield _Conn(self._sqlite(), False)
+
+    def close(self) -> None:
+        if self.postgres:
+            self.pool.close()
+        else:
+            with self._lock:
+                for c in self._all:
+                    try:
+                        c.close()
+                    except sqlite3.Error:
+                        pass
+                self._all.clear()
+            self._local = threading.local()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- schema
+
+    def _dialect(self, stmt: str) -> str:
+        if self.postgres:
+            return stmt.format(ID="BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY", BLOB="BYTEA")
+        return stmt.format(ID="INTEGER PRIMARY KEY AUTOINCREMENT", BLOB="BLOB")
+
+    def schema_version(self) -> int | None:
+        with self.read() as c:
+            if self.postgres:
+                has = c.execute("SELECT to_regclass('schema_version')").fetchone()[0] is not None
+            else:
+                has = c.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").fetchone() is not None
+            if not has:
+                return None
+            row = c.execute("SELECT MAX(version) FROM schema_version").fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
+    def migrate(self) -> None:
+        """Bring the schema to ``SCHEMA_VERSION``; several servers starting at once apply each step once."""
+        with self.tx() as c:
+            if self.postgres:
+                c.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
+            c.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            row = c.execute("SELECT MAX(version) FROM schema_version").fetchone()
+            have = 0 if row is None or row[0] is None else int(row[0])
+            if have > SCHEMA_VERSION:
+                raise UserError(f"--db {self.redacted}: schema version {have} was written by a newer tycoon "
+                                f"(this one reads version {SCHEMA_VERSION}); upgrade it")
+            for version, statements in MIGRATIONS:
+                if version <= have:
+                    continue
+                for stmt in statements:
+                    c.execute(self._dialect(stmt))
+                c.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+
+    # ---- settings: the instructor token is kept as its SHA-256 only
+
+    def setting(self, name: str) -> str | None:
+        with self.read() as c:
+            row = c.execute("SELECT value FROM settings WHERE name = ?", (name,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_setting(self, name: str, value: str, only_if_missing: bool = False) -> bool:
+        """Store a setting; with ``only_if_missing``, keep one already there. True if written."""
+        with self.tx() as c:
+            row = c.execute("SELECT value FROM settings WHERE name = ?", (name,)).fetchone()
+            if row is not None and only_if_missing:
+                return False
+            if row is None:
+                c.execute("INSERT INTO settings (name, value) VALUES (?, ?)", (name, value))
+            else:
+                c.execute("UPDATE settings SET value = ? WHERE name = ?", (value, name))
+        return True
+
+    # ---- competitions
+
+    def add_competition(self, comp: Competition, class_code: str, bots: list[dict[str, Any]]) -> str:
+        """Create (or, same id, update) a competition; returns its class code (kept on update)."""
+        spec = comp.model_dump_json()
+        with self.tx() as c:
+            row = c.execute("SELECT class_code FROM competitions WHERE id = ?", (comp.id,)).fetchone()
+            if row is not None:
+                c.execute("UPDATE competitions SET spec = ?, bots = ? WHERE id = ?", (spec, json.dumps(bots), comp.id))
+                return str(row[0])
+            c.execute("INSERT INTO competitions (id, class_code, spec, bots, created_at) VALUES (?, ?, ?, ?, ?)",
+                      (comp.id, class_code, spec, json.dumps(bots), now_iso()))
+        return class_code
+
+    def competitions(self) -> list[tuple[Competition, str, int]]:
+        """(competition, class code, verified runs) for each, newest first."""
+        with self.read() as c:
+            rows = c.execute(
+                "SELECT c.spec, c.class_code, (SELECT COUNT(*) FROM runs r WHERE r.competition = c.id) "
+                "FROM competitions c ORDER BY c.created_at DESC, c.id"
+            ).fetchall()
+        return [(Competition.model_validate_json(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+    def competition(self, *, id: str | None = None, code: str | None = None) -> tuple[Competition, list[dict[str, Any]]] | None:
+        """The competition with this id or class code, and the built-in bots' results on it."""
+        col, value = ("id", id) if id is not None else ("class_code", code)
+        with self.read() as c:
+            row = c.execute(f"SELECT spec, bots FROM competitions WHERE {col} = ?", (value,)).fetchone()
+        if row is None:
+            return None
+        return Competition.model_validate_json(row[0]), json.loads(row[1])
+
+    # ---- the queue
+
+    def enqueue(self, body: bytes, competition: str = "", client: str = "") -> int:
+        """Store a submission for verification; once this returns, the submission is not lost."""
+        with self.tx() as c:
+            row = c.execute("INSERT INTO jobs (body, competition, client, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+                            (body, competition, client[:200], time.time())).fetchone()
+        return int(row[0])
+
+    def claim(self, limit: int, lease_s: float) -> list[Job]:
+        """Take up to ``limit`` waiting jobs (or jobs whose claimer stopped renewing its lease: it
+        crashed) for ``lease_s`` seconds. On PostgreSQL, servers skip each other's locked rows."""
+        now = time.time()
+        lock = "FOR UPDATE SKIP LOCKED" if self.postgres else ""  # SQLite: BEGIN IMMEDIATE already serializes
+        with self.tx() as c:
+            rows = c.execute(
+                "UPDATE jobs SET status = 'running', lease_until = ?, tries = tries + 1 WHERE id IN ("
+                "SELECT id FROM jobs WHERE status = 'queued' OR (status = 'running' AND lease_until < ?) "
+                f"ORDER BY id LIMIT ? {lock}) RETURNING id, body, competition, tries",
+                (now + lease_s, now, limit),
+            ).fetchall()
+        return sorted((Job(int(r[0]), bytes(r[1]), str(r[2]), int(r[3])) for r in rows), key=lambda j: j.id)
+
+    def renew(self, job_ids: Sequence[int], lease_s: float) -> None:
+        """Keep the lease of jobs still being verified here."""
+        if not job_ids:
+            return
+        with self.tx() as c:
+            c.execute(f"UPDATE jobs SET lease_until = ? WHERE status = 'running' AND id IN ({', '.join('?' * len(job_ids))})",
+                      (time.time() + lease_s, *job_ids))
+
+    def release(self, job_ids: Sequence[int]) -> None:
+        """Put jobs back in the queue (their worker died; ``tries`` already counts the attempt)."""
+        if not job_ids:
+            return
+        with self.tx() as c:
+            c.execute(f"UPDATE jobs SET status = 'queued', lease_until = 0 WHERE status = 'running' AND id IN ({', '.join('?' * len(job_ids))})",
+                      tuple(job_ids))
+
+    def job(self, job_id: int) -> dict[str, Any] | None:
+        """A job's state: ``status`` and, once done, ``accepted`` and ``result`` (the API's answer)."""
+        with self.read() as c:
+            row = c.execute("SELECT status, accepted, result FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None:
+            return None
+        return {"id": job_id, "status": str(row[0]), "accepted": None if row[1] is None else bool(row[1]),
+                "result": None if row[2] is None else json.loads(row[2])}
+
+    def queue_counts(self) -> dict[str, int]:
+        with self.read() as c:
+            rows = c.execute("SELECT status, COUNT(*) FROM jobs GROUP BY status").fetchall()
+        return {str(r[0]): int(r[1]) for r in rows}
+
+    def finish(self, job_id: int, outcome: Outcome, comp: Competition | None) -> dict[str, Any]:
+        """Store a verified run (unless a duplicate or over the attempt policy) and close its job, in
+        one transaction. Returns the job's result. A job another server already closed stays closed."""
+        with self.tx() as c:
+            row = c.execute("SELECT status, result FROM jobs WHERE id = ?" + (" FOR UPDATE" if self.postgres else ""), (job_id,)).fetchone()
+            if row is None:
+                return {"accepted": False, "reason": "unknown job"}
+            if row[0] == "done":
+                return json.loads(row[1])
+            result: dict[str, Any]
+            run_id = None
+            if not outcome.ok or outcome.entry is None:
+                result = {"accepted": False, "reason": outcome.reason}
+            else:
+                e = outcome.entry
+                if self.postgres:  # one writer per board at a time: the attempt count and duplicates stay exact
+                    c.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (e.competition or f"{e.scenario}/{e.seed}",))
+                why = Store._duplicate(c, e) or self._over_policy(c, e, comp)
+                if why:
+                    result = {"accepted": False, "reason": why}
+                else:
+                    run_id = self._insert(c, e, outcome.facts or {}, job_id)
+                    result = {"accepted": True, "id": run_id, **self._placement(c, e, comp), "player": e.player,
+                              "score": e.score_usd, "verdict": e.verdict, "quarters": e.quarters_played}
+            c.execute("UPDATE jobs SET status = 'done', accepted = ?, result = ?, run_id = ?, finished_at = ? WHERE id = ?",
+                      (int(result["accepted"]), json.dumps(result), run_id, time.time(), job_id))
+        return result
+
+    @staticmethod
+    def _over_policy(c: _Conn, e: Entry, comp: Competition | None) -> str | None:
+        if comp is None:
+            return None
+        have = int(c.execute("SELECT COUNT(*) FROM runs WHERE competition = ? AND player = ?", (comp.id, e.player)).fetchone()[0])
+        if have >= comp.attempts_counted:
+            return (f"over the competition's attempt policy: {e.player!r} already has {have} verified attempt(s) "
+                    f"and {comp.policy_text}")
+        return None
+
+    @staticmethod
+    def _insert(c: _Conn, e: Entry, facts: dict[str, Any], job_id: int) -> int:
+        e.added_at = now_iso()
+        row = c.execute(
+            f"INSERT INTO runs ({', '.join(RUN_COLUMNS)}) VALUES ({', '.join('?' * len(RUN_COLUMNS))}) RETURNING id",
+            (e.competition, e.scenario, e.scenario_sha256, e.ruleset, e.seed, e.player, e.archetype, e.bot,
+             e.score_cents, e.verdict, e.quarters_played, int(e.bankrupt), e.final_hash, e.file_sha256, e.source,
+             e.added_at, e.scorecard_json, e.scorecard_csv or _csv_cells(e.scorecard), json.dumps(facts), job_id),
+        ).fetchone()
+        e.id = int(row[0])
+        return e.id
+
+    @staticmethod
+    def _placement(c: _Conn, e: Entry, comp: Competition | None) -> dict[str, Any]:
+        if comp is not None:
+            standings = Store.competition_standings(_StoreView(c), comp, ("player", "score_cents"))
+            return {"board": f"competition {comp.id}", "competition": comp.id, "rank": rank_of(standings, e.player),
+                    "of": len(standings)}
+        better, total = c.execute(
+            "SELECT COALESCE(SUM(CASE WHEN score_cents > ? THEN 1 ELSE 0 END), 0), COUNT(*) FROM runs WHERE competition = '' "
+            "AND scenario = ? AND scenario_sha256 = ? AND ruleset = ? AND seed = ?",
+            (e.score_cents, e.scenario, e.scenario_sha256, e.ruleset, e.seed),
+        ).fetchone()
+        return {"board": f"{e.scenario} seed {e.seed}", "scenario": e.scenario, "seed": e.seed,
+                "rank": int(better) + 1, "of": int(total)}
+
+    # ---- reading boards (game.leaderboard.Store's queries, on this database)
+
+    def boards(self) -> dict[tuple[str, str, str, int], int]:
+        with self.read() as c:
+            return Store.board_sizes(_StoreView(c))
+
+    def entries(self, **kw: Any) -> list[tuple[int, Entry]]:
+        with self.read() as c:
+            return Store.entries(_StoreView(c), **kw)
+
+    def competition_standings(self, comp: Competition, columns: Sequence[str] = _COLUMNS) -> list:
+        with self.read() as c:
+            return Store.competition_standings(_StoreView(c), comp, columns)
+
+    def facts(self, run_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """Each run's facts (contracted share, leverage, end reason) by id."""
+        out: dict[int, dict[str, Any]] = {}
+        ids = list(run_ids)
+        with self.read() as c:
+            for i in range(0, len(ids), 500):
+                part = ids[i:i + 500]
+                for rid, text in c.execute(f"SELECT id, facts FROM runs WHERE id IN ({', '.join('?' * len(part))})", part).fetchall():
+                    out[int(rid)] = json.loads(text)
+        return out
+
+
+def token_digest(token: str) -> str:
+    """What the database keeps of the instructor token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+

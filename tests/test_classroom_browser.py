@@ -1,0 +1,52 @@
+"""The standings page in a real headless browser (Debian's chromium, ``--dump-dom``): the table and
+the SVG charts render, and a player named ``<script>...`` is shown as text, never run (issue 13)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+pytest.importorskip("uvicorn", reason="the server extra is not installed")
+
+from game.classroom.client import submit_bytes  # noqa: E402
+from tests.classroom_helpers import SCEN, SEED, ServerProcess, make_run  # noqa: E402
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+EVIL = "<script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\">"
+
+
+def dump_dom(url: str) -> str:
+    out = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--virtual-time-budget=3000",
+         "--dump-dom", url], capture_output=True, text=True, timeout=120,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium; .ci/run does it)")
+def test_standings_page_renders_in_chromium_and_escapes_names(tmp_path):
+    runs = [make_run(tmp_path, "a", "flex", "alice"), make_run(tmp_path, "b", "all-in", "bob"),
+            make_run(tmp_path, "e", "barbell", EVIL)]
+    server = ServerProcess(f"sqlite:///{tmp_path / 'classroom.sqlite3'}", "--rate-limit", "0")
+    try:
+        for r in runs:
+            assert submit_bytes(server.url, r.read_bytes()).status == 201
+        dom = dump_dom(f"{server.url}/standings?scenario={SCEN}&seed={SEED}")
+        index = dump_dom(f"{server.url}/")
+    finally:
+        server.stop()
+    # the table: one row per verified run, best first
+    players = re.findall(r'<td class="player">(.*?)</td>', dom)
+    assert players[:2] == ["bob", "alice"] and len(players) == 3
+    # the charts: four inline SVGs, drawn (a line per player, a dot per player per scatter, bars)
+    assert dom.count("<svg") == 4
+    assert dom.count('class="series"') == 3 and dom.count('class="dot"') == 6 and 'class="bar"' in dom
+    # the hostile name is text: no script or img element from it, nothing ran
+    assert "&lt;script&gt;document.title='pwned'&lt;/script&gt;" in players[2]
+    assert "<script" not in dom and "<img" not in dom and "pwned</title>" not in dom
+    assert "Standings:" in re.search(r"<title>(.*?)</title>", dom).group(1)
+    assert f"/standings?scenario={SCEN}&amp;seed={SEED}" in index
