@@ -43,13 +43,14 @@ def build_parser(play_only: bool = False) -> argparse.ArgumentParser:
     play.register(sub)
     if play_only:
         return parser
-    from game import calc, headless, leaderboard, serve, tournament
+    from game import calc, headless, leaderboard, replay, serve, tournament
 
     headless.register(sub)
     tournament.register(sub)
     calc.register(sub)
     leaderboard.register(sub)
     serve.register(sub)
+    replay.register(sub)
     return parser
 
 
