@@ -58,8 +58,8 @@ class TycoonApp(App):
         Binding("q", "quit_confirm", "Quit", id="quit", tooltip="Quit (the run is saved after every quarter)"),
         # replay mode (issue 14); listed after the forms: in a replay, b takes over instead of buying
         Binding("0", "replay_view", "Timeline", id="replay.view", tooltip="The replay's timeline, decisions and report"),
-        Binding("left", "replay_step(-1)", "Prev qtr", id="replay.prev", priority=True, tooltip="The previous quarter of the replay"),
-        Binding("right", "replay_step(1)", "Next qtr", id="replay.next", priority=True, tooltip="The next quarter of the replay"),
+        Binding("left", "replay_step(-1)", "Earlier", id="replay.prev", priority=True, tooltip="The previous quarter of the replay"),
+        Binding("right", "replay_step(1)", "Later", id="replay.next", priority=True, tooltip="The next quarter of the replay"),
         Binding("home", "replay_jump(0)", "First", show=False, id="replay.first", priority=True, tooltip="The first quarter of the replay"),
         Binding("end", "replay_jump(-1)", "Last", show=False, id="replay.last", priority=True, tooltip="The last quarter of the replay"),
         Binding("b", "branch", "Take over", id="replay.branch", tooltip="Play on from the start of this quarter: a new run, a branch of this one"),
