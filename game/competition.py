@@ -9,11 +9,15 @@ An instructor writes a small TOML file and hands it out with the game::
     archetype = "neocloud"          # optional: defaults to the scenario's own
     policy = "best-of-3"            # "first" (the first attempt counts) or "best-of-N"
     note = "Sign contracts before prices fall. Submit your run file by Friday."
+    branches = "count"              # optional: "count" (a branch is an attempt like any) or "refuse"
 
 Students play it with ``tycoon play --competition FILE`` (the run file is tagged with the id);
 the instructor ranks the class with ``tycoon leaderboard add --competition FILE submissions/*``.
 Attempts are counted per player in the order the leaderboard received them: under ``first`` only
 the first verified run counts; under ``best-of-N`` the best of the first N counts.
+A branch (a run taken over from another with ``b`` in a replay or ``tycoon branch``; its run file
+names a ``parent``) is an attempt like any under ``branches = "count"`` and is refused under
+``branches = "refuse"`` (a class that must play every quarter itself).
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ class Competition(BaseModel):
     policy: str = "first"
     note: str = ""
     scenario_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")  # pin one version of the scenario
+    branches: Literal["count", "refuse"] = "count"  # whether a branch of another run (issue 14) counts as an attempt
 
     @field_validator("policy")
     @classmethod
@@ -64,9 +69,10 @@ class Competition(BaseModel):
 
     @property
     def policy_text(self) -> str:
+        branches = "; branches do not count" if self.branches == "refuse" else ""
         if self.policy == "first":
-            return "first attempt counts"
-        return f"best of the first {self.attempts_counted} attempts counts"
+            return "first attempt counts" + branches
+        return f"best of the first {self.attempts_counted} attempts counts{branches}"
 
 
 def load_competition(path: str | os.PathLike) -> Competition:

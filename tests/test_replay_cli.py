@@ -172,3 +172,77 @@ def test_watch_a_bot_plays_it_once(capsys):
     rep = scenario_bot_replay("neocloud-2025", 3, "flex")
     assert rep.name == "bot:flex" and rep.quarters == 20
     assert [r.state_hash for r in rep.game.reports] == load_run(FLEX).hashes
+
+
+@pytest.fixture()
+def finished_branch(flex, tmp_path) -> Path:
+    """A finished branch of the golden run: taken over at 2026Q2, then nothing decided (so another final state)."""
+    from game.runfile import run_from_game
+
+    _, game = branch_run(flex, 5, player="student")
+    while not game.over:
+        game.play([])
+    run = run_from_game(game, flex.loaded, player="student", parent=flex.parent_block(5))
+    path = save_run(run, tmp_path / "student-branch.json")
+    assert verify_run(path).ok and game.reports[-1].state_hash != flex.final_hash()
+    return path
+
+
+def test_the_leaderboard_labels_a_branch(capsys, tmp_path, finished_branch):
+    db = str(tmp_path / "board.sqlite3")
+    code, _, err = cli(capsys, "leaderboard", "add", "--db", db, str(FLEX), str(finished_branch))
+    assert code == 0, err
+    code, out, _ = cli(capsys, "leaderboard", "show", "--db", db)
+    lines = out.splitlines()
+    assert any("student" in x and x.endswith("[branch of bot:flex at 2026Q2]") for x in lines), out
+    assert any("bot:flex" in x and "[branch" not in x for x in lines), out
+    _, out, _ = cli(capsys, "leaderboard", "show", "--db", db, "--json")
+    assert sorted(r["branch"] for r in json.loads(out)) == ["", "branch of bot:flex at 2026Q2"]
+
+
+@pytest.mark.parametrize("branches", ["count", "refuse"])
+def test_a_competition_decides_whether_branches_count(capsys, tmp_path, finished_branch, branches):
+    comp = tmp_path / "class.toml"
+    comp.write_text(f'id = "econ-1"\ntitle = "Econ 1"\nscenario = "neocloud-2025"\nseed = 3\npolicy = "best-of-2"\nbranches = "{branches}"\n')
+    db = str(tmp_path / "board.sqlite3")
+    code, out, err = cli(capsys, "leaderboard", "add", "--db", db, "--competition", str(comp), str(finished_branch))
+    if branches == "count":
+        assert code == 0, err
+        _, out, _ = cli(capsys, "leaderboard", "show", "--db", db, "--competition", str(comp))
+        assert "[branch of bot:flex at 2026Q2]" in out
+    else:
+        assert code != 0 and "does not count branches" in out + err
+        _, out, _ = cli(capsys, "leaderboard", "show", "--db", db, "--competition", str(comp))
+        assert "no verified submissions" in out and "branches do not count" in out
+
+
+def test_a_competition_refuses_an_unknown_branches_policy(capsys, tmp_path):
+    comp = tmp_path / "class.toml"
+    comp.write_text('id = "econ-1"\ntitle = "Econ 1"\nscenario = "neocloud-2025"\nseed = 3\nbranches = "sometimes"\n')
+    line = one_line_error(*cli(capsys, "leaderboard", "show", "--db", str(tmp_path / "b.sqlite3"), "--competition", str(comp))[::2])
+    assert "branches" in line
+
+
+def test_a_version_1_leaderboard_gains_the_branch_column(tmp_path):
+    """Schema 2 adds ``branch``: a file written by the previous tycoon opens, keeps its rows, labels them ''."""
+    import sqlite3
+
+    from game.leaderboard import _SCHEMA, SCHEMA_VERSION, Store
+
+    db = tmp_path / "v1.sqlite3"
+    v1 = "\n".join(x for x in _SCHEMA.splitlines() if not x.strip().startswith("branch "))
+    with sqlite3.connect(db) as c:
+        c.executescript(v1)
+        c.execute("INSERT INTO schema_version (version) VALUES (1)")
+        c.execute("INSERT INTO runs (scenario, scenario_sha256, ruleset, seed, player, archetype, score_cents, verdict, quarters_played, "
+                  "bankrupt, final_hash, file_sha256, source, added_at, scorecard, scorecard_csv) "
+                  "VALUES ('s', 'x', 'r', 1, 'ada', 'neocloud', 5, 'v', 20, 0, 'h', 'f', 'src', 't', '[]', '')")
+    store = Store(db)
+    try:
+        assert store.schema_version() == SCHEMA_VERSION == 2
+        [(rank, e)] = store.entries()
+        assert e.player == "ada" and e.branch == ""
+    finally:
+        store.close()
+    with Store(db) as again:  # opening again migrates nothing twice
+        assert again.schema_version() == 2 and [e.player for _, e in again.entries()] == ["ada"]

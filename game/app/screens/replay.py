@@ -74,10 +74,11 @@ def seek(app, index: int) -> None:
         return
     app.replay_index = index
     app.session = _session_at(app, index)
-    app.update_titles()  # not refresh_area: the bindings do not change along a replay, and a footer rebuild costs ~40 ms
-    refresh = getattr(app.screen, "refresh_view", None)
-    if refresh:
-        refresh()
+    with app.batch_update():  # one repaint for the title, the timeline and the panels
+        app.update_titles()  # not refresh_area: the bindings do not change along a replay, and a footer rebuild costs ~40 ms
+        refresh = getattr(app.screen, "refresh_view", None)
+        if refresh:
+            refresh()
 
 
 def take_over(app) -> None:
