@@ -93,6 +93,8 @@ async def test_area_screens_are_read_only(flex, passive):
         await pilot.press("right")  # the timeline steps from an area screen too
         await pilot.pause()
         assert app.session.state is flex.states[3] and "2025Q4" in _plain(app.screen.query_one("#status-line"))
+        titles = [c.title for c in app.get_system_commands(app.screen)]  # the palette offers no decision either
+        assert "Take over" in titles and "End quarter" not in titles and "Sign contract" not in titles
         await pilot.press("0")
         await pilot.pause()
         assert isinstance(app.screen, ReplayScreen)

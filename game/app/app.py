@@ -299,6 +299,13 @@ class TycoonApp(App):
         yield from super().get_system_commands(screen)
         if self.session is None:
             return
+        if self.replay is not None:  # read-only: the areas, the timeline and take over; no decision
+            for area in AREAS:
+                yield SystemCommand(f"Go to {AREA_TITLES[area]}", f"The {AREA_TITLES[area]} screen as of this quarter", lambda a=area: self.action_area(a))
+            yield SystemCommand("Replay timeline", "The quarter's decisions, report and news", self.action_replay_view)
+            yield SystemCommand("Take over", "Play on from the start of this quarter: a branch of this run", self.action_branch)
+            yield SystemCommand("Help and glossary", "Searchable concepts from the knowledge base", self.action_help)
+            return
         for area in AREAS:
             yield SystemCommand(f"Go to {AREA_TITLES[area]}", f"Show the {AREA_TITLES[area]} screen", lambda a=area: self.action_area(a))
         for kind, spec in FORMS.items():
