@@ -276,3 +276,23 @@ def test_any_golden_run_branches_at_any_quarter_and_replays_to_its_final_hash(da
 
     # playing the branch on left the replay's cached state as it was
     assert state_hash(rep.states[i]) == (rep.game.reports[i - 1].state_hash if i else rep.game.initial_hash)
+
+
+def test_replay_opens_the_app_in_replay_mode(capsys, monkeypatch):
+    seen = {}
+
+    def run(app, *a, **k):  # the app's event loop is not started here: tests/test_app_replay.py drives it
+        seen.update(replay=app.replay, ghost=app.ghost, player=app.start_player)
+
+    monkeypatch.setattr("game.app.app.TycoonApp.run", run)
+    code, _, err = cli(capsys, "replay", str(FLEX), "--vs", str(FLEX), "--player", "ada")
+    assert code == 0, err
+    assert seen["replay"].quarters == 20 and seen["ghost"].name == "bot:flex" and seen["player"] == "ada"
+    assert first_divergence(seen["replay"], seen["ghost"]) is None
+
+
+def test_a_branch_never_overwrites_its_parent(capsys, tmp_path):
+    parent = tmp_path / "run.json"
+    parent.write_bytes(FLEX.read_bytes())
+    line = one_line_error(*cli(capsys, "branch", str(parent), "--at", "2026Q2", "--out", str(parent))[::2])
+    assert "--out" in line and parent.read_bytes() == FLEX.read_bytes()
