@@ -291,7 +291,7 @@ class TycoonApp(App):
             if yes:
                 self.exit()
 
-        self.push_screen(ConfirmQuit(self.session), done)
+        self.push_screen(ConfirmQuit(self.session if self.replay is None else None), done)  # a replay has nothing to save
 
     # ------------------------------------------------------------------ command palette
 
