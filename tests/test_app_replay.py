@@ -34,14 +34,16 @@ def passive(flex):
     return open_ghost(flex, vs_bot="passive")
 
 
-def _plain(static) -> str:
-    """What a Static shows, as plain text (its content may be a Rich renderable)."""
+def _plain(widget) -> str:
+    """What a Static or a RichLog shows, as plain text (a Static's content may be a Rich renderable)."""
     import io
 
     from rich.console import Console
 
+    if hasattr(widget, "lines"):  # the quarter panel: a RichLog's rendered lines
+        return "\n".join(line.text for line in widget.lines)
     console = Console(width=200, file=io.StringIO(), record=True)
-    console.print(static.content)
+    console.print(widget.content)
     return console.export_text()
 
 
@@ -69,6 +71,12 @@ async def test_stepping_through_a_replay(flex, passive, size, monkeypatch):
         assert app.session.state.quarter == 3 and len(app.session.reports) == 3
         assert "Decisions in 2025Q4" in _plain(app.screen.query_one("#replay-quarter"))
         assert "Decisions first diverged in 2025Q2" in _plain(app.screen.query_one("#ghost-table"))
+        panel = app.screen.query_one("#replay-quarter")
+        if size == (80, 24):  # the quarter is longer than the screen: the panel scrolls with the arrows
+            assert panel.max_scroll_y > 0 and app.focused is panel
+            await pilot.press("down", "down")
+            await pilot.pause()
+            assert panel.scroll_y == 2
         await pilot.press("end")
         await pilot.pause()
         assert app.replay_index == 19 and "quarter 20 of 20 · 2029Q4" in app.sub_title

@@ -19,11 +19,11 @@ from rich.table import Table
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Header, RichLog, Static
 
 from engine.money import fmt_usd
 from game.app.widgets.common import AreaTabs
@@ -179,13 +179,37 @@ class Timeline(Widget):
         self.release_mouse()
 
 
+class QuarterPanel(RichLog):
+    """The selected quarter's decisions, report and news, rendered once per seek into lines it
+    scrolls itself (a Static in a scroll container renders its whole text two or three times)."""
+
+    DEFAULT_CSS = """
+    QuarterPanel { scrollbar-gutter: stable; overflow-x: hidden; }
+    """
+
+    def __init__(self, **kw) -> None:
+        super().__init__(wrap=True, auto_scroll=False, min_width=1, **kw)
+        self._shown = None
+
+    def show(self, renderable) -> None:
+        self._shown = renderable
+        self.clear()
+        width = self.scrollable_content_region.width if self._size_known else None  # None: RichLog waits for its size
+        self.write(renderable, width=width or None, expand=True, scroll_end=False)
+        self.scroll_home(animate=False)
+
+    def on_resize(self) -> None:
+        if self._shown is not None:  # wrap again at the new width
+            self.show(self._shown)
+
+
 class ReplayScreen(Screen):
     """The timeline: the selected quarter's decisions and results, its report and news, and the ghost."""
 
     AREA = "replay"
     DEFAULT_CSS = """
     #replay-body { height: 1fr; }
-    #replay-main { width: 1fr; padding: 0 1; }
+    #replay-quarter { width: 1fr; height: 1fr; padding: 0 1; background: $background; border: none; }
     #ghost { width: 40%; min-width: 34; max-width: 46; height: 100%; border-left: solid $panel; padding: 0 1; }
     #ghost-table { height: auto; }
     #ghost-plot { height: 1fr; min-height: 8; }
@@ -196,14 +220,15 @@ class ReplayScreen(Screen):
         yield AreaTabs("replay")
         yield Timeline()
         with Horizontal(id="replay-body"):
-            with VerticalScroll(id="replay-main"):
-                yield Static(id="replay-quarter")
+            yield QuarterPanel(id="replay-quarter")
             if self.app.ghost is not None:  # type: ignore[attr-defined]
                 with Vertical(id="ghost"):
                     yield Static(id="ghost-table")
                     from textual_plot import PlotWidget  # lazy: the plot library loads with the first chart
 
-                    yield PlotWidget(id="ghost-plot", allow_pan_and_zoom=False, classes="chart")
+                    plot = PlotWidget(id="ghost-plot", allow_pan_and_zoom=False, classes="chart")
+                    plot.can_focus = False  # the keys belong to the timeline and the quarter panel
+                    yield plot
         yield Footer()
 
     def on_mount(self) -> None:
@@ -238,7 +263,7 @@ class ReplayScreen(Screen):
             return
         i = app.replay_index  # type: ignore[attr-defined]
         self.query_one(Timeline).refresh()
-        self.query_one("#replay-quarter", Static).update(self._quarter(rep, i))
+        self.query_one("#replay-quarter", QuarterPanel).show(self._quarter(rep, i))
         if app.ghost is not None:  # type: ignore[attr-defined]
             self._ghost(rep, app.ghost, i)  # type: ignore[attr-defined]
 
