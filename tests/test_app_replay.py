@@ -72,6 +72,7 @@ async def test_stepping_through_a_replay(flex, passive, size, monkeypatch):
         assert "Decisions in 2025Q4" in _plain(app.screen.query_one("#replay-quarter"))
         assert "Decisions first diverged in 2025Q2" in _plain(app.screen.query_one("#ghost-table"))
         panel = app.screen.query_one("#replay-quarter")
+        assert _plain(panel).count("Decisions in") == 1 and _plain(panel).count("Quarter report") == 1  # shown once, not appended
         if size == (80, 24):  # the quarter is longer than the screen: the panel scrolls with the arrows
             assert panel.max_scroll_y > 0 and app.focused is panel
             await pilot.press("down", "down")
@@ -80,6 +81,7 @@ async def test_stepping_through_a_replay(flex, passive, size, monkeypatch):
         await pilot.press("end")
         await pilot.pause()
         assert app.replay_index == 19 and "quarter 20 of 20 · 2029Q4" in app.sub_title
+        assert _plain(panel).count("Decisions in 2029Q4") == 1 and panel.scroll_y == 0
         await pilot.press("right")
         assert app.replay_index == 19
         await pilot.press("home")
