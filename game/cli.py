@@ -43,7 +43,7 @@ def build_parser(play_only: bool = False) -> argparse.ArgumentParser:
     play.register(sub)
     if play_only:
         return parser
-    from game import calc, classroom, headless, leaderboard, serve, tournament
+    from game import calc, classroom, headless, leaderboard, replay, serve, tournament
 
     headless.register(sub)
     tournament.register(sub)
@@ -51,6 +51,7 @@ def build_parser(play_only: bool = False) -> argparse.ArgumentParser:
     leaderboard.register(sub)
     serve.register(sub)
     classroom.register(sub)
+    replay.register(sub)
     return parser
 
 

@@ -11,11 +11,15 @@ An instructor writes a small TOML file and hands it out with the game::
     note = "Sign contracts before prices fall. Submit your run file by Friday."
     server = "http://10.0.0.5:8765"   # optional: the class's `tycoon board serve` (issue 13)
     class_code = "K7PQ-3QXA"          # optional: the code the server gave (or takes) for this competition
+    branches = "count"              # optional: "count" (a branch is an attempt like any) or "refuse"
 
 Students play it with ``tycoon play --competition FILE`` (the run file is tagged with the id);
 the instructor ranks the class with ``tycoon leaderboard add --competition FILE submissions/*``.
 Attempts are counted per player in the order the leaderboard received them: under ``first`` only
 the first verified run counts; under ``best-of-N`` the best of the first N counts.
+A branch (a run taken over from another with ``b`` in a replay or ``tycoon branch``; its run file
+names a ``parent``) is an attempt like any under ``branches = "count"`` and is refused under
+``branches = "refuse"`` (a class that must play every quarter itself).
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ class Competition(BaseModel):
     scenario_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")  # pin one version of the scenario
     server: str | None = Field(default=None, pattern=r"^https?://[^\s]+$", max_length=300)  # the class's `tycoon board serve`
     class_code: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{3,31}$")  # what students submit with
+    branches: Literal["count", "refuse"] = "count"  # whether a branch of another run (issue 14) counts as an attempt
 
     @field_validator("policy")
     @classmethod
@@ -68,9 +73,10 @@ class Competition(BaseModel):
 
     @property
     def policy_text(self) -> str:
+        branches = "; branches do not count" if self.branches == "refuse" else ""
         if self.policy == "first":
-            return "first attempt counts"
-        return f"best of the first {self.attempts_counted} attempts counts"
+            return "first attempt counts" + branches
+        return f"best of the first {self.attempts_counted} attempts counts{branches}"
 
 
 def load_competition(path: str | os.PathLike) -> Competition:

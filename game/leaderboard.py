@@ -42,7 +42,7 @@ from game.errors import UserError
 from game.pool import map_surviving_crashes
 from game.safe_text import csv_text, printable
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the ``branch`` column (issue 14); a version-1 file gains it on open
 APP_NAME = "ai-cloud-tycoon"
 DB_NAME = "leaderboard.sqlite3"
 DEFAULT_WORKERS = 2
@@ -72,6 +72,7 @@ CREATE TABLE IF NOT EXISTS runs (
     added_at        TEXT    NOT NULL,
     scorecard       TEXT    NOT NULL,                   -- JSON: [[label, revenue, gm, util, dscr, score], ...]
     scorecard_csv   TEXT    NOT NULL,                   -- the same cells as CSV, so that export need not parse JSON
+    branch          TEXT    NOT NULL DEFAULT '',        -- '' or "branch of PLAYER at 2026Q2" (a run file's parent)
     UNIQUE (competition, scenario, scenario_sha256, ruleset, seed, player, final_hash),
     UNIQUE (competition, file_sha256)
 );
@@ -81,7 +82,7 @@ CREATE INDEX IF NOT EXISTS runs_board ON runs (competition, scenario, scenario_s
 _COLUMNS = (
     "id", "competition", "scenario", "scenario_sha256", "ruleset", "seed", "player", "archetype", "bot",
     "score_cents", "verdict", "quarters_played", "bankrupt", "final_hash", "file_sha256", "source", "added_at",
-    "scorecard", "scorecard_csv",
+    "scorecard", "scorecard_csv", "branch",
 )
 
 
@@ -89,11 +90,11 @@ _COLUMNS = (
 _BLANK: dict[str, Any] = {
     "competition": "", "scenario": "", "scenario_sha256": "", "ruleset": "", "seed": 0, "player": "", "archetype": "",
     "bot": None, "score_cents": 0, "verdict": "", "quarters_played": 0, "bankrupt": 0, "final_hash": "", "file_sha256": "",
-    "source": "", "added_at": "", "scorecard": "[]", "scorecard_csv": "", "id": None,
+    "source": "", "added_at": "", "scorecard": "[]", "scorecard_csv": "", "id": None, "branch": "",
 }
 # the columns each reader prints: a row's scorecard (~4.5 KB for 20 quarters) is read only by export
 SHOW_COLUMNS = ("id", "competition", "scenario", "scenario_sha256", "ruleset", "seed", "player", "archetype",
-                "score_cents", "verdict", "quarters_played", "bankrupt", "final_hash")
+                "score_cents", "verdict", "quarters_played", "bankrupt", "final_hash", "branch")
 EXPORT_READ_COLUMNS = tuple(c for c in _COLUMNS if c != "scorecard")
 
 
@@ -141,6 +142,7 @@ class Entry:
     id: int | None = None
     added_at: str = ""
     scorecard_csv: str = ""  # the same cells as one CSV fragment (filled when stored)
+    branch: str = ""  # "branch of PLAYER at 2026Q2" for a run taken over from another (issue 14), else ""
 
     @property
     def scorecard(self) -> list[list[Any]]:
@@ -210,6 +212,8 @@ def verify_for_leaderboard(path: str, competition: Competition | None = None,
                 why = f"was played on a custom scenario {run.scenario!r} (sha256 {run.scenario_sha256[:12]}...), not the built-in one"
             if why:
                 return Outcome(path, False, f"not a run of this competition: it {why}")
+            if run.parent is not None and competition.branches == "refuse":
+                return Outcome(path, False, f"{branch_label(run.parent)}: competition {competition.id!r} does not count branches (branches = \"refuse\")")
         v = verify_run(p)
     except UserError as exc:
         return Outcome(path, False, _strip_path(str(exc), str(p)))
@@ -240,11 +244,17 @@ def verify_for_leaderboard(path: str, competition: Competition | None = None,
         score_cents=int(last.score.score_cents), verdict=last.score.verdict, quarters_played=len(game.reports),
         bankrupt=bool(last.bankrupt), final_hash=last.state_hash, file_sha256=hashlib.sha256(data).hexdigest(),
         source=str(p), scorecard_json=json.dumps(scorecard, separators=(",", ":")), bot=run.bot, competition=competition.id if competition else "",
+        branch=branch_label(run.parent) if run.parent is not None else "",
     )
     if to_usd(entry.score_cents) != final.get("score"):
         return Outcome(path, False, f"does not verify: claims a score of {final.get('score')!r} but re-simulates to {to_usd(entry.score_cents)}")
     facts = on_game(game) if on_game is not None else None
     return Outcome(path, True, f"verified {len(game.reports)} quarters", entry, v.scenario_label, facts)
+
+
+def branch_label(parent: dict) -> str:
+    """How the boards label a branch: whose run it took over, and from which quarter."""
+    return f"branch of {parent.get('player') or '(anonymous)'} at {parent.get('at')}"
 
 
 class RunTooSlow(Exception):
@@ -384,6 +394,9 @@ class Store:
                 f"(this one reads version {SCHEMA_VERSION}); upgrade, or pick another file with --db"
             )
         with self.transaction() as c:
+            if self.schema_version() == 1:  # read again under the lock: another process may have migrated it
+                c.execute("ALTER TABLE runs ADD COLUMN branch TEXT NOT NULL DEFAULT ''")
+                c.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
             for stmt in _SCHEMA.strip().split(";"):
                 if stmt.strip():
                     c.execute(stmt)
@@ -406,7 +419,7 @@ class Store:
             (
                 e.competition, e.scenario, e.scenario_sha256, e.ruleset, e.seed, e.player, e.archetype, e.bot,
                 e.score_cents, e.verdict, e.quarters_played, int(e.bankrupt), e.final_hash, e.file_sha256, e.source,
-                added_at, e.scorecard_json, e.scorecard_csv or _csv_cells(e.scorecard),
+                added_at, e.scorecard_json, e.scorecard_csv or _csv_cells(e.scorecard), e.branch,
             ),
         )
         return int(cur.lastrowid)
@@ -578,7 +591,7 @@ def _standings_rows(standings: list) -> list[dict[str, Any]]:
     return [
         {"rank": s.rank, "player": s.player, "score": s.counted.score_usd, "verdict": s.counted.verdict,
          "attempts": s.attempts, "counted_attempt": s.counted_attempt, "quarters_played": s.counted.quarters_played,
-         "final_hash": s.counted.final_hash, "id": s.counted.id}
+         "final_hash": s.counted.final_hash, "id": s.counted.id, "branch": s.counted.branch}
         for s in standings
     ]
 
@@ -591,7 +604,7 @@ def _print_standings(comp: Competition, standings: list, limit: int | None, file
     if not standings:
         print("  (no verified submissions yet)", file=file)
     for s in standings[: limit if limit is not None else None]:
-        att = f"attempt {s.counted_attempt} of {s.attempts}"
+        att = f"attempt {s.counted_attempt} of {s.attempts}" + (f"  [{printable(s.counted.branch)}]" if s.counted.branch else "")
         print(f"  {s.rank:>4}. {printable(s.player):<28} {_money(s.counted.score_cents):>12}  {s.counted.verdict:<18} {att}", file=file)
     if limit is not None and len(standings) > limit:
         print(f"  ... and {len(standings) - limit} more (use --limit)", file=file)
@@ -677,7 +690,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(json.dumps([
             {"rank": rank, "scenario": e.scenario, "scenario_sha256": e.scenario_sha256, "ruleset": e.ruleset, "seed": e.seed,
              "player": e.player, "archetype": e.archetype, "score": e.score_usd, "verdict": e.verdict,
-             "quarters_played": e.quarters_played, "final_hash": e.final_hash, "id": e.id}
+             "quarters_played": e.quarters_played, "final_hash": e.final_hash, "id": e.id, "branch": e.branch}
             for rank, e in rows
         ], indent=1))
         return 0
@@ -701,7 +714,8 @@ def cmd_show(args: argparse.Namespace) -> int:
                 buf.write("\n")
             board, shown = e.board, 0
             buf.write(_board_title(board, current) + f"  ({sizes.get(board, 0)} runs)\n")
-        buf.write(f"  {rank:>5}. {printable(e.player):<28} {_money(e.score_cents):>12}  {printable(e.verdict):<18} {e.quarters_played:>2}q\n")
+        buf.write(f"  {rank:>5}. {printable(e.player):<28} {_money(e.score_cents):>12}  {printable(e.verdict):<18} {e.quarters_played:>2}q"
+                  + (f"  [{printable(e.branch)}]" if e.branch else "") + "\n")
         shown += 1
     more()
     sys.stdout.write(buf.getvalue())

@@ -107,9 +107,10 @@ class RunFile:
     scenario_file: str | None = None  # read from old run files only, to say how to verify them; never opened
     quarters: list[dict[str, Any]] = field(default_factory=list)  # {"quarter", "actions", "state_hash"}
     final: dict[str, Any] | None = None
+    parent: dict[str, Any] | None = None  # a branch's parent (issue 14): see PARENT_FIELDS; None for a run played from the start
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "ruleset": self.ruleset,
@@ -124,6 +125,9 @@ class RunFile:
             "quarters": self.quarters,
             "final": self.final,
         }
+        if self.parent is not None:  # absent, not null, in a run that is no branch: old files stay byte for byte
+            out["parent"] = self.parent
+        return out
 
     @property
     def log(self) -> list[list[dict]]:
@@ -134,7 +138,8 @@ class RunFile:
         return [q["state_hash"] for q in self.quarters]
 
 
-def run_from_game(game: Game, loaded: LoadedScenario, player: str = "", bot: str | None = None, competition: str | None = None) -> RunFile:
+def run_from_game(game: Game, loaded: LoadedScenario, player: str = "", bot: str | None = None, competition: str | None = None,
+                  parent: dict[str, Any] | None = None) -> RunFile:
     quarters = [
         {"quarter": r.label, "actions": actions, "state_hash": r.state_hash}
         for r, actions in zip(game.reports, game.log, strict=True)
@@ -142,7 +147,7 @@ def run_from_game(game: Game, loaded: LoadedScenario, player: str = "", bot: str
     return RunFile(
         scenario=loaded.scenario.id, scenario_sha256=loaded.sha256, seed=game.seed, player=player,
         archetype=loaded.scenario.archetype, bot=bot, competition=competition, quarters=quarters, final=final_of(game),
-        scenario_toml=None if is_builtin(loaded.scenario.id, loaded.sha256) else embedded_toml(loaded),
+        scenario_toml=None if is_builtin(loaded.scenario.id, loaded.sha256) else embedded_toml(loaded), parent=parent,
     )
 
 
@@ -240,6 +245,9 @@ def load_run(path: str | os.PathLike) -> RunFile:
     toml = data.get("scenario_toml")
     if toml is not None and len(toml.encode("utf-8", "surrogatepass")) > MAX_SCENARIO_BYTES:
         raise UserError(f"{p}: field 'scenario_toml' is larger than {MAX_SCENARIO_BYTES // 1024} KiB")
+    parent = data.get("parent")
+    if parent is not None:
+        _check_parent_shape(parent, p)
     return RunFile(
         scenario=_require(data, "scenario", str, p),
         scenario_sha256=_require(data, "scenario_sha256", str, p),
@@ -253,7 +261,55 @@ def load_run(path: str | os.PathLike) -> RunFile:
         scenario_file=data.get("scenario_file"),
         quarters=quarters,
         final=data.get("final"),
+        parent=parent,
     )
+
+
+# a branch's ``parent`` block (issue 14): what it was branched from, and the parent's actions up to
+# the branch so that the branch re-simulates on its own (its own ``quarters`` repeat them)
+PARENT_FIELDS: dict[str, type] = {
+    "scenario": str, "scenario_sha256": str, "seed": int, "player": str,
+    "final_hash": str,  # the parent's state hash after its last quarter
+    "at": str,  # the quarter the branch plays again (its first own decision)
+    "quarters_before": int,  # quarters inherited from the parent (the index of ``at``)
+    "state_hash": str,  # the parent's state hash at the start of ``at``
+    "actions": list,  # the parent's actions of the inherited quarters
+}
+
+
+def _check_parent_shape(parent: object, p: Path) -> None:
+    if not isinstance(parent, dict):
+        raise UserError(f"{p}: field 'parent' must be an object or absent, got {type(parent).__name__}")
+    for key, kind in PARENT_FIELDS.items():
+        value = parent.get(key)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise UserError(f"{p}: field 'parent.{key}' must be {'a list' if kind is list else kind.__name__}, got {type(value).__name__}")
+    if not 0 <= parent["quarters_before"] <= MAX_QUARTERS or len(parent["actions"]) != parent["quarters_before"]:
+        raise UserError(f"{p}: field 'parent.actions' must hold one list of actions per inherited quarter ({parent['quarters_before']})")
+    if not all(isinstance(q, list) and all(isinstance(a, dict) for a in q) for q in parent["actions"]):
+        raise UserError(f"{p}: field 'parent.actions' must be a list of lists of actions (objects with a 'kind')")
+
+
+def parent_mismatch(run: RunFile, game: Game) -> str | None:
+    """Why a branch's ``parent`` block does not hold (a tampered parent), or None. ``game`` is the
+    branch re-simulated from its own log; the parent must have played the same scenario and seed,
+    the branch must repeat the parent's actions before ``at``, and they must re-simulate to the
+    parent's state hash at ``at``."""
+    par = run.parent
+    if par is None:
+        return None
+    if (par["scenario"], par["scenario_sha256"], par["seed"]) != (run.scenario, run.scenario_sha256, run.seed):
+        return (f"field 'parent': the parent was played on scenario {par['scenario']!r} seed {par['seed']}, "
+                f"the branch on {run.scenario!r} seed {run.seed}; a branch keeps its parent's world")
+    n = par["quarters_before"]
+    if n >= game.scenario.quarters or game.world.quarter(n).label != par["at"]:
+        return f"field 'parent.at': {par['at']!r} is not quarter {n + 1} of scenario {run.scenario!r}"
+    if len(run.quarters) < n or [q["actions"] for q in run.quarters[:n]] != par["actions"]:
+        return f"field 'parent.actions': the branch does not repeat its parent's decisions before {par['at']} (the parent was edited)"
+    at_hash = game.initial_hash if n == 0 else game.reports[n - 1].state_hash
+    if at_hash != par["state_hash"]:
+        return f"field 'parent.state_hash': the parent's decisions before {par['at']} do not re-simulate to it (the parent was edited)"
+    return None
 
 
 @dataclass
@@ -327,6 +383,9 @@ def verify_run(path: str | os.PathLike, scenario_file: str | os.PathLike | None 
         i = result.first_divergence
         label = run.quarters[i].get("quarter", f"#{i + 1}") if i < len(run.quarters) else f"#{i + 1}"
         return Verification(p, False, f"state hash differs from quarter {label} on", label, game, loaded, builtin)
+    why = parent_mismatch(run, game)
+    if why:  # a tampered parent is refused, not merely failed: the file lies about where it comes from
+        raise UserError(f"{p}: {why}")
     if run.final is not None:  # every claimed result must be what the log re-simulates to
         expected = final_of(game)
         if expected is None:
@@ -336,7 +395,8 @@ def verify_run(path: str | os.PathLike, scenario_file: str | os.PathLike | None 
             if (key == "score" or key in run.final) and claimed != actual:
                 what = "a score of" if key == "score" else f"{key} ="
                 return Verification(p, False, f"claims {what} {claimed!r} but re-simulates to {actual!r}", None, game, loaded, builtin)
-    return Verification(p, True, f"verified {len(run.quarters)} quarter(s)", None, game, loaded, builtin)
+    branch = f"; a branch of {run.parent['player'] or '(anonymous)'}'s run taking over at {run.parent['at']}" if run.parent else ""
+    return Verification(p, True, f"verified {len(run.quarters)} quarter(s){branch}", None, game, loaded, builtin)
 
 
 def resume_game(path: str | os.PathLike, scenario_file: str | os.PathLike | None = None) -> tuple[RunFile, LoadedScenario, Game]:

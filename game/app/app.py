@@ -22,6 +22,7 @@ AREA_TITLES = {
     "contracts": "Contracts", "finance": "Finance", "news": "News",
 }
 GAME_ACTIONS = {"area", "end_quarter", "plan", "form", "actions", "save", "debrief", "leaderboard"}
+REPLAY_ACTIONS = {"replay_view", "replay_step", "replay_jump", "branch"}  # only in replay mode (game.app.screens.replay)
 
 
 def _area_screens() -> dict[str, type[Screen]]:
@@ -55,6 +56,13 @@ class TycoonApp(App):
         Binding("question_mark,f1", "help", "Help", id="help", key_display="?", tooltip="Glossary and help for this screen"),
         Binding("ctrl+s", "save", "Save", id="save", tooltip="Save the run file now"),
         Binding("q", "quit_confirm", "Quit", id="quit", tooltip="Quit (the run is saved after every quarter)"),
+        # replay mode (issue 14); listed after the forms: in a replay, b takes over instead of buying
+        Binding("0", "replay_view", "Timeline", id="replay.view", tooltip="The replay's timeline, decisions and report"),
+        Binding("left", "replay_step(-1)", "Earlier", id="replay.prev", priority=True, tooltip="The previous quarter of the replay"),
+        Binding("right", "replay_step(1)", "Later", id="replay.next", priority=True, tooltip="The next quarter of the replay"),
+        Binding("home", "replay_jump(0)", "First", show=False, id="replay.first", priority=True, tooltip="The first quarter of the replay"),
+        Binding("end", "replay_jump(-1)", "Last", show=False, id="replay.last", priority=True, tooltip="The last quarter of the replay"),
+        Binding("b", "branch", "Take over", id="replay.branch", tooltip="Play on from the start of this quarter: a new run, a branch of this one"),
     ]
 
     def __init__(
@@ -79,6 +87,9 @@ class TycoonApp(App):
         self.skip_start = skip_start
         self.cursor_blink = cursor_blink
         self.session: Session | None = None
+        self.replay = None  # game.replay.Replay in replay mode (then self.session is the view of the selected quarter)
+        self.ghost = None  # the --vs / --vs-bot run beside it
+        self.replay_index = 0
         self.started_at = time.perf_counter()
         self.ready_seconds: float | None = None
         if theme_name:
@@ -87,14 +98,18 @@ class TycoonApp(App):
     # ------------------------------------------------------------------ start-up
 
     def get_default_screen(self) -> Screen:
-        if self.start_load or self.skip_start or self.competition is not None:
+        if self.start_load or self.skip_start or self.competition is not None or self.replay is not None:
             return Screen()  # the game's modes replace it at once; skip building the start screen
         from game.app.screens.start import StartScreen
 
         return StartScreen()
 
     def on_mount(self) -> None:
-        if self.start_load:
+        if self.replay is not None:
+            from game.app.screens.replay import begin_replay
+
+            begin_replay(self)
+        elif self.start_load:
             from game.app.session import Session
 
             self.begin(Session.load(self.start_load, save_dir=self.save_dir, competition=self.competition))
@@ -126,6 +141,11 @@ class TycoonApp(App):
         s = self.session
         if s is None:
             return
+        if self.replay is not None:
+            from game.app.screens.replay import replay_subtitle
+
+            self.sub_title = replay_subtitle(self)
+            return
         company = s.state.company_name
         total = s.game.scenario.quarters
         played = len(s.reports)
@@ -142,6 +162,10 @@ class TycoonApp(App):
     # ------------------------------------------------------------------ availability
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.replay is not None:  # read-only: look at any area, step the timeline, take over; no decision
+            return action in ("area", *REPLAY_ACTIONS) or action not in GAME_ACTIONS
+        if action in REPLAY_ACTIONS:
+            return False
         if action in GAME_ACTIONS and self.session is None:
             return False
         s = self.session
@@ -164,6 +188,25 @@ class TycoonApp(App):
         if area in AREAS and self.session is not None:
             self.switch_mode(area)
             self.update_titles()
+
+    def action_replay_view(self) -> None:
+        self.switch_mode("replay")
+        self.update_titles()
+
+    def action_replay_step(self, step: int) -> None:
+        from game.app.screens.replay import seek
+
+        seek(self, self.replay_index + step)
+
+    def action_replay_jump(self, index: int) -> None:
+        from game.app.screens.replay import seek
+
+        seek(self, index if index >= 0 else self.replay.quarters - 1)
+
+    def action_branch(self) -> None:
+        from game.app.screens.replay import take_over
+
+        take_over(self)
 
     def action_form(self, kind: str) -> None:
         if self.session is None:
@@ -248,13 +291,20 @@ class TycoonApp(App):
             if yes:
                 self.exit()
 
-        self.push_screen(ConfirmQuit(self.session), done)
+        self.push_screen(ConfirmQuit(self.session if self.replay is None else None), done)  # a replay has nothing to save
 
     # ------------------------------------------------------------------ command palette
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         if self.session is None:
+            return
+        if self.replay is not None:  # read-only: the areas, the timeline and take over; no decision
+            for area in AREAS:
+                yield SystemCommand(f"Go to {AREA_TITLES[area]}", f"The {AREA_TITLES[area]} screen as of this quarter", lambda a=area: self.action_area(a))
+            yield SystemCommand("Replay timeline", "The quarter's decisions, report and news", self.action_replay_view)
+            yield SystemCommand("Take over", "Play on from the start of this quarter: a branch of this run", self.action_branch)
+            yield SystemCommand("Help and glossary", "Searchable concepts from the knowledge base", self.action_help)
             return
         for area in AREAS:
             yield SystemCommand(f"Go to {AREA_TITLES[area]}", f"Show the {AREA_TITLES[area]} screen", lambda a=area: self.action_area(a))

@@ -55,6 +55,7 @@ class Session:
     last_saved: Path | None = None
     competition: object | None = None  # a game.competition.Competition when playing one
     competition_id: str | None = None  # the run file's tag (kept when a tagged run is continued)
+    parent: dict | None = None  # a branch's parent block (game.runfile.PARENT_FIELDS), kept on every save
 
     # ------------------------------------------------------------------ creation
 
@@ -83,7 +84,8 @@ class Session:
             if why:
                 raise UserError(f"{path}: this run {why}")
         s = cls(game=game, loaded=loaded, player=run.player, save_dir=Path(save_dir) if save_dir else default_save_dir(),
-                competition=competition, competition_id=competition.id if competition is not None else run.competition)
+                competition=competition, competition_id=competition.id if competition is not None else run.competition,
+                parent=run.parent)
         s.save_path = Path(path)
         return s
 
@@ -227,7 +229,7 @@ class Session:
 
     def save(self, path: str | os.PathLike | None = None) -> Path:
         target = Path(path) if path else (self.save_path or self.save_dir / "run.json")
-        run = run_from_game(self.game, self.loaded, player=self.player)
+        run = run_from_game(self.game, self.loaded, player=self.player, parent=self.parent)
         if self.competition is not None:
             from game.competition import tag_run_with_competition
 

@@ -37,6 +37,7 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             score_cents BIGINT NOT NULL, verdict TEXT NOT NULL, quarters_played INTEGER NOT NULL,
             bankrupt INTEGER NOT NULL, final_hash TEXT NOT NULL, file_sha256 TEXT NOT NULL, source TEXT NOT NULL,
             added_at TEXT NOT NULL, scorecard TEXT NOT NULL, scorecard_csv TEXT NOT NULL,
+            branch TEXT NOT NULL DEFAULT '',  -- '' or "branch of PLAYER at 2026Q2" (issue 14)
             facts TEXT NOT NULL DEFAULT '{{}}',  -- JSON: contracted share, leverage, end reason (the charts)
             job_id BIGINT,
             UNIQUE (competition, scenario, scenario_sha256, ruleset, seed, player, final_hash),
@@ -386,7 +387,7 @@ class Database:
             f"INSERT INTO runs ({', '.join(RUN_COLUMNS)}) VALUES ({', '.join('?' * len(RUN_COLUMNS))}) RETURNING id",
             (e.competition, e.scenario, e.scenario_sha256, e.ruleset, e.seed, e.player, e.archetype, e.bot,
              e.score_cents, e.verdict, e.quarters_played, int(e.bankrupt), e.final_hash, e.file_sha256, e.source,
-             e.added_at, e.scorecard_json, e.scorecard_csv or _csv_cells(e.scorecard), json.dumps(facts), job_id),
+             e.added_at, e.scorecard_json, e.scorecard_csv or _csv_cells(e.scorecard), e.branch, json.dumps(facts), job_id),
         ).fetchone()
         e.id = int(row[0])
         return e.id

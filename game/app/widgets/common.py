@@ -48,6 +48,9 @@ class StatusLine(Static):
         if s.over:
             self.update(f"Game over · {s.state.end_reason}  ·  d: debrief")
             return
+        if getattr(self.app, "replay", None) is not None:  # replay mode (issue 14): a past quarter, read-only
+            self.update(f"{s.label} · cash {fmt_usd(s.state.cash_cents)} · covenant {s.state.covenant} · replay, read-only: 0 timeline · b take over")
+            return
         p = s.preview()
         plan = f"Plan: {len(s.plan)} action{'s' if len(s.plan) != 1 else ''}" if s.plan else "Plan: empty"
         cov = s.state.covenant
