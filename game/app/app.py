@@ -212,7 +212,7 @@ class TycoonApp(App):
 
         assert self.session is not None
         report = self.session.end_quarter()
-        self.refresh_area()
+        self.update_titles()  # the screen beneath refreshes when the report closes (_after_report), not before it shows
         self.push_screen(QuarterReportScreen(self.session, report), self._after_report)
 
     def _after_report(self, _: object) -> None:

@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Label, Static
+from textual.widgets import DataTable, Header, Input, Label, Static
 
 from engine.actions import site_load_kw
 from engine.calendar import TICKS_PER_QUARTER
@@ -21,7 +21,7 @@ from engine.market import competitors, contract_mtm
 from engine.money import fmt_usd, to_cents
 from engine.score import bridge_lines
 from engine.statements import cash_flow_lines, income_statement_lines
-from game.app.widgets.common import AreaTabs, StatusLine, plot_series
+from game.app.widgets.common import AreaTabs, GameFooter, StatusLine, plot_series
 from game.app.widgets.kpi import KpiCard
 
 
@@ -60,6 +60,12 @@ def _delta_pts(now: float | None, before: float | None) -> str:
 class AreaScreen(Screen):
     AREA = "dashboard"
 
+    def __init__(self) -> None:
+        super().__init__()
+        # a new screen starts "stale" (-1), so switching to its mode the first time re-parses and re-applies the
+        # whole stylesheet (App.refresh_css); it gets its styles when it mounts anyway. Half the start-up (issue 11)
+        self._css_update_count = self.app._css_update_count
+
     @property
     def session(self):
         return self.app.session  # type: ignore[attr-defined]
@@ -69,7 +75,7 @@ class AreaScreen(Screen):
         yield AreaTabs(self.AREA)
         yield StatusLine()
         yield from self.compose_body()
-        yield Footer()
+        yield GameFooter()
 
     def compose_body(self) -> ComposeResult:  # pragma: no cover - overridden
         yield Static()
@@ -81,17 +87,24 @@ class AreaScreen(Screen):
         self.refresh_view()
 
     def refresh_view(self) -> None:
-        if self.session is None:
+        """Redraw from the session, once per change: a screen resumed and then refreshed by the app
+        (after the report, after a form) drew everything twice (issue 11 latency)."""
+        s = self.session
+        if s is None:
             return
-        self.query_one(StatusLine).refresh_from(self.session)
+        key = (id(s), len(s.reports), repr(s.plan), s.over, self.app.size)
+        if key == getattr(self, "_drawn", None):
+            return
+        self._drawn = key
+        self.query_one(StatusLine).refresh_from(s)
         self.update_body()
 
     def update_body(self) -> None:  # pragma: no cover - overridden
         pass
 
     def on_resize(self, event) -> None:
-        if self.session is not None and self.is_mounted:
-            self.update_body()  # priority columns: what fits changes with the width
+        if self.is_mounted:
+            self.refresh_view()  # priority columns: what fits changes with the width
 
     @on(DataTable.HeaderSelected)
     def _sort(self, event: DataTable.HeaderSelected) -> None:

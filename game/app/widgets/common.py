@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import Static
+from textual.widgets import Footer, Static
 
 from engine.money import fmt_usd
 
@@ -35,6 +35,18 @@ class AreaTabs(Static):
                 self.app.action_area(area)  # type: ignore[attr-defined]
                 return
             pos += width
+
+
+class GameFooter(Footer):
+    """Textual's Footer, recomposed only when the keys it shows change: every binding refresh (a screen
+    switch, a plan change) rebuilt all its keys and restyled them, a visible share of the latency (issue 11)."""
+
+    def bindings_changed(self, screen) -> None:
+        shown = tuple((b.key, b.description, enabled) for (_, b, enabled, _) in screen.active_bindings.values() if b.show)
+        if getattr(self, "_shown", None) == shown and self._bindings_ready:
+            return
+        self._shown = shown
+        super().bindings_changed(screen)
 
 
 class StatusLine(Static):
