@@ -173,7 +173,7 @@ CARDS = (
 # an inference platform sells tokens: cost per M tokens and net dollar retention replace DSCR and contracted share
 INFERENCE_CARDS = (
     ("cash", "Cash"), ("revenue", "Revenue / qtr"), ("margin", "Gross margin"), ("util", "Utilization"),
-    ("costm", "Cost / M tokens"), ("runway", "Runway"), ("ndr", "Net $ retention"), ("score", "Score so far"),
+    ("costm", "Cost/M tokens"), ("runway", "Runway"), ("ndr", "$ retention"), ("score", "Score so far"),
 )
 
 
@@ -213,8 +213,8 @@ class DashboardScreen(AreaScreen):
                                  [r.income.revenue / 1e8 for r in reps])
             card("margin").show(pct(k.gross_margin), _delta_pts(k.gross_margin, prev.kpis.gross_margin if prev else None),
                                 [r.kpis.gross_margin or 0.0 for r in reps], "bad" if (k.gross_margin or 0) < 0 else "")
-            spot = f" · +{pct(k.spot_filled_share)} spot" if k.spot_filled_share else ""  # sold and spot-filled apart (KB §2)
-            card("util").show(pct(k.utilization), _delta_pts(k.utilization, prev.kpis.utilization if prev else None) + spot,
+            spot = f"+{pct(k.spot_filled_share)} spot" if k.spot_filled_share else ""  # sold and spot-filled apart (KB §2)
+            card("util").show(pct(k.utilization), " · ".join(x for x in (_delta_pts(k.utilization, prev.kpis.utilization if prev else None), spot) if x),
                               [r.kpis.utilization for r in reps])
             runway = "cash-flow positive" if k.runway_quarters is None else f"{k.runway_quarters:.1f} quarters"
             card("runway").show(runway, "", [min(20.0, r.kpis.runway_quarters or 20.0) for r in reps],
@@ -225,7 +225,7 @@ class DashboardScreen(AreaScreen):
                 delta = "" if cpm is None or before is None else f"{'▲' if cpm > before else '▼' if cpm < before else '='} ${abs(cpm - before):.3f}"
                 card("costm").show(usd_per_m(cpm), delta, [(r.inference.cost_per_m_tokens or 0.0) if r.inference else 0.0 for r in reps])
                 ndr = k.net_dollar_retention
-                card("ndr").show(pct(ndr), "token revenue vs 4 quarters ago" if ndr is not None else "after five quarters",
+                card("ndr").show(pct(ndr), "vs 4 qtrs ago" if ndr is not None else "after 5 qtrs",
                                  [r.kpis.net_dollar_retention or 0.0 for r in reps], "bad" if ndr is not None and ndr < 1 else "")
             else:
                 state = {"ok": "good", "lock-up": "warn", "default": "bad"}.get(k.covenant, "")
@@ -233,7 +233,8 @@ class DashboardScreen(AreaScreen):
                 card("contracted").show(pct(k.contracted_share), _delta_pts(k.contracted_share, prev.kpis.contracted_share if prev else None),
                                         [r.kpis.contracted_share for r in reps])
             sc = last.score
-            card("score").show(fmt_usd(sc.score_cents), f"{sc.verdict} · start {fmt_usd(sc.start_value_cents)}", [r.score.score_cents / 1e8 for r in reps])
+            ratio = f" {sc.score_cents / sc.start_value_cents:.2f}x" if sc.start_value_cents > 0 else ""  # vs the start: fits an 80-column card
+            card("score").show(fmt_usd(sc.score_cents) + ratio, sc.verdict, [r.score.score_cents / 1e8 for r in reps])
         self.query_one("#feed-text", Static).update(self._feed())
 
     def _feed(self) -> Text:
