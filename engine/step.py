@@ -431,6 +431,13 @@ def market_headlines(before: WorldQuarter | None, now: WorldQuarter) -> list[New
     return out
 
 
+def news_to_show(report: QuarterReport, previous: QuarterReport | None) -> list[News]:
+    """A report's news without the world events the previous report already announced as "Starting now"
+    (the record keeps both; the player reads each headline once)."""
+    told = {n.title.removeprefix("Starting now: ") for n in (previous.news if previous else []) if n.kind == "market"}
+    return [n for n in report.news if not (n.kind == "world" and n.title in told)]
+
+
 def _numeric(ident: str) -> int:
     return int("".join(ch for ch in ident if ch.isdigit()) or 0)
 

@@ -4,7 +4,7 @@ screen shows them, price moves over 10% get a headline, GPU failures are one lin
 from __future__ import annotations
 
 from engine.game import Game
-from engine.step import PRICE_MOVE_HEADLINE, market_headlines
+from engine.step import PRICE_MOVE_HEADLINE, market_headlines, news_to_show
 from engine.world import ScriptedEvent, build_world
 from scenarios import load_scenario
 
@@ -26,6 +26,9 @@ def test_supply_shock_is_announced_in_the_report_that_opens_its_quarter():
     assert not [n for n in reports[0].news if n.event == "supply_shock"]  # not before it starts
     # the record of what happened stays in the quarter it happened (the debrief reads it there)
     assert [n.kind for n in reports[2].news if n.event == "supply_shock"] == ["world"]
+    # ...and the player reads the headline once: not again in the quarter it was announced for
+    assert not [n for n in news_to_show(reports[2], reports[1]) if n.event == "supply_shock"]
+    assert [n for n in news_to_show(reports[2], None) if n.event == "supply_shock"]
 
 
 def test_price_move_over_ten_percent_gets_a_headline_and_small_moves_do_not():

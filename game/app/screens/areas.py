@@ -21,6 +21,7 @@ from engine.market import competitors, contract_mtm
 from engine.money import fmt_usd, to_cents
 from engine.score import bridge_lines
 from engine.statements import cash_flow_lines, income_statement_lines
+from engine.step import market_headlines, news_to_show
 from game.app.widgets.common import AreaTabs, GameFooter, StatusLine, plot_series
 from game.app.widgets.kpi import KpiCard
 
@@ -255,12 +256,18 @@ class DashboardScreen(AreaScreen):
             t.append("What success looks like\n", style="bold")
             for o in sc.objectives:
                 t.append(f" • {o}\n")
+            now = market_headlines(None, s.world_quarter())  # what the Market screen already shows this quarter
+            if now:
+                t.append("\nOn the market now\n", style="bold")
+                for n in now:
+                    t.append(f" • {n.title.removeprefix('Starting now: ')}: ", style="bold")
+                    t.append(f"{n.text}\n")
             t.append("\nPress a for the decisions you can take, e to end the quarter, ? for help.\n", style="italic")
             return t
         t.append(f"News from {last.label}\n", style="bold")
         for w in last.warnings:
             t.append(f" ! {w}\n", style="bold")
-        for n in last.news:
+        for n in news_to_show(last, s.reports[-2] if len(s.reports) > 1 else None):
             t.append(f" • {n.title}: ", style="bold")
             t.append(f"{n.text}\n")
         t.append("\nHow the score is built\n", style="bold")
@@ -773,8 +780,11 @@ class NewsScreen(AreaScreen):
         query = self.query_one("#news-search", Input).value.strip().lower()
         t = Text()
         n = 0
-        for r in reversed(self.session.reports):
-            items = [("warning", "Warning", w) for w in r.warnings] + [(x.kind, x.title, x.text) for x in r.news]
+        reps = self.session.reports
+        for i in range(len(reps) - 1, -1, -1):
+            r = reps[i]
+            shown = news_to_show(r, reps[i - 1] if i else None)
+            items = [("warning", "Warning", w) for w in r.warnings] + [(x.kind, x.title, x.text) for x in shown]
             for kind, title, text in items:
                 if query and query not in f"{title} {text} {r.label} {kind}".lower():
                     continue
