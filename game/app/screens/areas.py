@@ -168,7 +168,7 @@ def _fill(table: DataTable, columns: list[str], rows: list[list[object]], drop_o
 
 
 CARDS = (
-    ("cash", "Cash"), ("revenue", "Revenue / qtr"), ("margin", "Gross margin"), ("util", "Utilization sold"),
+    ("cash", "Cash"), ("revenue", "Revenue / qtr"), ("margin", "Gross margin"), ("util", "Util. sold"),  # titles and lines fit a card at 80 columns (14 cells)
     ("dscr", "DSCR (T4Q)"), ("runway", "Runway"), ("contracted", "Contracted"), ("score", "Score so far"),
 )
 # an inference platform sells tokens: cost per M tokens and net dollar retention replace DSCR and contracted share
@@ -217,7 +217,7 @@ class DashboardScreen(AreaScreen):
             spot = f"+{pct(k.spot_filled_share)} spot" if k.spot_filled_share else ""  # sold and spot-filled apart (KB §2)
             card("util").show(pct(k.utilization), " · ".join(x for x in (_delta_pts(k.utilization, prev.kpis.utilization if prev else None), spot) if x),
                               [r.kpis.utilization for r in reps])
-            runway = "cash-flow positive" if k.runway_quarters is None else f"{k.runway_quarters:.1f} quarters"
+            runway = "self-funding" if k.runway_quarters is None else f"{k.runway_quarters:.1f} quarters"
             card("runway").show(runway, "", [min(20.0, r.kpis.runway_quarters or 20.0) for r in reps],
                                 "bad" if k.runway_quarters is not None and k.runway_quarters < 4 else "")
             if s.archetype == "inference":
@@ -230,7 +230,7 @@ class DashboardScreen(AreaScreen):
                                  [r.kpis.net_dollar_retention or 0.0 for r in reps], "bad" if ndr is not None and ndr < 1 else "")
             else:
                 state = {"ok": "good", "lock-up": "warn", "default": "bad"}.get(k.covenant, "")
-                card("dscr").show(times(k.dscr), f"{k.covenant} · lock-up {k.dscr_lockup:.2f}x", [max(-2.0, min(5.0, r.kpis.dscr or 0.0)) for r in reps], state)
+                card("dscr").show(times(k.dscr), f"lock-up {k.dscr_lockup:.2f}x · {k.covenant}", [max(-2.0, min(5.0, r.kpis.dscr or 0.0)) for r in reps], state)
                 card("contracted").show(pct(k.contracted_share), _delta_pts(k.contracted_share, prev.kpis.contracted_share if prev else None),
                                         [r.kpis.contracted_share for r in reps])
             sc = last.score
