@@ -158,3 +158,46 @@ def cash_flow_statement(ledger: Ledger, cash_begin: int, income: IncomeStatement
         lines=dict(sorted(ledger.cash_flows.items())),
         operating_indirect=indirect,
     )
+
+
+# ------------------------------------------------------------------ the statements as lines (one source for every screen)
+
+StatementLine = tuple[str, int, int]  # label, cents as shown (costs negative), depth (0 = a total, 1 = an item of the total above)
+
+
+def income_statement_lines(inc: IncomeStatement) -> list[StatementLine]:
+    """Revenue by product (token revenue included: an inference platform's is all tokens), costs by
+    kind, then the subtotals (KB §18). Items that are zero this quarter are left out; totals never are."""
+    sections: list[tuple[str, int, list[tuple[str, int]]]] = [
+        ("Revenue", inc.revenue, [("reserved", inc.rev_reserved), ("on-demand", inc.rev_on_demand), ("batch", inc.rev_batch),
+                                  ("spot", inc.rev_spot), ("tokens", inc.rev_tokens), ("SLA credits", inc.rev_sla_credits)]),
+        ("COGS", -inc.cogs, [("depreciation", -inc.cogs_depreciation), ("power", -inc.cogs_power), ("colo", -inc.cogs_colo),
+                             ("GPU leases", -inc.cogs_gpu_lease), ("GPU rentals", -inc.cogs_gpu_rental),
+                             ("site opex", -inc.cogs_site_opex), ("operations", -inc.cogs_operations)]),
+        ("Gross profit", inc.gross_profit, []),
+        ("Operating expenses", -(inc.opex_rnd + inc.opex_sales + inc.opex_ga),
+         [("R&D", -inc.opex_rnd), ("sales", -inc.opex_sales), ("G&A", -inc.opex_ga)]),
+        ("EBITDA", inc.ebitda, [("depreciation added back", inc.depreciation)]),  # gross profit is after depreciation
+        ("Depreciation", -inc.depreciation, []),
+        ("Other gain/loss", inc.other_gain_loss, []),
+        ("EBIT", inc.ebit, []),
+        ("Interest", -inc.interest, []),
+        ("Tax", -inc.tax, []),
+        ("Net income", inc.net_income, []),
+    ]
+    out: list[StatementLine] = []
+    for label, cents, items in sections:
+        out.append((label, cents, 0))
+        out += [(name, v, 1) for name, v in items if v]
+    return out
+
+
+def cash_flow_lines(cf: CashFlowStatement) -> list[StatementLine]:
+    """Cash at start, each section with its own items under it (operating items under Operating, not
+    under Financing), net change, cash at end (KB §18, direct method)."""
+    out: list[StatementLine] = [("Cash at start", cf.cash_begin, 0)]
+    for section, total in (("operating", cf.operating), ("investing", cf.investing), ("financing", cf.financing)):
+        out.append((section.capitalize(), total, 0))
+        out += [(key.split(":", 1)[1], v, 1) for key, v in cf.lines.items() if key.split(":", 1)[0] == section and v]
+    out += [("Net change", cf.net_change, 0), ("Cash at end", cf.cash_end, 0)]
+    return out

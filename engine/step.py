@@ -47,7 +47,7 @@ from engine.state import (
     state_hash,
 )
 from engine.statements import balance_sheet, cash_flow_statement, income_statement
-from engine.world import World
+from engine.world import World, WorldQuarter
 
 T = TICKS_PER_QUARTER
 BATCH_PRICE_SHARE = 0.5  # KB §1: batch sells 40-50% below real-time
@@ -290,6 +290,7 @@ def advance(state: GameState, world: World, scenario: Scenario, actions: list) -
         if venture is not None:
             s.offers.loans.append(venture)
         s.offers.equity = equity_offers(s, nq, rules, sc.equity_value_cents)
+        news += market_headlines(wq, nq)  # what the Market screen shows from now, announced the quarter it starts
     else:
         s.offers.contracts, s.offers.loans, s.offers.equity = [], [], []
     warnings += _warnings(s, inc, bal, scenario)
@@ -393,6 +394,50 @@ def _start_of_quarter(s: GameState, world: World, news: list[News], warnings: li
             ))
 
 
+# events whose effect is on the Market screen from the quarter they start (spikes and outages are surprises)
+MARKET_VISIBLE_EVENTS = ("supply_shock", "price_war", "rate_shock", "power_moratorium", "customer_default", "generation_launch")
+PRICE_MOVE_HEADLINE = 0.10  # a quarter-on-quarter price move the player should hear about (issue 11, item 9)
+
+
+def market_headlines(before: WorldQuarter | None, now: WorldQuarter) -> list[News]:
+    """Headlines for the market the player now sees: events that start in ``now`` and prices that moved
+    more than 10% since ``before`` (GPU on-demand rates per generation, token prices per tier).
+
+    Announced in the report that opens the quarter (the Market screen shows the same numbers), not a
+    quarter later; kind "market" so the record of what happened (kind "world") stays where it was.
+    """
+    out = [News(title=f"Starting now: {e.title}", text=e.text, kind="market", event=e.kind)
+           for e in now.events if e.kind in MARKET_VISIBLE_EVENTS]
+    if before is None:
+        return out
+    moves = []
+    for g, m in now.gpus.items():
+        b = before.gpus.get(g)
+        if b is None or not (m.available and b.available) or b.on_demand_usd_per_hour <= 0:
+            continue
+        change = m.on_demand_usd_per_hour / b.on_demand_usd_per_hour - 1
+        if abs(change) > PRICE_MOVE_HEADLINE:
+            moves.append(f"{g.upper()} on-demand ${b.on_demand_usd_per_hour:.2f} → ${m.on_demand_usd_per_hour:.2f}/h ({change:+.0%})")
+    for tier, price in now.token_usd_per_m.items():
+        b = before.token_usd_per_m.get(tier)
+        if not b or b <= 0:
+            continue
+        change = price / b - 1
+        if abs(change) > PRICE_MOVE_HEADLINE:
+            moves.append(f"{tier} tokens ${b:.3f} → ${price:.3f}/M ({change:+.0%})")
+    if moves:
+        out.append(News(title=f"Prices moved in {now.label}", text="; ".join(moves) + ". Your prices are set against the market, so they move with it; signed contracts and leases do not.",
+                        kind="market", event="price_move"))
+    return out
+
+
+def news_to_show(report: QuarterReport, previous: QuarterReport | None) -> list[News]:
+    """A report's news without the world events the previous report already announced as "Starting now"
+    (the record keeps both; the player reads each headline once)."""
+    told = {n.title.removeprefix("Starting now: ") for n in (previous.news if previous else []) if n.kind == "market"}
+    return [n for n in report.news if not (n.kind == "world" and n.title in told)]
+
+
 def _numeric(ident: str) -> int:
     return int("".join(ch for ch in ident if ch.isdigit()) or 0)
 
@@ -419,6 +464,7 @@ def _serve(s: GameState, world: World, scenario: Scenario, news: list[News]) -> 
     out.peak_to_mean["pooled"] = float(pooled.max() / pooled.mean()) if pooled.mean() > 0 else 0.0
     grid_sites = {site.id for site in s.sites if site.power_source == "grid"}
     p_fail = 1 - (1 - scenario.rules.annual_failure_rate) ** 0.25
+    failures: dict[str, int] = {}
     for gen in GPU_ORDER:
         market = wq.gpus[gen]
         lots = [
@@ -483,9 +529,12 @@ def _serve(s: GameState, world: World, scenario: Scenario, news: list[News]) -> 
             "gpus": int(cap[0]) if T else 0,
         }
         if failed:
-            news.append(News(title="GPU failures", text=f"{failed:,} {gen.upper()} failed this quarter and were written off (2-5% a year is normal: keep spares)."))
+            failures[gen] = failed
         if shortfall.sum() > 0:
             news.append(News(title="SLA missed", text=f"Contracted {gen.upper()} capacity fell short by {shortfall.sum():,.0f} GPU-hours; customers get credits."))
+    if failures:  # one line a quarter: routine attrition must not bury the news that matters
+        what = ", ".join(f"{n:,} {g.upper()}" for g, n in failures.items())
+        news.append(News(title="GPU failures", text=f"{what} failed this quarter and were written off (2-5% a year is normal: keep spares)."))
     return out
 
 

@@ -122,3 +122,35 @@ def test_inference_screens(snap_compare, key, name):
         await pilot.pause()
 
     assert snap_compare(_inference_game(), terminal_size=SIZE, run_before=run_before)
+
+
+# ---- issue 11: every area screen of both companies at both sizes (the ones above are 120x40 only)
+
+AREAS = [("1", "dashboard"), ("2", "fleet"), ("3", "market"), ("4", "contracts"), ("5", "finance"), ("6", "news")]
+
+
+def _after_plain_quarter_then(key: str):
+    """End one quarter with no decisions (both companies can), close the report, show an area."""
+
+    async def run_before(pilot) -> None:
+        await pilot.pause()
+        await pilot.press("e", "y")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press(key)
+        await pilot.pause()
+
+    return run_before
+
+
+@pytest.mark.parametrize("key,name", AREAS)
+def test_neocloud_area_screens_80x24(snap_compare, key, name):
+    assert snap_compare(_game(), terminal_size=(80, 24), run_before=_after_quarter_then(key))
+
+
+@pytest.mark.parametrize("size", ["80x24", "120x40"])
+@pytest.mark.parametrize("key,name", AREAS)
+def test_inference_area_screens_both_sizes(snap_compare, key, name, size):
+    w, h = (int(x) for x in size.split("x"))
+    assert snap_compare(_inference_game(), terminal_size=(w, h), run_before=_after_plain_quarter_then(key))

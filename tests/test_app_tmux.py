@@ -1,4 +1,5 @@
-"""A real terminal session: `tycoon` in tmux at 120x40, end a quarter with `e`, see the next label."""
+"""A real terminal session: `tycoon` in tmux, end a quarter with `e`, see the next label: the neocloud from the
+start screen at 120x40, the inference platform straight into a game at 80x24 (issue 11: both companies)."""
 
 from __future__ import annotations
 
@@ -50,8 +51,34 @@ def test_real_terminal_session(tmp_path: Path):
         subprocess.run(["tmux", "send-keys", "-t", name, "y"], check=True)
         _wait_for(name, "Quarter report · 2025Q1")
         subprocess.run(["tmux", "send-keys", "-t", name, "Enter"], check=True)
-        screen = _wait_for(name, "2025Q2")
-        assert "quarter 2 of" in screen
+        _wait_for(name, "2025Q2 (quarter 2 of")  # the dashboard's title: the report (which names 2025Q2 too) is closed
+        assert list(save_dir.glob("*.json")), "the run file is written after every quarter"
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", name], check=False, capture_output=True)
+
+
+def test_real_terminal_inference_quarter_at_80x24(tmp_path: Path):
+    name = f"tycoon-test-{uuid.uuid4().hex[:8]}"
+    save_dir = tmp_path / "runs"
+    exe = Path(sys.executable).with_name("tycoon")
+    cmd = shlex.quote(str(exe)) if exe.exists() else f"{shlex.quote(sys.executable)} -m game.cli"
+    env = f"TYCOON_SAVE_DIR={shlex.quote(str(save_dir))} TERM=xterm-256color"
+    subprocess.run(
+        ["tmux", "new-session", "-d", "-s", name, "-x", "80", "-y", "24",
+         f"cd {shlex.quote(os.getcwd())} && {env} {cmd} play --scenario inference-2025 --seed 7"],
+        check=True,
+    )
+    try:
+        _wait_for(name, "2025Q1 (quarter 1 of", timeout=60)
+        subprocess.run(["tmux", "send-keys", "-t", name, "e"], check=True)
+        _wait_for(name, "End the quarter?")
+        subprocess.run(["tmux", "send-keys", "-t", name, "y"], check=True)
+        _wait_for(name, "Quarter report · 2025Q1")
+        subprocess.run(["tmux", "send-keys", "-t", name, "Enter"], check=True)
+        _wait_for(name, "2025Q2 (quarter 2 of")
+        subprocess.run(["tmux", "send-keys", "-t", name, "3"], check=True)  # the token market, not GPU allocations
+        screen = _wait_for(name, "Token prices")
+        assert "llama-3.1-70b" in screen and "Allocation" not in screen
         assert list(save_dir.glob("*.json")), "the run file is written after every quarter"
     finally:
         subprocess.run(["tmux", "kill-session", "-t", name], check=False, capture_output=True)

@@ -181,7 +181,7 @@ def test_spike_lesson_is_named_only_when_demand_was_turned_away_in_the_spikes():
 def test_rate_shock_lesson_needs_floating_debt_that_moved_interest_and_dscr():
     """KB §3/§4: the shock is the lesson only when the floating debt carried made it bite."""
     sc, game = _game("rate-shock", "passive", 2)
-    s = next(i for i, r in enumerate(game.reports) if any(n.event == "rate_shock" for n in r.news))
+    s = next(i for i, r in enumerate(game.reports) if any(n.kind == "world" and n.event == "rate_shock" for n in r.news))
     pre, shock = game.reports[s - 1], game.reports[s]
     lesson = db.scenario_lesson(game.reports, sc)
     assert lesson.shown

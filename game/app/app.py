@@ -25,11 +25,13 @@ GAME_ACTIONS = {"area", "end_quarter", "plan", "form", "actions", "save", "debri
 REPLAY_ACTIONS = {"replay_view", "replay_step", "replay_jump", "branch"}  # only in replay mode (game.app.screens.replay)
 
 
-def _area_screens() -> dict[str, type[Screen]]:
+def _area_screens(archetype: str = "neocloud") -> dict[str, type[Screen]]:
+    """One screen class per area; an inference platform's Market is the token market (issue 11 item 8)."""
     from game.app.screens import areas
 
+    market = areas.InferenceMarketScreen if archetype == "inference" else areas.MarketScreen
     return {
-        "dashboard": areas.DashboardScreen, "fleet": areas.FleetScreen, "market": areas.MarketScreen,
+        "dashboard": areas.DashboardScreen, "fleet": areas.FleetScreen, "market": market,
         "contracts": areas.ContractsScreen, "finance": areas.FinanceScreen, "news": areas.NewsScreen,
     }
 
@@ -38,6 +40,7 @@ class TycoonApp(App):
     """AI Cloud Tycoon: run an AI cloud, quarter by quarter."""
 
     CSS_PATH = "tycoon.tcss"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # 80x24 stacks what sits side by side at 120x40
     TITLE = "AI Cloud Tycoon"
     BINDINGS = [
         *(
@@ -128,7 +131,7 @@ class TycoonApp(App):
     def begin(self, session: Session) -> None:
         """Start (or continue) a game: install one mode per area and show the dashboard."""
         self.session = session
-        screens = _area_screens()
+        screens = _area_screens(session.archetype)
         for area in AREAS:
             if area not in self._modes:
                 self.add_mode(area, screens[area])
@@ -252,7 +255,7 @@ class TycoonApp(App):
 
         assert self.session is not None
         report = self.session.end_quarter()
-        self.refresh_area()
+        self.update_titles()  # the screen beneath refreshes when the report closes (_after_report), not before it shows
         self.push_screen(QuarterReportScreen(self.session, report), self._after_report)
 
     def _after_report(self, _: object) -> None:

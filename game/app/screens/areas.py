@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rich.table import Table
 from rich.text import Text
 from textual import on
@@ -9,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Label, Static
+from textual.widgets import DataTable, Header, Input, Label, Static
 
 from engine.actions import site_load_kw
 from engine.calendar import TICKS_PER_QUARTER
@@ -18,12 +20,24 @@ from engine import equity
 from engine.market import competitors, contract_mtm
 from engine.money import fmt_usd, to_cents
 from engine.score import bridge_lines
-from game.app.widgets.common import AreaTabs, StatusLine
+from engine.statements import cash_flow_lines, income_statement_lines
+from engine.step import market_headlines, news_to_show
+from game.app.widgets.common import AreaTabs, GameFooter, StatusLine, plot_series
 from game.app.widgets.kpi import KpiCard
 
 
 def pct(x: float | None) -> str:
     return "-" if x is None else f"{x:.0%}"
+
+
+def _short(message: str, width: int = 28) -> str:
+    """A refusal in a table cell: its first words, the full text is in the form (k)."""
+    return message if len(message) <= width else message[: width - 1].rstrip() + "…"
+
+
+def hours(x: float) -> str:
+    """GPU-hours as a whole number: round() first, so a float a hair below zero shows "0", never "-0"."""
+    return f"{round(x):,}"
 
 
 def times(x: float | None) -> str:
@@ -47,6 +61,12 @@ def _delta_pts(now: float | None, before: float | None) -> str:
 class AreaScreen(Screen):
     AREA = "dashboard"
 
+    def __init__(self) -> None:
+        super().__init__()
+        # a new screen starts "stale" (-1), so switching to its mode the first time re-parses and re-applies the
+        # whole stylesheet (App.refresh_css); it gets its styles when it mounts anyway. Half the start-up (issue 11)
+        self._css_update_count = self.app._css_update_count
+
     @property
     def session(self):
         return self.app.session  # type: ignore[attr-defined]
@@ -56,7 +76,7 @@ class AreaScreen(Screen):
         yield AreaTabs(self.AREA)
         yield StatusLine()
         yield from self.compose_body()
-        yield Footer()
+        yield GameFooter()
 
     def compose_body(self) -> ComposeResult:  # pragma: no cover - overridden
         yield Static()
@@ -68,37 +88,93 @@ class AreaScreen(Screen):
         self.refresh_view()
 
     def refresh_view(self) -> None:
-        if self.session is None:
+        """Redraw from the session, once per change: a screen resumed and then refreshed by the app
+        (after the report, after a form) drew everything twice (issue 11 latency)."""
+        s = self.session
+        if s is None:
             return
-        self.query_one(StatusLine).refresh_from(self.session)
+        key = (id(s), len(s.reports), repr(s.plan), s.over, self.app.size)
+        if key == getattr(self, "_drawn", None):
+            return
+        self._drawn = key
+        self.query_one(StatusLine).refresh_from(s)
         self.update_body()
 
     def update_body(self) -> None:  # pragma: no cover - overridden
         pass
 
+    def on_resize(self, event) -> None:
+        if self.is_mounted:
+            self.refresh_view()  # priority columns: what fits changes with the width
 
-def _fill(table: DataTable, columns: list[str], rows: list[list[object]]) -> None:
-    if [str(c.label) for c in table.columns.values()] != columns:
+    @on(DataTable.HeaderSelected)
+    def _sort(self, event: DataTable.HeaderSelected) -> None:
+        """Click a header (or enter on it) to sort by that column; again to reverse."""
+        table = event.data_table
+        key = str(event.column_key.value)
+        before = getattr(table, "sort_by", None)
+        table.sort_by = (key, before == (key, False))  # type: ignore[attr-defined]
+        table.sort(key, key=sort_key, reverse=table.sort_by[1])  # type: ignore[attr-defined]
+
+
+def sort_key(cell: object) -> tuple[int, float, str]:
+    """Numbers sort as numbers ("$1.20M" > "$950.00K", "12%" > "9%", "1,024" > "512"), text as text, blanks last."""
+    text = str(cell.plain if isinstance(cell, Text) else cell).strip()
+    m = re.match(r"^(-?)\$?(-?[\d,]*\.?\d+)([KMBkmb%x]?)", text)
+    if m and m.group(2):
+        value = float(m.group(2).replace(",", "")) * {"K": 1e3, "M": 1e6, "B": 1e9}.get(m.group(3).upper(), 1.0)
+        return (0, -value if m.group(1) else value, "")
+    return (1 if text not in ("", "-") else 2, 0.0, text.lower())
+
+
+def fitting_columns(columns: list[str], rows: list[list[object]], width: int, drop_order: tuple[str, ...] = ()) -> list[str]:
+    """The columns to show in ``width`` cells: the least important (first in ``drop_order``) go first until the
+    rest fit, so a decision's columns are never the ones cut at 80x24. Each column is its widest cell + 2 of padding."""
+    def w(i: int) -> int:
+        cells = [len(str(r[i].plain if isinstance(r[i], Text) else r[i])) for r in rows]
+        return max([len(columns[i]), *cells]) + 2
+
+    widths = {c: w(i) for i, c in enumerate(columns)}
+    keep = list(columns)
+    for c in drop_order:
+        if sum(widths[k] for k in keep) <= width:
+            break
+        if c in keep:
+            keep.remove(c)
+    return keep
+
+
+def _fill(table: DataTable, columns: list[str], rows: list[list[object]], drop_order: tuple[str, ...] = ()) -> None:
+    """Fill a table: priority columns that fit the screen, the first column frozen when it still scrolls
+    sideways, and the player's sort (click a header) kept across refreshes."""
+    width = (table.app.size.width or 120) - 4  # the body's padding and the scrollbar
+    keep = fitting_columns(columns, rows, width, drop_order)
+    idx = [columns.index(c) for c in keep]
+    if [str(c.label) for c in table.columns.values()] != keep:
         table.clear(columns=True)
-        for c in columns:
+        for c in keep:
             table.add_column(c, key=c)
     else:
         table.clear()
+    table.fixed_columns = 1
     for row in rows:
-        table.add_row(*[c if isinstance(c, Text) else str(c) for c in row])
+        table.add_row(*[row[i] if isinstance(row[i], Text) else str(row[i]) for i in idx])
+    sort = getattr(table, "sort_by", None)
+    if sort is not None and sort[0] in keep:
+        table.sort(sort[0], key=sort_key, reverse=sort[1])
 
 
 # ------------------------------------------------------------------ 1 Dashboard
 
 
 CARDS = (
-    ("cash", "Cash"), ("revenue", "Revenue / qtr"), ("margin", "Gross margin"), ("util", "Utilization sold"),
+    ("cash", "Cash"), ("revenue", "Revenue / qtr"), ("margin", "Gross margin"), ("util", "Util. sold"),  # titles and lines fit a card at 80 columns (14 cells)
     ("dscr", "DSCR (T4Q)"), ("runway", "Runway"), ("contracted", "Contracted"), ("score", "Score so far"),
 )
 # an inference platform sells tokens: cost per M tokens and net dollar retention replace DSCR and contracted share
 INFERENCE_CARDS = (
     ("cash", "Cash"), ("revenue", "Revenue / qtr"), ("margin", "Gross margin"), ("util", "Utilization"),
-    ("costm", "Cost / M tokens"), ("runway", "Runway"), ("ndr", "Net $ retention"), ("score", "Score so far"),
+    ("costm", "Cost/M tokens"), ("runway", "Runway"), ("ndr", "$ retention"), ("score", "Score so far"),
 )
 
 
@@ -138,10 +214,10 @@ class DashboardScreen(AreaScreen):
                                  [r.income.revenue / 1e8 for r in reps])
             card("margin").show(pct(k.gross_margin), _delta_pts(k.gross_margin, prev.kpis.gross_margin if prev else None),
                                 [r.kpis.gross_margin or 0.0 for r in reps], "bad" if (k.gross_margin or 0) < 0 else "")
-            spot = f" · +{pct(k.spot_filled_share)} spot" if k.spot_filled_share else ""  # sold and spot-filled apart (KB §2)
-            card("util").show(pct(k.utilization), _delta_pts(k.utilization, prev.kpis.utilization if prev else None) + spot,
+            spot = f"+{pct(k.spot_filled_share)} spot" if k.spot_filled_share else ""  # sold and spot-filled apart (KB §2)
+            card("util").show(pct(k.utilization), " · ".join(x for x in (_delta_pts(k.utilization, prev.kpis.utilization if prev else None), spot) if x),
                               [r.kpis.utilization for r in reps])
-            runway = "cash-flow positive" if k.runway_quarters is None else f"{k.runway_quarters:.1f} quarters"
+            runway = "self-funding" if k.runway_quarters is None else f"{k.runway_quarters:.1f} quarters"
             card("runway").show(runway, "", [min(20.0, r.kpis.runway_quarters or 20.0) for r in reps],
                                 "bad" if k.runway_quarters is not None and k.runway_quarters < 4 else "")
             if s.archetype == "inference":
@@ -150,15 +226,16 @@ class DashboardScreen(AreaScreen):
                 delta = "" if cpm is None or before is None else f"{'▲' if cpm > before else '▼' if cpm < before else '='} ${abs(cpm - before):.3f}"
                 card("costm").show(usd_per_m(cpm), delta, [(r.inference.cost_per_m_tokens or 0.0) if r.inference else 0.0 for r in reps])
                 ndr = k.net_dollar_retention
-                card("ndr").show(pct(ndr), "token revenue vs 4 quarters ago" if ndr is not None else "after five quarters",
+                card("ndr").show(pct(ndr), "vs 4 qtrs ago" if ndr is not None else "after 5 qtrs",
                                  [r.kpis.net_dollar_retention or 0.0 for r in reps], "bad" if ndr is not None and ndr < 1 else "")
             else:
                 state = {"ok": "good", "lock-up": "warn", "default": "bad"}.get(k.covenant, "")
-                card("dscr").show(times(k.dscr), f"{k.covenant} · lock-up {k.dscr_lockup:.2f}x", [max(-2.0, min(5.0, r.kpis.dscr or 0.0)) for r in reps], state)
+                card("dscr").show(times(k.dscr), f"lock-up {k.dscr_lockup:.2f}x · {k.covenant}", [max(-2.0, min(5.0, r.kpis.dscr or 0.0)) for r in reps], state)
                 card("contracted").show(pct(k.contracted_share), _delta_pts(k.contracted_share, prev.kpis.contracted_share if prev else None),
                                         [r.kpis.contracted_share for r in reps])
             sc = last.score
-            card("score").show(fmt_usd(sc.score_cents), f"{sc.verdict} · start {fmt_usd(sc.start_value_cents)}", [r.score.score_cents / 1e8 for r in reps])
+            ratio = f" {sc.score_cents / sc.start_value_cents:.2f}x" if sc.start_value_cents > 0 else ""  # vs the start: fits an 80-column card
+            card("score").show(fmt_usd(sc.score_cents) + ratio, sc.verdict, [r.score.score_cents / 1e8 for r in reps])
         self.query_one("#feed-text", Static).update(self._feed())
 
     def _feed(self) -> Text:
@@ -179,12 +256,18 @@ class DashboardScreen(AreaScreen):
             t.append("What success looks like\n", style="bold")
             for o in sc.objectives:
                 t.append(f" • {o}\n")
+            now = market_headlines(None, s.world_quarter())  # what the Market screen already shows this quarter
+            if now:
+                t.append("\nOn the market now\n", style="bold")
+                for n in now:
+                    t.append(f" • {n.title.removeprefix('Starting now: ')}: ", style="bold")
+                    t.append(f"{n.text}\n")
             t.append("\nPress a for the decisions you can take, e to end the quarter, ? for help.\n", style="italic")
             return t
         t.append(f"News from {last.label}\n", style="bold")
         for w in last.warnings:
             t.append(f" ! {w}\n", style="bold")
-        for n in last.news:
+        for n in news_to_show(last, s.reports[-2] if len(s.reports) > 1 else None):
             t.append(f" • {n.title}: ", style="bold")
             t.append(f"{n.text}\n")
         t.append("\nHow the score is built\n", style="bold")
@@ -224,7 +307,8 @@ class FleetScreen(AreaScreen):
             left = f"{site.stage_quarters_left}q" if site.stage not in ("operating", "released") else ""
             sites.append([site.id, site.name, site.kind, f"{site.mw:g}", f"{used:,.0f} / {site.mw * 1000:,.0f}", f"{site.pue:.2f}",
                           site.power_source, f"{site.stage} {left}".strip()])
-        _fill(self.query_one("#sites", DataTable), ["Id", "Name", "Kind", "MW", "kW used / cap", "PUE", "Power", "Stage"], sites)
+        _fill(self.query_one("#sites", DataTable), ["Id", "Name", "Kind", "MW", "kW used / cap", "PUE", "Power", "Stage"], sites,
+              drop_order=("Name", "PUE", "Power"))
         lots = []
         for lot in st.lots:
             if lot.status == "closed":
@@ -235,7 +319,8 @@ class FleetScreen(AreaScreen):
                 detail = f"${lot.lease_usd_per_hour:.2f}/h to {s.quarter_label(lot.lease_end_quarter)}"
             status = lot.status if lot.status != "on_order" else f"arrives {s.quarter_label(lot.arrives_quarter)}"
             lots.append([lot.id, lot.gen.upper(), f"{lot.count:,}", lot.ownership, status, lot.site_id or "(lessor)", detail, lot.failed])
-        _fill(self.query_one("#lots", DataTable), ["Lot", "Gen", "GPUs", "Owned/leased", "Status", "Site", "Cost", "Failed"], lots)
+        _fill(self.query_one("#lots", DataTable), ["Lot", "Gen", "GPUs", "Owned/leased", "Status", "Site", "Cost", "Failed"], lots,
+              drop_order=("Failed", "Site"))
         by_gen: dict[str, list[int]] = {}
         for lot in st.lots:
             if lot.status == "closed":
@@ -305,7 +390,7 @@ class FleetScreen(AreaScreen):
                                 Text(pct(gm), style="bold" if gm is not None and gm < 0 else ""), price])
         _fill(self.query_one("#models", DataTable),
               ["Model", "GPU", "Replicas", "Util", "TPOT ms", "TTFT p95", "Dropped", "Revenue", "GPU cost", "GM", "You/market"],
-              rows)
+              rows, drop_order=("TPOT ms", "GPU", "Replicas", "Util", "TTFT p95", "Dropped"))
 
     def _roadmap(self) -> None:
         from engine.inference import PREREQUISITES
@@ -363,33 +448,25 @@ class MarketScreen(AreaScreen):
         )
         rows = []
         for g, q in m.gpus.items():
-            rows.append([GPUS[g].name, "yes" if q.available else "not yet", f"${q.list_price_usd:,.0f}", f"${q.on_demand_usd_per_hour:.2f}",
+            rows.append([g.upper(), "yes" if q.available else "not yet", f"${q.list_price_usd:,.0f}", f"${q.on_demand_usd_per_hour:.2f}",
                          " / ".join(f"${q.reserved_usd_per_hour[t]:.2f}" for t in sorted(q.reserved_usd_per_hour)),
                          f"${q.spot_usd_per_hour:.2f}", f"${q.lease_usd_per_hour:.2f}", f"${q.secondary_usd:,.0f}",
                          f"{q.allocation_limit:,}", f"{q.lead_time_quarters}q"])
         _fill(self.query_one("#quotes", DataTable),
-              ["GPU", "Orderable", "List", "On-demand/h", "Reserved 4/8/12q", "Spot", "Lease", "Used", "Allocation", "Lead"], rows)
-        from textual_plot import HiResMode  # lazy: the plot library loads with the first chart
-
+              ["GPU", "Orderable", "List", "On-demand/h", "Reserved 4/8/12q", "Spot", "Lease", "Used", "Allocation", "Lead"], rows,
+              drop_order=("Reserved 4/8/12q", "Orderable", "Lead", "List"))
         views = [r.market for r in s.reports] + [m]
         xs = list(range(len(views)))
         colors = self._colors()
-        gp = self.query_one("#gpu-plot")
-        gp.clear()
+        since = f"quarter since {views[0].label}"
+        gpu_series = []
         for i, g in enumerate(m.gpus):
             pts = [(x, v.gpus[g].on_demand_usd_per_hour) for x, v in zip(xs, views) if g in v.gpus and v.gpus[g].available]
-            if pts:
-                gp.plot([p[0] for p in pts], [p[1] for p in pts], line_style=colors[i % len(colors)], label=g.upper(), hires_mode=HiResMode.BRAILLE)
-        gp.set_ylabel("$/GPU-hour")
-        gp.set_xlabel(f"quarter since {views[0].label}")
-        gp.show_legend()
-        tp = self.query_one("#token-plot")
-        tp.clear()
-        for i, tier in enumerate(m.token_usd_per_m):
-            tp.plot(xs, [v.token_usd_per_m.get(tier, 0.0) for v in views], line_style=colors[i % len(colors)], label=tier, hires_mode=HiResMode.BRAILLE)
-        tp.set_ylabel("$/M tokens")
-        tp.set_xlabel(f"quarter since {views[0].label}")
-        tp.show_legend()
+            gpu_series.append((g.upper(), [p[0] for p in pts], [p[1] for p in pts], colors[i % len(colors)]))
+        plot_series(self.query_one("#gpu-plot"), gpu_series, since, "$/GPU-hour")
+        token_series = [(tier, xs, [v.token_usd_per_m.get(tier, 0.0) for v in views], colors[i % len(colors)])
+                        for i, tier in enumerate(m.token_usd_per_m)]
+        plot_series(self.query_one("#token-plot"), token_series, since, "$/M tokens")
         self.query_one("#demand", Static).update(self._demand())
         lines = []
         for c in competitors(s.game.world.quarter(m.quarter), s.game.scenario.rules.inference):
@@ -410,13 +487,102 @@ class MarketScreen(AreaScreen):
             t.add_column(col, justify="right")
         for g in last.kpis.by_gen:
             h = g.served_gpu_hours
-            t.add_row(g.gen.upper(), *(f"{h.get(k, 0):,.0f}" for k in ("reserved", "on_demand", "batch", "spot")),
-                      f"{g.lost_gpu_hours:,.0f}", f"{g.batch_backlog_gpu_hours:,.0f}", f"{g.price_usd_per_hour:.2f}", f"{g.market_usd_per_hour:.2f}")
+            t.add_row(g.gen.upper(), *(hours(h.get(k, 0)) for k in ("reserved", "on_demand", "batch", "spot")),
+                      hours(g.lost_gpu_hours), hours(g.batch_backlog_gpu_hours), f"{g.price_usd_per_hour:.2f}", f"{g.market_usd_per_hour:.2f}")
         ptm = last.kpis.peak_to_mean
         peaks = Text("Peak-to-mean: " + ", ".join(f"{k} {v:.2f}" for k, v in ptm.items()) + "  (pooling segments lowers the peak you must build for)")
         from rich.console import Group
 
         return Group(t, peaks)
+
+
+class InferenceMarketScreen(MarketScreen):
+    """Key 3 for an inference platform: the token market it sells into (issue 11 item 8), not GPU allocations.
+
+    Token prices per model vs the market, the GPU-hour rates it rents at, competitors, and demand by
+    customer segment with how much of each it keeps (engine.inference state: retention, customer base)."""
+
+    AREA = "market"
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(id="body"):
+            yield Static(id="market-summary")
+            yield Label("Token prices, $ per M output tokens (v to set yours); last quarter's service", classes="section-title")
+            yield DataTable(id="token-prices", cursor_type="row", zebra_stripes=True)
+            yield Label("Demand by customer segment: what each wants and how much of it you keep", classes="section-title")
+            yield DataTable(id="segments", cursor_type="row", zebra_stripes=True)
+            with Horizontal(id="market-charts"):
+                yield self._plot("token-plot")
+                yield self._plot("gpu-plot")
+            yield Label("Competitors this quarter (their prices, from the same market the engine uses)", classes="section-title")
+            yield Static(id="competitors")
+
+    def update_body(self) -> None:
+        from engine.models import MODEL_ORDER
+
+        s = self.session
+        m = s.game.observation().market
+        rules = s.game.scenario.rules.inference
+        wq = s.world_quarter()
+        live = {g: q for g, q in m.gpus.items() if q.available}
+        self.query_one("#market-summary", Static).update(
+            f"{m.label}: GPU-hours to rent on demand (what your replicas run on): "
+            + ", ".join(f"{g.upper()} ${q.on_demand_usd_per_hour:.2f}" for g, q in live.items())
+            + f" · SOFR {m.sofr:.2%}"
+        )
+        last = s.last.inference if s.last else None
+        served = {r.model: r for r in (last.models if last else [])}
+        deployed = {d.model: d for d in s.state.inference.deployments}
+        traded = [x for x in MODEL_ORDER if any(x in tr.model_mix for tr in rules.traffic)]
+        tiers = {model: tier for tier, model in s.game.world.params.token_tier_models.items()}
+        rows = []
+        for model in traded:
+            market = s.market_token_price(model)
+            d = deployed.get(model)
+            r = served.get(model)
+            yours = f"${market * (1 + d.price_vs_market):.3f}" if d else "-"
+            vs = f"{d.price_vs_market:+.0%}" if d else "not served"
+            tokens = f"{(r.tokens_out + r.tokens_in) / 1e12:,.2f}T" if r else "-"
+            drop = Text(f"{r.dropped_share:.1%}", style="bold" if r.dropped_share > 0.02 else "") if r else "-"
+            rev = fmt_usd(to_cents(r.revenue_usd)) if r else "-"
+            rows.append([model, f"${market:.3f}", yours, vs, tokens, drop, rev, tiers.get(model, "")])
+        _fill(self.query_one("#token-prices", DataTable),
+              ["Model", "Market", "Yours", "vs market", "Tokens last qtr", "Dropped", "Revenue", "Tier"], rows, drop_order=("Tier", "Tokens last qtr"))
+        segs = {p.id: p for p in s.game.world.params.segments}
+        inf = s.state.inference
+        seg_rows = []
+        for tr in rules.traffic:
+            seg = segs.get(tr.segment)
+            if seg is None:
+                continue
+            wants = ", ".join(f"{k.replace('llama-3.1-', '')} {v:.0%}" for k, v in tr.model_mix.items() if v > 0)
+            kept = [inf.customer_base.get(f"{x}/{tr.segment}", 1.0) for x in deployed if tr.model_mix.get(x, 0) > 0]
+            share = f"{min(kept):.0%}-{max(kept):.0%}" if len(kept) > 1 and min(kept) != max(kept) else (f"{kept[0]:.0%}" if kept else "none served")
+            seg_rows.append([seg.name, "real-time" if seg.latency_sensitive else "batch", f"{tr.prompt_tokens:,}/{tr.output_tokens:,}",
+                             f"{tr.cached_share:.0%}", f"{seg.elasticity:.1f}", f"{inf.retention.get(tr.segment, 1.0):.0%}", share, wants])
+        _fill(self.query_one("#segments", DataTable),
+              ["Segment", "Kind", "Prompt/out tok", "Cached", "Elasticity", "Retention", "Price share", "Models wanted"], seg_rows,
+              drop_order=("Prompt/out tok", "Cached", "Kind", "Models wanted"))
+        views = [r.market for r in s.reports] + [m]
+        xs = list(range(len(views)))
+        colors = self._colors()
+        since = f"quarter since {views[0].label}"
+        plot_series(self.query_one("#token-plot"), [(tier, xs, [v.token_usd_per_m.get(tier, 0.0) for v in views], colors[i % len(colors)])
+                                                    for i, tier in enumerate(m.token_usd_per_m)], since, "$/M tokens")
+        gpu_series = []
+        for i, g in enumerate(live):
+            pts = [(x, v.gpus[g].on_demand_usd_per_hour) for x, v in zip(xs, views) if g in v.gpus and v.gpus[g].available]
+            gpu_series.append((g.upper(), [p[0] for p in pts], [p[1] for p in pts], colors[i % len(colors)]))
+        plot_series(self.query_one("#gpu-plot"), gpu_series, since, "$/GPU-hour to rent")
+        lines = []
+        for c in competitors(wq, rules):
+            if c.name == "Spot marketplaces":
+                continue
+            prices = ", ".join(f"{k.split(' ')[0]} ${v:,.2f}/h" if "$/h" in k else f"{k.split(' ')[0]} ${v:,.3f}/M" for k, v in c.prices.items())
+            lines.append(f"{c.name}: {c.what}. {prices}")
+        lines.append("Price share: the share of a segment's buyers you keep at your price vs the market's (elasticity, KB §1); "
+                     "retention: what SLA misses have not yet driven away.")
+        self.query_one("#competitors", Static).update("\n".join(lines))
 
 
 # ------------------------------------------------------------------ 4 Contracts
@@ -445,9 +611,10 @@ class ContractsScreen(AreaScreen):
             added = s.term_capacity(after.state) - base_cap if ok else 0
             per_q = to_cents(o.gpus * o.usd_per_gpu_hour * TICKS_PER_QUARTER)
             rows.append([o.id, o.customer, o.segment, o.gen.upper(), f"{o.gpus:,}", f"{o.term_quarters}q", f"${o.usd_per_gpu_hour:.2f}",
-                         o.grade, fmt_usd(per_q), fmt_usd(max(0, added)) if ok else Text(after.results[-1].message[:40], style="italic")])
+                         o.grade, fmt_usd(per_q), fmt_usd(max(0, added)) if ok else Text(_short(after.results[-1].message), style="italic")])
         _fill(self.query_one("#offers", DataTable),
-              ["Id", "Customer", "Segment", "Gen", "GPUs", "Term", "$/GPU-h", "Grade", "Revenue/qtr", "Debt capacity added"], rows)
+              ["Id", "Customer", "Segment", "Gen", "GPUs", "Term", "$/GPU-h", "Grade", "Revenue/qtr", "Debt capacity +"], rows,
+              drop_order=("Segment", "Id", "Customer"))
         m = s.game.observation().market
         act = []
         total = 0
@@ -461,10 +628,11 @@ class ContractsScreen(AreaScreen):
             act.append([c.id, c.customer, c.gen.upper(), f"{c.gpus:,}", f"${c.usd_per_gpu_hour:.2f}", f"${mkt:.2f} ({term}q)",
                         f"{left}q to {s.quarter_label(c.end_quarter)}", c.grade, fmt_usd(mtm)])
         _fill(self.query_one("#active", DataTable),
-              ["Id", "Customer", "Gen", "GPUs", "Fixed $/h", "Market reserved", "Remaining", "Grade", "Mark-to-market"], act)
+              ["Id", "Customer", "Gen", "GPUs", "Fixed $/h", "Market reserved", "Remaining", "Grade", "Mark-to-market"], act,
+              drop_order=("Id", "Grade", "Customer"))
         self.query_one("#contracts-note", Static).update(
             f"Mark-to-market: a contract is a fixed-for-floating swap on the GPU-hour price: (fixed - today's reserved rate) x GPUs x hours left. "
-            f"Total {fmt_usd(total)}. Debt capacity added: what a term lender's offer grows by if you sign (engine.lenders)."
+            f"Total {fmt_usd(total)}. Debt capacity +: what a term lender's offer grows by if you sign (engine.lenders)."
         )
 
 
@@ -511,25 +679,14 @@ class FinanceScreen(AreaScreen):
             i = len(reps) - 1 if self.index is None else min(self.index, len(reps) - 1)
             r = reps[i]
             self.query_one("#fin-title", Static).update(Text(f"Statements for {r.label} ({i + 1} of {len(reps)}; [ and ] to page)"))
-            inc = r.income
-            self.query_one("#income", Static).update(self._stmt("Income statement", [
-                ("Revenue", inc.revenue), ("  reserved", inc.rev_reserved), ("  on-demand", inc.rev_on_demand), ("  batch", inc.rev_batch),
-                ("  spot", inc.rev_spot), ("  SLA credits", inc.rev_sla_credits), ("COGS", -inc.cogs), ("  depreciation", -inc.cogs_depreciation),
-                ("  power", -inc.cogs_power), ("  colo", -inc.cogs_colo), ("  GPU leases", -inc.cogs_gpu_lease), ("  site opex", -inc.cogs_site_opex),
-                ("  operations", -inc.cogs_operations), ("Gross profit", inc.gross_profit), ("R&D", -inc.opex_rnd), ("Sales", -inc.opex_sales),
-                ("G&A", -inc.opex_ga), ("EBITDA", inc.ebitda), ("Other gain/loss", inc.other_gain_loss), ("EBIT", inc.ebit),
-                ("Interest", -inc.interest), ("Tax", -inc.tax), ("Net income", inc.net_income)]))
+            self.query_one("#income", Static).update(self._stmt("Income statement", income_statement_lines(r.income)))
             b = r.balance
             self.query_one("#balance", Static).update(self._stmt("Balance sheet", [
-                ("Cash", b.cash), ("GPU deposits", b.gpu_deposits), ("GPUs (net)", b.gpu_net), ("Sites in build", b.sites_cip),
-                ("Sites (net)", b.sites_net), ("Right-of-use (leases)", b.rou_assets), ("Total assets", b.total_assets), ("Debt", b.debt),
-                ("Lease liabilities", b.lease_liabilities), ("Paid-in capital", b.paid_in_capital),
-                ("Retained earnings", b.retained_earnings), ("Total equity", b.total_equity)]))
-            cf = r.cash_flow
-            lines = [("  " + k.split(":", 1)[1][:22], v) for k, v in cf.lines.items()]
-            self.query_one("#cashflow", Static).update(self._stmt("Cash flow", [
-                ("Cash at start", cf.cash_begin), ("Operating", cf.operating), ("Investing", cf.investing), ("Financing", cf.financing),
-                *lines, ("Net change", cf.net_change), ("Cash at end", cf.cash_end)]))
+                ("Cash", b.cash, 1), ("GPU deposits", b.gpu_deposits, 1), ("GPUs (net)", b.gpu_net, 1), ("Sites in build", b.sites_cip, 1),
+                ("Sites (net)", b.sites_net, 1), ("Right-of-use (leases)", b.rou_assets, 1), ("Total assets", b.total_assets, 0),
+                ("Debt", b.debt, 1), ("Lease liabilities", b.lease_liabilities, 1), ("Total liabilities", b.total_liabilities, 0),
+                ("Paid-in capital", b.paid_in_capital, 1), ("Retained earnings", b.retained_earnings, 1), ("Total equity", b.total_equity, 0)]))
+            self.query_one("#cashflow", Static).update(self._stmt("Cash flow", cash_flow_lines(r.cash_flow)))
         else:
             self.query_one("#fin-title", Static).update("Statements appear after the first quarter.")
             for w in ("#income", "#balance", "#cashflow"):
@@ -579,13 +736,14 @@ class FinanceScreen(AreaScreen):
         self.query_one("#fin-offers", Static).update("\n".join(offers) or "No lender or investor offers this quarter.")
 
     @staticmethod
-    def _stmt(title: str, rows: list[tuple[str, int]]) -> Table:
+    def _stmt(title: str, rows: list[tuple[str, int, int]]) -> Table:
+        """Totals bold, items indented under them; a label is cut with an ellipsis, never wrapped mid-word."""
         t = Table(title=title, box=None, pad_edge=False, expand=True, title_style="bold")
-        t.add_column("")
-        t.add_column("", justify="right")
-        for name, cents in rows:
-            bold = not name.startswith(" ")
-            t.add_row(Text(name, style="bold" if bold else ""), fmt_usd(cents))
+        t.add_column("", no_wrap=True, overflow="ellipsis", ratio=1)
+        t.add_column("", justify="right", no_wrap=True)
+        for name, cents, depth in rows:
+            label = Text("  " * depth + name, style="bold" if depth == 0 else "", no_wrap=True, overflow="ellipsis")
+            t.add_row(label, fmt_usd(cents))
         return t
 
 
@@ -622,8 +780,11 @@ class NewsScreen(AreaScreen):
         query = self.query_one("#news-search", Input).value.strip().lower()
         t = Text()
         n = 0
-        for r in reversed(self.session.reports):
-            items = [("warning", "Warning", w) for w in r.warnings] + [(x.kind, x.title, x.text) for x in r.news]
+        reps = self.session.reports
+        for i in range(len(reps) - 1, -1, -1):
+            r = reps[i]
+            shown = news_to_show(r, reps[i - 1] if i else None)
+            items = [("warning", "Warning", w) for w in r.warnings] + [(x.kind, x.title, x.text) for x in shown]
             for kind, title, text in items:
                 if query and query not in f"{title} {text} {r.label} {kind}".lower():
                     continue

@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from engine.money import fmt_usd
+from engine.step import news_to_show
 
 
 def _chg(now, before, fmt) -> str:
@@ -101,9 +102,10 @@ class QuarterReportScreen(ModalScreen[None]):
             out.append(Text("\nWarnings", style="bold"))
             for w in r.warnings:
                 out.append(Text(f" ! {w}"))
-        if r.news:
+        shown = news_to_show(r, p)
+        if shown:
             out.append(Text("\nEvents", style="bold"))
-            for n in r.news:
+            for n in shown:
                 out.append(Text(f" • {n.title}: {n.text}"))
         o = r.offers
         out.append(Text("\nNew offers for next quarter", style="bold"))

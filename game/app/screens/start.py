@@ -11,8 +11,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from rich.text import Text
-from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
+from textual.widgets import Button, Header, Input, Label, Select, Static
 
+from game.app.widgets.common import GameFooter
 from game.errors import UserError
 
 
@@ -57,7 +58,7 @@ class StartScreen(Screen):
                 yield Static("", id="start-error", classes="bad")
             with VerticalScroll(id="briefing"):
                 yield Static(id="briefing-text")
-        yield Footer()
+        yield GameFooter()
 
     def _recent_runs(self) -> list[tuple[str, str]]:
         from game.app.paths import default_save_dir

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import Static
+from textual.widgets import Footer, Static
 
 from engine.money import fmt_usd
 
@@ -37,6 +37,18 @@ class AreaTabs(Static):
             pos += width
 
 
+class GameFooter(Footer):
+    """Textual's Footer, recomposed only when the keys it shows change: every binding refresh (a screen
+    switch, a plan change) rebuilt all its keys and restyled them, a visible share of the latency (issue 11)."""
+
+    def bindings_changed(self, screen) -> None:
+        shown = tuple((b.key, b.description, enabled) for (_, b, enabled, _) in screen.active_bindings.values() if b.show)
+        if getattr(self, "_shown", None) == shown and self._bindings_ready:
+            return
+        self._shown = shown
+        super().bindings_changed(screen)
+
+
 class StatusLine(Static):
     """Quarter, cash, covenant and the turn plan with its cash after, from the session."""
 
@@ -58,3 +70,44 @@ class StatusLine(Static):
             f"{s.label} · cash {fmt_usd(s.state.cash_cents)} · {plan} → cash after {fmt_usd(p.cash_after)} · covenant {cov}"
         )
         self.set_class(cov in ("lock-up", "default") or p.cash_after < 0, "warn")
+
+
+def chart_limits(values: list[float], pad_share: float = 0.1) -> tuple[float, float] | None:
+    """Axis limits for a chart whose data span nothing (one point, or a flat line): the value ±10%
+    (±1 at zero), so the axis reads "1.80 ... 2.20", not "-0.0000010 ... 0.0000010". None: let the
+    plot scale itself."""
+    if not values:
+        return None
+    lo, hi = min(values), max(values)
+    if hi - lo > 1e-9 * max(1.0, abs(hi)):
+        return None
+    pad = abs(lo) * pad_share or 1.0
+    return lo - pad, hi + pad
+
+
+def plot_series(plot, series: list[tuple[str, list[float], list[float], str]], xlabel: str, ylabel: str) -> None:
+    """Draw each (label, xs, ys, color) series: a line when it has two points or more, a marker when it
+    has one. Degenerate axes (one quarter so far, a flat price) get padded limits from chart_limits."""
+    from textual_plot import HiResMode  # lazy: the plot library loads with the first chart
+
+    plot.clear()
+    all_x: list[float] = []
+    all_y: list[float] = []
+    for label, xs, ys, color in series:
+        if not xs:
+            continue
+        all_x += xs
+        all_y += ys
+        if len(xs) == 1:
+            plot.scatter(xs, ys, marker="●", marker_style=color, label=label)
+        else:
+            plot.plot(xs, ys, line_style=color, label=label, hires_mode=HiResMode.BRAILLE)
+    xl, yl = chart_limits(all_x), chart_limits(all_y)
+    plot.set_xlimits(*(xl or (None, None)))
+    quarters = sorted(set(all_x))
+    if quarters and len(quarters) <= 12 and all(float(x).is_integer() for x in quarters):
+        plot.set_xticks(quarters)  # whole quarters, not "0.2 0.4 ..."
+    plot.set_ylimits(*(yl or (None, None)))
+    plot.set_xlabel(xlabel)
+    plot.set_ylabel(ylabel)
+    plot.show_legend()
