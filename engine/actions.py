@@ -278,10 +278,47 @@ def check(state: GameState, world: WorldQuarter, rules: CompanyRules, action: Ac
                 raise Rejected(f"no equity offer {offer_id!r} this quarter")
             if to_cents(amount) > offer.max_cents:
                 raise Rejected(f"{offer.investor} invests at most {fmt_usd(offer.max_cents)}")
+        case RentGpus(gen=gen, on_demand=od, spot=sp) if gen in world.gpus:
+            inference.check(state, world, rules.inference, action)
+            # a GPU provider checks credit (issue 11, item 1): the quarter's rental bill, used or not
+            bill = rental_bill_cents(state, world, rules, {gen: (od, sp)})
+            credit = available_credit_cents(state)
+            if bill > cash + credit:
+                raise Rejected(f"the rental bill would be {fmt_usd(bill)} this quarter, used or not; you have {fmt_usd(cash)} free cash"
+                               f"{f' and {fmt_usd(credit)} of credit offered' if credit else ''}: {fmt_usd(bill - cash - credit)} short")
         case _ if isinstance(action, INFERENCE_ACTIONS):
             inference.check(state, world, rules.inference, action)
         case _:  # pragma: no cover - the union is closed
             raise Rejected(f"unknown action {action!r}")
+
+
+def rental_bill_cents(state: GameState, world: WorldQuarter, rules: CompanyRules, change: dict[str, tuple[int, int]] | None = None) -> int:
+    """The quarter's bill for GPUs rented on demand and on spot, used or not (engine.inference.serve's
+    rental cost): on demand at the cloud's price times the premium, spot at the spot price.
+    ``change`` replaces a generation's (on demand, spot) numbers, as a rent_gpus action would."""
+    inf = state.inference
+    counts = {g: (inf.on_demand.get(g, 0), inf.spot.get(g, 0)) for g in set(inf.on_demand) | set(inf.spot)}
+    counts.update(change or {})
+    usd = 0.0
+    for gen, (od, sp) in counts.items():
+        if gen in world.gpus:
+            m = world.gpus[gen]
+            usd += (od * m.on_demand_usd_per_hour * rules.inference.on_demand_rental_premium + sp * m.spot_usd_per_hour) * TICKS_PER_QUARTER
+    return to_cents(usd)
+
+
+def available_credit_cents(state: GameState) -> int:
+    """What the lenders would still lend this quarter: the loan offers' maxima, an offer sized on
+    the same cash flow as another counted once (drawing one withdraws the other); none in lock-up."""
+    if state.covenant in ("lock-up", "default"):
+        return 0
+    offers = {o.id: o for o in state.offers.loans}
+    total = sum(o.max_cents for o in offers.values())
+    for o in offers.values():
+        twin = offers.get(o.alternative_to)
+        if twin is not None:
+            total -= min(o.max_cents, twin.max_cents)  # the larger of two alternatives stands for both
+    return total
 
 
 def lease_rate(world: WorldQuarter, gen: str, term_quarters: int) -> float:
