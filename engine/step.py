@@ -7,6 +7,7 @@ changes nothing else. Inside the quarter the business is simulated on numpy arra
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -47,7 +48,7 @@ from engine.state import (
     state_hash,
 )
 from engine.statements import balance_sheet, cash_flow_statement, income_statement
-from engine.world import World
+from engine.world import World, WorldQuarter, premium_trend
 
 T = TICKS_PER_QUARTER
 BATCH_PRICE_SHARE = 0.5  # KB §1: batch sells 40-50% below real-time
@@ -413,6 +414,14 @@ class ExpectedWorld:
 
     def __getattr__(self, name: str):
         return getattr(self._world, name)
+
+    def quarter(self, q: int) -> WorldQuarter:
+        """The quarter's markets, with the share of idle GPUs spot buyers take at its expected
+        level: the price cycle and events move it, the quarter's own wobble does not (engine.world)."""
+        wq = self._world.quarter(q)
+        cycle = self._world._premium[q] - premium_trend(self._world.params, q)
+        take = max(0.3, min(0.8, 0.55 + cycle + self._world._effects[q].spot_take_add))
+        return dataclasses.replace(wq, spot_take_rate=round(take, 4))
 
     def demand(self, q: int) -> DemandArrays:
         if q not in self._demand:

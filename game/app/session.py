@@ -6,6 +6,7 @@ No Textual here and no game logic: every number comes from the engine (``Game.pr
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -55,6 +56,7 @@ class Session:
     last_saved: Path | None = None
     competition: object | None = None  # a game.competition.Competition when playing one
     competition_id: str | None = None  # the run file's tag (kept when a tagged run is continued)
+    _advice: tuple | None = field(default=None, repr=False)  # (key, engine.advisor.Advice)
 
     # ------------------------------------------------------------------ creation
 
@@ -189,32 +191,24 @@ class Session:
     def planned_new_service(self) -> int:
         return sum(self.loan_service_cents(a["offer_id"], a["amount_usd"]) for a in self.plan if a.get("kind") == "take_loan")
 
+    def advice(self):
+        """The advisor's reading of the plan (engine.advisor.advise): risks, forecast, committed bills.
+        Cached per quarter and plan: the confirmation, the dashboard alerts and the plan screen share it."""
+        from engine.advisor import advise
+
+        key = (len(self.game.reports), json.dumps(self.plan, sort_keys=True, default=str))
+        if self._advice is None or self._advice[0] != key:
+            self._advice = (key, advise(self.state, self.game.world, self.game.scenario, list(self.plan)))
+        return self._advice[1]
+
     def risks(self) -> list[str]:
-        """What the end-of-quarter confirmation names: rejected actions, thin cash, covenant trouble."""
-        out: list[str] = []
-        p = self.preview()
-        for r in p.results:
-            if not r.ok:
-                out.append(f"Rejected: {r.action.get('kind')}: {r.message}")
-        costs = self.quarterly_cash_costs()
-        if p.cash_after < costs:
-            out.append(f"Cash after your plan is {fmt_usd(p.cash_after)}, less than one quarter of cash costs ({fmt_usd(costs)}).")
-        proj = self.projected_dscr(self.planned_new_service())
-        rules = self.game.scenario.rules
-        if proj is not None and proj < rules.covenant_lockup_dscr:
-            level = "default" if proj < rules.covenant_default_dscr else "lock-up"
-            out.append(f"Covenant test may fail: trailing DSCR with your plan's new debt is about {proj:.2f}x, "
-                       f"below the {level} level ({rules.covenant_lockup_dscr:.2f}x lock-up, {rules.covenant_default_dscr:.2f}x default).")
+        """What the end-of-quarter confirmation names: the advisor's risks (cash after every committed
+        bill, runway, covenant, what ends soon, SLA, capacity), then the covenant status carried in."""
+        out = [r.message for r in self.advice().risks]
         if self.state.covenant in ("lock-up", "default"):
             k = self.last.kpis if self.last else None
             d = f" (DSCR {k.dscr:.2f}x vs {k.dscr_lockup:.2f}x lock-up)" if k and k.dscr is not None else ""
-            out.append(f"Covenant status is {self.state.covenant}{d}: the next test may fail.")
-        if self.state.cure_due:
-            out.append("An equity cure is due this quarter: raise equity, or the lenders accelerate every loan (cash repays it with a fee).")
-        if self.last is not None:
-            for w in self.last.warnings:
-                if "Runway" in w:
-                    out.append(w)
+            out.append(f"Covenant status is {self.state.covenant}{d}: no new debt until two tests in a row pass.")
         return out
 
     # ------------------------------------------------------------------ turning the quarter
