@@ -25,6 +25,8 @@ from engine.state import Contract, GameState, GpuLot, Holder, Loan, RoundRecord,
 from engine.world import WorldQuarter
 
 LEASE_TERMS = (4, 8, 12)
+# dollars and cents (issue 11: $500,000.50 is a loan); bounded before any float conversion (issue 10)
+Usd = Annotated[int | float, Field(ge=0.01, le=MAX_USD, allow_inf_nan=False)]
 
 
 class BuyGpus(Frozen):
@@ -95,7 +97,7 @@ class TakeLoan(Frozen):
 
     kind: Literal["take_loan"] = "take_loan"
     offer_id: str
-    amount_usd: int = Field(gt=0, le=MAX_USD)  # issue 10: bounded before any float conversion
+    amount_usd: Usd
 
 
 class RepayLoan(Frozen):
@@ -103,7 +105,7 @@ class RepayLoan(Frozen):
 
     kind: Literal["repay_loan"] = "repay_loan"
     loan_id: str
-    amount_usd: int = Field(gt=0, le=MAX_USD)  # issue 10: bounded before any float conversion
+    amount_usd: Usd
 
 
 class RaiseEquity(Frozen):
@@ -111,7 +113,7 @@ class RaiseEquity(Frozen):
 
     kind: Literal["raise_equity"] = "raise_equity"
     offer_id: str
-    amount_usd: int = Field(gt=0, le=MAX_USD)  # issue 10: bounded before any float conversion
+    amount_usd: Usd
 
 
 Action = Annotated[
@@ -252,6 +254,8 @@ def check(state: GameState, world: WorldQuarter, rules: CompanyRules, action: Ac
         case SignContract(offer_id=offer_id):
             offer = next((o for o in state.offers.contracts if o.id == offer_id), None)
             if offer is None:
+                if any(c.id == offer_id and c.start_quarter == q for c in state.contracts):
+                    raise Rejected(f"contract offer {offer_id} is already signed in your plan")
                 raise Rejected(f"no contract offer {offer_id!r} this quarter")
             free = active_gpus(state, offer.gen, q) - committed_gpus(state, offer.gen, q) - inference.own_gpus_serving_tokens(state, offer.gen)
             if offer.gpus > free:

@@ -68,6 +68,7 @@ class Advice:
     risks: tuple[Risk, ...]
     forecast: Forecast | None  # None once the game is over
     bills: tuple[tuple[str, int], ...]  # the quarter's committed bills, cents, by line
+    report: object = None  # the expected quarter's engine.report.QuarterReport (None once the game is over)
 
     @property
     def bills_cents(self) -> int:
@@ -147,7 +148,7 @@ def advise(state: GameState, world: World, scenario: Scenario, plan: list) -> Ad
     risks += _sla_and_capacity(trial, report)
     order = {s: i for i, s in enumerate(SEVERITIES)}
     risks.sort(key=lambda r: order[r.severity])
-    return Advice(risks=tuple(risks), forecast=fc, bills=tuple(bills))
+    return Advice(risks=tuple(risks), forecast=fc, bills=tuple(bills), report=report)
 
 
 # ---------------------------------------------------------------- the risks
@@ -324,3 +325,35 @@ def _sla_and_capacity(state: GameState, report) -> list[Risk]:
                     (("p95_ttft_ms", m.p95_ttft_ms),),
                 ))
     return out
+
+
+# ---------------------------------------------------------------- decision aids (the forms read these)
+
+
+def payback_quarters(wq, rules, gen: str, unit_cost_cents: int, utilization: float) -> float | None:
+    """Quarters for one owned GPU to repay its all-in price from its cash margin at today's market:
+    (on-demand price x utilization - power and operations per hour) x hours in a quarter (KB §3
+    payback; the market's cash floor is power + operations, engine.world.cash_floor_per_hour).
+    None when the margin is not positive: at today's prices it never pays back."""
+    m = wq.gpus[gen]
+    margin = (m.on_demand_usd_per_hour * utilization - m.cash_floor_usd_per_hour) * TICKS_PER_QUARTER
+    if margin <= 0:
+        return None
+    return unit_cost_cents / 100 / margin
+
+
+def technique_gain(state: GameState, params, deployment, technique: str) -> tuple[float, float] | None:
+    """(output tokens/s per replica now, with ``technique`` live) for a deployment, at its TPOT target
+    and the sizing context (engine.inference.replica_capacity, KB §17). None if already live or infeasible."""
+    from engine.physics import PhysicsError
+
+    stack = state.inference.stack()
+    if getattr(stack, technique, True):
+        return None
+    d = deployment
+    try:
+        now = inference.replica_capacity(d.model, d.gen, d.gpus_per_replica, d.precision, stack, inference.SIZING_CONTEXT, d.tpot_ms, inference.SIZING_CONTEXT)[0]
+        then = inference.replica_capacity(d.model, d.gen, d.gpus_per_replica, d.precision, stack.with_(technique), inference.SIZING_CONTEXT, d.tpot_ms, inference.SIZING_CONTEXT)[0]
+    except (PhysicsError, inference.Rejected):
+        return None
+    return now, then

@@ -176,6 +176,55 @@ class Session:
         state = state.model_copy(update={"covenant": "ok" if state.covenant == "none" else state.covenant})
         return sum(o.max_cents for o in loan_offers(state, wq, self.game.scenario.rules) if o.kind != "equipment")
 
+    def why_no_debt_capacity(self, state: GameState) -> str:
+        """Why a term lender would lend nothing more on ``state`` (engine.lenders.underwrite's numbers)."""
+        from engine.lenders import TERM_TARGET_CONTRACTED, underwrite
+
+        if state.covenant in ("lock-up", "default"):
+            return f"the covenant is in {state.covenant}: lenders allow no new debt until DSCR recovers"
+        u = underwrite(state, self.game.scenario.rules, self.game.observation().market.sofr)
+        service = sum(u.existing_service_cents[:4])
+        if u.cfads_cents <= 0:
+            return f"the projected cash flow after tax for next year is {fmt_usd(u.cfads_cents)}: there is nothing to lend against"
+        return (f"the projected cash flow after tax ({fmt_usd(u.cfads_cents)} next year) covers the existing debt's service "
+                f"({fmt_usd(service)}) less than {TERM_TARGET_CONTRACTED:.2f}x over, the lenders' sizing ratio")
+
+    def expected_utilization(self, gen: str) -> tuple[float, str]:
+        """The share of a generation's GPU-hours sold last quarter (engine quarter report), or the
+        fleet's; before the first quarter, the forecast's at expected demand (engine.advisor)."""
+        report = self.last or self.advice_report()
+        if report is None:
+            return 0.0, "no quarter to go by"
+        g = next((g for g in report.kpis.by_gen if g.gen == gen), None)
+        where = "last quarter" if self.last is not None else "this quarter at expected demand"
+        if g is not None:
+            return g.utilization, f"{gen.upper()} {where}"
+        return report.kpis.utilization, f"the whole fleet {where}"
+
+    def advice_report(self):
+        """The expected quarter's report for the plan (engine.advisor), or None once the game is over."""
+        return None if self.over else self.advice().report
+
+    def payback_quarters(self, gen: str, unit_cost_cents: int, utilization: float) -> float | None:
+        """Quarters for one GPU's cash margin to repay its price (engine.advisor.payback_quarters)."""
+        from engine.advisor import payback_quarters
+
+        return payback_quarters(self.world_quarter(), self.game.scenario.rules, gen, unit_cost_cents, utilization)
+
+    def technique_gains(self, technique: str) -> list[str]:
+        """What a technique adds to each deployed model's throughput per replica (engine.physics)."""
+        from engine.advisor import technique_gain
+
+        out = []
+        for d in self.preview().state.inference.deployments:
+            gain = technique_gain(self.preview().state, self.game.scenario.rules.inference, d, technique)
+            if gain is not None:
+                out.append(f"{d.model}: {gain[0]:,.0f} -> {gain[1]:,.0f} output tokens/s per replica ({gain[1] / gain[0] - 1:+.0%})" if gain[0] > 0 else "")
+        out = [o for o in out if o]
+        if not out:
+            return ["No model is deployed yet: it raises the throughput of the replicas you deploy."]
+        return ["Throughput once live, at today's TPOT targets:"] + out
+
     def projected_dscr(self, extra_service_cents: int = 0) -> float | None:
         """Trailing DSCR with one more quarter of debt service added (engine.lenders)."""
         return trailing_dscr(self.state, extra_service_cents)

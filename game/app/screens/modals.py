@@ -86,8 +86,11 @@ class PlanScreen(ModalScreen[None]):
         ol = self.query_one(OptionList)
         if ol.highlighted is None or not self.session.plan:
             return
-        self.session.remove(ol.highlighted)
+        index = ol.highlighted
+        self.session.remove(index)
         self._fill()
+        if self.session.plan:  # the next item (or the new last one) stays highlighted (issue 11, item 6)
+            ol.highlighted = min(index, len(self.session.plan) - 1)
 
     def action_close(self) -> None:
         self.dismiss(None)
