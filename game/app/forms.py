@@ -729,6 +729,7 @@ class ActionForm(ModalScreen[str | None]):
         Binding("ctrl+enter", "submit", "Add to plan", id="form.submit", tooltip="Queue this action"),
     ]
 
+    AUTO_FOCUS = None  # on_mount focuses the first number field (a key typed early must find it, not a choice)
     DEFAULT_CSS = """
     ActionForm .field Input:focus, ActionForm .field Select:focus > SelectCurrent { background: $accent 35%; }
     ActionForm .field:focus-within > .field-label { text-style: bold reverse; }
@@ -783,7 +784,7 @@ class ActionForm(ModalScreen[str | None]):
     def take_early_key(self, character: str | None) -> bool:
         """A digit typed right after the form's key, before this form had focus: it reached the
         screen underneath. It belongs in the first field (issue 11: `b300` must give 300)."""
-        if not character or character not in "0123456789.-+" or (self.focused is not None and not isinstance(self.focused, Input)):
+        if not character or character not in "0123456789.-+" or isinstance(self.focused, (Select, Button)):
             return False  # a key pressed on a choice or a button is not a lost digit
         first_input = next(iter(self.query(Input)), None) if self.is_mounted else None
         if self.is_mounted and first_input is None:
