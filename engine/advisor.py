@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine import inference
-from engine.actions import active_gpus, available_credit_cents, committed_gpus, rental_bill_cents
+from engine.actions import active_gpus, available_credit_cents, committed_gpus, rental_bill_cents, renewal_of, renewal_offer_id
 from engine.calendar import TICKS_PER_QUARTER
 from engine.hardware import GPU_ORDER
 from engine.leases import colo_rent_usd, lease_payment_usd
@@ -221,8 +221,8 @@ def _endings(state: GameState, world: World) -> list[Risk]:
     out = []
     horizon = q + HORIZON_QUARTERS
     for lot in state.lots:
-        if lot.ownership != "leased" or lot.status != "active" or lot.lease_end_quarter > horizon:
-            continue
+        if lot.ownership != "leased" or lot.status != "active" or lot.lease_end_quarter > horizon or renewal_of(state, lot) is not None:
+            continue  # a renewed lease does not end
         gen, end = lot.gen, lot.lease_end_quarter
         left = max(active_gpus(state, gen, end) - 0, 0)  # in service once it is gone
         need_contracts = committed_gpus(state, gen, end)
@@ -230,28 +230,30 @@ def _endings(state: GameState, world: World) -> list[Risk]:
         pool_after = (max(0, left - need_contracts) if state.archetype == "inference" else min(state.inference.dedicated.get(gen, 0), left)) \
             + state.inference.on_demand.get(gen, 0) + state.inference.spot.get(gen, 0)
         short_replicas = max(0, need_replicas - pool_after)
-        replicas_lost = sum(-(-short_replicas // d.gpus_per_replica) for d in state.inference.deployments if d.gen == gen) if short_replicas else 0
+        on_gen = [d for d in state.inference.deployments if d.gen == gen]
+        replicas = sum(d.replicas for d in on_gen)
+        replicas_lost = min(replicas, -(-short_replicas * replicas // need_replicas)) if short_replicas else 0  # at the average replica size
         short_contracts = max(0, need_contracts - left)
         consequence = []
         if short_replicas:
-            consequence.append(f"your models would lack {short_replicas:,} {gen.upper()} (about {min(replicas_lost, sum(d.replicas for d in state.inference.deployments if d.gen == gen))} replicas)")
+            consequence.append(f"your models would lack {short_replicas:,} {gen.upper()} (about {replicas_lost:,} of {replicas:,} replicas)")
         if short_contracts:
             consequence.append(f"signed contracts would be {short_contracts:,} {gen.upper()} short (SLA credits)")
         severe = bool(consequence)
         out.append(Risk(
             "ending", "critical" if severe and end <= q + 1 else ("warning" if severe else "info"),
             f"GPU lease {lot.id} on {lot.count:,} {gen.upper()} {_when(state, world, end)}"
-            + (f": {'; '.join(consequence)}. Renew it (lease again) or rent." if consequence else ": the GPUs go back to the lessor."),
+            + (f": {'; '.join(consequence)}. Renew it (renew_lease) or rent." if consequence else ": the GPUs go back to the lessor unless you renew it."),
             (("gpus", lot.count), ("end_quarter", end), ("replicas_short_gpus", short_replicas), ("contract_short_gpus", short_contracts)),
         ))
     for c in state.contracts:
-        if c.status != "active" or c.end_quarter > horizon:
-            continue
+        if c.status != "active" or c.end_quarter > horizon or any(o.id == renewal_offer_id(c.id) for o in state.contracts):
+            continue  # a renewed contract does not end
         per_q = to_cents(c.gpus * c.usd_per_gpu_hour * TICKS_PER_QUARTER)
         out.append(Risk(
             "ending", "warning" if c.end_quarter <= q + 1 else "info",
             f"{c.customer}'s contract on {c.gpus:,} {c.gen.upper()} {_when(state, world, c.end_quarter)}: {fmt_usd(per_q)} a quarter of "
-            f"take-or-pay revenue ends with it unless it is renewed (watch the contract offers) or the GPUs are resold.",
+            f"take-or-pay revenue ends with it unless you sign its renewal offer (k) or resell the GPUs.",
             (("revenue_per_quarter_cents", per_q), ("gpus", c.gpus), ("end_quarter", c.end_quarter)),
         ))
     for s in state.sites:

@@ -48,7 +48,7 @@ from engine.state import (
     state_hash,
 )
 from engine.statements import balance_sheet, cash_flow_statement, income_statement
-from engine.world import World, WorldQuarter, premium_trend
+from engine.world import RESERVED_TERMS, World, WorldQuarter, contract_offer_price, premium_trend
 
 T = TICKS_PER_QUARTER
 BATCH_PRICE_SHARE = 0.5  # KB §1: batch sells 40-50% below real-time
@@ -144,7 +144,7 @@ def new_game(scenario: Scenario, world: World, seed: int) -> GameState:
             model=d.model, gen=d.gen, precision=d.precision, replicas=d.replicas, gpus_per_replica=n, tpot_ms=d.tpot_ms,
             deployed_quarter=-1,
         ))
-    state.offers.contracts = _contract_offers(world, 0)
+    state.offers.contracts = _contract_offers(world, 0) + renewal_offers(state, world)
     state.offers.loans = loan_offers(state, wq, rules)
     state.start_value_cents = _start_value(state, world, scenario)
     return state
@@ -158,6 +158,30 @@ def _start_value(state: GameState, world: World, scenario: Scenario) -> int:
         return 0
     _, report = advance(state, world, scenario, [])
     return report.score.score_cents
+
+
+def renewal_offers(state: GameState, world: World) -> list[ContractOfferState]:
+    """A customer whose contract ends within two quarters offers to renew it (issue 11, renewals):
+    the same GPUs and term (the nearest reserved term), from the quarter it ends, at the price a
+    new customer of its term would be offered today (engine.world.contract_offer_price, no haggle).
+    Offered again each quarter until it is signed or the contract ends. No random draw."""
+    q = state.quarter
+    if q >= world.n_quarters:
+        return []
+    wq = world.quarter(q)
+    out = []
+    for c in state.contracts:
+        if c.status != "active" or not (q < c.end_quarter <= q + act.RENEWAL_WINDOW_QUARTERS) or c.gen not in wq.gpus:
+            continue
+        if any(o.id == act.renewal_offer_id(c.id) for o in state.contracts):
+            continue  # already renewed
+        term = min(RESERVED_TERMS, key=lambda t: (abs(t - c.term_quarters), t))
+        price = contract_offer_price(wq.gpus[c.gen], term, world.params.contract_margin_over_cost[term])
+        out.append(ContractOfferState(
+            id=act.renewal_offer_id(c.id), customer=c.customer, segment=c.segment, gen=c.gen, gpus=c.gpus, term_quarters=term,
+            usd_per_gpu_hour=round(price, 4), grade=c.grade,
+        ))
+    return out
 
 
 def _contract_offers(world: World, q: int) -> list[ContractOfferState]:
@@ -291,7 +315,7 @@ def advance(state: GameState, world: World, scenario: Scenario, actions: list, e
     sc = _score(s, world)
     if not s.game_over:
         nq = world.quarter(s.quarter)
-        s.offers.contracts = _contract_offers(world, s.quarter)  # an inference platform's are dedicated deployments
+        s.offers.contracts = _contract_offers(world, s.quarter) + renewal_offers(s, world)  # an inference platform's are dedicated deployments
         s.offers.loans = loan_offers(s, nq, rules)
         venture = venture_debt_offer(s, nq, sc.equity_value_cents)
         if venture is not None:

@@ -268,3 +268,64 @@ def test_payback_is_price_over_cash_margin_kb3():
     margin = (m.on_demand_usd_per_hour * 0.8 - m.cash_floor_usd_per_hour) * TICKS_PER_QUARTER
     assert advisor.payback_quarters(wq, g.scenario.rules, "h100", 3_000_000, 0.8) == pytest.approx(30_000 / margin)
     assert advisor.payback_quarters(wq, g.scenario.rules, "h100", 3_000_000, 0.0) is None
+
+
+# ---------------------------------------------------------------- renewals (issue 11, "Renewals")
+
+
+def test_a_contract_renewal_offer_arrives_before_it_ends_and_continues_the_revenue():
+    """neocloud-2025's Quanta Bio contract ends after 2025Q3 (quarter 2): no renewal offer in
+    quarter 0 (three quarters out), one in quarter 1, priced as a new customer of its term is today
+    (engine.world.contract_offer_price), starting when the old term ends; signed, the revenue goes on."""
+    from engine.step import renewal_offers
+    from engine.world import contract_offer_price
+
+    g = _game("neocloud-2025")
+    c = next(c for c in g.state.contracts if c.customer == "Quanta Bio")
+    assert not any(o.id.startswith("R-") for o in g.state.offers.contracts)
+    g.play([])
+    [offer] = [o for o in g.state.offers.contracts if o.id == f"R-{c.id}"]
+    wq = g.world.quarter(1)
+    assert offer.gpus == c.gpus and offer.term_quarters == 4
+    assert offer.usd_per_gpu_hour == pytest.approx(contract_offer_price(wq.gpus["h100"], 4, g.world.params.contract_margin_over_cost[4]), abs=1e-4)
+    assert renewal_offers(g.state, g.world) == [offer]
+    assert any(r.kind == "ending" and "Quanta Bio" in r.message for r in advise(g.state, g.world, g.scenario, []).risks)
+    plan = [{"kind": "sign_contract", "offer_id": offer.id}]
+    assert not any(r.kind == "ending" and "Quanta Bio" in r.message for r in advise(g.state, g.world, g.scenario, plan).risks)
+    g.play(plan)
+    renewed = next(x for x in g.state.contracts if x.id == offer.id)
+    assert (renewed.start_quarter, renewed.end_quarter) == (c.end_quarter, c.end_quarter + 4)
+    assert not any(o.id == offer.id for o in g.state.offers.contracts)  # offered until signed, then not again
+    g.play([])
+    report = g.play([])  # quarter 3: the old term is over, the renewal bills
+    expected = round(c.gpus * offer.usd_per_gpu_hour * TICKS_PER_QUARTER * 100) + sum(
+        round(x.gpus * x.usd_per_gpu_hour * TICKS_PER_QUARTER * 100) for x in g.state.contracts if x.id != offer.id and x.start_quarter <= 3 < x.end_quarter)
+    assert report.income.rev_reserved == pytest.approx(expected, abs=10)
+    b = report.balance
+    assert b.total_assets == b.total_liabilities + b.total_equity
+
+
+def test_an_ending_gpu_lease_can_be_renewed_and_the_gpus_stay():
+    """inference-2025's 512-H100 lease ends after 2026Q2 (quarter 5). Renewing it in quarter 4 keeps
+    the GPUs (no replica goes without) at today's lease rate; too early, or twice, is refused."""
+    from engine.actions import lease_rate
+
+    g = _game("inference-2025")
+    lease = next(l for l in g.state.lots if l.ownership == "leased")
+    plan = [{"kind": "renew_lease", "lot_id": lease.id, "term_quarters": 4}]
+    [early] = g.check(plan)
+    assert not early.ok and "within 2 quarters" in early.message
+    for _ in range(4):
+        g.play([])
+    assert any(r.kind == "ending" and lease.id in r.message for r in advise(g.state, g.world, g.scenario, []).risks)
+    [ok] = g.check(plan)
+    assert ok.ok and "2026Q3" in ok.message
+    assert not any(r.kind == "ending" for r in advise(g.state, g.world, g.scenario, plan).risks)
+    assert not g.check(plan + plan)[1].ok
+    g.play(plan)
+    new = g.state.lots[-1]
+    assert new.lease_usd_per_hour == pytest.approx(lease_rate(g.world.quarter(4), "h100", 4))
+    g.play([])
+    report = g.play([])  # quarter 6: the old lease is over
+    assert not any(n.title == "Replicas without GPUs" for n in report.news)
+    assert report.income.cogs_gpu_lease == round(512 * new.lease_usd_per_hour * TICKS_PER_QUARTER * 100)

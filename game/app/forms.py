@@ -168,6 +168,27 @@ def _d_lease(s: Session, a: dict, base: Preview, after: Preview) -> list[str]:
     return out
 
 
+def _ending_leases(s: Session) -> list[tuple[str, str]]:
+    """GPU leases a lessor would renew now (engine.actions.RenewLease's window), soonest first."""
+    from engine.actions import RENEWAL_WINDOW_QUARTERS, renewal_of
+
+    st = s.preview().state
+    q = st.quarter
+    lots = sorted((l for l in st.lots if l.ownership == "leased" and l.status == "active" and q <= l.lease_end_quarter <= q + RENEWAL_WINDOW_QUARTERS
+                   and renewal_of(st, l) is None), key=lambda l: l.lease_end_quarter)
+    return [(f"{l.id} · {l.count:,} {l.gen.upper()} · ${l.lease_usd_per_hour:.2f}/h · ends after {s.quarter_label(l.lease_end_quarter - 1)}", l.id) for l in lots]
+
+
+def _d_renew(s: Session, a: dict, base: Preview, after: Preview) -> list[str]:
+    old = base.state.lot(a["lot_id"])
+    new = _new_lot(after)
+    if old is None or new is None:
+        return []
+    per_q = to_cents(new.lease_usd_per_hour * new.count * TICKS_PER_QUARTER)
+    return [f"{new.count:,} {new.gen.upper()} stay from {s.quarter_label(new.arrives_quarter)} to {s.quarter_label(new.lease_end_quarter - 1)}",
+            f"Take-or-pay: ${new.lease_usd_per_hour:.2f}/GPU-hour (now ${old.lease_usd_per_hour:.2f}) = {fmt_usd(per_q)} a quarter"]
+
+
 def _d_sell(s: Session, a: dict, base: Preview, after: Preview) -> list[str]:
     return [_cash_line(s, base, after), f"Capacity removed: {a['count']:,} GPUs from lot {a['lot_id']}"]
 
@@ -471,6 +492,14 @@ FORMS: dict[str, FormSpec] = {
             FieldSpec("term_quarters", "Term", "select", [("4 quarters", 4), ("8 quarters", 8), ("12 quarters", 12)], 4),
         ],
         _d_lease,
+    ),
+    "renew_lease": FormSpec(
+        "Renew lease", "j", "Renew a GPU lease that ends within two quarters: the same GPUs, a new term at today's rate",
+        lambda s: [
+            FieldSpec("lot_id", "Lease", "select", _ending_leases(s)),
+            FieldSpec("term_quarters", "Term", "select", [("4 quarters", 4), ("8 quarters", 8), ("12 quarters", 12)], 4),
+        ],
+        _d_renew, _no("no GPU lease ends within two quarters (or each is renewed)", lambda s: not _ending_leases(s)),
     ),
     "sell_gpus": FormSpec(
         "Sell GPUs", "x", "Sell owned GPUs on the secondary market at this quarter's price",
