@@ -161,20 +161,25 @@ def _start_value(state: GameState, world: World, scenario: Scenario) -> int:
 
 
 def renewal_offers(state: GameState, world: World) -> list[ContractOfferState]:
-    """A customer whose contract ends within two quarters offers to renew it (issue 11, renewals):
+    """A customer whose contract ends within two quarters may offer to renew it (issue 11, renewals):
     the same GPUs and term (the nearest reserved term), from the quarter it ends, at the price a
     new customer of its term would be offered today (engine.world.contract_offer_price, no haggle).
-    Offered again each quarter until it is signed or the contract ends. No random draw."""
+    Whether it wants to renew is one keyed draw per contract against its segment's appetite for
+    contracts (KB §1: enterprises sign and renew, hobbyists rarely); a renewal is offered each
+    quarter of the window until it is signed or the contract ends."""
     q = state.quarter
     if q >= world.n_quarters:
         return []
     wq = world.quarter(q)
+    appetite = {seg.id: seg.contract_appetite for seg in world.params.segments}
     out = []
     for c in state.contracts:
         if c.status != "active" or not (q < c.end_quarter <= q + act.RENEWAL_WINDOW_QUARTERS) or c.gen not in wq.gpus:
             continue
         if any(o.id == act.renewal_offer_id(c.id) for o in state.contracts):
             continue  # already renewed
+        if stream(state.seed, "renewal", c.end_quarter, _numeric(c.id)).random() >= appetite.get(c.segment, 0.5):
+            continue  # this customer moves on
         term = min(RESERVED_TERMS, key=lambda t: (abs(t - c.term_quarters), t))
         price = contract_offer_price(wq.gpus[c.gen], term, world.params.contract_margin_over_cost[term])
         out.append(ContractOfferState(
@@ -315,7 +320,9 @@ def advance(state: GameState, world: World, scenario: Scenario, actions: list, e
     sc = _score(s, world)
     if not s.game_over:
         nq = world.quarter(s.quarter)
-        s.offers.contracts = _contract_offers(world, s.quarter) + renewal_offers(s, world)  # an inference platform's are dedicated deployments
+        s.offers.contracts = _contract_offers(world, s.quarter)  # an inference platform's are dedicated deployments
+        if not expected:  # next quarter's offers are no part of a forecast, and renewals draw a number
+            s.offers.contracts += renewal_offers(s, world)
         s.offers.loans = loan_offers(s, nq, rules)
         venture = venture_debt_offer(s, nq, sc.equity_value_cents)
         if venture is not None:

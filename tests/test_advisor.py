@@ -273,17 +273,41 @@ def test_payback_is_price_over_cash_margin_kb3():
 # ---------------------------------------------------------------- renewals (issue 11, "Renewals")
 
 
+def test_renewal_offers_follow_the_segments_appetite_for_contracts():
+    """Whether a customer offers to renew is one keyed draw against its segment's contract appetite
+    (KB §1): over many seeds Quanta Bio (a startup, appetite 0.35) offers about 35% of the time,
+    the same answer in both quarters of the window, and never three quarters out."""
+    from engine.step import renewal_offers
+
+    g = _game("neocloud-2025")
+    assert not any(o.id.startswith("R-") for o in g.state.offers.contracts)  # it ends in quarter 3: too early
+    g.play([])
+    appetite = next(s.contract_appetite for s in g.world.params.segments if s.id == "startup")
+    offered = [bool(renewal_offers(g.state.model_copy(update={"seed": seed}), g.world)) for seed in range(400)]
+    assert sum(offered) / len(offered) == pytest.approx(appetite, abs=0.06)
+    later = g.state.model_copy(update={"quarter": 2})
+    assert all(bool(renewal_offers(later.model_copy(update={"seed": seed}), g.world)) == offered[seed] for seed in range(40))
+
+
+def _renewing_game() -> Game:
+    """The first seed whose Quanta Bio offers to renew (the draw is keyed, so the seed is too)."""
+    for seed in range(1, 40):
+        g = _game("neocloud-2025", seed)
+        g.play([])
+        if any(o.id.startswith("R-") for o in g.state.offers.contracts):
+            return g
+    raise AssertionError("no seed renews")
+
+
 def test_a_contract_renewal_offer_arrives_before_it_ends_and_continues_the_revenue():
-    """neocloud-2025's Quanta Bio contract ends after 2025Q3 (quarter 2): no renewal offer in
-    quarter 0 (three quarters out), one in quarter 1, priced as a new customer of its term is today
-    (engine.world.contract_offer_price), starting when the old term ends; signed, the revenue goes on."""
+    """neocloud-2025's Quanta Bio contract ends after 2025Q3 (quarter 2): its renewal offer arrives
+    in quarter 1, priced as a new customer of its term is today (engine.world.contract_offer_price),
+    starting when the old term ends; signed, the revenue goes on."""
     from engine.step import renewal_offers
     from engine.world import contract_offer_price
 
-    g = _game("neocloud-2025")
+    g = _renewing_game()
     c = next(c for c in g.state.contracts if c.customer == "Quanta Bio")
-    assert not any(o.id.startswith("R-") for o in g.state.offers.contracts)
-    g.play([])
     [offer] = [o for o in g.state.offers.contracts if o.id == f"R-{c.id}"]
     wq = g.world.quarter(1)
     assert offer.gpus == c.gpus and offer.term_quarters == 4

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 
 from game.app.forms import FORMS, ActionForm, applies, unavailable_reason
 from typing import TYPE_CHECKING
@@ -169,8 +169,8 @@ class TycoonApp(App):
             return
         # a decision's key that cannot run now says why instead of doing nothing (issue 11, item 6: `i`, `h`)
         kind = FORM_KEYS.get(event.key)
-        if kind is not None and self.session is not None and not isinstance(self.screen, ModalScreen) \
-                and self.check_action("form", (kind,)) is not True:
+        if kind is not None and self.session is not None and getattr(self.screen, "AREA", None) in AREAS \
+                and self.check_action("form", (kind,)) is not True:  # on an area screen only: others bind these letters
             event.prevent_default()
             event.stop()
             self.notify(unavailable_reason(kind, self.session) or "not available now", title=FORMS[kind].title, severity="warning")

@@ -685,10 +685,7 @@ def field_bounds(kind: str, name: str) -> tuple[float | None, float | None, bool
     info = model.model_fields.get(name) if model is not None else None
     low = high = None
     low_x = high_x = False
-    metadata = list(info.metadata) if info is not None else []
-    for arg in (get_args_safe(info.annotation) if info is not None else ()):
-        metadata += list(getattr(arg, "__metadata__", ()))
-    for m in metadata:
+    for m in (info.metadata if info is not None else ()):
         if isinstance(m, at.Ge):
             low = m.ge
         elif isinstance(m, at.Gt):
@@ -698,12 +695,6 @@ def field_bounds(kind: str, name: str) -> tuple[float | None, float | None, bool
         elif isinstance(m, at.Lt):
             high, high_x = m.lt, True
     return low, high, low_x, high_x
-
-
-def get_args_safe(annotation) -> tuple:
-    from typing import get_args
-
-    return get_args(annotation)
 
 
 def _plain(x: float, kind: str) -> str:
