@@ -243,7 +243,7 @@ def _endings(state: GameState, world: World) -> list[Risk]:
         out.append(Risk(
             "ending", "critical" if severe and end <= q + 1 else ("warning" if severe else "info"),
             f"GPU lease {lot.id} on {lot.count:,} {gen.upper()} {_when(state, world, end)}"
-            + (f": {'; '.join(consequence)}. Renew it (renew_lease) or rent." if consequence else ": the GPUs go back to the lessor unless you renew it."),
+            + (f": {'; '.join(consequence)}. Renew the lease or rent GPUs." if consequence else ": the GPUs go back to the lessor unless you renew it."),
             (("gpus", lot.count), ("end_quarter", end), ("replicas_short_gpus", short_replicas), ("contract_short_gpus", short_contracts)),
         ))
     for c in state.contracts:

@@ -26,7 +26,7 @@ def alert_key(risk) -> str:
 
 class Alerts(Static):
     DEFAULT_CSS = """
-    Alerts { height: auto; max-height: 4; padding: 0 1; display: none; }
+    Alerts { height: auto; max-height: 4; padding: 0 1; display: none; text-wrap: nowrap; text-overflow: ellipsis; }
     Alerts.-shown { display: block; }
     """
 
