@@ -353,3 +353,26 @@ def test_an_ending_gpu_lease_can_be_renewed_and_the_gpus_stay():
     report = g.play([])  # quarter 6: the old lease is over
     assert not any(n.title == "Replicas without GPUs" for n in report.news)
     assert report.income.cogs_gpu_lease == round(512 * new.lease_usd_per_hour * TICKS_PER_QUARTER * 100)
+
+
+# ---------------------------------------------------------------- sim --json (DESIGN.md "Advisor")
+
+
+def test_sim_json_carries_each_quarters_warnings(capsys):
+    """`tycoon sim --json`: each quarter's `warnings` are the advisor's risks for the bot's plan (the
+    same as advise() on that quarter's state), then the report's own warnings."""
+    import json
+
+    from engine.bots import make_bot
+    from game.cli import main
+
+    assert main(["sim", "--scenario", "inference-2025", "--seed", "7", "--bot", "passive", "--quarters", "2", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    g = _game("inference-2025")
+    for q in out["quarters"]:
+        plan = make_bot("passive").act(g.observation())
+        expected = [r.message for r in advise(g.state, g.world, g.scenario, plan).risks]
+        report = g.play(plan)
+        assert [w["message"] for w in q["warnings"]] == expected + report.warnings
+        assert all(w["severity"] in ("critical", "warning", "info") and isinstance(w["numbers"], dict) for w in q["warnings"])
+    assert any(w["kind"] == "sla" for w in out["quarters"][0]["warnings"])
