@@ -25,6 +25,8 @@ from engine.state import Contract, GameState, GpuLot, Holder, Loan, RoundRecord,
 from engine.world import WorldQuarter
 
 LEASE_TERMS = (4, 8, 12)
+# dollars and cents (issue 11: $500,000.50 is a loan); bounded before any float conversion (issue 10)
+Usd = Annotated[int | float, Field(ge=0.01, le=MAX_USD, allow_inf_nan=False)]
 
 
 class BuyGpus(Frozen):
@@ -43,6 +45,39 @@ class LeaseGpus(Frozen):
     gen: str
     count: int = Field(gt=0, le=100_000)
     term_quarters: Literal[4, 8, 12] = 4
+
+
+class RenewLease(Frozen):
+    """Renew a GPU lease that ends within two quarters (issue 11, renewals): the same GPUs stay, on a
+    new take-or-pay term at today's lease rate that starts when the old one ends (KB §20)."""
+
+    kind: Literal["renew_lease"] = "renew_lease"
+    lot_id: str
+    term_quarters: Literal[4, 8, 12] = 4
+
+
+RENEWAL_WINDOW_QUARTERS = 2  # a lessor takes a renewal this close to the end (the advisor's horizon)
+
+
+def renewal_of(state: GameState, lot: GpuLot) -> GpuLot | None:
+    """The lease that renews ``lot``: the same GPUs on a term starting the quarter ``lot`` ends."""
+    return next((o for o in state.lots if o.ownership == "leased" and o.status == "active" and o.id != lot.id and o.gen == lot.gen
+                 and o.count == lot.count and o.arrives_quarter == lot.lease_end_quarter and o.ordered_quarter >= lot.ordered_quarter), None)
+
+
+RENEWAL_PREFIX = "R-"  # a renewal offer's id: the prefix and the id of the contract it renews
+
+
+def renewal_offer_id(contract_id: str) -> str:
+    return f"{RENEWAL_PREFIX}{contract_id}"
+
+
+def renewed_contract(state: GameState, offer_id: str) -> Contract | None:
+    """The running contract a renewal offer renews (None for a new customer's offer)."""
+    if not offer_id.startswith(RENEWAL_PREFIX):
+        return None
+    cid = offer_id[len(RENEWAL_PREFIX):]
+    return next((c for c in state.contracts if c.id == cid and c.status == "active"), None)
 
 
 class SellGpus(Frozen):
@@ -95,7 +130,7 @@ class TakeLoan(Frozen):
 
     kind: Literal["take_loan"] = "take_loan"
     offer_id: str
-    amount_usd: int = Field(gt=0, le=MAX_USD)  # issue 10: bounded before any float conversion
+    amount_usd: Usd
 
 
 class RepayLoan(Frozen):
@@ -103,7 +138,7 @@ class RepayLoan(Frozen):
 
     kind: Literal["repay_loan"] = "repay_loan"
     loan_id: str
-    amount_usd: int = Field(gt=0, le=MAX_USD)  # issue 10: bounded before any float conversion
+    amount_usd: Usd
 
 
 class RaiseEquity(Frozen):
@@ -111,19 +146,19 @@ class RaiseEquity(Frozen):
 
     kind: Literal["raise_equity"] = "raise_equity"
     offer_id: str
-    amount_usd: int = Field(gt=0, le=MAX_USD)  # issue 10: bounded before any float conversion
+    amount_usd: Usd
 
 
 Action = Annotated[
     Union[
-        BuyGpus, LeaseGpus, SellGpus, LeaseColo, BuildSite, ReleaseSite, SetPrice, SignContract, TakeLoan, RepayLoan, RaiseEquity,
+        BuyGpus, LeaseGpus, RenewLease, SellGpus, LeaseColo, BuildSite, ReleaseSite, SetPrice, SignContract, TakeLoan, RepayLoan, RaiseEquity,
         RentGpus, DeployModel, ScaleModel, RetireModel, SetTokenPrice, FundTechnique, DedicateGpus,
     ],
     Field(discriminator="kind"),
 ]
 ACTION_ADAPTER: TypeAdapter[Action] = TypeAdapter(Action)
 ACTION_KINDS = (
-    "buy_gpus", "lease_gpus", "sell_gpus", "lease_colo", "build_site", "release_site",
+    "buy_gpus", "lease_gpus", "renew_lease", "sell_gpus", "lease_colo", "build_site", "release_site",
     "set_price", "sign_contract", "take_loan", "repay_loan", "raise_equity",
     "rent_gpus", "deploy_model", "scale_model", "retire_model", "set_token_price", "fund_technique", "dedicate_gpus",
 )
@@ -218,6 +253,23 @@ def check(state: GameState, world: WorldQuarter, rules: CompanyRules, action: Ac
             first_quarter = to_cents(lease_rate(world, gen, term) * count * TICKS_PER_QUARTER)
             if first_quarter > cash:
                 raise Rejected(f"the first quarter of this lease costs {fmt_usd(first_quarter)}; you have {fmt_usd(cash)} free cash")
+        case RenewLease(lot_id=lot_id, term_quarters=term):
+            lot = state.lot(lot_id)
+            if lot is None or lot.ownership != "leased" or lot.status != "active" or lot.lease_end_quarter < q:
+                raise Rejected(f"no running GPU lease {lot_id!r}")
+            if lot.lease_end_quarter > q + RENEWAL_WINDOW_QUARTERS:
+                raise Rejected(f"lease {lot_id} runs to {quarter_label(state.start, lot.lease_end_quarter - 1)}: lessors renew "
+                               f"within {RENEWAL_WINDOW_QUARTERS} quarters of the end")
+            done = renewal_of(state, lot)
+            if done is not None:
+                raise Rejected(f"lease {lot_id} is already renewed ({done.id})")
+            market = _market(world, lot.gen)
+            if not market.available:
+                raise Rejected(f"{GPUS[lot.gen].name} is no longer offered for lease")
+            if lot.lease_end_quarter <= q:  # it ends as this quarter starts: the first payment is now
+                first_quarter = to_cents(lease_rate(world, lot.gen, term) * lot.count * TICKS_PER_QUARTER)
+                if first_quarter > cash:
+                    raise Rejected(f"the first quarter of the renewal costs {fmt_usd(first_quarter)}; you have {fmt_usd(cash)} free cash")
         case SellGpus(lot_id=lot_id, count=count):
             lot = state.lot(lot_id)
             if lot is None or lot.ownership != "owned" or lot.status != "active":
@@ -252,10 +304,22 @@ def check(state: GameState, world: WorldQuarter, rules: CompanyRules, action: Ac
         case SignContract(offer_id=offer_id):
             offer = next((o for o in state.offers.contracts if o.id == offer_id), None)
             if offer is None:
+                if any(c.id == offer_id and c.start_quarter == q for c in state.contracts):
+                    raise Rejected(f"contract offer {offer_id} is already signed in your plan")
+                if any(c.id == offer_id for c in state.contracts):
+                    raise Rejected(f"the contract is already renewed ({offer_id})")
                 raise Rejected(f"no contract offer {offer_id!r} this quarter")
-            free = active_gpus(state, offer.gen, q) - committed_gpus(state, offer.gen, q) - inference.own_gpus_serving_tokens(state, offer.gen)
-            if offer.gpus > free:
-                raise Rejected(f"{offer.customer} needs {offer.gpus:,} {offer.gen.upper()} now; you have {max(0, free):,} in service and not under contract")
+            old = renewed_contract(state, offer_id)
+            if old is not None:  # a renewal starts when the old term ends: the GPUs it frees are the ones it needs
+                start = old.end_quarter
+                free = active_gpus(state, offer.gen, start) - committed_gpus(state, offer.gen, start)
+                if offer.gpus > free:
+                    raise Rejected(f"{offer.customer} renews {offer.gpus:,} {offer.gen.upper()} from {quarter_label(state.start, start)}; "
+                                   f"you will have {max(0, free):,} in service and not under contract then (a lease ends?)")
+            else:
+                free = active_gpus(state, offer.gen, q) - committed_gpus(state, offer.gen, q) - inference.own_gpus_serving_tokens(state, offer.gen)
+                if offer.gpus > free:
+                    raise Rejected(f"{offer.customer} needs {offer.gpus:,} {offer.gen.upper()} now; you have {max(0, free):,} in service and not under contract")
         case TakeLoan(offer_id=offer_id, amount_usd=amount):
             offer = next((o for o in state.offers.loans if o.id == offer_id), None)
             if offer is None:
@@ -278,10 +342,47 @@ def check(state: GameState, world: WorldQuarter, rules: CompanyRules, action: Ac
                 raise Rejected(f"no equity offer {offer_id!r} this quarter")
             if to_cents(amount) > offer.max_cents:
                 raise Rejected(f"{offer.investor} invests at most {fmt_usd(offer.max_cents)}")
+        case RentGpus(gen=gen, on_demand=od, spot=sp) if gen in world.gpus:
+            inference.check(state, world, rules.inference, action)
+            # a GPU provider checks credit (issue 11, item 1): the quarter's rental bill, used or not
+            bill = rental_bill_cents(state, world, rules, {gen: (od, sp)})
+            credit = available_credit_cents(state)
+            if bill > cash + credit:
+                raise Rejected(f"the rental bill would be {fmt_usd(bill)} this quarter, used or not; you have {fmt_usd(cash)} free cash"
+                               f"{f' and {fmt_usd(credit)} of credit offered' if credit else ''}: {fmt_usd(bill - cash - credit)} short")
         case _ if isinstance(action, INFERENCE_ACTIONS):
             inference.check(state, world, rules.inference, action)
         case _:  # pragma: no cover - the union is closed
             raise Rejected(f"unknown action {action!r}")
+
+
+def rental_bill_cents(state: GameState, world: WorldQuarter, rules: CompanyRules, change: dict[str, tuple[int, int]] | None = None) -> int:
+    """The quarter's bill for GPUs rented on demand and on spot, used or not (engine.inference.serve's
+    rental cost): on demand at the cloud's price times the premium, spot at the spot price.
+    ``change`` replaces a generation's (on demand, spot) numbers, as a rent_gpus action would."""
+    inf = state.inference
+    counts = {g: (inf.on_demand.get(g, 0), inf.spot.get(g, 0)) for g in set(inf.on_demand) | set(inf.spot)}
+    counts.update(change or {})
+    usd = 0.0
+    for gen, (od, sp) in counts.items():
+        if gen in world.gpus:
+            m = world.gpus[gen]
+            usd += (od * m.on_demand_usd_per_hour * rules.inference.on_demand_rental_premium + sp * m.spot_usd_per_hour) * TICKS_PER_QUARTER
+    return to_cents(usd)
+
+
+def available_credit_cents(state: GameState) -> int:
+    """What the lenders would still lend this quarter: the loan offers' maxima, an offer sized on
+    the same cash flow as another counted once (drawing one withdraws the other); none in lock-up."""
+    if state.covenant in ("lock-up", "default"):
+        return 0
+    offers = {o.id: o for o in state.offers.loans}
+    total = sum(o.max_cents for o in offers.values())
+    for o in offers.values():
+        twin = offers.get(o.alternative_to)
+        if twin is not None:
+            total -= min(o.max_cents, twin.max_cents)  # the larger of two alternatives stands for both
+    return total
 
 
 def lease_rate(world: WorldQuarter, gen: str, term_quarters: int) -> float:
@@ -321,6 +422,19 @@ def execute(state: GameState, world: WorldQuarter, rules: CompanyRules, action: 
             )
             state.lots.append(lot)
             return f"leased {count:,} {gen.upper()} for {term} quarters at ${rate:.2f}/GPU-hour ({lot.id})"
+        case RenewLease(lot_id=lot_id, term_quarters=term):
+            old = state.lot(lot_id)
+            assert old is not None
+            rate = lease_rate(world, old.gen, term)
+            start = max(q, old.lease_end_quarter)
+            lot = GpuLot(
+                id=state.new_id("L"), gen=old.gen, count=old.count, ownership="leased", status="active", site_id=None,
+                ordered_quarter=q, arrives_quarter=start, lease_usd_per_hour=rate, lease_end_quarter=start + term,
+                lease_discount_rate=incremental_borrowing_rate(world.sofr, world.spread_sub_ig_bps),
+            )
+            state.lots.append(lot)
+            return (f"renewed lease {old.id}: {old.count:,} {old.gen.upper()} for {term} more quarters from "
+                    f"{quarter_label(state.start, start)} at ${rate:.2f}/GPU-hour ({lot.id})")
         case SellGpus(lot_id=lot_id, count=count):
             lot = state.lot(lot_id)
             assert lot is not None
@@ -373,13 +487,18 @@ def execute(state: GameState, world: WorldQuarter, rules: CompanyRules, action: 
         case SignContract(offer_id=offer_id):
             offer = next(o for o in state.offers.contracts if o.id == offer_id)
             state.offers.contracts = [o for o in state.offers.contracts if o.id != offer_id]
+            old = renewed_contract(state, offer_id)
+            start = old.end_quarter if old is not None else q
             state.contracts.append(
                 Contract(
                     id=offer.id, customer=offer.customer, segment=offer.segment, gen=offer.gen, gpus=offer.gpus,
                     term_quarters=offer.term_quarters, usd_per_gpu_hour=offer.usd_per_gpu_hour, grade=offer.grade,
-                    start_quarter=q, end_quarter=q + offer.term_quarters,
+                    start_quarter=start, end_quarter=start + offer.term_quarters,
                 )
             )
+            if old is not None:
+                return (f"renewed {offer.customer}: {offer.gpus:,} {offer.gen.upper()} for {offer.term_quarters} more quarters from "
+                        f"{quarter_label(state.start, start)} at ${offer.usd_per_gpu_hour:.2f}/h")
             return f"signed {offer.customer}: {offer.gpus:,} {offer.gen.upper()} for {offer.term_quarters} quarters at ${offer.usd_per_gpu_hour:.2f}/h"
         case TakeLoan(offer_id=offer_id, amount_usd=amount):
             offer = next(o for o in state.offers.loans if o.id == offer_id)

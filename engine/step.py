@@ -7,6 +7,7 @@ changes nothing else. Inside the quarter the business is simulated on numpy arra
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -15,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from engine import actions as act
 from engine import inference
 from engine.calendar import TICKS_PER_QUARTER, parse_quarter, quarter_label
-from engine.demand import batch_queue, customer_base_step, demand_share
+from engine.demand import DemandArrays, batch_queue, customer_base_step, demand_share, segment_demand, segment_level
 from engine.economics import power_cost_per_gpu_hour
 from engine.finance import forward_rates, present_value
 from engine.equity import equity_offers, founder_ownership, stage_for_revenue
@@ -47,7 +48,7 @@ from engine.state import (
     state_hash,
 )
 from engine.statements import balance_sheet, cash_flow_statement, income_statement
-from engine.world import World, WorldQuarter
+from engine.world import RESERVED_TERMS, World, WorldQuarter, contract_offer_price, premium_trend
 
 T = TICKS_PER_QUARTER
 BATCH_PRICE_SHARE = 0.5  # KB §1: batch sells 40-50% below real-time
@@ -143,7 +144,7 @@ def new_game(scenario: Scenario, world: World, seed: int) -> GameState:
             model=d.model, gen=d.gen, precision=d.precision, replicas=d.replicas, gpus_per_replica=n, tpot_ms=d.tpot_ms,
             deployed_quarter=-1,
         ))
-    state.offers.contracts = _contract_offers(world, 0)
+    state.offers.contracts = _contract_offers(world, 0) + renewal_offers(state, world)
     state.offers.loans = loan_offers(state, wq, rules)
     state.start_value_cents = _start_value(state, world, scenario)
     return state
@@ -157,6 +158,35 @@ def _start_value(state: GameState, world: World, scenario: Scenario) -> int:
         return 0
     _, report = advance(state, world, scenario, [])
     return report.score.score_cents
+
+
+def renewal_offers(state: GameState, world: World) -> list[ContractOfferState]:
+    """A customer whose contract ends within two quarters may offer to renew it (issue 11, renewals):
+    the same GPUs and term (the nearest reserved term), from the quarter it ends, at the price a
+    new customer of its term would be offered today (engine.world.contract_offer_price, no haggle).
+    Whether it wants to renew is one keyed draw per contract against its segment's appetite for
+    contracts (KB §1: enterprises sign and renew, hobbyists rarely); a renewal is offered each
+    quarter of the window until it is signed or the contract ends."""
+    q = state.quarter
+    if q >= world.n_quarters:
+        return []
+    wq = world.quarter(q)
+    appetite = {seg.id: seg.contract_appetite for seg in world.params.segments}
+    out = []
+    for c in state.contracts:
+        if c.status != "active" or not (q < c.end_quarter <= q + act.RENEWAL_WINDOW_QUARTERS) or c.gen not in wq.gpus:
+            continue
+        if any(o.id == act.renewal_offer_id(c.id) for o in state.contracts):
+            continue  # already renewed
+        if stream(state.seed, "renewal", c.end_quarter, _numeric(c.id)).random() >= appetite.get(c.segment, 0.5):
+            continue  # this customer moves on
+        term = min(RESERVED_TERMS, key=lambda t: (abs(t - c.term_quarters), t))
+        price = contract_offer_price(wq.gpus[c.gen], term, world.params.contract_margin_over_cost[term])
+        out.append(ContractOfferState(
+            id=act.renewal_offer_id(c.id), customer=c.customer, segment=c.segment, gen=c.gen, gpus=c.gpus, term_quarters=term,
+            usd_per_gpu_hour=round(price, 4), grade=c.grade,
+        ))
+    return out
 
 
 def _contract_offers(world: World, q: int) -> list[ContractOfferState]:
@@ -227,8 +257,12 @@ def _apply_actions(state: GameState, world: World, scenario: Scenario, actions: 
 # ------------------------------------------------------------------------------ the quarter
 
 
-def advance(state: GameState, world: World, scenario: Scenario, actions: list) -> tuple[GameState, QuarterReport]:
-    """Play one quarter. The input state is not modified."""
+def advance(state: GameState, world: World, scenario: Scenario, actions: list, expected: bool = False) -> tuple[GameState, QuarterReport]:
+    """Play one quarter. The input state is not modified.
+
+    ``expected=True`` plays it at expected values (issue 11, the forecast): demand at its trend
+    level with no hourly noise or spikes, and none of the quarter's random draws (GPU failures,
+    grid outages, customer defaults, construction delays, spot reclaims come at their average)."""
     if state.game_over:
         raise ValueError("the game is over; no more quarters can be played")
     s = copy_state(state)
@@ -242,11 +276,13 @@ def advance(state: GameState, world: World, scenario: Scenario, actions: list) -
     results = _apply_actions(s, world, scenario, actions)
     equity_raised = sum(v for k, v in led.cash_flows.items() if k == "financing:Equity raised")
 
-    _start_of_quarter(s, world, news, warnings)
-    served = _serve(s, world, scenario, news)
-    inf_result = _serve_inference(s, world, scenario, news)
+    if expected:
+        world = ExpectedWorld(world)
+    _start_of_quarter(s, world, news, warnings, expected)
+    served = _serve(s, world, scenario, news, expected)
+    inf_result = _serve_inference(s, world, scenario, news, expected)
     _post_operations(s, world, scenario, served, inf_result)
-    _progress_sites(s, world, scenario, news)
+    _progress_sites(s, world, scenario, news, expected)
     _depreciate(s, scenario)
     _impair(s, wq)
     _amortize_debt_discount(s)
@@ -285,6 +321,8 @@ def advance(state: GameState, world: World, scenario: Scenario, actions: list) -
     if not s.game_over:
         nq = world.quarter(s.quarter)
         s.offers.contracts = _contract_offers(world, s.quarter)  # an inference platform's are dedicated deployments
+        if not expected:  # next quarter's offers are no part of a forecast, and renewals draw a number
+            s.offers.contracts += renewal_offers(s, world)
         s.offers.loans = loan_offers(s, nq, rules)
         venture = venture_debt_offer(s, nq, sc.equity_value_cents)
         if venture is not None:
@@ -361,7 +399,7 @@ def _capital_not_yet_earning(s: GameState, q: int) -> int:
     return b["gpu_deposits"] + b["site_cip"] + new
 
 
-def _start_of_quarter(s: GameState, world: World, news: list[News], warnings: list[str]) -> None:
+def _start_of_quarter(s: GameState, world: World, news: list[News], warnings: list[str], expected: bool = False) -> None:
     q = s.quarter
     wq = world.quarter(q)
     for lot in s.lots:
@@ -382,7 +420,7 @@ def _start_of_quarter(s: GameState, world: World, news: list[News], warnings: li
             c.status = "ended"
             news.append(News(title="Contract ended", text=f"{c.customer}'s {c.gpus:,} {c.gen.upper()} contract ran its term."))
     for c in s.contracts:
-        if c.status != "active" or c.grade in ("AA", "A", "BBB") or c.start_quarter == q:
+        if expected or c.status != "active" or c.grade in ("AA", "A", "BBB") or c.start_quarter == q:
             continue
         draw = stream(s.seed, "customer-default", q, _numeric(c.id)).random()
         if draw < wq.sub_ig_default_prob:
@@ -442,6 +480,43 @@ def _numeric(ident: str) -> int:
     return int("".join(ch for ch in ident if ch.isdigit()) or 0)
 
 
+class ExpectedWorld:
+    """The world at expected values (issue 11, the forecast): the same markets and prices, and each
+    segment's demand at its trend level, without the quarter's level wobble, hourly noise or spikes."""
+
+    def __init__(self, world: World) -> None:
+        self._world = world
+        self._demand: dict[int, DemandArrays] = {}
+
+    def __getattr__(self, name: str):
+        return getattr(self._world, name)
+
+    def quarter(self, q: int) -> WorldQuarter:
+        """The quarter's markets, with the share of idle GPUs spot buyers take at its expected
+        level: the price cycle and events move it, the quarter's own wobble does not (engine.world)."""
+        wq = self._world.quarter(q)
+        cycle = self._world._premium[q] - premium_trend(self._world.params, q)
+        take = max(0.3, min(0.8, 0.55 + cycle + self._world._effects[q].spot_take_add))
+        return dataclasses.replace(wq, spot_take_rate=round(take, 4))
+
+    def demand(self, q: int) -> DemandArrays:
+        if q not in self._demand:
+            p = self._world.params
+            flat, calm = np.zeros(T), np.ones(T)
+            by_segment = {seg.id: segment_demand(seg, segment_level(seg, q, 1.0) * p.demand_scale, flat, calm) for seg in p.segments}
+            self._demand[q] = DemandArrays(ticks=T, by_segment=by_segment, spike_multiplier=calm)
+        return self._demand[q]
+
+
+class EvenDraws:
+    """Stands in for a random generator at expected values: uniform draws spread evenly over [0, 1)
+    (a golden-ratio sequence), so a share p of hours falls below p without any random stream."""
+
+    @staticmethod
+    def random(n: int) -> np.ndarray:
+        return ((np.arange(n) + 0.5) * 0.6180339887498949) % 1.0
+
+
 class Served:
     """Per-generation results of the tick simulation."""
 
@@ -450,7 +525,7 @@ class Served:
         self.peak_to_mean: dict[str, float] = {}
 
 
-def _serve(s: GameState, world: World, scenario: Scenario, news: list[News]) -> Served:
+def _serve(s: GameState, world: World, scenario: Scenario, news: list[News], expected: bool = False) -> Served:
     """Hourly ticks: capacity vs contracted, on-demand, batch (queued) and spot demand."""
     q = s.quarter
     wq = world.quarter(q)
@@ -479,7 +554,7 @@ def _serve(s: GameState, world: World, scenario: Scenario, news: list[News]) -> 
         failed = 0
         for lot in lots:
             cap += lot.count
-            if lot.ownership == "owned":
+            if lot.ownership == "owned" and not expected:
                 rng = stream(s.seed, "gpu-failures", q, _numeric(lot.id))
                 n_fail = int(rng.binomial(lot.count, p_fail))
                 if n_fail:
@@ -489,8 +564,11 @@ def _serve(s: GameState, world: World, scenario: Scenario, news: list[News]) -> 
                     lot.failed += n_fail
                     cost, dep = act._remove_from_lot(lot, n_fail)
                     s.ledger.post("GPU failures written off", [("gpu_accum_dep", dep), ("gpu_equipment", -cost), ("other_gain_loss", cost - dep)])
+            elif lot.ownership == "owned":  # at expected values: the average failures, spread evenly over the quarter
+                cap -= lot.count * p_fail * (np.arange(T) + 0.5) / T
+            if lot.ownership == "owned":
                 owned_by_site[lot.site_id or ""] = owned_by_site.get(lot.site_id or "", 0) + lot.count
-                if lot.site_id in grid_sites and wq.grid_outage_hours > 0:
+                if lot.site_id in grid_sites and wq.grid_outage_hours > 0 and not expected:
                     a = wq.outage_start_tick
                     cap[a:a + wq.grid_outage_hours] -= lot.count
         cap = np.maximum(cap - inference.base_gpus(s, gen), 0.0)  # GPUs serving tokens are not for rent (KB §2)
@@ -538,7 +616,7 @@ def _serve(s: GameState, world: World, scenario: Scenario, news: list[News]) -> 
     return out
 
 
-def _serve_inference(s: GameState, world: World, scenario: Scenario, news: list[News]) -> inference.InferenceResult | None:
+def _serve_inference(s: GameState, world: World, scenario: Scenario, news: list[News], expected: bool = False) -> inference.InferenceResult | None:
     """Managed inference: serve the catalog's token demand on its replicas (engine.inference)."""
     inf = s.inference
     q = s.quarter
@@ -557,7 +635,7 @@ def _serve_inference(s: GameState, world: World, scenario: Scenario, news: list[
         cost = base * own_rate + od * wq.gpus[gen].on_demand_usd_per_hour * params.on_demand_rental_premium + sp * wq.gpus[gen].spot_usd_per_hour
         hourly[gen] = cost / (base + od + sp)
     before = set(t for t, left in inf.techniques.items() if left == 0)
-    result = inference.serve(s, world, params, hourly, stream(s.seed, "spot-reclaim", q))
+    result = inference.serve(s, world, params, hourly, EvenDraws() if expected else stream(s.seed, "spot-reclaim", q))
     for tech in sorted(set(result.techniques_done) - before):
         news.append(News(title="Optimization shipped", text=f"{tech.replace('_', ' ').title()} is live: the physics of every replica changes from next quarter."))
     for m in result.models:
@@ -654,7 +732,7 @@ def _post_operations(s: GameState, world: World, scenario: Scenario, served: Ser
             led.post(memo, [(account, cents), ("cash", -cents)], "operating")
 
 
-def _progress_sites(s: GameState, world: World, scenario: Scenario, news: list[News]) -> None:
+def _progress_sites(s: GameState, world: World, scenario: Scenario, news: list[News], expected: bool = False) -> None:
     """Colo handover, and owned builds through permitting -> interconnect -> construction (KB §18)."""
     q = s.quarter
     wq = world.quarter(q)
@@ -678,7 +756,7 @@ def _progress_sites(s: GameState, world: World, scenario: Scenario, news: list[N
             if pay > 0:
                 site.capex_spent_cents += pay
                 s.ledger.post("Data-center construction", [("site_cip", pay), ("cash", -pay)], "investing")
-        if site.stage == "construction" and stream(s.seed, "construction", q, _numeric(site.id)).random() < rules.construction_delay_prob:
+        if site.stage == "construction" and not expected and stream(s.seed, "construction", q, _numeric(site.id)).random() < rules.construction_delay_prob:
             site.delays += 1
             news.append(News(title="Construction delay", text=f"{site.name}: switchgear arrived late; completion slips one quarter."))
             continue

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from engine import RULESET
-from engine.bots import BOTS, run_bot
+from engine.bots import BOTS
 from engine.game import Game
 from engine.money import to_usd
 from engine.report import QuarterReport
@@ -105,6 +105,24 @@ def _load(name: str):
         raise UserError(str(exc)) from None
 
 
+def _play_with_advice(game: Game, bot, quarters: int | None) -> list[list[dict[str, Any]]]:
+    """engine.bots.run_bot, reading the advisor before each quarter (engine.advisor.advise): each
+    quarter's ``warnings`` are the risks of the bot's plan, then the quarter report's own warnings.
+    The bot plays exactly as run_bot plays it: it is not shown the advice."""
+    from engine.advisor import advise
+
+    out: list[list[dict[str, Any]]] = []
+    n = 0
+    while not game.over and (quarters is None or n < quarters):
+        plan = bot.act(game.observation())
+        risks = advise(game.state, game.world, game.scenario, list(plan)).risks
+        report = game.play(plan)
+        out.append([{"kind": r.kind, "severity": r.severity, "message": r.message, "numbers": dict(r.numbers)} for r in risks]
+                   + [{"kind": "report", "severity": "warning", "message": w, "numbers": {}} for w in report.warnings])
+        n += 1
+    return out
+
+
 def cmd_sim(args: argparse.Namespace) -> int:
     loaded = _load(args.scenario)
     if args.seed < 0:
@@ -118,14 +136,14 @@ def cmd_sim(args: argparse.Namespace) -> int:
         game = Game(loaded.scenario, args.seed)
     except ValueError as exc:
         raise UserError(f"{loaded.path}: {exc}") from None
-    game = run_bot(game, bot, args.quarters)
+    warnings = _play_with_advice(game, bot, args.quarters)
     out = {
         "scenario": loaded.scenario.id,
         "scenario_sha256": loaded.sha256,
         "ruleset": RULESET,
         "seed": args.seed,
         "bot": bot.name,
-        "quarters": [quarter_summary(r) for r in game.reports],
+        "quarters": [{**quarter_summary(r), "warnings": w} for r, w in zip(game.reports, warnings)],
         "final": {
             "score": to_usd(game.reports[-1].score.score_cents) if game.reports else 0.0,
             "verdict": game.reports[-1].score.verdict if game.reports else "",

@@ -173,7 +173,9 @@ async def test_game_over_shows_debrief(_save_dir):
         await pilot.pause()
         assert s.over
         assert type(app.screen).__name__ == "DebriefScreen"
-        assert app.check_action("end_quarter", ()) is None
+        # issue 11, item 6: after game over the footer no longer offers what cannot run
+        assert app.check_action("end_quarter", ()) is False
+        assert app.check_action("plan", ()) is False and app.check_action("actions", ()) is False
 
 
 async def test_start_screen_continues_a_run(_save_dir):

@@ -21,6 +21,7 @@ AREA_TITLES = {
     "dashboard": "Dashboard", "fleet": "Fleet", "market": "Market",
     "contracts": "Contracts", "finance": "Finance", "news": "News",
 }
+FORM_KEYS = {spec.key: kind for kind, spec in FORMS.items()}  # one key, one decision
 GAME_ACTIONS = {"area", "end_quarter", "plan", "form", "actions", "save", "debrief", "leaderboard"}
 REPLAY_ACTIONS = {"replay_view", "replay_step", "replay_jump", "branch"}  # only in replay mode (game.app.screens.replay)
 
@@ -177,13 +178,29 @@ class TycoonApp(App):
         if action == "form":
             kind = str(parameters[0])
             if not applies(kind, s):
-                return False  # not this company's decision: hidden
+                return False  # not this company's decision: hidden (its key still says why: _on_key)
             return None if (s.over or unavailable_reason(kind, s)) else True
         if action in ("end_quarter", "plan", "actions"):
-            return None if s.over else True
+            return False if s.over else True  # after game over the footer no longer offers them
         if action == "debrief":
             return True if s.over else False
         return True
+
+    async def _on_key(self, event) -> None:
+        # keys typed right after a form key bubble up from the screen underneath once the form is
+        # on top: they belong in the form's first field, not to the app's bindings (issue 11, item 6)
+        # (Textual calls App._on_key after this one unless the default is prevented)
+        if isinstance(self.screen, ActionForm) and self.screen.take_early_key(event.character):
+            event.prevent_default()
+            event.stop()
+            return
+        # a decision's key that cannot run now says why instead of doing nothing (issue 11, item 6: `i`, `h`)
+        kind = FORM_KEYS.get(event.key)
+        if kind is not None and self.session is not None and getattr(self.screen, "AREA", None) in AREAS \
+                and self.check_action("form", (kind,)) is not True:  # on an area screen only: others bind these letters
+            event.prevent_default()
+            event.stop()
+            self.notify(unavailable_reason(kind, self.session) or "not available now", title=FORMS[kind].title, severity="warning")
 
     # ------------------------------------------------------------------ actions
 

@@ -4,9 +4,8 @@ the engine accepts or rejects, and every number shown is read from its preview s
 
 from __future__ import annotations
 
-import math
-
 from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -30,7 +29,7 @@ if TYPE_CHECKING:  # the session pulls in the whole engine; the app's key bindin
 class FieldSpec:
     name: str
     label: str
-    kind: str  # "select" | "int" | "float" | "pct"
+    kind: str  # "select" | "int" | "float" | "usd" (dollars and cents) | "pct" (typed in percent)
     options: list[tuple[str, object]] = field(default_factory=list)
     default: object = None
     hint: str = ""
@@ -61,10 +60,11 @@ def _sites(s: Session) -> list[tuple[str, str]]:
     from engine.actions import site_load_kw
 
     out = []
-    for site in s.state.sites:
+    st = s.preview().state  # a colo leased in the plan can take GPUs that arrive after it is ready (issue 11, item 11)
+    for site in st.sites:
         if site.stage == "released":
             continue
-        free = site.mw * 1000 - site_load_kw(s.preview().state, site.id)
+        free = site.mw * 1000 - site_load_kw(st, site.id)
         out.append((f"{site.name} ({site.id}) · {free:,.0f} kW free · {site.stage}", site.id))
     out.sort(key=lambda o: 0 if "operating" in o[0] else 1)
     return out
@@ -77,28 +77,56 @@ def _owned_lots(s: Session) -> list[tuple[str, str]]:
     ]
 
 
+def _usd_default(cents: int) -> str:
+    """A money default as the player would type it: whole dollars, or dollars and cents."""
+    return f"{cents // 100}" if cents % 100 == 0 else f"{cents // 100}.{cents % 100:02d}"
+
+
+def _free_gpus(st, gen: str) -> int:
+    """GPUs of a generation in service and free of contracts and model replicas (engine.actions' own test)."""
+    from engine.actions import active_gpus, committed_gpus
+    from engine.inference import own_gpus_serving_tokens
+
+    return max(0, active_gpus(st, gen, st.quarter) - committed_gpus(st, gen, st.quarter) - own_gpus_serving_tokens(st, gen))
+
+
 def _contract_offers(s: Session) -> list[tuple[str, str]]:
+    """This quarter's offers not yet signed in the plan (issue 11, item 5: a signed one is not "missing")."""
+    st = s.preview().state
     return [
-        (f"{o.customer} · {o.gpus:,} {o.gen.upper()} · {o.term_quarters}q · ${o.usd_per_gpu_hour:.2f}/h · {o.grade}", o.id)
-        for o in s.state.offers.contracts
+        (f"{o.customer} · {o.gpus:,} {o.gen.upper()} · {o.term_quarters}q · ${o.usd_per_gpu_hour:.2f}/h · {o.grade} · "
+         f"{_free_gpus(st, o.gen):,} {o.gen.upper()} free", o.id)
+        for o in st.offers.contracts
     ]
+
+
+def _open_loan_offers(s: Session):
+    return s.preview().state.offers.loans
 
 
 def _loan_offers(s: Session) -> list[tuple[str, str]]:
     return [
         (f"{o.lender} · up to {fmt_usd(o.max_cents)} · SOFR+{o.spread_bps:.0f}bps · {o.tenor_quarters}q", o.id)
-        for o in s.state.offers.loans
+        for o in _open_loan_offers(s)
     ]
 
 
+def _open_loans(s: Session):
+    return [l for l in s.preview().state.loans if l.balance_cents > 0]
+
+
 def _loans(s: Session) -> list[tuple[str, str]]:
-    return [(f"{l.id} · {l.lender} · {fmt_usd(l.balance_cents)} outstanding", l.id) for l in s.state.loans if l.balance_cents > 0]
+    return [(f"{l.id} · {l.lender} · {fmt_usd(l.balance_cents)} outstanding", l.id) for l in _open_loans(s)]
+
+
+def _open_equity_offers(s: Session):
+    return s.preview().state.offers.equity
 
 
 def _equity_offers(s: Session) -> list[tuple[str, str]]:
     return [
         (f"{o.investor} ({o.round}) · up to {fmt_usd(o.max_cents)} at {fmt_usd(o.pre_money_cents)} pre", o.id)
-        for o in s.state.offers.equity
+        for o in _open_equity_offers(s)
     ]
 
 
@@ -124,6 +152,10 @@ def _d_buy(s: Session, a: dict, base: Preview, after: Preview) -> list[str]:
     out = [_cash_line(s, base, after), f"Capacity added: {a['count']:,} {a['gen'].upper()} ({kw:,.0f} kW of IT load)"]
     if lot is not None:
         out.append(f"Arrives: {s.quarter_label(lot.arrives_quarter)}, unit cost {fmt_usd(lot.unit_cost_cents)} with networking")
+        util, source = s.expected_utilization(a["gen"])
+        payback = s.payback_quarters(a["gen"], lot.unit_cost_cents, util)
+        pays = "never at today's prices (the cash margin is not positive)" if payback is None else f"about {payback:.1f} quarters after it arrives"
+        out.append(f"Expected utilization {util:.0%} ({source}); payback at today's on-demand price less power and operations: {pays}")
     return out
 
 
@@ -134,6 +166,27 @@ def _d_lease(s: Session, a: dict, base: Preview, after: Preview) -> list[str]:
         per_q = to_cents(lot.lease_usd_per_hour * a["count"] * TICKS_PER_QUARTER)
         out.append(f"Take-or-pay: ${lot.lease_usd_per_hour:.2f}/GPU-hour = {fmt_usd(per_q)} a quarter until {s.quarter_label(lot.lease_end_quarter)}")
     return out
+
+
+def _ending_leases(s: Session) -> list[tuple[str, str]]:
+    """GPU leases a lessor would renew now (engine.actions.RenewLease's window), soonest first."""
+    from engine.actions import RENEWAL_WINDOW_QUARTERS, renewal_of
+
+    st = s.preview().state
+    q = st.quarter
+    lots = sorted((l for l in st.lots if l.ownership == "leased" and l.status == "active" and q <= l.lease_end_quarter <= q + RENEWAL_WINDOW_QUARTERS
+                   and renewal_of(st, l) is None), key=lambda l: l.lease_end_quarter)
+    return [(f"{l.id} · {l.count:,} {l.gen.upper()} · ${l.lease_usd_per_hour:.2f}/h · ends after {s.quarter_label(l.lease_end_quarter - 1)}", l.id) for l in lots]
+
+
+def _d_renew(s: Session, a: dict, base: Preview, after: Preview) -> list[str]:
+    old = base.state.lot(a["lot_id"])
+    new = _new_lot(after)
+    if old is None or new is None:
+        return []
+    per_q = to_cents(new.lease_usd_per_hour * new.count * TICKS_PER_QUARTER)
+    return [f"{new.count:,} {new.gen.upper()} stay from {s.quarter_label(new.arrives_quarter)} to {s.quarter_label(new.lease_end_quarter - 1)}",
+            f"Take-or-pay: ${new.lease_usd_per_hour:.2f}/GPU-hour (now ${old.lease_usd_per_hour:.2f}) = {fmt_usd(per_q)} a quarter"]
 
 
 def _d_sell(s: Session, a: dict, base: Preview, after: Preview) -> list[str]:
@@ -171,11 +224,23 @@ def _d_sign(s: Session, a: dict, base: Preview, after: Preview) -> list[str]:
     o = next((o for o in s.state.offers.contracts if o.id == a["offer_id"]), None)
     if o is None:
         return []
+    from engine.scenario import INVESTMENT_GRADE
+
     per_q = to_cents(o.gpus * o.usd_per_gpu_hour * TICKS_PER_QUARTER)
     added = s.term_capacity(after.state) - s.term_capacity(base.state)
-    return [f"Revenue: {fmt_usd(per_q)} a quarter for {o.term_quarters} quarters ({fmt_usd(per_q * o.term_quarters)} in all)",
-            f"Debt capacity it adds (term lender, next quarter's terms): {fmt_usd(max(0, added))}",
-            f"Counterparty grade {o.grade}: investment grade narrows your spread."]
+    free = _free_gpus(base.state, o.gen)
+    out = [f"Revenue: {fmt_usd(per_q)} a quarter for {o.term_quarters} quarters ({fmt_usd(per_q * o.term_quarters)} in all)",
+           f"GPUs free of contracts and replicas: {free:,} {o.gen.upper()}; this contract takes {o.gpus:,}, leaving {max(0, free - o.gpus):,}"]
+    if added > 0:
+        out.append(f"Debt capacity it adds (term lender, next quarter's terms): {fmt_usd(added)}")
+    else:
+        out.append(f"Debt capacity it adds: $0, because {s.why_no_debt_capacity(after.state)}")
+    if o.grade in INVESTMENT_GRADE:
+        out.append(f"Counterparty grade {o.grade} (investment grade): lenders count it in full and it narrows your spread.")
+    else:
+        out.append(f"Counterparty grade {o.grade} (below investment grade): it may stop paying "
+                   f"({s.world_quarter().sub_ig_default_prob:.1%} a quarter), and lenders lend on it at a wider spread.")
+    return out
 
 
 def _d_loan(s: Session, a: dict, base: Preview, after: Preview) -> list[str]:
@@ -359,6 +424,7 @@ def _d_fund(s: Session, a: dict, base: Preview, after: Preview) -> list[str]:
     pre = PREREQUISITES.get(a["technique"], ())
     out = [f"R&D: {fmt_usd(to_cents(usd))} a quarter for {quarters} quarter(s), {fmt_usd(to_cents(usd * quarters))} in all",
            f"Live from {s.quarter_label(s.state.quarter + quarters)}: it changes the physics of every replica"]
+    out += s.technique_gains(a["technique"])
     if pre:
         out.append(f"Builds on: {', '.join(p.replace('_', ' ') for p in pre)}")
     return out
@@ -427,6 +493,14 @@ FORMS: dict[str, FormSpec] = {
         ],
         _d_lease,
     ),
+    "renew_lease": FormSpec(
+        "Renew lease", "j", "Renew a GPU lease that ends within two quarters: the same GPUs, a new term at today's rate",
+        lambda s: [
+            FieldSpec("lot_id", "Lease", "select", _ending_leases(s)),
+            FieldSpec("term_quarters", "Term", "select", [("4 quarters", 4), ("8 quarters", 8), ("12 quarters", 12)], 4),
+        ],
+        _d_renew, _no("no GPU lease ends within two quarters (or each is renewed)", lambda s: not _ending_leases(s)),
+    ),
     "sell_gpus": FormSpec(
         "Sell GPUs", "x", "Sell owned GPUs on the secondary market at this quarter's price",
         lambda s: [FieldSpec("lot_id", "Lot", "select", _owned_lots(s)), FieldSpec("count", "How many", "int", default=64)],
@@ -461,33 +535,42 @@ FORMS: dict[str, FormSpec] = {
     "sign_contract": FormSpec(
         "Sign contract", "k", "Sign a reserved-capacity contract from this quarter's offers",
         lambda s: [FieldSpec("offer_id", "Offer", "select", _contract_offers(s))],
-        _d_sign, _no("no contract offers this quarter", lambda s: not s.state.offers.contracts),
+        _d_sign,
+        lambda s: "no contract offers this quarter" if not s.state.offers.contracts
+        else ("every contract offer is already signed in your plan" if not _contract_offers(s) else None),
     ),
     "take_loan": FormSpec(
         "Take loan", "o", "Draw a loan from a lender's offer, up to its maximum",
         lambda s: [
             FieldSpec("offer_id", "Offer", "select", _loan_offers(s)),
-            FieldSpec("amount_usd", "Amount ($)", "int", default=(s.state.offers.loans[0].max_cents // 100) if s.state.offers.loans else 0),
+            FieldSpec("amount_usd", "Amount ($)", "usd", default=_usd_default(_open_loan_offers(s)[0].max_cents) if _open_loan_offers(s) else 0),
         ],
         _d_loan,
         lambda s: "no loan offers this quarter" if not s.state.offers.loans
-        else (f"covenant {s.state.covenant}: no new debt" if s.state.covenant in ("lock-up", "default") else None),
+        else (f"covenant {s.state.covenant}: no new debt" if s.state.covenant in ("lock-up", "default")
+              else ("every loan offer is already drawn in your plan" if not _open_loan_offers(s) else None)),
+        refill=lambda s, name, value: {"amount_usd": _usd_default(o.max_cents) for o in _open_loan_offers(s) if o.id == value} if name == "offer_id" else {},
     ),
     "repay_loan": FormSpec(
         "Repay loan", "y", "Prepay part or all of a loan from cash",
         lambda s: [
             FieldSpec("loan_id", "Loan", "select", _loans(s)),
-            FieldSpec("amount_usd", "Amount ($)", "int", default=min((l.balance_cents for l in s.state.loans if l.balance_cents > 0), default=0) // 100),
+            # the default repays the loan the form selects, all of it (issue 11, item 5)
+            FieldSpec("amount_usd", "Amount ($)", "usd", default=_usd_default(_open_loans(s)[0].balance_cents) if _open_loans(s) else 0),
         ],
         _d_repay, _no("no outstanding loans", lambda s: not _loans(s)),
+        refill=lambda s, name, value: {"amount_usd": _usd_default(l.balance_cents) for l in _open_loans(s) if l.id == value} if name == "loan_id" else {},
     ),
     "raise_equity": FormSpec(
         "Raise equity", "i", "Sell new shares at the offer's pre-money valuation (dilutes founders)",
         lambda s: [
             FieldSpec("offer_id", "Offer", "select", _equity_offers(s)),
-            FieldSpec("amount_usd", "Amount ($)", "int", default=(s.state.offers.equity[0].max_cents // 100) if s.state.offers.equity else 0),
+            FieldSpec("amount_usd", "Amount ($)", "usd", default=_usd_default(_open_equity_offers(s)[0].max_cents) if _open_equity_offers(s) else 0),
         ],
-        _d_equity, _no("no investor offers this quarter", lambda s: not s.state.offers.equity),
+        _d_equity,
+        lambda s: "no investor offers this quarter" if not s.state.offers.equity
+        else ("every investor offer is already taken in your plan" if not _open_equity_offers(s) else None),
+        refill=lambda s, name, value: {"amount_usd": _usd_default(o.max_cents) for o in _open_equity_offers(s) if o.id == value} if name == "offer_id" else {},
     ),
     # ---- managed inference (engine.inference): an inference platform, or a neocloud with the stack
     "rent_gpus": FormSpec(
@@ -559,21 +642,87 @@ INFERENCE_FORMS = ("rent_gpus", "deploy_model", "scale_model", "retire_model", "
 
 
 def parse_number(text: str, kind: str, label: str) -> tuple[float | int | None, str]:
-    """A form's number field (commas already removed) -> (value, "") or (None, why) (issue 10:
-    309 digits made float('inf'), and int() of it crashed the app)."""
+    """A form's number field (commas already removed) -> (value, "") or (None, why).
+
+    Parsed as a Decimal, so what is typed is what is meant (issue 11: `500000.5` is $500,000.50,
+    `9000000.50` is $9,000,000.50); dollars keep at most the cents; a percent is typed in percent
+    and handed to the engine as a fraction. Bounded first (issue 10: 309 digits made float('inf'))."""
     try:
-        num = float(text)
-    except ValueError:
+        num = Decimal(text)
+    except InvalidOperation:
         return None, f"{label} must be a number"
-    if not math.isfinite(num) or abs(num) > MAX_USD:
+    if not num.is_finite() or abs(num) > MAX_USD:
         return None, f"{label} must be a number from -{MAX_USD:,} to {MAX_USD:,}"
     if kind == "int":
-        if not num.is_integer():
+        if num != num.to_integral_value():
             return None, f"{label} must be a whole number"
         return int(num), ""
+    if kind == "usd":
+        if num != num.quantize(Decimal("0.01")):
+            return None, f"{label} is in dollars and cents: at most two decimals"
+        return (int(num) if num == num.to_integral_value() else float(num)), ""
     if kind == "pct":
-        return num / 100, ""
-    return num, ""
+        return float(num / 100), ""
+    return float(num), ""
+
+
+_ACTION_MODELS: dict[str, type] = {}
+
+
+def field_bounds(kind: str, name: str) -> tuple[float | None, float | None, bool, bool]:
+    """(low, high, low exclusive, high exclusive) of an action field, read from the engine's own
+    pydantic model (engine.actions), so the form and the engine agree on what is valid."""
+    import annotated_types as at
+
+    if not _ACTION_MODELS:
+        from typing import get_args
+
+        from engine.actions import Action
+
+        for model in get_args(get_args(Action)[0]):
+            _ACTION_MODELS[model.model_fields["kind"].default] = model
+    model = _ACTION_MODELS.get(kind)
+    info = model.model_fields.get(name) if model is not None else None
+    low = high = None
+    low_x = high_x = False
+    for m in (info.metadata if info is not None else ()):
+        if isinstance(m, at.Ge):
+            low = m.ge
+        elif isinstance(m, at.Gt):
+            low, low_x = m.gt, True
+        elif isinstance(m, at.Le):
+            high = m.le
+        elif isinstance(m, at.Lt):
+            high, high_x = m.lt, True
+    return low, high, low_x, high_x
+
+
+def _plain(x: float, kind: str) -> str:
+    """A bound in the units the player types: percent for percent fields, with thousands separators."""
+    v = x * 100 if kind == "pct" else x
+    text = f"{abs(v):,.2f}".rstrip("0").rstrip(".") if v != int(v) else f"{abs(int(v)):,}"
+    sign = "-" if v < 0 else ("+" if kind == "pct" and v > 0 else "")
+    return f"{sign}${text}" if kind == "usd" else f"{sign}{text}{'%' if kind == 'pct' else ''}"
+
+
+def out_of_bounds(action_kind: str, f: FieldSpec, value: float) -> str:
+    """Why ``value`` is outside the engine's limits for the field, in the player's words and units; "" if within."""
+    low, high, low_x, high_x = field_bounds(action_kind, f.name)
+    below = low is not None and (value <= low if low_x else value < low)
+    above = high is not None and (value >= high if high_x else value > high)
+    if not (below or above):
+        return ""
+    unit = ""
+    if f.kind == "int" and low is not None and low_x:
+        low, low_x = int(low) + 1, False  # "more than 0" reads better as "from 1"
+    if low is not None and high is not None and not (low_x or high_x):
+        return f"{f.label} must be from {_plain(low, f.kind)} to {_plain(high, f.kind)}{unit}"
+    parts = []
+    if low is not None:
+        parts.append(f"{'more than' if low_x else 'at least'} {_plain(low, f.kind)}{unit}")
+    if high is not None:
+        parts.append(f"{'less than' if high_x else 'at most'} {_plain(high, f.kind)}{unit}")
+    return f"{f.label} must be {' and '.join(parts)}"
 
 
 def unavailable_reason(kind: str, s: Session) -> str | None:
@@ -600,8 +749,15 @@ class ActionForm(ModalScreen[str | None]):
         Binding("ctrl+enter", "submit", "Add to plan", id="form.submit", tooltip="Queue this action"),
     ]
 
+    AUTO_FOCUS = None  # on_mount focuses the first number field (a key typed early must find it, not a choice)
+    DEFAULT_CSS = """
+    ActionForm .field Input:focus, ActionForm .field Select:focus > SelectCurrent { background: $accent 35%; }
+    ActionForm .field:focus-within > .field-label { text-style: bold reverse; }
+    """
+
     def __init__(self, kind: str, session: Session) -> None:
         super().__init__(classes="form-screen")
+        self._typed_early = ""  # keys typed before the first field had focus (issue 11: `b300` must give 300)
         self.kind = kind
         self.session = session
         self.spec = FORMS[kind]
@@ -623,8 +779,8 @@ class ActionForm(ModalScreen[str | None]):
                             self.choices[f.name] = default
                             yield Select(options, value=default, allow_blank=not options, id=f"f-{f.name}", compact=True)
                         else:
-                            kind = "integer" if f.kind == "int" else "number"
-                            yield Input(value="" if f.default is None else str(f.default), type=kind, id=f"f-{f.name}",
+                            # "number" for every field: an "integer" input silently drops a typed "." (issue 11, item 3)
+                            yield Input(value="" if f.default is None else str(f.default), type="number", id=f"f-{f.name}",
                                         placeholder=f.hint, select_on_focus=True, compact=True)
             yield Static("", id="verdict")
             yield Static("", id="preview")
@@ -638,9 +794,26 @@ class ActionForm(ModalScreen[str | None]):
         first_input = next(iter(self.query(Input)), None)
         if first_input is not None:
             first_input.focus()
+            if self._typed_early:
+                first_input.value = self._typed_early
+                first_input.cursor_position = len(first_input.value)
         else:
             self.query_one("#submit", Button).focus()
         self.update_preview()
+
+    def take_early_key(self, character: str | None) -> bool:
+        """A digit typed right after the form's key, before this form had focus: it reached the
+        screen underneath. It belongs in the first field (issue 11: `b300` must give 300)."""
+        if not character or character not in "0123456789.-+" or isinstance(self.focused, (Select, Button)):
+            return False  # a key pressed on a choice or a button is not a lost digit
+        first_input = next(iter(self.query(Input)), None) if self.is_mounted else None
+        if self.is_mounted and first_input is None:
+            return False
+        self._typed_early += character
+        if first_input is not None and first_input.is_mounted:
+            first_input.value = self._typed_early
+            first_input.cursor_position = len(self._typed_early)
+        return True
 
     def build(self) -> tuple[dict | None, str]:
         a: dict = {"kind": self.kind}
@@ -657,6 +830,9 @@ class ActionForm(ModalScreen[str | None]):
                 if not text:
                     return None, f"enter {f.label.lower()}"
                 value, error = parse_number(text, f.kind, f.label)
+                if error:
+                    return None, error
+                error = out_of_bounds(self.kind, f, value)
                 if error:
                     return None, error
                 a[f.name] = value

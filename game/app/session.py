@@ -6,6 +6,7 @@ No Textual here and no game logic: every number comes from the engine (``Game.pr
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -56,6 +57,7 @@ class Session:
     competition: object | None = None  # a game.competition.Competition when playing one
     competition_id: str | None = None  # the run file's tag (kept when a tagged run is continued)
     parent: dict | None = None  # a branch's parent block (game.runfile.PARENT_FIELDS), kept on every save
+    _advice: tuple | None = field(default=None, repr=False)  # (key, engine.advisor.Advice)
 
     # ------------------------------------------------------------------ creation
 
@@ -176,6 +178,55 @@ class Session:
         state = state.model_copy(update={"covenant": "ok" if state.covenant == "none" else state.covenant})
         return sum(o.max_cents for o in loan_offers(state, wq, self.game.scenario.rules) if o.kind != "equipment")
 
+    def why_no_debt_capacity(self, state: GameState) -> str:
+        """Why a term lender would lend nothing more on ``state`` (engine.lenders.underwrite's numbers)."""
+        from engine.lenders import TERM_TARGET_CONTRACTED, underwrite
+
+        if state.covenant in ("lock-up", "default"):
+            return f"the covenant is in {state.covenant}: lenders allow no new debt until DSCR recovers"
+        u = underwrite(state, self.game.scenario.rules, self.game.observation().market.sofr)
+        service = sum(u.existing_service_cents[:4])
+        if u.cfads_cents <= 0:
+            return f"the projected cash flow after tax for next year is {fmt_usd(u.cfads_cents)}: there is nothing to lend against"
+        return (f"the projected cash flow after tax ({fmt_usd(u.cfads_cents)} next year) covers the existing debt's service "
+                f"({fmt_usd(service)}) less than {TERM_TARGET_CONTRACTED:.2f}x over, the lenders' sizing ratio")
+
+    def expected_utilization(self, gen: str) -> tuple[float, str]:
+        """The share of a generation's GPU-hours sold last quarter (engine quarter report), or the
+        fleet's; before the first quarter, the forecast's at expected demand (engine.advisor)."""
+        report = self.last or self.advice_report()
+        if report is None:
+            return 0.0, "no quarter to go by"
+        g = next((g for g in report.kpis.by_gen if g.gen == gen), None)
+        where = "last quarter" if self.last is not None else "this quarter at expected demand"
+        if g is not None:
+            return g.utilization, f"{gen.upper()} {where}"
+        return report.kpis.utilization, f"the whole fleet {where}"
+
+    def advice_report(self):
+        """The expected quarter's report for the plan (engine.advisor), or None once the game is over."""
+        return None if self.over else self.advice().report
+
+    def payback_quarters(self, gen: str, unit_cost_cents: int, utilization: float) -> float | None:
+        """Quarters for one GPU's cash margin to repay its price (engine.advisor.payback_quarters)."""
+        from engine.advisor import payback_quarters
+
+        return payback_quarters(self.world_quarter(), self.game.scenario.rules, gen, unit_cost_cents, utilization)
+
+    def technique_gains(self, technique: str) -> list[str]:
+        """What a technique adds to each deployed model's throughput per replica (engine.physics)."""
+        from engine.advisor import technique_gain
+
+        out = []
+        for d in self.preview().state.inference.deployments:
+            gain = technique_gain(self.preview().state, self.game.scenario.rules.inference, d, technique)
+            if gain is not None:
+                out.append(f"{d.model}: {gain[0]:,.0f} -> {gain[1]:,.0f} output tokens/s per replica ({gain[1] / gain[0] - 1:+.0%})" if gain[0] > 0 else "")
+        out = [o for o in out if o]
+        if not out:
+            return ["No model is deployed yet: it raises the throughput of the replicas you deploy."]
+        return ["Throughput once live, at today's TPOT targets:"] + out
+
     def projected_dscr(self, extra_service_cents: int = 0) -> float | None:
         """Trailing DSCR with one more quarter of debt service added (engine.lenders)."""
         return trailing_dscr(self.state, extra_service_cents)
@@ -191,32 +242,24 @@ class Session:
     def planned_new_service(self) -> int:
         return sum(self.loan_service_cents(a["offer_id"], a["amount_usd"]) for a in self.plan if a.get("kind") == "take_loan")
 
+    def advice(self):
+        """The advisor's reading of the plan (engine.advisor.advise): risks, forecast, committed bills.
+        Cached per quarter and plan: the confirmation, the dashboard alerts and the plan screen share it."""
+        from engine.advisor import advise
+
+        key = (len(self.game.reports), json.dumps(self.plan, sort_keys=True, default=str))
+        if self._advice is None or self._advice[0] != key:
+            self._advice = (key, advise(self.state, self.game.world, self.game.scenario, list(self.plan)))
+        return self._advice[1]
+
     def risks(self) -> list[str]:
-        """What the end-of-quarter confirmation names: rejected actions, thin cash, covenant trouble."""
-        out: list[str] = []
-        p = self.preview()
-        for r in p.results:
-            if not r.ok:
-                out.append(f"Rejected: {r.action.get('kind')}: {r.message}")
-        costs = self.quarterly_cash_costs()
-        if p.cash_after < costs:
-            out.append(f"Cash after your plan is {fmt_usd(p.cash_after)}, less than one quarter of cash costs ({fmt_usd(costs)}).")
-        proj = self.projected_dscr(self.planned_new_service())
-        rules = self.game.scenario.rules
-        if proj is not None and proj < rules.covenant_lockup_dscr:
-            level = "default" if proj < rules.covenant_default_dscr else "lock-up"
-            out.append(f"Covenant test may fail: trailing DSCR with your plan's new debt is about {proj:.2f}x, "
-                       f"below the {level} level ({rules.covenant_lockup_dscr:.2f}x lock-up, {rules.covenant_default_dscr:.2f}x default).")
+        """What the end-of-quarter confirmation names: the advisor's risks (cash after every committed
+        bill, runway, covenant, what ends soon, SLA, capacity), then the covenant status carried in."""
+        out = [r.message for r in self.advice().risks]
         if self.state.covenant in ("lock-up", "default"):
             k = self.last.kpis if self.last else None
             d = f" (DSCR {k.dscr:.2f}x vs {k.dscr_lockup:.2f}x lock-up)" if k and k.dscr is not None else ""
-            out.append(f"Covenant status is {self.state.covenant}{d}: the next test may fail.")
-        if self.state.cure_due:
-            out.append("An equity cure is due this quarter: raise equity, or the lenders accelerate every loan (cash repays it with a fee).")
-        if self.last is not None:
-            for w in self.last.warnings:
-                if "Runway" in w:
-                    out.append(w)
+            out.append(f"Covenant status is {self.state.covenant}{d}: no new debt until two tests in a row pass.")
         return out
 
     # ------------------------------------------------------------------ turning the quarter

@@ -22,6 +22,7 @@ from engine.money import fmt_usd, to_cents
 from engine.score import bridge_lines
 from engine.statements import cash_flow_lines, income_statement_lines
 from engine.step import market_headlines, news_to_show
+from game.app.widgets.alerts import Alerts
 from game.app.widgets.common import AreaTabs, GameFooter, StatusLine, plot_series
 from game.app.widgets.kpi import KpiCard
 
@@ -193,11 +194,13 @@ class DashboardScreen(AreaScreen):
         with Grid(id="kpis"):
             for cid, title in self.cards():
                 yield KpiCard(title, id=f"kpi-{cid}")
+        yield Alerts()  # the advisor's risks for the plan (issue 11)
         with VerticalScroll(id="feed"):
             yield Static(id="feed-text")
 
     def update_body(self) -> None:
         s = self.session
+        self.query_one(Alerts).refresh_from(s)
         reps = s.reports
         last = reps[-1] if reps else None
         prev = reps[-2] if len(reps) > 1 else None

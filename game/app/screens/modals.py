@@ -86,8 +86,11 @@ class PlanScreen(ModalScreen[None]):
         ol = self.query_one(OptionList)
         if ol.highlighted is None or not self.session.plan:
             return
-        self.session.remove(ol.highlighted)
+        index = ol.highlighted
+        self.session.remove(index)
         self._fill()
+        if self.session.plan:  # the next item (or the new last one) stays highlighted (issue 11, item 6)
+            ol.highlighted = min(index, len(self.session.plan) - 1)
 
     def action_close(self) -> None:
         self.dismiss(None)
@@ -136,15 +139,24 @@ class ConfirmEndQuarter(_Confirm):
 
     def body(self) -> str:
         s = self.session
-        p = s.preview()
-        lines = [f"Play {s.label} with {len(s.plan)} queued action{'s' if len(s.plan) != 1 else ''}; cash after the plan {fmt_usd(p.cash_after)}."]
+        advice = s.advice()
+        fc = advice.forecast
+        cash_after = fc.cash_after_plan_cents if fc is not None else s.preview().cash_after
+        lines = [f"Play {s.label} with {len(s.plan)} queued action{'s' if len(s.plan) != 1 else ''}; cash after the plan {fmt_usd(cash_after)}."]
+        if advice.bills:
+            named = ", ".join(f"{name} {fmt_usd(c)}" for name, c in advice.bills)
+            lines.append(f"Committed bills this quarter: {fmt_usd(advice.bills_cents)} ({named}).")
+        if fc is not None:
+            dscr = "" if fc.dscr is None else f", DSCR {fc.dscr:.2f}x vs {fc.dscr_lockup:.2f}x lock-up"
+            lines.append(f"Forecast at expected demand and today's prices: revenue {fmt_usd(fc.revenue_cents)}, "
+                         f"EBITDA {fmt_usd(fc.ebitda_cents)}, cash at quarter end {fmt_usd(fc.cash_end_cents)}{dscr}.")
         risks = s.risks()
         if risks:
             lines.append("")
             lines.append("Risks:")
             lines += [f" ! {r}" for r in risks]
         else:
-            lines.append("No risks flagged: cash covers a quarter of costs and covenants are fine.")
+            lines.append("No risks flagged: cash covers every committed bill, and no covenant, term or SLA is at risk.")
         return "\n".join(lines)
 
     def on_mount(self) -> None:

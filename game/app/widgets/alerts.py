@@ -1,0 +1,54 @@
+"""The dashboard's alerts: the advisor's risks for the turn plan (engine.advisor via Session.advice),
+worst first, each with the key that acts on it. Hidden while there is nothing to say."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+MAX_ALERTS = 3  # the dashboard must still fit 80x24: the rest are in the end-quarter confirmation
+STYLE = {"critical": "bold red", "warning": "yellow", "info": ""}
+MARK = {"critical": "!!", "warning": "! ", "info": "· "}
+
+
+def alert_key(risk) -> str:
+    """The key that acts on a risk: renew a lease (j, the ending lease selected), sign a contract (k), raise cash (o, i)."""
+    if risk.kind == "ending" and "GPU lease" in risk.message:
+        return "j: renew"
+    if risk.kind == "ending" and "contract" in risk.message:
+        return "k: offers"
+    if risk.kind in ("cash", "runway"):
+        return "o/i: raise cash"
+    if risk.kind in ("capacity", "sla"):
+        return "g/u: add GPUs"
+    return ""
+
+
+class Alerts(Static):
+    DEFAULT_CSS = """
+    Alerts { height: auto; max-height: 4; padding: 0 1; display: none; text-wrap: nowrap; text-overflow: ellipsis; }
+    Alerts.-shown { display: block; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__(id="alerts")
+
+    def refresh_from(self, session) -> None:
+        risks = [] if session.over else list(session.advice().risks)
+        self.set_class(bool(risks), "-shown")
+        if not risks:
+            self.update("")
+            return
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for i, r in enumerate(risks[:MAX_ALERTS]):
+            if i:
+                text.append("\n")
+            key = alert_key(r)
+            text.append(f"{MARK[r.severity]} ", style=STYLE[r.severity])
+            if key:
+                text.append(f"[{key}] ", style="bold")
+            text.append(r.message, style=STYLE[r.severity])
+        more = len(risks) - MAX_ALERTS
+        if more > 0:
+            text.append(f"\n   and {more} more: e shows them all before the quarter is played", style="dim")
+        self.update(text)
