@@ -2,11 +2,17 @@
 
 One decode step of a replica of ``n`` GPUs (tensor parallel) at batch ``B`` and mean context ``C``::
 
-    step_ms = max(memory_ms, compute_ms) + comm_ms + fixed_overhead_ms
-    memory_ms  = (weight bytes / mem_efficiency + B*C*kv_bytes / (mem_efficiency*attention_efficiency))
-                 / (n * hbm_tb_s)
-    compute_ms = (2 * active_params * B + attention flops) / (n * tflops * compute_efficiency)
-    comm_ms    = layers * 2 all-reduces of B * d_model * 2 bytes (zero when n == 1)
+    step_ms = gemm_ms + attention_ms + comm_ms + overhead_ms (+ draft passes)
+    gemm_ms      = max(weight bytes / (n * hbm * mem_efficiency),
+                       2 * active_params * B / (n * tflops * gemm_efficiency(B)))   tile-quantized M
+    attention_ms = max(B*C*kv_bytes / (n * hbm * mem_efficiency * attention_efficiency), attention flops)
+    comm_ms      = layers * 2 all-reduces: latency per ring step (NCCL) or one shot (custom) + bytes
+    overhead_ms  = per step + per layer (kernel launches on every GPU: they do not shrink with n)
+
+GEMMs and attention run one after the other (separate kernels), so their times add (issue 12).
+The legacy preset is calibrated on Splitwise's A100 tensor-parallel table (CALIBRATION 24), the
+full stack on published FP8 max-load throughput (``MAX_LOAD_MEASUREMENTS``); H100 TP and batch
+curves are held back to check the same parameters.
 
 Every number a student sees comes from these few functions, each small enough to check with a
 calculator (KB §9, §10, §11, §16, §17; CALIBRATION.md items 1-8). The optimization stack of
@@ -40,14 +46,18 @@ DEFAULT_CONTEXT = 1024  # tokens: mean context of a chat request while it decode
 DEFAULT_TPOT_MS = 60.0  # "real-time" feel (KB §11)
 
 # Tensor-parallel all-reduce (KB §7, §11): NVLink inside a node or NVL72 rack, InfiniBand across.
-NVLINK_ALLREDUCE_BASE_US = 4.0  # launch and synchronization of one NCCL all-reduce
-NVLINK_HOP_US = 1.5  # per ring step inside the NVLink domain
-IB_HOP_US = 5.0  # per ring step across nodes: ~1 us port latency plus NIC and software
+# Fitted on CALIBRATION 24 (Splitwise A100 TP2/4/8), checked on H100 (tests/test_physics_measurements.py).
+NVLINK_ALLREDUCE_BASE_US = 10.0  # NCCL: kernel launch and the barrier every GPU waits at
+NVLINK_HOP_US = 9.0  # NCCL ring step inside the NVLink domain: a flag handshake plus the slowest GPU's skew
+CUSTOM_ALLREDUCE_BASE_US = 4.0  # custom one-shot all-reduce: peers' buffers read directly over NVLink
+CUSTOM_ALLREDUCE_PEER_US = 1.0  # per peer read (all issued at once, so ~1 us each, not a ring step)
+IB_HOP_US = NVLINK_HOP_US + 6.0  # per ring step across nodes: the same skew plus ~1 us port latency, NIC and software
 IB_GB_S = 50.0  # 400 Gb/s NDR per GPU = 50 GB/s
 ALLREDUCES_PER_LAYER = 2  # after attention and after the MLP
 
 # Speculative decoding (KB §17 layer 6): a small draft model proposes, the target verifies.
 DRAFT_TOKENS = 4
+DRAFT_LENGTHS = (2, 0)  # shorter drafts the gate may pick under load (0: off): a dynamic-speculation schedule
 DRAFT_ACCEPTANCE = 0.6  # chance the target accepts each drafted token
 DRAFT_SIZE_FRACTION = 0.02  # draft parameters / target active parameters (a ~1B draft for 70B)
 DRAFT_PASS_OVERHEAD_MS = 1.0  # launch and sampling cost of one draft forward (CUDA graphs)
@@ -115,7 +125,11 @@ class ServingParams:
     prefill_mfu: float  # flash attention: model-FLOP utilization of prefill matmuls
     mem_efficiency: float  # custom kernels: achieved / spec HBM bandwidth
     compute_efficiency: float  # custom kernels: achieved / spec tensor FLOPS in decode
-    fixed_overhead_ms: float  # custom kernels: launches, scheduling, sampling per step
+    fixed_overhead_ms: float  # custom kernels: scheduling, sampling per step
+    layer_overhead_us: float  # custom kernels: kernel launches per layer on every GPU (CUDA graphs cut them)
+    gemm_tile: int  # custom kernels: rows of the tensor-core tile a GEMM pads M up to
+    gemm_overlap: float  # custom kernels: share of the shorter of weight reads and math hidden under the longer
+    one_shot_allreduce: bool  # custom kernels: one-shot all-reduce inside NVLink instead of an NCCL ring
     draft_tokens: int  # speculative decoding: tokens drafted per step (0 = off)
 
 
@@ -128,12 +142,18 @@ ATTENTION_EFFICIENCY_FLASH = 1.0  # one fused pass over K and V
 PREFILL_MFU_EAGER = 0.20
 PREFILL_MFU_FLASH = 0.45
 PREFILL_MFU_FLASH_CUSTOM = 0.55
-MEM_EFFICIENCY_STOCK = 0.70
+MEM_EFFICIENCY_STOCK = 0.82  # CALIBRATION 2: 70-85% of spec; fitted on CALIBRATION 24
 MEM_EFFICIENCY_CUSTOM = 0.85
 COMPUTE_EFFICIENCY_STOCK = 0.50
-COMPUTE_EFFICIENCY_CUSTOM = 0.65
+COMPUTE_EFFICIENCY_CUSTOM = 0.45
 FIXED_OVERHEAD_MS_STOCK = 10.0  # 2023-era stack (CALIBRATION item 2)
 FIXED_OVERHEAD_MS_CUSTOM = 2.0  # CUDA graphs, fused kernels, multi-step scheduling
+LAYER_OVERHEAD_US_STOCK = 25.0  # ~10 eager kernel launches per layer, on every GPU whatever the TP size
+LAYER_OVERHEAD_US_CUSTOM = 3.0  # one CUDA graph replays the whole step
+GEMM_TILE_STOCK = 16  # stock GEMMs pad M to the 16-row MMA tile: rows below it are wasted
+GEMM_TILE_CUSTOM = 8  # decode kernels swap operands so the batch sits on the 8-wide side
+GEMM_OVERLAP_STOCK = 0.7  # skinny-M stock GEMMs load a K-slice, then multiply it: no overlap
+GEMM_OVERLAP_CUSTOM = 0.9  # warp-specialized pipelines multiply one slice while loading the next
 
 
 def serving_params(stack: Stack) -> ServingParams:
@@ -150,6 +170,10 @@ def serving_params(stack: Stack) -> ServingParams:
         mem_efficiency=MEM_EFFICIENCY_CUSTOM if stack.custom_kernels else MEM_EFFICIENCY_STOCK,
         compute_efficiency=COMPUTE_EFFICIENCY_CUSTOM if stack.custom_kernels else COMPUTE_EFFICIENCY_STOCK,
         fixed_overhead_ms=FIXED_OVERHEAD_MS_CUSTOM if stack.custom_kernels else FIXED_OVERHEAD_MS_STOCK,
+        layer_overhead_us=LAYER_OVERHEAD_US_CUSTOM if stack.custom_kernels else LAYER_OVERHEAD_US_STOCK,
+        gemm_tile=GEMM_TILE_CUSTOM if stack.custom_kernels else GEMM_TILE_STOCK,
+        gemm_overlap=GEMM_OVERLAP_CUSTOM if stack.custom_kernels else GEMM_OVERLAP_STOCK,
+        one_shot_allreduce=stack.custom_kernels,
         draft_tokens=DRAFT_TOKENS if stack.speculative_decoding else 0,
     )
 
@@ -293,22 +317,70 @@ def compute_ms(flops: float, g: GpuSpec, n: int, precision: str, efficiency: flo
     return flops / (n * g.tflops(precision) * 1e12 * efficiency) * 1e3
 
 
-def allreduce_us(message_bytes: float, g: GpuSpec, n: int) -> float:
-    """Ring all-reduce: 2(n-1) steps, each moving 1/n of the message; IB hops once n spans nodes."""
+def gemm_efficiency(tokens: float, p: ServingParams) -> float:
+    """Share of peak FLOPS a decode GEMM of M = ``tokens`` rows reaches (issue 12 item 2).
+
+    Tile quantization: the tensor cores work on tiles of ``gemm_tile`` rows, so M is padded up to
+    a whole number of tiles and the padding is wasted: efficiency = peak share x M / padded M.
+    """
+    m_rows = max(1.0, tokens)
+    padded = -(-m_rows // p.gemm_tile) * p.gemm_tile
+    return p.compute_efficiency * m_rows / padded
+
+
+def gemm_ms(m: ModelSpec, g: GpuSpec, n: int, precision: str, tokens: float, p: ServingParams) -> tuple[float, float]:
+    """(weight-read ms, tensor-core ms) of the step's weight GEMMs.
+
+    The GEMMs take the larger plus the part of the smaller their pipeline does not hide
+    (``gemm_overlap``): a stock skinny GEMM waits for each weight slice before multiplying it.
+    """
+    mem = weight_bytes_read(m, precision, tokens) / (n * g.hbm_tb_s * 1e12 * p.mem_efficiency) * 1e3
+    cmp = compute_ms(2 * m.params_active * tokens, g, n, precision, gemm_efficiency(tokens, p))
+    return mem, cmp
+
+
+def attention_ms(m: ModelSpec, g: GpuSpec, n: int, precision: str, tokens: float, batch: int, context: float,
+                 p: ServingParams) -> tuple[float, float]:
+    """(KV-read ms, attention-math ms) of the step: a separate kernel after the GEMMs (issue 12 item 7)."""
+    kv = batch * context * kv_bytes_per_token(m, precision)
+    mem = kv / (n * g.hbm_tb_s * 1e12 * p.mem_efficiency * p.attention_efficiency) * 1e3
+    cmp = compute_ms(attention_flops(m, tokens, context), g, n, precision, p.compute_efficiency)
+    return mem, cmp
+
+
+def allreduce_us(message_bytes: float, g: GpuSpec, n: int, one_shot: bool = False) -> float:
+    """One all-reduce of ``message_bytes`` across ``n`` GPUs (KB §7; fitted on CALIBRATION 24).
+
+    NCCL ring: a base latency, then 2(n-1) steps each paying a hop latency and moving 1/n of the
+    message; IB hops once n spans nodes. ``one_shot`` (the custom kernels' all-reduce, inside one
+    NVLink domain only): every GPU reads its n-1 peers' whole buffers at once: one latency but
+    (n-1) messages of bytes, so large messages still go round the ring.
+    """
     if n <= 1:
         return 0.0
-    steps = 2 * (n - 1)
     if n <= g.nvlink_domain:
-        link_gb_s, hop_us = g.nvlink_gb_s / 2, NVLINK_HOP_US  # one direction of the bidirectional figure
+        link_gb_s = g.nvlink_gb_s / 2  # one direction of the bidirectional figure
+        hop_us = NVLINK_HOP_US
     else:
         link_gb_s, hop_us = IB_GB_S, IB_HOP_US
-    return NVLINK_ALLREDUCE_BASE_US + steps * hop_us + steps * (message_bytes / n) / (link_gb_s * 1e9) * 1e6
+    steps = 2 * (n - 1)
+    ring = NVLINK_ALLREDUCE_BASE_US + steps * hop_us + steps * (message_bytes / n) / (link_gb_s * 1e9) * 1e6
+    if one_shot and n <= g.nvlink_domain:  # small messages: one shot; large ones still ring
+        shot = CUSTOM_ALLREDUCE_BASE_US + (n - 1) * CUSTOM_ALLREDUCE_PEER_US + (n - 1) * message_bytes / (link_gb_s * 1e9) * 1e6
+        return min(shot, ring)
+    return ring
 
 
-def tp_comm_ms(m: ModelSpec, g: GpuSpec, n: int, tokens: float) -> float:
+def tp_comm_ms(m: ModelSpec, g: GpuSpec, n: int, tokens: float, one_shot: bool = False) -> float:
     """Per-layer tensor-parallel all-reduces for ``tokens`` tokens in flight (KB §7, §11)."""
     message = tokens * m.d_model * ACTIVATION_BYTES
-    return m.layers * ALLREDUCES_PER_LAYER * allreduce_us(message, g, n) / 1e3
+    return m.layers * ALLREDUCES_PER_LAYER * allreduce_us(message, g, n, one_shot) / 1e3
+
+
+def overhead_ms(m: ModelSpec, p: ServingParams) -> float:
+    """Per step: scheduling and sampling, plus kernel launches per layer, the same on every GPU
+    so they do not shrink with TP (issue 12 item 1; CUDA graphs cut them)."""
+    return p.fixed_overhead_ms + m.layers * p.layer_overhead_us / 1e3
 
 
 def tokens_per_step(draft_tokens: int, acceptance: float | None = None) -> float:
@@ -325,7 +397,7 @@ def draft_ms(m: ModelSpec, g: GpuSpec, n: int, precision: str, batch: int, p: Se
         return 0.0
     params = m.params_active * DRAFT_SIZE_FRACTION
     mem = params * BYTES_PER_PARAM[precision] / (n * g.hbm_tb_s * 1e12 * p.mem_efficiency) * 1e3
-    cmp = compute_ms(2 * params * batch, g, n, precision, p.compute_efficiency)
+    cmp = compute_ms(2 * params * batch, g, n, precision, gemm_efficiency(batch, p))
     return p.draft_tokens * (max(mem, cmp) + DRAFT_PASS_OVERHEAD_MS)
 
 
@@ -352,12 +424,16 @@ class DecodeResult:
     kv_bytes_per_token: float
     kv_token_capacity: int
     max_batch: int
-    bound: str  # "memory" or "compute"
-    memory_ms: float
-    compute_ms: float
+    bound: str  # "memory" or "compute": what binds the weight GEMMs
+    memory_ms: float  # weight and KV reads
+    compute_ms: float  # GEMM and attention math
     comm_ms: float
     overhead_ms: float
     draft_ms: float
+    gemm_ms: float = 0.0
+    attention_ms: float = 0.0
+    speculative: bool = False  # speculative decoding ran this step (the gate: only where it helps)
+    draft_tokens: int = 0  # tokens drafted per sequence this step
 
 
 def stack_name(stack: Stack) -> str:
@@ -365,6 +441,20 @@ def stack_name(stack: Stack) -> str:
         if s == stack:
             return name
     return "+".join(stack.techniques) or "naive"
+
+
+def _step(m: ModelSpec, g: GpuSpec, n: int, precision: str, batch: int, context: int, p: ServingParams) -> tuple:
+    """(step ms, weight/KV ms, math ms, comm ms, overhead ms, draft ms, gemm ms, attention ms, bound)."""
+    verified = batch * (1 + p.draft_tokens)  # tokens the target model processes this step
+    w_mem, w_cmp = gemm_ms(m, g, n, precision, verified, p)
+    a_mem, a_cmp = attention_ms(m, g, n, precision, verified, batch, context, p)
+    gemm = max(w_mem, w_cmp) + (1 - p.gemm_overlap) * min(w_mem, w_cmp)
+    attn = max(a_mem, a_cmp)
+    comm = tp_comm_ms(m, g, n, verified, p.one_shot_allreduce)
+    over = overhead_ms(m, p)
+    drafts = draft_ms(m, g, n, precision, batch, p)
+    step = gemm + attn + comm + over + drafts
+    return step, w_mem + a_mem, w_cmp + a_cmp, comm, over, drafts, gemm, attn, "memory" if w_mem >= w_cmp else "compute"
 
 
 def decode(
@@ -375,8 +465,15 @@ def decode(
     batch: int,
     context: int,
     stack: Stack = LEGACY,
+    gate: bool = True,
 ) -> DecodeResult:
-    """One decode step with ``batch`` running sequences of mean ``context`` tokens (KB §11, §16)."""
+    """One decode step with ``batch`` running sequences of mean ``context`` tokens (KB §11, §16).
+
+    With speculative decoding in the stack, ``gate`` drafts the number of tokens (0 to
+    ``DRAFT_TOKENS``) that serves the most tokens/s at this batch: real servers shorten drafts and
+    switch them off above a batch threshold, because verification competes with batched decode
+    for compute (issue 12 item 5); ``gate=False`` always drafts ``DRAFT_TOKENS``, to show the crossover.
+    """
     if batch < 1 or context < 1:
         raise PhysicsError(f"batch and context must be at least 1, got batch {batch}, context {context}")
     check_fits(m, g, n, precision, context)
@@ -388,17 +485,15 @@ def decode(
             f"{p.kv_waste:.0%} waste; {n} x {g.id.upper()} at {precision} hold {cap} such sequences: "
             f"use --batch {cap} or less, more --gpus, or a lower --precision"
         )
-    verified = batch * (1 + p.draft_tokens)  # tokens the target model processes this step
-    mem = memory_ms(
-        weight_bytes_read(m, precision, verified), batch * context * kv_bytes_per_token(m, precision),
-        g, n, p.mem_efficiency, p.attention_efficiency,
-    )
-    flops = 2 * m.params_active * verified + attention_flops(m, verified, context)
-    cmp = compute_ms(flops, g, n, precision, p.compute_efficiency)
-    comm = tp_comm_ms(m, g, n, verified)
-    drafts = draft_ms(m, g, n, precision, batch, p)
-    step = max(mem, cmp) + comm + p.fixed_overhead_ms + drafts
+    parts = _step(m, g, n, precision, batch, context, p)
     per_step = tokens_per_step(p.draft_tokens)
+    if p.draft_tokens and gate:  # draft fewer tokens, or none, where that serves more (dynamic speculation)
+        for k in (k for k in DRAFT_LENGTHS if k < p.draft_tokens):
+            shorter = replace(p, draft_tokens=k)
+            trial = _step(m, g, n, precision, batch, context, shorter)
+            if trial[0] / tokens_per_step(k) < parts[0] / per_step:
+                parts, per_step, p = trial, tokens_per_step(k), shorter
+    step, mem, cmp, comm, over, drafts, gemm, attn, bound = parts
     tps = batch * per_step / step * 1e3
     return DecodeResult(
         model=m.id, gpu=g.id, gpus=n, precision=precision, stack=stack_name(stack), batch=batch,
@@ -406,9 +501,23 @@ def decode(
         tokens_per_s=tps, tokens_per_s_per_gpu=tps / n, weight_gb=weight_bytes(m, precision) / 1e9,
         kv_bytes_per_token=kv_bytes_per_token(m, precision),
         kv_token_capacity=kv_token_capacity(m, g, n, precision), max_batch=cap,
-        bound="memory" if mem >= cmp else "compute", memory_ms=mem, compute_ms=cmp, comm_ms=comm,
-        overhead_ms=p.fixed_overhead_ms, draft_ms=drafts,
+        bound=bound, memory_ms=mem, compute_ms=cmp, comm_ms=comm,
+        overhead_ms=over, draft_ms=drafts, gemm_ms=gemm, attention_ms=attn, speculative=p.draft_tokens > 0,
+        draft_tokens=p.draft_tokens,
     )
+
+
+def speculative_crossover(m: ModelSpec, g: GpuSpec, n: int, precision: str, context: int, stack: Stack = FULL) -> int | None:
+    """Smallest batch at which speculative decoding stops raising tokens/s (None: it helps up to
+    the memory cap, or the stack does not draft). KB §17 layer 6, CALIBRATION 7."""
+    stack = stack.with_("speculative_decoding")
+    cap = max_batch(m, g, n, precision, context, stack)
+    if cap < 1:
+        return None
+    for b in range(1, cap + 1):  # step times are a few float operations: a linear scan is cheap
+        if not decode(m, g, n, precision, b, context, stack).speculative:
+            return b
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -437,7 +546,7 @@ def prefill(m: ModelSpec, g: GpuSpec, n: int, precision: str, tokens: int, stack
     flops = prefill_flops(m, tokens)
     cmp = compute_ms(flops, g, n, precision, p.prefill_mfu)
     mem = memory_ms(weight_bytes(m, precision), 0.0, g, n, p.mem_efficiency, 1.0)
-    total = max(cmp, mem) + tp_comm_ms(m, g, n, tokens) + p.fixed_overhead_ms
+    total = max(cmp, mem) + tp_comm_ms(m, g, n, tokens, p.one_shot_allreduce) + overhead_ms(m, p)
     mfu = flops / (n * g.tflops(precision) * 1e12) / (total / 1e3)
     return PrefillResult(m.id, g.id, n, precision, stack_name(stack), tokens, total, mfu)
 
@@ -509,6 +618,73 @@ def serve_under_tpot(
         limited_by="memory" if lo == cap else "demand" if lo == demand_cap else "latency", step_ms=best.step_ms, tpot_ms=best.tpot_ms,
         effective_batch=lo * util, tokens_per_s=tps, tokens_per_s_per_gpu=tps / n,
     )
+
+
+def prefill_compute_ms(m: ModelSpec, g: GpuSpec, n: int, precision: str, tokens: float, stack: Stack) -> float:
+    """Replica time one prompt's uncached tokens cost when chunked prefill rides along decode steps:
+    the prompt's FLOPs at the prefill MFU plus its all-reduces; the weight reads and step overheads
+    are the decode step's, already paid (issue 12 items 6, 7)."""
+    if tokens <= 0:
+        return 0.0
+    p = serving_params(stack)
+    flops = prefill_flops(m, tokens)  # type: ignore[arg-type]
+    return compute_ms(flops, g, n, precision, p.prefill_mfu) + tp_comm_ms(m, g, n, tokens, p.one_shot_allreduce)
+
+
+@dataclass(frozen=True, slots=True)
+class MaxLoadResult:
+    batch: int  # running sequences: as many as the KV cache holds at the mean context
+    context: int
+    step_ms: float
+    speculative: bool
+    prefill_share: float  # share of replica time spent on prompts
+    requests_per_s: float
+    output_tokens_per_s: float  # end to end, prefill included: what max-load benchmarks report
+    output_tokens_per_s_per_gpu: float
+
+
+def max_load_throughput(
+    m: ModelSpec, g: GpuSpec, n: int, precision: str, stack: Stack, input_tokens: int, output_tokens: int,
+    cached_share: float = 0.0,
+) -> MaxLoadResult:
+    """Output tokens/s of one replica fed requests as fast as it takes them (issue 12 item 7).
+
+    The batch holds as many sequences as the KV cache fits at the mean context (prompt + half the
+    output); each request costs its prompt's prefill (cached prefix tokens skip it, KB §15) plus
+    its share of ``output_tokens`` decode steps of that batch.
+    """
+    if input_tokens < 1 or output_tokens < 1:
+        raise PhysicsError(f"input and output tokens must be at least 1, got {input_tokens} and {output_tokens}")
+    if not 0 <= cached_share <= 1:
+        raise PhysicsError(f"the cached share is a fraction between 0 and 1, got {cached_share}")
+    context = input_tokens + output_tokens // 2
+    check_fits(m, g, n, precision, input_tokens + output_tokens)
+    batch = max_batch(m, g, n, precision, context, stack)
+    if batch < 1:
+        raise PhysicsError(_fits_msg(m, g, n, precision) + f": no room for one sequence of {context:,} tokens")
+    d = decode(m, g, n, precision, batch, context, stack)
+    pre = prefill_compute_ms(m, g, n, precision, input_tokens * (1 - cached_share), stack)
+    decode_ms = output_tokens * d.tpot_ms / batch  # this request's share of the batch's steps
+    per_request = pre + decode_ms
+    rps = 1e3 / per_request
+    return MaxLoadResult(
+        batch=batch, context=context, step_ms=d.step_ms, speculative=d.speculative,
+        prefill_share=pre / per_request, requests_per_s=rps, output_tokens_per_s=rps * output_tokens,
+        output_tokens_per_s_per_gpu=rps * output_tokens / n,
+    )
+
+
+# Published max-load throughput (total output tok/s, no latency target, FP8 on H100; issue 12):
+# (model, GPUs, input tokens, output tokens, measured). Calibration points of the full stack.
+MAX_LOAD_MEASUREMENTS: tuple[tuple[str, int, int, int, float], ...] = (
+    ("llama-3.1-8b", 1, 1000, 1000, 15_220),
+    ("llama-3.1-8b", 1, 128, 2048, 22_714),
+    ("llama-3.1-70b", 2, 1000, 1000, 4_205),
+    ("llama-3.1-70b", 2, 128, 2048, 6_651),
+    ("llama-3.1-70b", 2, 2048, 128, 762),
+)
+# Splitwise (CALIBRATION 24): Llama2-70B, BF16, A100-80GB, batch 1, prompt 512, ms per decode step.
+SPLITWISE_TP_MS: dict[int, float] = {2: 59.9, 4: 44.5, 8: 45.0}
 
 
 def ttft_ms(
