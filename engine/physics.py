@@ -28,6 +28,7 @@ Units: bytes and FLOPs in SI (1 GB = 1e9 bytes, as the vendors count HBM), times
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 from engine.hardware import GPUS, GpuSpec, gpu as lookup_gpu
@@ -687,6 +688,40 @@ MAX_LOAD_MEASUREMENTS: tuple[tuple[str, int, int, int, float], ...] = (
 SPLITWISE_TP_MS: dict[int, float] = {2: 59.9, 4: 44.5, 8: 45.0}
 
 
+SERVICE_CV2 = 0.5  # squared coefficient of variation of a request's replica time (mixed lengths)
+PREFILL_CHUNK_TOKENS = 512  # prompt tokens one decode step carries (chunked prefill, a serving setting)
+
+
+def queue_wait_quantile_ms(load: float, service_ms: float, arrival_cv: float = 1.0, quantile: float = 0.95,
+                           service_cv2: float = SERVICE_CV2) -> float:
+    """Waiting time at a quantile in a G/G/1 queue (Kingman's formula with an exponential tail).
+
+    Mean wait = load/(1-load) x (ca^2 + cs^2)/2 x service; a request waits at all with probability
+    ``load`` and then an exponential time of mean wait/load, so the quantile is
+    (mean/load) x ln(load/(1-quantile)), and 0 when 1-quantile >= load. No cap: it grows without
+    bound as load approaches 1 and with burstier arrivals (issue 12 item 6). Load >= 1: infinite.
+    """
+    if load <= 0:
+        return 0.0
+    if load >= 1:
+        return float("inf")
+    mean = load / (1 - load) * (arrival_cv ** 2 + service_cv2) / 2 * service_ms
+    if 1 - quantile >= load:
+        return 0.0
+    return mean / load * math.log(load / (1 - quantile))
+
+
+def queue_wait_exceeds(load: float, service_ms: float, arrival_cv: float, wait_ms: float,
+                       service_cv2: float = SERVICE_CV2) -> float:
+    """Share of requests that wait longer than ``wait_ms`` in the same G/G/1 approximation."""
+    if load <= 0:
+        return 0.0
+    if load >= 1 or wait_ms <= 0:
+        return 1.0 if load >= 1 else min(1.0, load)
+    mean = load / (1 - load) * (arrival_cv ** 2 + service_cv2) / 2 * service_ms
+    return load * math.exp(-wait_ms * load / mean)
+
+
 def ttft_ms(
     m: ModelSpec,
     g: GpuSpec,
@@ -697,18 +732,106 @@ def ttft_ms(
     load: float = 0.5,
     batch: int = 1,
     context: int = DEFAULT_CONTEXT,
+    arrival_cv: float = 1.0,
+    quantile: float = 0.95,
 ) -> float:
-    """Time to first token: request path + queueing for prefill + prefill + one decode step.
-
-    The queue is M/M/1 on the prefill stage: a request waits load/(1-load) prefill times.
-    """
-    if not 0 <= load < 1:
-        raise PhysicsError(f"load is a utilization in [0, 1), got {load}")
+    """Time to first token at a quantile: request path + G/G/1 wait for the prefill stage + prefill
+    + one decode step. ``load`` is the prefill stage's utilization; 1 or more never clears (inf)."""
+    if load < 0:
+        raise PhysicsError(f"load is a utilization, 0 or more, got {load}")
     pre = prefill(m, g, n, precision, prompt_tokens, stack).prefill_ms
     ctx = max(context, prompt_tokens)
     batch = max(1, min(batch, max_batch(m, g, n, precision, ctx, stack)))
     step = decode(m, g, n, precision, batch, ctx, stack).step_ms
-    return REQUEST_OVERHEAD_MS + load / (1 - load) * pre + pre + step
+    return REQUEST_OVERHEAD_MS + queue_wait_quantile_ms(load, pre, arrival_cv, quantile) + pre + step
+
+
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    load: float  # share of the replica's capacity in requests/s
+    requests_per_s: float
+    batch: float  # running sequences, by Little's law: arrival rate x output tokens x TPOT
+    prefill_share: float  # share of replica time on prompts (co-batched with decode)
+    chunk_step_share: float  # share of decode steps that carry a prefill chunk
+    step_ms: float  # a decode step without a chunk
+    chunk_step_ms: float  # a decode step carrying a full prefill chunk
+    p50_tpot_ms: float
+    p95_tpot_ms: float
+    mean_tpot_ms: float
+    prefill_latency_ms: float  # the request's own prompt, chunk by chunk
+    service_ms: float  # replica time one request costs at capacity (the queue's service time)
+    p50_ttft_ms: float
+    p95_ttft_ms: float
+    speculative: bool
+    saturated: bool  # the load cannot be served: latencies are infinite
+
+
+def latency_under_load(
+    m: ModelSpec, g: GpuSpec, n: int, precision: str, stack: Stack, input_tokens: int, output_tokens: int,
+    load: float, arrival_cv: float = 1.0, cached_share: float = 0.0, chunk_tokens: int = PREFILL_CHUNK_TOKENS,
+    capacity_rps: float | None = None, disaggregated: bool = False,
+) -> LoadResult:
+    """TTFT and TPOT percentiles of one replica at ``load`` x its capacity (issue 12 item 6).
+
+    Prefill is chunked into decode steps: a share f = rate x prefill time of replica time goes to
+    prompts, so decode runs at step/(1-f) on average and a step carrying a chunk takes step +
+    chunk time (the p95 TPOT once more than 5% of steps carry one). The batch follows Little's
+    law, B = rate x output x TPOT, solved by a few scalar iterations. TTFT = request path + G/G/1
+    wait (service = the replica time a request costs at capacity, ``arrival_cv`` the burstiness)
+    + the prompt's chunks. Cached prefix tokens skip prefill (KB §15). ``capacity_rps`` overrides
+    the max-load capacity (the game's TPOT-limited one). ``disaggregated``: decode runs on its own
+    GPUs, so no chunk rides along (the prefill pool is sized apart, ``disaggregation``).
+    """
+    if load < 0:
+        raise PhysicsError(f"load is a share of capacity, 0 or more, got {load}")
+    if arrival_cv < 0:
+        raise PhysicsError(f"the arrival CV is 0 or more (1 = Poisson), got {arrival_cv}")
+    if chunk_tokens < 1:
+        raise PhysicsError(f"the prefill chunk is at least 1 token, got {chunk_tokens}")
+    full = max_load_throughput(m, g, n, precision, stack, input_tokens, output_tokens, cached_share)
+    cap_rps = full.requests_per_s if capacity_rps is None else capacity_rps
+    rate = load * cap_rps
+    context = full.context
+    uncached = input_tokens * (1 - cached_share)
+    pre_ms = prefill_compute_ms(m, g, n, precision, uncached, stack)
+    f = 0.0 if disaggregated else rate * pre_ms / 1e3
+    chunk_ms = 0.0 if disaggregated else prefill_compute_ms(m, g, n, precision, min(chunk_tokens, max(uncached, 1.0)), stack)
+    batch, d = 1.0, None
+    saturated = load >= 1 or f >= 1
+    if not saturated:
+        for _ in range(12):  # Little's law fixed point; converges in a few steps (TPOT is flat in B)
+            d = decode(m, g, n, precision, max(1, min(full.batch, round(batch))), context, stack)
+            tpot = d.tpot_ms / (1 - f)
+            new = max(1.0, rate * output_tokens * tpot / 1e3)
+            if abs(new - batch) < 0.5:
+                batch = new
+                break
+            batch = new
+        saturated = batch > full.batch
+    if d is None:
+        d = decode(m, g, n, precision, max(1, min(full.batch, round(batch))), context, stack)
+    step = d.tpot_ms
+    if saturated:
+        inf = float("inf")
+        return LoadResult(load, rate, batch, f, 1.0, step, step + chunk_ms, inf, inf, inf, inf, 1e3 / cap_rps, inf, inf,
+                          d.speculative, True)
+    # chunk steps per second / decode steps per second = share of steps carrying a chunk
+    chunk_share = min(1.0, (f / chunk_ms) / ((1 - f) / d.step_ms)) if chunk_ms > 0 else 0.0
+    chunk_step = step + chunk_ms
+    p95_tpot = chunk_step if chunk_share > 0.05 else step
+    p50_tpot = chunk_step if chunk_share > 0.5 else step
+    chunks = max(1, math.ceil(uncached / chunk_tokens)) if uncached > 0 else 0
+    prefill_latency = chunks * (d.step_ms + chunk_ms) if not disaggregated else pre_ms
+    service = 1e3 / cap_rps
+    base = REQUEST_OVERHEAD_MS + prefill_latency + d.step_ms
+    return LoadResult(
+        load=load, requests_per_s=rate, batch=batch, prefill_share=f, chunk_step_share=chunk_share,
+        step_ms=step, chunk_step_ms=chunk_step, p50_tpot_ms=p50_tpot, p95_tpot_ms=p95_tpot,
+        mean_tpot_ms=step / (1 - f), prefill_latency_ms=prefill_latency, service_ms=service,
+        p50_ttft_ms=base + queue_wait_quantile_ms(load, service, arrival_cv, 0.5),
+        p95_ttft_ms=base + queue_wait_quantile_ms(load, service, arrival_cv, 0.95),
+        speculative=d.speculative, saturated=False,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
