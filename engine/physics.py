@@ -29,6 +29,7 @@ Units: bytes and FLOPs in SI (1 GB = 1e9 bytes, as the vendors count HBM), times
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from engine.hardware import GPUS, GpuSpec, gpu as lookup_gpu
@@ -831,6 +832,92 @@ def latency_under_load(
         p50_ttft_ms=base + queue_wait_quantile_ms(load, service, arrival_cv, 0.5),
         p95_ttft_ms=base + queue_wait_quantile_ms(load, service, arrival_cv, 0.95),
         speculative=d.speculative, saturated=False,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Prefill/decode disaggregation (Splitwise, DistServe; issue 12 item 3)
+# ---------------------------------------------------------------------------------------------
+
+
+def kv_transfer_ms(m: ModelSpec, g: GpuSpec, n: int, precision: str, tokens: float, same_domain: bool = True) -> float:
+    """Moving a prompt's KV cache from a prefill replica to a decode replica (KB §7): each of the
+    ``n`` GPUs sends its shard over NVLink inside one domain, else over 400 Gb/s InfiniBand."""
+    link_gb_s = g.nvlink_gb_s / 2 if same_domain and 2 * n <= g.nvlink_domain else IB_GB_S
+    return tokens * kv_bytes_per_token(m, precision) / (n * link_gb_s * 1e9) * 1e3
+
+
+def _max_load(meets: Callable[[float], bool]) -> float:
+    """Largest load in [0, 1) at which ``meets(load)`` holds (bisection; latency rises with load)."""
+    if not meets(1e-6):
+        return 0.0
+    lo, hi = 1e-6, 0.999
+    for _ in range(30):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if meets(mid) else (lo, mid)
+    return lo
+
+
+@dataclass(frozen=True, slots=True)
+class DisaggregationResult:
+    colocated_goodput_rps_per_gpu: float  # requests/s per GPU meeting both SLAs, prefill and decode sharing GPUs
+    disaggregated_goodput_rps_per_gpu: float  # the same with separate prefill and decode pools
+    prefill_gpu_share: float  # share of the GPUs in the prefill pool
+    kv_transfer_ms: float
+    colocated_p95_tpot_ms: float  # at the colocated goodput: chunks of prefill ride along decode steps
+    disaggregated_p95_tpot_ms: float
+    disaggregated_p95_ttft_ms: float
+
+
+def disaggregation(
+    m: ModelSpec, g: GpuSpec, n: int, precision: str, stack: Stack, input_tokens: int, output_tokens: int,
+    ttft_sla_ms: float, tpot_sla_ms: float, arrival_cv: float = 1.0, cached_share: float = 0.0,
+    chunk_tokens: int = PREFILL_CHUNK_TOKENS,
+) -> DisaggregationResult:
+    """Goodput (requests/s per GPU with p95 TTFT and p95 TPOT within their SLAs) of colocated
+    serving against prefill/decode disaggregation on replicas of ``n`` GPUs (Splitwise, DistServe).
+
+    Disaggregated, a prefill replica only runs prompts (a G/G/1 queue of prefill times), ships the
+    KV cache to a decode replica, and decode replicas run the largest batch whose TPOT meets the
+    SLA with no prefill chunks in their steps; the pools are sized in the ratio of their loads.
+    """
+    if ttft_sla_ms <= 0 or tpot_sla_ms <= 0:
+        raise PhysicsError(f"SLAs must be positive, got TTFT {ttft_sla_ms} ms and TPOT {tpot_sla_ms} ms")
+
+    def colocated_ok(load: float) -> bool:
+        r = latency_under_load(m, g, n, precision, stack, input_tokens, output_tokens, load, arrival_cv,
+                               cached_share, chunk_tokens)
+        return r.p95_ttft_ms <= ttft_sla_ms and r.p95_tpot_ms <= tpot_sla_ms
+
+    full = max_load_throughput(m, g, n, precision, stack, input_tokens, output_tokens, cached_share)
+    co_load = _max_load(colocated_ok)
+    co = latency_under_load(m, g, n, precision, stack, input_tokens, output_tokens, max(co_load, 1e-6), arrival_cv,
+                            cached_share, chunk_tokens)
+    co_goodput = co_load * full.requests_per_s / n
+    # prefill pool: whole prompts back to back, then the KV cache crosses the interconnect
+    uncached = max(1, round(input_tokens * (1 - cached_share)))
+    pre_ms = prefill(m, g, n, precision, uncached, stack).prefill_ms
+    transfer = kv_transfer_ms(m, g, n, precision, input_tokens)
+    context = full.context
+    first_step = decode(m, g, n, precision, 1, context, stack).step_ms
+    fixed = REQUEST_OVERHEAD_MS + pre_ms + transfer + first_step
+    p_load = _max_load(lambda x: fixed + queue_wait_quantile_ms(x, pre_ms, arrival_cv, 0.95) <= ttft_sla_ms)
+    prefill_rps = p_load * 1e3 / pre_ms  # per prefill replica
+    # decode pool: the largest batch whose TPOT meets the SLA, no chunks in its steps
+    try:
+        served = serve_under_tpot(m, g, n, precision, stack, context, tpot_sla_ms)
+        decode_rps = served.effective_batch * 1e3 / (served.tpot_ms * output_tokens)  # Little: B = rate x out x TPOT
+        d_tpot = served.tpot_ms
+    except PhysicsError:
+        decode_rps, d_tpot = 0.0, float("inf")
+    if prefill_rps <= 0 or decode_rps <= 0:
+        return DisaggregationResult(co_goodput, 0.0, 0.0, transfer, co.p95_tpot_ms, d_tpot, float("inf"))
+    per_request_gpus = n / prefill_rps + n / decode_rps  # GPU-seconds of each pool per request
+    return DisaggregationResult(
+        colocated_goodput_rps_per_gpu=co_goodput, disaggregated_goodput_rps_per_gpu=1 / per_request_gpus,
+        prefill_gpu_share=(n / prefill_rps) / per_request_gpus, kv_transfer_ms=transfer,
+        colocated_p95_tpot_ms=co.p95_tpot_ms, disaggregated_p95_tpot_ms=d_tpot,
+        disaggregated_p95_ttft_ms=fixed + queue_wait_quantile_ms(p_load, pre_ms, arrival_cv, 0.95),
     )
 
 
