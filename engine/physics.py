@@ -581,12 +581,18 @@ def serve_under_tpot(
     context: int,
     tpot_ms: float,
     concurrency: int | None = None,
+    prefill_ms_per_output: float = 0.0,
 ) -> ServeResult:
     """The largest batch whose TPOT stays under the target, and the throughput it gives (KB §11).
 
     Throughput counts only useful slots: static batching leaves slots idle behind the longest
     sequence, continuous batching refills them (``slot_utilization``). ``concurrency`` caps the
     batch at the streams the traffic offers this replica (None: unlimited demand).
+
+    ``prefill_ms_per_output``: replica ms of prompt processing per output token. Prompts co-batched
+    with decode stretch every request's TPOT: with B useful slots in flight at full load,
+    TPOT = step(B) + B x prefill ms per output token (Little's law; issue 12 item 6), so the batch
+    is sized on that. ``tokens_per_s`` stays decode-only (the prompts' time is counted apart).
     """
     if tpot_ms <= 0:
         raise PhysicsError(f"the TPOT target must be positive, got {tpot_ms}")
@@ -601,23 +607,27 @@ def serve_under_tpot(
             f"{n} x {g.id.upper()}: raise --tpot-ms, or use a faster --stack, --precision or GPU"
         )
     demand_cap = cap if concurrency is None else max(1, min(cap, concurrency))
+    util = serving_params(stack).slot_utilization
+
+    def tpot_at(r: DecodeResult) -> float:
+        return r.tpot_ms + r.batch * util * prefill_ms_per_output
+
     lo, hi = 1, demand_cap  # TPOT rises with batch: binary search the largest batch under the target
     best = first
     while lo < hi:
         mid = (lo + hi + 1) // 2
         r = decode(m, g, n, precision, mid, context, stack)
-        if r.tpot_ms <= tpot_ms:
+        if tpot_at(r) <= tpot_ms:
             lo, best = mid, r
         else:
             hi = mid - 1
     if best.batch != lo:
         best = decode(m, g, n, precision, lo, context, stack)
-    util = serving_params(stack).slot_utilization
     tps = best.tokens_per_s * util
     return ServeResult(
         model=m.id, gpu=g.id, gpus=n, precision=precision, stack=stack_name(stack), context=context,
         tpot_target_ms=tpot_ms, max_batch=lo, memory_max_batch=cap,
-        limited_by="memory" if lo == cap else "demand" if lo == demand_cap else "latency", step_ms=best.step_ms, tpot_ms=best.tpot_ms,
+        limited_by="memory" if lo == cap else "demand" if lo == demand_cap else "latency", step_ms=best.step_ms, tpot_ms=tpot_at(best),
         effective_batch=lo * util, tokens_per_s=tps, tokens_per_s_per_gpu=tps / n,
     )
 
@@ -747,6 +757,16 @@ def ttft_ms(
     return REQUEST_OVERHEAD_MS + queue_wait_quantile_ms(load, pre, arrival_cv, quantile) + pre + step
 
 
+Z95 = 1.645  # standard normal quantile of 95%
+
+
+def tpot_quantile_ms(step_ms: float, chunk_ms: float, chunk_share: float, output_tokens: int, z: float) -> float:
+    """A request's TPOT at a normal quantile ``z``: its mean over ``output_tokens`` steps, a share
+    q of which carry a prefill chunk: step + chunk x (q + z sqrt(q(1-q)/N)) (binomial; issue 12 item 6)."""
+    spread = z * math.sqrt(chunk_share * (1 - chunk_share) / max(1, output_tokens))
+    return step_ms + chunk_ms * min(1.0, max(0.0, chunk_share + spread))
+
+
 @dataclass(frozen=True, slots=True)
 class LoadResult:
     load: float  # share of the replica's capacity in requests/s
@@ -754,11 +774,13 @@ class LoadResult:
     batch: float  # running sequences, by Little's law: arrival rate x output tokens x TPOT
     prefill_share: float  # share of replica time on prompts (co-batched with decode)
     chunk_step_share: float  # share of decode steps that carry a prefill chunk
-    step_ms: float  # a decode step without a chunk
-    chunk_step_ms: float  # a decode step carrying a full prefill chunk
-    p50_tpot_ms: float
+    step_ms: float  # per output token, without a chunk (a decode step / tokens per step)
+    chunk_step_ms: float  # the same with a full prefill chunk riding along
+    chunk_per_token_ms: float  # what a chunk adds to each token of the step it rides on
+    p50_tpot_ms: float  # per request: the mean gap between its tokens
     p95_tpot_ms: float
     mean_tpot_ms: float
+    p95_itl_ms: float  # inter-token latency: a single gap, chunk steps included
     prefill_latency_ms: float  # the request's own prompt, chunk by chunk
     service_ms: float  # replica time one request costs at capacity (the queue's service time)
     p50_ttft_ms: float
@@ -814,21 +836,23 @@ def latency_under_load(
     step = d.tpot_ms
     if saturated:
         inf = float("inf")
-        return LoadResult(load, rate, batch, f, 1.0, step, step + chunk_ms, inf, inf, inf, inf, 1e3 / cap_rps, inf, inf,
-                          d.speculative, True)
+        return LoadResult(load, rate, batch, f, 1.0, step, step + chunk_ms, chunk_ms / d.tokens_per_step, inf, inf, inf, inf, inf, 1e3 / cap_rps, inf,
+                          inf, d.speculative, True)
     # chunk steps per second / decode steps per second = share of steps carrying a chunk
     chunk_share = min(1.0, (f / chunk_ms) / ((1 - f) / d.step_ms)) if chunk_ms > 0 else 0.0
     chunk_step = step + chunk_ms
-    p95_tpot = chunk_step if chunk_share > 0.05 else step
-    p50_tpot = chunk_step if chunk_share > 0.5 else step
+    per_token_chunk = chunk_ms / d.tokens_per_step  # a speculative step advances several tokens
+    p50_tpot = tpot_quantile_ms(step, per_token_chunk, chunk_share, output_tokens, 0.0)
+    p95_tpot = tpot_quantile_ms(step, per_token_chunk, chunk_share, output_tokens, Z95)
     chunks = max(1, math.ceil(uncached / chunk_tokens)) if uncached > 0 else 0
     prefill_latency = chunks * (d.step_ms + chunk_ms) if not disaggregated else pre_ms
     service = 1e3 / cap_rps
     base = REQUEST_OVERHEAD_MS + prefill_latency + d.step_ms
     return LoadResult(
         load=load, requests_per_s=rate, batch=batch, prefill_share=f, chunk_step_share=chunk_share,
-        step_ms=step, chunk_step_ms=chunk_step, p50_tpot_ms=p50_tpot, p95_tpot_ms=p95_tpot,
-        mean_tpot_ms=step / (1 - f), prefill_latency_ms=prefill_latency, service_ms=service,
+        step_ms=step, chunk_step_ms=chunk_step, chunk_per_token_ms=per_token_chunk, p50_tpot_ms=p50_tpot, p95_tpot_ms=p95_tpot,
+        mean_tpot_ms=step + per_token_chunk * chunk_share, p95_itl_ms=chunk_step if chunk_share > 0.05 else step,
+        prefill_latency_ms=prefill_latency, service_ms=service,
         p50_ttft_ms=base + queue_wait_quantile_ms(load, service, arrival_cv, 0.5),
         p95_ttft_ms=base + queue_wait_quantile_ms(load, service, arrival_cv, 0.95),
         speculative=d.speculative, saturated=False,
