@@ -693,9 +693,10 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
         base_h = np.interp(busy, LOAD_GRID, base_t)
         tokens_h = rt_served + batch_served  # replica-hours: proportional to output tokens
         tpot_mean_h = step_h + chunk_h * share_h  # a request's TPOT: the mean over its tokens
-        tpot_sd_h = chunk_h * np.sqrt(share_h * (1 - share_h) / output)
-        tpot50 = _mixture_quantile(lambda t: _normal_exceed(tpot_mean_h, tpot_sd_h, t), tokens_h, 0.5, float(step_h.min()), float((step_h + chunk_h).max()))
-        tpot95 = _mixture_quantile(lambda t: _normal_exceed(tpot_mean_h, tpot_sd_h, t), tokens_h, 0.95, float(step_h.min()), float((step_h + chunk_h).max()))
+        frac_h = share_h - np.floor(share_h)  # steps carry floor(q) chunks, a share frac one more
+        tpot_sd_h = chunk_h * np.sqrt(frac_h * (1 - frac_h) / output)
+        tpot50 = _mixture_quantile(lambda t: _normal_exceed(tpot_mean_h, tpot_sd_h, t), tokens_h, 0.5, float(step_h.min()), float((step_h + chunk_h * np.ceil(share_h + 1e-9)).max()))
+        tpot95 = _mixture_quantile(lambda t: _normal_exceed(tpot_mean_h, tpot_sd_h, t), tokens_h, 0.95, float(step_h.min()), float((step_h + chunk_h * np.ceil(share_h + 1e-9)).max()))
         tpot_miss = float((tokens_h * _normal_exceed(tpot_mean_h, tpot_sd_h, d.tpot_ms)).sum() / tokens_h.sum()) if tokens_h.sum() > 0 else 0.0
         ca2_num = 0.0  # the real-time mix's arrival variability, weighted by requests
         for tr, seg, out, need, cached_share in seg_tokens:

@@ -760,11 +760,14 @@ def ttft_ms(
 Z95 = 1.645  # standard normal quantile of 95%
 
 
-def tpot_quantile_ms(step_ms: float, chunk_ms: float, chunk_share: float, output_tokens: int, z: float) -> float:
-    """A request's TPOT at a normal quantile ``z``: its mean over ``output_tokens`` steps, a share
-    q of which carry a prefill chunk: step + chunk x (q + z sqrt(q(1-q)/N)) (binomial; issue 12 item 6)."""
-    spread = z * math.sqrt(chunk_share * (1 - chunk_share) / max(1, output_tokens))
-    return step_ms + chunk_ms * min(1.0, max(0.0, chunk_share + spread))
+def tpot_quantile_ms(step_ms: float, chunk_ms: float, chunks_per_step: float, output_tokens: int, z: float) -> float:
+    """A request's TPOT at a normal quantile ``z``: its mean over ``output_tokens`` steps carrying
+    q prefill chunks on average: step + chunk x (q + z sqrt(p(1-p)/N)), p the fractional part of
+    q (each step carries floor(q) chunks, a share p one more: binomial; issue 12 item 6)."""
+    whole = math.floor(chunks_per_step)
+    p = chunks_per_step - whole
+    spread = z * math.sqrt(p * (1 - p) / max(1, output_tokens))
+    return step_ms + chunk_ms * (whole + min(1.0, max(0.0, p + spread)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -773,7 +776,7 @@ class LoadResult:
     requests_per_s: float
     batch: float  # running sequences, by Little's law: arrival rate x output tokens x TPOT
     prefill_share: float  # share of replica time on prompts (co-batched with decode)
-    chunk_step_share: float  # share of decode steps that carry a prefill chunk
+    chunk_step_share: float  # prefill chunks per decode step (above 1: steps carry several)
     step_ms: float  # per output token, without a chunk (a decode step / tokens per step)
     chunk_step_ms: float  # the same with a full prefill chunk riding along
     chunk_per_token_ms: float  # what a chunk adds to each token of the step it rides on
@@ -839,7 +842,7 @@ def latency_under_load(
         return LoadResult(load, rate, batch, f, 1.0, step, step + chunk_ms, chunk_ms / d.tokens_per_step, inf, inf, inf, inf, inf, 1e3 / cap_rps, inf,
                           inf, d.speculative, True)
     # chunk steps per second / decode steps per second = share of steps carrying a chunk
-    chunk_share = min(1.0, (f / chunk_ms) / ((1 - f) / d.step_ms)) if chunk_ms > 0 else 0.0
+    chunk_share = (f / chunk_ms) / ((1 - f) / d.step_ms) if chunk_ms > 0 else 0.0
     chunk_step = step + chunk_ms
     per_token_chunk = chunk_ms / d.tokens_per_step  # a speculative step advances several tokens
     p50_tpot = tpot_quantile_ms(step, per_token_chunk, chunk_share, output_tokens, 0.0)
@@ -851,7 +854,8 @@ def latency_under_load(
     return LoadResult(
         load=load, requests_per_s=rate, batch=batch, prefill_share=f, chunk_step_share=chunk_share,
         step_ms=step, chunk_step_ms=chunk_step, chunk_per_token_ms=per_token_chunk, p50_tpot_ms=p50_tpot, p95_tpot_ms=p95_tpot,
-        mean_tpot_ms=step + per_token_chunk * chunk_share, p95_itl_ms=chunk_step if chunk_share > 0.05 else step,
+        mean_tpot_ms=step + per_token_chunk * chunk_share,
+        p95_itl_ms=step + chunk_ms * math.ceil(chunk_share) if chunk_share % 1 > 0.05 or chunk_share >= 1 else step,
         prefill_latency_ms=prefill_latency, service_ms=service,
         p50_ttft_ms=base + queue_wait_quantile_ms(load, service, arrival_cv, 0.5),
         p95_ttft_ms=base + queue_wait_quantile_ms(load, service, arrival_cv, 0.95),
