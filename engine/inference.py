@@ -416,53 +416,83 @@ def _gg1_exceed(load: np.ndarray, service_ms: float, ca2: float, wait_ms: np.nda
     return np.where(rho >= 1, full, np.where(rho > 0, tail, np.where(wait_ms > 0, 0.0, 1.0)))
 
 
-def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
-    if weights.sum() <= 0:
-        return float(values.min()) if len(values) else 0.0
-    order = np.argsort(values, kind="stable")
-    cum = np.cumsum(weights[order])
-    return float(values[order][min(len(values) - 1, int(np.searchsorted(cum, q * cum[-1])))])
+def _normal_exceed(mean: np.ndarray, sd: np.ndarray, x) -> np.ndarray:
+    """P(X > x) for normal X per hour (logistic approximation of the normal CDF; sd 0: a step)."""
+    gap = x - mean
+    z = gap / np.maximum(sd, 1e-12)
+    return np.where(sd > 0, 1 / (1 + np.exp(np.clip(1.702 * z, -60, 60))), (gap < 0) * 1.0)
+
+
+HOUR_BINS = 32  # bins per unit of log queue odds (~3% apart), and per 1/4 of decode load
+
+
+def _load_key(load: np.ndarray) -> np.ndarray:
+    """Integer bin of a load on the scale queues care about, log(rho / (1 - rho)); overloaded hours
+    (load 1) get a bin of their own."""
+    rho = np.clip(load, 1e-9, 1.0)
+    odds = np.log(rho / np.maximum(1e-12, 1 - rho))
+    return np.where(rho >= 1, 10**6, np.round(odds * HOUR_BINS)).astype(np.int64)
+
+
+def _bin_hours(idx: np.ndarray, weights: np.ndarray, *values: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    """Group hours with the same integer bin ``idx``: per bin, the summed weights and the weighted
+    mean of each value (empty bins dropped). Percentiles then run over bins, not 2,184 hours."""
+    uniq, inv = np.unique(idx, return_inverse=True)
+    w = np.bincount(inv, weights=weights, minlength=len(uniq))
+    count = np.bincount(inv, minlength=len(uniq))
+    out = []
+    for v in values:  # weighted mean; unweighted where a bin has no weight
+        sw = np.bincount(inv, weights=v * weights, minlength=len(uniq))
+        sm = np.bincount(inv, weights=v, minlength=len(uniq))
+        out.append(np.where(w > 0, sw / np.where(w > 0, w, 1.0), sm / count))
+    keep = w > 0
+    return tuple(o[keep] for o in out), w[keep]
+
+
+def _grid_quantile(late, total: float, q: float, lo: float, hi: float) -> float:
+    """Smallest t in [lo, hi] with ``late(t)`` (weighted share above t, vectorized over t) at most
+    (1 - q) x total: a log-spaced grid, then a linear one inside the bracket (~0.4% precision)."""
+    target = (1 - q) * total
+    span = max(hi - lo, 1e-9)
+    coarse = lo + np.geomspace(1e-4 * span, span, 48)
+    ok = late(coarse) <= target
+    if not ok.any():
+        return hi
+    i = int(np.argmax(ok))
+    left = lo if i == 0 else float(coarse[i - 1])
+    fine = np.linspace(left, float(coarse[i]), 48)
+    return float(fine[int(np.argmax(late(fine) <= target))])
+
+
+def _mixture_quantile(mean: np.ndarray, sd: np.ndarray, weights: np.ndarray, q: float, lo: float, hi: float) -> float:
+    """The ``q`` quantile of TPOT over requests: a mixture over load bins of normals (mean, sd)."""
+    total = weights.sum()
+    if total <= 0:
+        return lo
+
+    def late(t: np.ndarray) -> np.ndarray:
+        return (weights * _normal_exceed(mean[None, :], sd[None, :], t[:, None])).sum(axis=1)
+
+    return _grid_quantile(late, total, q, lo, hi)
 
 
 REQUEST_TIMEOUT_MS = 60_000.0  # clients give up on a first token after a minute: the longest wait anyone sees
 
 
-def _normal_exceed(mean: np.ndarray, sd: np.ndarray, x: float) -> np.ndarray:
-    """P(X > x) for normal X per hour (logistic approximation of the normal CDF; sd 0: a step)."""
-    z = np.divide(x - mean, sd, out=np.where(x >= mean, np.inf, -np.inf), where=sd > 0)
-    return 1 / (1 + np.exp(np.clip(1.702 * z, -60, 60)))
-
-
-def _mixture_quantile(exceed, weights: np.ndarray, q: float, lo: float, hi: float) -> float:
-    """The ``q`` quantile of a mixture over hours, weights ``weights``, P(X > t) = ``exceed(t)`` per hour."""
-    total = weights.sum()
-    if total <= 0:
-        return lo
-    for _ in range(40):
-        mid = (lo + hi) / 2
-        if (weights * exceed(mid)).sum() > (1 - q) * total:
-            lo = mid
-        else:
-            hi = mid
-    return hi
-
-
 def _ttft_quantile(load: np.ndarray, base: np.ndarray, weights: np.ndarray, service_ms: float, ca2: float, q: float,
                    limit: np.ndarray) -> float:
-    """The request-weighted ``q`` quantile of TTFT over the quarter's hours (bisection on the mixture);
-    a request still waiting at ``REQUEST_TIMEOUT_MS`` is abandoned, so no TTFT is longer."""
-    if weights.sum() <= 0:
+    """The request-weighted ``q`` quantile of TTFT over the quarter's load bins (the mixture of
+    ``_gg1_exceed``); a request still waiting at ``REQUEST_TIMEOUT_MS`` is abandoned, so no TTFT
+    is longer."""
+    total = weights.sum()
+    if total <= 0:
         return float(base.min())
-    lo, hi = float(base.min()), float(base.max()) + REQUEST_TIMEOUT_MS
-    if (weights * _gg1_exceed(load, service_ms, ca2, hi - base, limit)).sum() > (1 - q) * weights.sum():
-        return hi
-    for _ in range(40):
-        mid = (lo + hi) / 2
-        if (weights * _gg1_exceed(load, service_ms, ca2, mid - base, limit)).sum() > (1 - q) * weights.sum():
-            lo = mid
-        else:
-            hi = mid
-    return hi
+
+    def late(t: np.ndarray) -> np.ndarray:
+        wait = t[:, None] - base[None, :]
+        return (weights * _gg1_exceed(load[None, :], service_ms, ca2, wait, limit[None, :])).sum(axis=1)
+
+    return _grid_quantile(late, total, q, float(base.min()), float(base.max()) + REQUEST_TIMEOUT_MS)
 
 
 @lru_cache(maxsize=1024)
@@ -695,9 +725,12 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
         tpot_mean_h = step_h + chunk_h * share_h  # a request's TPOT: the mean over its tokens
         frac_h = share_h - np.floor(share_h)  # steps carry floor(q) chunks, a share frac one more
         tpot_sd_h = chunk_h * np.sqrt(frac_h * (1 - frac_h) / output)
-        tpot50 = _mixture_quantile(lambda t: _normal_exceed(tpot_mean_h, tpot_sd_h, t), tokens_h, 0.5, float(step_h.min()), float((step_h + chunk_h * np.ceil(share_h + 1e-9)).max()))
-        tpot95 = _mixture_quantile(lambda t: _normal_exceed(tpot_mean_h, tpot_sd_h, t), tokens_h, 0.95, float(step_h.min()), float((step_h + chunk_h * np.ceil(share_h + 1e-9)).max()))
         tpot_miss = float((tokens_h * _normal_exceed(tpot_mean_h, tpot_sd_h, d.tpot_ms)).sum() / tokens_h.sum()) if tokens_h.sum() > 0 else 0.0
+        # percentiles: hours of near-equal load share a bin (a few dozen instead of 2,184 hours)
+        (b_mean, b_sd), b_tokens = _bin_hours(np.round(busy * 4 * HOUR_BINS).astype(np.int64), tokens_h, tpot_mean_h, tpot_sd_h)
+        hi_tpot = float((step_h + chunk_h * np.ceil(share_h + 1e-9)).max())
+        tpot50 = _mixture_quantile(b_mean, b_sd, b_tokens, 0.5, float(step_h.min()), hi_tpot)
+        tpot95 = _mixture_quantile(b_mean, b_sd, b_tokens, 0.95, float(step_h.min()), hi_tpot)
         ca2_num = 0.0  # the real-time mix's arrival variability, weighted by requests
         for tr, seg, out, need, cached_share in seg_tokens:
             if seg.latency_sensitive:
@@ -709,8 +742,9 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
         limit = np.maximum(0.0, params.ttft_sla_ms - base_h)  # admission control turns away what would start late
         ttft_exceed = _gg1_exceed(rt_load, float(service[0]), ca2, params.ttft_sla_ms - base_h, limit)
         ttft_miss = float((rt_req_h * ttft_exceed).sum() / rt_req_h.sum()) if rt_req_h.sum() > 0 else 0.0
-        ttft50 = _ttft_quantile(rt_load, base_h, rt_req_h, float(service[0]), ca2, 0.5, limit)
-        ttft95 = _ttft_quantile(rt_load, base_h, rt_req_h, float(service[0]), ca2, 0.95, limit)
+        (b_load, b_base, b_limit), b_reqs = _bin_hours(_load_key(rt_load), rt_req_h, rt_load, base_h, limit)
+        ttft50 = _ttft_quantile(b_load, b_base, b_reqs, float(service[0]), ca2, 0.5, b_limit)
+        ttft95 = _ttft_quantile(b_load, b_base, b_reqs, float(service[0]), ca2, 0.95, b_limit)
         late = 1 - (1 - ttft_miss) * (1 - tpot_miss)  # a served request missing either SLA
         for segment, demanded, served_out in rt_outcomes:  # dropped or late: both count as misses
             miss_by_segment.setdefault(segment, []).append((demanded - served_out * (1 - late)) / demanded if demanded > 0 else 0.0)
