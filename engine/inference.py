@@ -485,8 +485,8 @@ def _ttft_quantile(load: np.ndarray, base: np.ndarray, weights: np.ndarray, serv
     ``_gg1_exceed``); a request still waiting at ``REQUEST_TIMEOUT_MS`` is abandoned, so no TTFT
     is longer."""
     total = weights.sum()
-    if total <= 0:
-        return float(base.min())
+    if total <= 0:  # no real-time requests: the unloaded first token
+        return float(base.min()) if base.size else REQUEST_OVERHEAD_MS
 
     def late(t: np.ndarray) -> np.ndarray:
         wait = t[:, None] - base[None, :]
@@ -743,6 +743,8 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
         ttft_exceed = _gg1_exceed(rt_load, float(service[0]), ca2, params.ttft_sla_ms - base_h, limit)
         ttft_miss = float((rt_req_h * ttft_exceed).sum() / rt_req_h.sum()) if rt_req_h.sum() > 0 else 0.0
         (b_load, b_base, b_limit), b_reqs = _bin_hours(_load_key(rt_load), rt_req_h, rt_load, base_h, limit)
+        if not b_reqs.size:  # no real-time request all quarter: the idle replica's first token
+            b_load, b_base, b_limit, b_reqs = np.zeros(1), base_h[:1], limit[:1], np.zeros(1)
         ttft50 = _ttft_quantile(b_load, b_base, b_reqs, float(service[0]), ca2, 0.5, b_limit)
         ttft95 = _ttft_quantile(b_load, b_base, b_reqs, float(service[0]), ca2, 0.95, b_limit)
         late = 1 - (1 - ttft_miss) * (1 - tpot_miss)  # a served request missing either SLA
