@@ -374,12 +374,13 @@ def serving_table(model: str, gen: str, n: int, precision: str, stack: Stack, co
                   output: int, cached: float, chunk: int, disaggregated: bool) -> tuple[np.ndarray, ...]:
     """Decode latency of one replica at ``LOAD_GRID`` utilizations (issue 12 item 6): (step ms,
     a prefill chunk's extra ms, share of steps carrying a chunk, TTFT before queueing ms), and the
-    replica time one request costs at capacity (the TTFT queue's service time, ms).
+    replica time one request costs at capacity, the batch slots and one prompt's prefill ms (the
+    TTFT queues), and the prefill share of replica time per load.
 
     Precomputed once per deployment shape so a quarter interpolates instead of iterating.
     """
     m, g = MODELS[model], GPUS[gen]
-    tps, pre_s, _ = replica_capacity(model, gen, n, precision, stack, context, tpot, prompt, output, cached)
+    tps, pre_s, sized_batch = replica_capacity(model, gen, n, precision, stack, context, tpot, prompt, output, cached)
     per_request_s = output / tps + prompt * (1 - cached) * pre_s
     rows = [latency_under_load(m, g, n, precision, stack, prompt, output, float(u), 1.0, cached, chunk,
                                capacity_rps=1 / per_request_s, disaggregated=disaggregated) for u in LOAD_GRID]
@@ -393,16 +394,22 @@ def serving_table(model: str, gen: str, n: int, precision: str, stack: Stack, co
         from engine.physics import kv_transfer_ms
         base = np.full(len(pick), prefill(m, g, n, precision, max(1, round(prompt * (1 - cached))), stack).prefill_ms
                        + kv_transfer_ms(m, g, n, precision, prompt))
-        service = base[0]  # the prefill pool's queue serves prompts only
+        service, slots = base[0], 1  # the prefill pool's queue serves prompts only, one at a time
+        prompt_ms = np.zeros(len(pick))  # no second queue: the prefill pool is the queue above (its load 0)
     else:
         base = np.array([r.prefill_latency_ms for r in pick])
-        service = per_request_s * 1e3
-    return step, chunk_extra, share, base + step + REQUEST_OVERHEAD_MS, np.array([service])
+        service, slots = per_request_s * 1e3, sized_batch  # a request waits for one of the batch's slots
+        prompt_ms = np.array([r.prefill_share for r in pick])  # then for the prefill stage: its load...
+    pre_ms = prefill_compute_ms(m, g, n, precision, prompt * (1 - cached), stack)  # ...and one prompt's compute
+    return (step, chunk_extra, share, base + step + REQUEST_OVERHEAD_MS, np.array([service, max(1, slots), pre_ms]),
+            prompt_ms)
 
 
-def _gg1_exceed(load: np.ndarray, service_ms: float, ca2: float, wait_ms: np.ndarray, limit_ms: np.ndarray) -> np.ndarray:
-    """Share of requests waiting longer than ``wait_ms`` in each hour's G/G/1 queue (Kingman,
-    exponential tail; ``physics.queue_wait_exceeds`` over arrays).
+def _gg1_exceed(load: np.ndarray, service_ms: float, ca2: float, wait_ms: np.ndarray, limit_ms: np.ndarray,
+                servers: float = 1.0, prefill_load: np.ndarray | float = 0.0, prefill_ms: np.ndarray | float = 0.0) -> np.ndarray:
+    """Share of requests waiting longer than ``wait_ms`` in each hour: a G/G/c queue for one of
+    ``servers`` batch slots, then a G/G/1 queue for the prefill stage (``prefill_load``,
+    ``prefill_ms`` per prompt); ``physics.two_queue_wait_quantile_ms`` over arrays.
 
     An overloaded hour (load 1: the excess was dropped) runs a full admission queue: the server
     turns away what it could not start within ``limit_ms`` (the TTFT SLA), and the queue of a
@@ -410,8 +417,14 @@ def _gg1_exceed(load: np.ndarray, service_ms: float, ca2: float, wait_ms: np.nda
     """
     rho = np.clip(load, 0.0, 1.0)
     busy = (rho > 0) & (rho < 1)
-    mean = np.where(busy, rho / np.where(busy, 1 - rho, 1.0) * (ca2 + SERVICE_CV2) / 2 * service_ms, 1.0)
-    tail = np.where(wait_ms > 0, rho * np.exp(-np.maximum(wait_ms, 0.0) * rho / mean), np.minimum(1.0, rho))
+    cond_mean = np.where(busy, (ca2 + SERVICE_CV2) / 2 * service_ms / np.where(busy, 1 - rho, 1.0), 1.0)
+    p_wait = np.minimum(1.0, rho ** (np.sqrt(2 * (max(1.0, servers) + 1)) - 1))  # physics.wait_probability
+    rho_p = np.clip(prefill_load, 0.0, 0.999999)
+    p_pre = np.where(np.asarray(prefill_ms) > 0, rho_p, 0.0)
+    mean_pre = np.maximum((ca2 + SERVICE_CV2) / 2 * np.asarray(prefill_ms) / (1 - rho_p), 1e-9)
+    wait = np.maximum(wait_ms, 0.0)
+    tail = np.where(wait_ms > 0, np.minimum(1.0, p_wait * np.exp(-wait / cond_mean) + p_pre * np.exp(-wait / mean_pre)),
+                    np.minimum(1.0, p_wait + p_pre))
     full = np.clip(1 - np.divide(wait_ms, limit_ms, out=np.ones_like(wait_ms), where=limit_ms > 0), 0.0, 1.0)
     return np.where(rho >= 1, full, np.where(rho > 0, tail, np.where(wait_ms > 0, 0.0, 1.0)))
 
@@ -480,7 +493,8 @@ REQUEST_TIMEOUT_MS = 60_000.0  # clients give up on a first token after a minute
 
 
 def _ttft_quantile(load: np.ndarray, base: np.ndarray, weights: np.ndarray, service_ms: float, ca2: float, q: float,
-                   limit: np.ndarray) -> float:
+                   limit: np.ndarray, servers: float = 1.0, prefill_load: np.ndarray | float = 0.0,
+                   prefill_ms: np.ndarray | float = 0.0) -> float:
     """The request-weighted ``q`` quantile of TTFT over the quarter's load bins (the mixture of
     ``_gg1_exceed``); a request still waiting at ``REQUEST_TIMEOUT_MS`` is abandoned, so no TTFT
     is longer."""
@@ -490,7 +504,8 @@ def _ttft_quantile(load: np.ndarray, base: np.ndarray, weights: np.ndarray, serv
 
     def late(t: np.ndarray) -> np.ndarray:
         wait = t[:, None] - base[None, :]
-        return (weights * _gg1_exceed(load[None, :], service_ms, ca2, wait, limit[None, :])).sum(axis=1)
+        return (weights * _gg1_exceed(load[None, :], service_ms, ca2, wait, limit[None, :], servers,
+                                      np.asarray(prefill_load)[None, ...], np.asarray(prefill_ms)[None, ...])).sum(axis=1)
 
     return _grid_quantile(late, total, q, float(base.min()), float(base.max()) + REQUEST_TIMEOUT_MS)
 
@@ -711,7 +726,7 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
         # traffic, so TTFT sees the real-time load; decode steps carry both
         output = round(sum(tr.output_tokens * tr.model_mix[d.model] for tr in traffic) / out_weight)
         cached_mix = sum(min(0.95, tr.cached_share * cache_pull) * tr.model_mix[d.model] for tr in traffic) / out_weight
-        step_t, chunk_t, share_t, base_t, service = serving_table(
+        step_t, chunk_t, share_t, base_t, service, prompt_t = serving_table(
             d.model, d.gen, d.gpus_per_replica, d.precision, stack, context, d.tpot_ms, prompt, output,
             round(cached_mix, 3), params.prefill_chunk_tokens, d.disaggregated,
         )
@@ -740,13 +755,17 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
         ca2 = ca2_num / rt_reqs_total if rt_reqs_total > 0 else 1.0
         rt_req_h = rt_served  # requests per hour are proportional to real-time replica-hours served
         limit = np.maximum(0.0, params.ttft_sla_ms - base_h)  # admission control turns away what would start late
-        ttft_exceed = _gg1_exceed(rt_load, float(service[0]), ca2, params.ttft_sla_ms - base_h, limit)
+        pre_load_h = np.interp(busy, LOAD_GRID, prompt_t)  # prefill share of replica time
+        prompt_h = np.where(pre_load_h > 0, float(service[2]), 0.0)
+        ttft_exceed = _gg1_exceed(rt_load, float(service[0]), ca2, params.ttft_sla_ms - base_h, limit, float(service[1]),
+                                  pre_load_h, prompt_h)
         ttft_miss = float((rt_req_h * ttft_exceed).sum() / rt_req_h.sum()) if rt_req_h.sum() > 0 else 0.0
-        (b_load, b_base, b_limit), b_reqs = _bin_hours(_load_key(rt_load), rt_req_h, rt_load, base_h, limit)
+        (b_load, b_base, b_limit, b_pl, b_pm), b_reqs = _bin_hours(_load_key(rt_load), rt_req_h, rt_load, base_h, limit,
+                                                                   pre_load_h, prompt_h)
         if not b_reqs.size:  # no real-time request all quarter: the idle replica's first token
-            b_load, b_base, b_limit, b_reqs = np.zeros(1), base_h[:1], limit[:1], np.zeros(1)
-        ttft50 = _ttft_quantile(b_load, b_base, b_reqs, float(service[0]), ca2, 0.5, b_limit)
-        ttft95 = _ttft_quantile(b_load, b_base, b_reqs, float(service[0]), ca2, 0.95, b_limit)
+            b_load, b_base, b_limit, b_pl, b_pm, b_reqs = np.zeros(1), base_h[:1], limit[:1], np.zeros(1), np.zeros(1), np.zeros(1)
+        ttft50, ttft95 = (_ttft_quantile(b_load, b_base, b_reqs, float(service[0]), ca2, q, b_limit, float(service[1]), b_pl, b_pm)
+                          for q in (0.5, 0.95))
         late = 1 - (1 - ttft_miss) * (1 - tpot_miss)  # a served request missing either SLA
         for segment, demanded, served_out in rt_outcomes:  # dropped or late: both count as misses
             miss_by_segment.setdefault(segment, []).append((demanded - served_out * (1 - late)) / demanded if demanded > 0 else 0.0)

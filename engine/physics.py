@@ -703,34 +703,68 @@ SERVICE_CV2 = 0.5  # squared coefficient of variation of a request's replica tim
 PREFILL_CHUNK_TOKENS = 512  # prompt tokens one decode step carries (chunked prefill, a serving setting)
 
 
-def queue_wait_quantile_ms(load: float, service_ms: float, arrival_cv: float = 1.0, quantile: float = 0.95,
-                           service_cv2: float = SERVICE_CV2) -> float:
-    """Waiting time at a quantile in a G/G/1 queue (Kingman's formula with an exponential tail).
+def wait_probability(load: float, servers: int = 1) -> float:
+    """Share of arrivals that queue at all: ``load`` for one server (G/G/1), and
+    load^(sqrt(2(c+1)) - 1) for c batch slots (Sakasegawa's G/G/c approximation): a replica
+    running a hundred sequences rarely makes a request wait until it is nearly full."""
+    if load <= 0:
+        return 0.0
+    return min(1.0, load ** (math.sqrt(2 * (max(1, servers) + 1)) - 1))
 
-    Mean wait = load/(1-load) x (ca^2 + cs^2)/2 x service; a request waits at all with probability
-    ``load`` and then an exponential time of mean wait/load, so the quantile is
-    (mean/load) x ln(load/(1-quantile)), and 0 when 1-quantile >= load. No cap: it grows without
-    bound as load approaches 1 and with burstier arrivals (issue 12 item 6). Load >= 1: infinite.
+
+def queue_wait_quantile_ms(load: float, service_ms: float, arrival_cv: float = 1.0, quantile: float = 0.95,
+                           service_cv2: float = SERVICE_CV2, servers: int = 1) -> float:
+    """Waiting time at a quantile in a G/G/c queue (Kingman / Sakasegawa with an exponential tail).
+
+    ``service_ms`` is the replica time one request costs at capacity (1 / capacity in requests/s).
+    A request waits with probability P (``wait_probability``), then an exponential time of mean
+    (ca^2 + cs^2)/2 x service/(1 - load); the quantile is that mean x ln(P/(1-quantile)), 0 when
+    1-quantile >= P. With one server this is Kingman's G/G/1 formula (mean wait load/(1-load) x
+    (ca^2 + cs^2)/2 x service). No cap: it grows without bound as load approaches 1 and with
+    burstier arrivals (issue 12 item 6). Load >= 1: infinite.
     """
     if load <= 0:
         return 0.0
     if load >= 1:
         return float("inf")
-    mean = load / (1 - load) * (arrival_cv ** 2 + service_cv2) / 2 * service_ms
-    if 1 - quantile >= load:
+    p = wait_probability(load, servers)
+    if 1 - quantile >= p:
         return 0.0
-    return mean / load * math.log(load / (1 - quantile))
+    return (arrival_cv ** 2 + service_cv2) / 2 * service_ms / (1 - load) * math.log(p / (1 - quantile))
 
 
 def queue_wait_exceeds(load: float, service_ms: float, arrival_cv: float, wait_ms: float,
-                       service_cv2: float = SERVICE_CV2) -> float:
-    """Share of requests that wait longer than ``wait_ms`` in the same G/G/1 approximation."""
+                       service_cv2: float = SERVICE_CV2, servers: int = 1) -> float:
+    """Share of requests that wait longer than ``wait_ms`` in the same approximation."""
     if load <= 0:
         return 0.0
-    if load >= 1 or wait_ms <= 0:
-        return 1.0 if load >= 1 else min(1.0, load)
-    mean = load / (1 - load) * (arrival_cv ** 2 + service_cv2) / 2 * service_ms
-    return load * math.exp(-wait_ms * load / mean)
+    if load >= 1:
+        return 1.0
+    p = wait_probability(load, servers)
+    if wait_ms <= 0:
+        return p
+    return p * math.exp(-wait_ms * (1 - load) / ((arrival_cv ** 2 + service_cv2) / 2 * service_ms))
+
+
+def two_queue_wait_quantile_ms(slot_load: float, service_ms: float, slots: int, prefill_load: float, prefill_ms: float,
+                               arrival_cv: float, quantile: float) -> float:
+    """A request first waits for a batch slot (G/G/c), then for the prefill stage (G/G/1 at
+    ``prefill_load``, ``prefill_ms`` per prompt): the quantile of the sum, each wait exponential-tailed, solved by bisection on
+    P(W1 > t) + P(W2 > t) = 1 - quantile (a conservative union)."""
+    if slot_load >= 1 or prefill_load >= 1:
+        return float("inf")
+    queues = []
+    ca2 = arrival_cv ** 2
+    for load, svc, c in ((slot_load, service_ms, slots), (prefill_load, prefill_ms, 1)):
+        if load > 0 and svc > 0:
+            queues.append((wait_probability(load, c), (ca2 + SERVICE_CV2) / 2 * svc / (1 - load)))
+    if sum(p for p, _ in queues) <= 1 - quantile:
+        return 0.0
+    lo, hi = 0.0, max(m for _, m in queues) * 50
+    for _ in range(50):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if sum(p * math.exp(-mid / m) for p, m in queues) > 1 - quantile else (lo, mid)
+    return hi
 
 
 def ttft_ms(
@@ -802,8 +836,10 @@ def latency_under_load(
     Prefill is chunked into decode steps: a share f = rate x prefill time of replica time goes to
     prompts, so decode runs at step/(1-f) on average and a step carrying a chunk takes step +
     chunk time (the p95 TPOT once more than 5% of steps carry one). The batch follows Little's
-    law, B = rate x output x TPOT, solved by a few scalar iterations. TTFT = request path + G/G/1
-    wait (service = the replica time a request costs at capacity, ``arrival_cv`` the burstiness)
+    law, B = rate x output x TPOT, solved by a few scalar iterations. TTFT = request path + the wait
+    for a batch slot (G/G/c: service = the replica time a request costs at capacity, c = the
+    batch at capacity, ``arrival_cv`` the burstiness) + the wait for the prefill stage (G/G/1 at
+    the prefill share of replica time, one prompt's compute each: servers schedule prompts first)
     + the prompt's chunks. Cached prefix tokens skip prefill (KB §15). ``capacity_rps`` overrides
     the max-load capacity (the game's TPOT-limited one). ``disaggregated``: decode runs on its own
     GPUs, so no chunk rides along (the prefill pool is sized apart, ``disaggregation``).
@@ -850,6 +886,7 @@ def latency_under_load(
     chunks = max(1, math.ceil(uncached / chunk_tokens)) if uncached > 0 else 0
     prefill_latency = chunks * (d.step_ms + chunk_ms) if not disaggregated else pre_ms
     service = 1e3 / cap_rps
+    slots = max(1, round(full.batch * cap_rps / full.requests_per_s))  # sequences the replica runs at capacity
     base = REQUEST_OVERHEAD_MS + prefill_latency + d.step_ms
     return LoadResult(
         load=load, requests_per_s=rate, batch=batch, prefill_share=f, chunk_step_share=chunk_share,
@@ -857,8 +894,8 @@ def latency_under_load(
         mean_tpot_ms=step + per_token_chunk * chunk_share,
         p95_itl_ms=step + chunk_ms * math.ceil(chunk_share) if chunk_share % 1 > 0.05 or chunk_share >= 1 else step,
         prefill_latency_ms=prefill_latency, service_ms=service,
-        p50_ttft_ms=base + queue_wait_quantile_ms(load, service, arrival_cv, 0.5),
-        p95_ttft_ms=base + queue_wait_quantile_ms(load, service, arrival_cv, 0.95),
+        p50_ttft_ms=base + two_queue_wait_quantile_ms(load, service, slots, f, pre_ms, arrival_cv, 0.5),
+        p95_ttft_ms=base + two_queue_wait_quantile_ms(load, service, slots, f, pre_ms, arrival_cv, 0.95),
         speculative=d.speculative, saturated=False,
     )
 
