@@ -29,7 +29,10 @@ from engine.calendar import TICKS_PER_QUARTER
 from engine.demand import batch_queue, customer_base_step, demand_share
 from engine.hardware import GPUS
 from engine.models import MODELS
-from engine.physics import FULL, TECHNIQUES, PhysicsError, Stack, decode, gpus_per_replica, prefill, serve_under_tpot, ttft_ms
+from engine.physics import (
+    FULL, PREFILL_CHUNK_TOKENS, REQUEST_OVERHEAD_MS, SERVICE_CV2, TECHNIQUES, PhysicsError, Stack, gpus_per_replica,
+    latency_under_load, prefill, prefill_compute_ms, serve_under_tpot,
+)
 
 T = TICKS_PER_QUARTER
 
@@ -44,19 +47,20 @@ class SegmentTraffic(FileModel):
     output_tokens: int = Field(gt=0)
     cached_share: float = Field(ge=0, le=1)  # share of prompt tokens served from the prefix cache
     model_mix: dict[str, float]  # share of this segment's tokens that want each model
-    churn_per_miss: float = Field(default=0.5, ge=0, le=5)  # demand lost per unit share of dropped requests
+    churn_per_miss: float = Field(default=0.5, ge=0, le=5)  # demand lost per unit share of missed requests (dropped or late)
+    arrival_cv: float = Field(default=1.0, ge=0, le=10)  # minute-level burstiness: chat ~1 (Poisson), code and agents higher
 
 
 DEFAULT_TRAFFIC = (
     SegmentTraffic(segment="hobbyist", prompt_tokens=600, output_tokens=250, cached_share=0.1,
                    model_mix={"llama-3.1-8b": 0.55, "llama-3.1-70b": 0.3, "mixtral-8x7b": 0.1, "llama-3.1-405b": 0.05},
-                   churn_per_miss=0.3),
+                   churn_per_miss=0.3, arrival_cv=1.0),
     SegmentTraffic(segment="startup", prompt_tokens=1500, output_tokens=300, cached_share=0.35,
                    model_mix={"llama-3.1-8b": 0.35, "llama-3.1-70b": 0.45, "mixtral-8x7b": 0.1, "llama-3.1-405b": 0.1},
-                   churn_per_miss=0.8),
+                   churn_per_miss=0.8, arrival_cv=2.5),
     SegmentTraffic(segment="enterprise", prompt_tokens=3000, output_tokens=400, cached_share=0.5,
                    model_mix={"llama-3.1-8b": 0.2, "llama-3.1-70b": 0.55, "mixtral-8x7b": 0.05, "llama-3.1-405b": 0.2},
-                   churn_per_miss=1.5),
+                   churn_per_miss=1.5, arrival_cv=1.5),
     SegmentTraffic(segment="batch", prompt_tokens=2000, output_tokens=600, cached_share=0.2,
                    model_mix={"llama-3.1-8b": 0.4, "llama-3.1-70b": 0.45, "mixtral-8x7b": 0.05, "llama-3.1-405b": 0.1},
                    churn_per_miss=0.1),
@@ -70,8 +74,13 @@ DEFAULT_ROADMAP: dict[str, tuple[int, float]] = {
     "fp8": (2, 1_500_000),
     "custom_kernels": (4, 3_000_000),  # the hardest to replicate, the most durable moat (KB §17)
     "speculative_decoding": (2, 1_500_000),
+    "disaggregation": (2, 2_000_000),  # Splitwise/DistServe: prefill and decode on separate GPU pools (issue 12)
 }
-PREREQUISITES = {"custom_kernels": ("flash_attention",), "speculative_decoding": ("continuous_batching",)}
+PREREQUISITES = {
+    "custom_kernels": ("flash_attention",), "speculative_decoding": ("continuous_batching",),
+    "disaggregation": ("continuous_batching",),
+}
+SERVING_TECHNIQUES = ("disaggregation",)  # roadmap projects that are serving options, not KB §17 stack layers
 
 
 class InferenceParams(FileModel):
@@ -90,6 +99,7 @@ class InferenceParams(FileModel):
     spot_reclaim_share: float = Field(default=0.2, ge=0, lt=1)  # share of hours spot GPUs are taken back
     roadmap: dict[str, tuple[int, float]] = Field(default_factory=lambda: dict(DEFAULT_ROADMAP))
     ttft_sla_ms: float = Field(default=2000.0, gt=0)
+    prefill_chunk_tokens: int = Field(default=PREFILL_CHUNK_TOKENS, ge=16, le=65_536)  # prompt tokens per decode step (chunked prefill)
 
 
 # ------------------------------------------------------------------------------ state
@@ -106,6 +116,7 @@ class Deployment(BaseModel):
     cached_discount: float | None = None  # None: the platform default (InferenceParams)
     batch_discount: float | None = None
     deployed_quarter: int = 0
+    disaggregated: bool = False  # prefill and decode on separate pools of these replicas (issue 12)
 
 
 class InferenceState(BaseModel):
@@ -147,6 +158,7 @@ class DeployModel(Frozen):
     replicas: int = Field(gt=0, le=10_000)
     tpot_ms: float = Field(default=60.0, ge=5, le=500)
     gpus_per_replica: int | None = Field(default=None, ge=1, le=72)  # None: the size that serves most per GPU
+    disaggregated: bool = False  # serve prefill and decode on separate pools (needs the disaggregation project)
 
 
 class ScaleModel(Frozen):
@@ -232,6 +244,8 @@ def check(state, wq, params: InferenceParams, action) -> None:
                 raise Rejected(f"{model} is already deployed: scale it or retire it first")
             if precision != "bf16" and inf.techniques.get("fp8") != 0:
                 raise Rejected(f"serving at {precision.upper()} needs the FP8 quantization project done first (fund_technique fp8)")
+            if action.disaggregated and inf.techniques.get("disaggregation") != 0:
+                raise Rejected("disaggregated serving needs the disaggregation project done first (fund_technique disaggregation)")
             n = replica_size(model, gen, precision, inf.stack(), tpot, action.gpus_per_replica)
             need = replicas * n
             free = pool_gpus(state, gen) - gpus_in_use(inf, gen)
@@ -277,9 +291,10 @@ def execute(state, wq, params: InferenceParams, action) -> str:
             n = replica_size(model, gen, precision, inf.stack(), tpot, action.gpus_per_replica)
             inf.deployments.append(Deployment(
                 model=model, gen=gen, precision=precision, replicas=replicas, gpus_per_replica=n, tpot_ms=tpot,
-                deployed_quarter=state.quarter,
+                deployed_quarter=state.quarter, disaggregated=action.disaggregated,
             ))
-            return f"deployed {model}: {replicas} x {n} {gen.upper()} at {precision.upper()}, TPOT target {tpot:g} ms"
+            split = ", prefill and decode on separate pools" if action.disaggregated else ""
+            return f"deployed {model}: {replicas} x {n} {gen.upper()} at {precision.upper()}, TPOT target {tpot:g} ms{split}"
         case ScaleModel(model=model, replicas=replicas):
             d = inf.deployment(model)
             d.replicas = replicas
@@ -336,15 +351,163 @@ def replica_size(model: str, gen: str, precision: str, stack: Stack, tpot: float
 
 
 @lru_cache(maxsize=4096)
-def replica_capacity(model: str, gen: str, n: int, precision: str, stack: Stack, context: int, tpot: float, prompt: int) -> tuple[float, float, int]:
-    """(output tokens/s per replica under the TPOT target, prefill seconds per prompt token, max batch).
+def replica_capacity(model: str, gen: str, n: int, precision: str, stack: Stack, context: int, tpot: float, prompt: int,
+                     output: int = 0, cached: float = 0.0) -> tuple[float, float, int]:
+    """(decode output tokens/s per replica under the TPOT target, prefill seconds per prompt token, max batch).
 
-    A memo of a pure function of constant specs: the same arguments always give the same numbers.
+    With ``output`` > 0 the batch is sized so the TPOT target holds with the traffic's prompts
+    (``prompt`` tokens, ``cached`` of them from the prefix cache) co-batched at full load (issue 12
+    item 6); 0 sizes on decode alone. A memo of a pure function of constant specs.
     """
     m, g = MODELS[model], GPUS[gen]
-    sr = serve_under_tpot(m, g, n, precision, stack, context, tpot)
+    per_output = prefill_compute_ms(m, g, n, precision, prompt * (1 - cached), stack) / output if output > 0 else 0.0
+    sr = serve_under_tpot(m, g, n, precision, stack, context, tpot, prefill_ms_per_output=per_output)
     pre = prefill(m, g, n, precision, prompt, stack).prefill_ms / 1000 / prompt
     return sr.tokens_per_s, pre, sr.max_batch
+
+
+LOAD_GRID = np.linspace(0.0, 0.99, 34)  # replica utilizations the latency table is computed at
+
+
+@lru_cache(maxsize=1024)
+def serving_table(model: str, gen: str, n: int, precision: str, stack: Stack, context: int, tpot: float, prompt: int,
+                  output: int, cached: float, chunk: int, disaggregated: bool) -> tuple[np.ndarray, ...]:
+    """Decode latency of one replica at ``LOAD_GRID`` utilizations (issue 12 item 6): (step ms,
+    a prefill chunk's extra ms, share of steps carrying a chunk, TTFT before queueing ms), and the
+    replica time one request costs at capacity, the batch slots and one prompt's prefill ms (the
+    TTFT queues), and the prefill share of replica time per load.
+
+    Precomputed once per deployment shape so a quarter interpolates instead of iterating.
+    """
+    m, g = MODELS[model], GPUS[gen]
+    tps, pre_s, sized_batch = replica_capacity(model, gen, n, precision, stack, context, tpot, prompt, output, cached)
+    per_request_s = output / tps + prompt * (1 - cached) * pre_s
+    rows = [latency_under_load(m, g, n, precision, stack, prompt, output, float(u), 1.0, cached, chunk,
+                               capacity_rps=1 / per_request_s, disaggregated=disaggregated) for u in LOAD_GRID]
+    sat = [r.saturated for r in rows]
+    last = max(i for i, x in enumerate(sat) if not x) if not all(sat) else 0
+    pick = [rows[min(i, last)] for i in range(len(rows))]  # past saturation the replica runs flat out
+    step = np.array([r.step_ms for r in pick])
+    chunk_extra = np.array([r.chunk_per_token_ms for r in pick])
+    share = np.array([r.chunk_step_share if not r.saturated else 1.0 for r in pick])
+    if disaggregated:  # the prompt runs whole on a prefill replica, then its KV cache crosses over
+        from engine.physics import kv_transfer_ms
+        base = np.full(len(pick), prefill(m, g, n, precision, max(1, round(prompt * (1 - cached))), stack).prefill_ms
+                       + kv_transfer_ms(m, g, n, precision, prompt))
+        service, slots = base[0], 1  # the prefill pool's queue serves prompts only, one at a time
+        prompt_ms = np.zeros(len(pick))  # no second queue: the prefill pool is the queue above (its load 0)
+    else:
+        base = np.array([r.prefill_latency_ms for r in pick])
+        service, slots = per_request_s * 1e3, sized_batch  # a request waits for one of the batch's slots
+        prompt_ms = np.array([r.prefill_share for r in pick])  # then for the prefill stage: its load...
+    pre_ms = prefill_compute_ms(m, g, n, precision, prompt * (1 - cached), stack)  # ...and one prompt's compute
+    return (step, chunk_extra, share, base + step + REQUEST_OVERHEAD_MS, np.array([service, max(1, slots), pre_ms]),
+            prompt_ms)
+
+
+def _gg1_exceed(load: np.ndarray, service_ms: float, ca2: float, wait_ms: np.ndarray, limit_ms: np.ndarray,
+                servers: float = 1.0, prefill_load: np.ndarray | float = 0.0, prefill_ms: np.ndarray | float = 0.0) -> np.ndarray:
+    """Share of requests waiting longer than ``wait_ms`` in each hour: a G/G/c queue for one of
+    ``servers`` batch slots, then a G/G/1 queue for the prefill stage (``prefill_load``,
+    ``prefill_ms`` per prompt); ``physics.two_queue_wait_quantile_ms`` over arrays.
+
+    An overloaded hour (load 1: the excess was dropped) runs a full admission queue: the server
+    turns away what it could not start within ``limit_ms`` (the TTFT SLA), and the queue of a
+    zero-drift queue up to a wall is uniform, so the admitted wait is uniform on [0, limit].
+    """
+    rho = np.clip(load, 0.0, 1.0)
+    busy = (rho > 0) & (rho < 1)
+    cond_mean = np.where(busy, (ca2 + SERVICE_CV2) / 2 * service_ms / np.where(busy, 1 - rho, 1.0), 1.0)
+    p_wait = np.minimum(1.0, rho ** (np.sqrt(2 * (max(1.0, servers) + 1)) - 1))  # physics.wait_probability
+    rho_p = np.clip(prefill_load, 0.0, 0.999999)
+    p_pre = np.where(np.asarray(prefill_ms) > 0, rho_p, 0.0)
+    mean_pre = np.maximum((ca2 + SERVICE_CV2) / 2 * np.asarray(prefill_ms) / (1 - rho_p), 1e-9)
+    wait = np.maximum(wait_ms, 0.0)
+    tail = np.where(wait_ms > 0, np.minimum(1.0, p_wait * np.exp(-wait / cond_mean) + p_pre * np.exp(-wait / mean_pre)),
+                    np.minimum(1.0, p_wait + p_pre))
+    full = np.clip(1 - np.divide(wait_ms, limit_ms, out=np.ones_like(wait_ms), where=limit_ms > 0), 0.0, 1.0)
+    return np.where(rho >= 1, full, np.where(rho > 0, tail, np.where(wait_ms > 0, 0.0, 1.0)))
+
+
+def _normal_exceed(mean: np.ndarray, sd: np.ndarray, x) -> np.ndarray:
+    """P(X > x) for normal X per hour (logistic approximation of the normal CDF; sd 0: a step)."""
+    gap = x - mean
+    z = gap / np.maximum(sd, 1e-12)
+    return np.where(sd > 0, 1 / (1 + np.exp(np.clip(1.702 * z, -60, 60))), (gap < 0) * 1.0)
+
+
+HOUR_BINS = 32  # bins per unit of log queue odds (~3% apart), and per 1/4 of decode load
+
+
+def _load_key(load: np.ndarray) -> np.ndarray:
+    """Integer bin of a load on the scale queues care about, log(rho / (1 - rho)); overloaded hours
+    (load 1) get a bin of their own."""
+    rho = np.clip(load, 1e-9, 1.0)
+    odds = np.log(rho / np.maximum(1e-12, 1 - rho))
+    return np.where(rho >= 1, 10**6, np.round(odds * HOUR_BINS)).astype(np.int64)
+
+
+def _bin_hours(idx: np.ndarray, weights: np.ndarray, *values: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    """Group hours with the same integer bin ``idx``: per bin, the summed weights and the weighted
+    mean of each value (empty bins dropped). Percentiles then run over bins, not 2,184 hours."""
+    uniq, inv = np.unique(idx, return_inverse=True)
+    w = np.bincount(inv, weights=weights, minlength=len(uniq))
+    count = np.bincount(inv, minlength=len(uniq))
+    out = []
+    for v in values:  # weighted mean; unweighted where a bin has no weight
+        sw = np.bincount(inv, weights=v * weights, minlength=len(uniq))
+        sm = np.bincount(inv, weights=v, minlength=len(uniq))
+        out.append(np.where(w > 0, sw / np.where(w > 0, w, 1.0), sm / count))
+    keep = w > 0
+    return tuple(o[keep] for o in out), w[keep]
+
+
+def _grid_quantile(late, total: float, q: float, lo: float, hi: float) -> float:
+    """Smallest t in [lo, hi] with ``late(t)`` (weighted share above t, vectorized over t) at most
+    (1 - q) x total: a log-spaced grid, then a linear one inside the bracket (~0.4% precision)."""
+    target = (1 - q) * total
+    span = max(hi - lo, 1e-9)
+    coarse = lo + np.geomspace(1e-4 * span, span, 48)
+    ok = late(coarse) <= target
+    if not ok.any():
+        return hi
+    i = int(np.argmax(ok))
+    left = lo if i == 0 else float(coarse[i - 1])
+    fine = np.linspace(left, float(coarse[i]), 48)
+    return float(fine[int(np.argmax(late(fine) <= target))])
+
+
+def _mixture_quantile(mean: np.ndarray, sd: np.ndarray, weights: np.ndarray, q: float, lo: float, hi: float) -> float:
+    """The ``q`` quantile of TPOT over requests: a mixture over load bins of normals (mean, sd)."""
+    total = weights.sum()
+    if total <= 0:
+        return lo
+
+    def late(t: np.ndarray) -> np.ndarray:
+        return (weights * _normal_exceed(mean[None, :], sd[None, :], t[:, None])).sum(axis=1)
+
+    return _grid_quantile(late, total, q, lo, hi)
+
+
+REQUEST_TIMEOUT_MS = 60_000.0  # clients give up on a first token after a minute: the longest wait anyone sees
+
+
+def _ttft_quantile(load: np.ndarray, base: np.ndarray, weights: np.ndarray, service_ms: float, ca2: float, q: float,
+                   limit: np.ndarray, servers: float = 1.0, prefill_load: np.ndarray | float = 0.0,
+                   prefill_ms: np.ndarray | float = 0.0) -> float:
+    """The request-weighted ``q`` quantile of TTFT over the quarter's load bins (the mixture of
+    ``_gg1_exceed``); a request still waiting at ``REQUEST_TIMEOUT_MS`` is abandoned, so no TTFT
+    is longer."""
+    total = weights.sum()
+    if total <= 0:  # no real-time requests: the unloaded first token
+        return float(base.min()) if base.size else REQUEST_OVERHEAD_MS
+
+    def late(t: np.ndarray) -> np.ndarray:
+        wait = t[:, None] - base[None, :]
+        return (weights * _gg1_exceed(load[None, :], service_ms, ca2, wait, limit[None, :], servers,
+                                      np.asarray(prefill_load)[None, ...], np.asarray(prefill_ms)[None, ...])).sum(axis=1)
+
+    return _grid_quantile(late, total, q, float(base.min()), float(base.max()) + REQUEST_TIMEOUT_MS)
 
 
 @lru_cache(maxsize=1024)
@@ -431,11 +594,15 @@ class ModelResult(BaseModel):
     gpu_cost_usd: float
     utilization: float
     replicas_needed_p95: float
-    dropped_share: float  # real-time requests turned away: the SLA misses
-    p50_tpot_ms: float
+    dropped_share: float  # real-time requests turned away
+    p50_tpot_ms: float  # percentiles over output tokens (real-time and batch), not hours
     p95_tpot_ms: float
-    p95_ttft_ms: float
+    p95_ttft_ms: float  # percentiles over real-time requests, not hours
     ttft_sla_met: bool
+    p50_ttft_ms: float = 0.0
+    ttft_miss_share: float = 0.0  # served real-time requests whose first token came after the TTFT SLA
+    tpot_miss_share: float = 0.0  # output tokens slower than the deployment's TPOT target
+    sla_miss_share: float = 0.0  # real-time requests dropped or served late (either SLA): what drives churn
 
     @property
     def gross_margin(self) -> float | None:
@@ -493,7 +660,7 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
         out_weight = sum(tr.model_mix[d.model] for tr in traffic)
         prompt = round(sum(tr.prompt_tokens * tr.model_mix[d.model] for tr in traffic) / out_weight)
         context = round(sum((tr.prompt_tokens + tr.output_tokens / 2) * tr.model_mix[d.model] for tr in traffic) / out_weight)
-        tps, pre_s, max_b = replica_capacity(d.model, d.gen, d.gpus_per_replica, d.precision, stack, context, d.tpot_ms, prompt)
+        tps, pre_s, _ = replica_capacity(d.model, d.gen, d.gpus_per_replica, d.precision, stack, context, d.tpot_ms, prompt)
         market_out = market_output_price(wq, params, d.model)
         p_out = market_out * (1 + d.price_vs_market)
         p_in = p_out / params.output_price_multiple
@@ -541,6 +708,7 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
         inf.batch_backlog[d.model] = batch.backlog
         b_frac = float(batch_served.sum() / batch_need.sum()) if batch_need.sum() > 0 else 1.0
         m_rev = m_in = m_out = m_cached = 0.0
+        rt_outcomes: list[tuple[str, float, float]] = []  # (segment, output demanded, output served)
         for tr, seg, out, need, cached_share in seg_tokens:
             served_out = float((out * (frac if seg.latency_sensitive else 1.0)).sum()) * 3600 * (1.0 if seg.latency_sensitive else b_frac)
             served_in = served_out * tr.prompt_tokens / tr.output_tokens
@@ -553,14 +721,54 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
             m_out += served_out
             m_cached += cached
             if seg.latency_sensitive:
-                demanded = float(out.sum()) * 3600
-                miss_by_segment.setdefault(tr.segment, []).append((demanded - served_out) / demanded if demanded > 0 else 0.0)
-        load = np.divide(rt_served + batch_served, cap, out=np.zeros(T), where=cap > 0)
-        rho50, rho95 = (float(x) for x in np.percentile(np.minimum(load, 0.99), [50, 95]))
-        m, g = MODELS[d.model], GPUS[d.gen]
-        tpot50 = decode(m, g, d.gpus_per_replica, d.precision, max(1, round(rho50 * max_b)), context, stack).tpot_ms
-        tpot95 = decode(m, g, d.gpus_per_replica, d.precision, max(1, round(rho95 * max_b)), context, stack).tpot_ms
-        ttft95 = ttft_ms(m, g, d.gpus_per_replica, d.precision, stack, prompt, load=min(0.95, rho95), batch=max(1, round(rho95 * max_b)), context=context)
+                rt_outcomes.append((tr.segment, float(out.sum()) * 3600, served_out))
+        # latency under load (issue 12 item 6): batch fills idle capacity but queues behind real-time
+        # traffic, so TTFT sees the real-time load; decode steps carry both
+        output = round(sum(tr.output_tokens * tr.model_mix[d.model] for tr in traffic) / out_weight)
+        cached_mix = sum(min(0.95, tr.cached_share * cache_pull) * tr.model_mix[d.model] for tr in traffic) / out_weight
+        step_t, chunk_t, share_t, base_t, service, prompt_t = serving_table(
+            d.model, d.gen, d.gpus_per_replica, d.precision, stack, context, d.tpot_ms, prompt, output,
+            round(cached_mix, 3), params.prefill_chunk_tokens, d.disaggregated,
+        )
+        busy = np.divide(rt_served + batch_served, cap, out=np.zeros(T), where=cap > 0)
+        rt_load = np.divide(rt_served, cap, out=np.ones(T), where=cap > 0)
+        step_h = np.interp(busy, LOAD_GRID, step_t)
+        chunk_h = np.interp(busy, LOAD_GRID, chunk_t)
+        share_h = np.interp(busy, LOAD_GRID, share_t)
+        base_h = np.interp(busy, LOAD_GRID, base_t)
+        tokens_h = rt_served + batch_served  # replica-hours: proportional to output tokens
+        tpot_mean_h = step_h + chunk_h * share_h  # a request's TPOT: the mean over its tokens
+        frac_h = share_h - np.floor(share_h)  # steps carry floor(q) chunks, a share frac one more
+        tpot_sd_h = chunk_h * np.sqrt(frac_h * (1 - frac_h) / output)
+        tpot_miss = float((tokens_h * _normal_exceed(tpot_mean_h, tpot_sd_h, d.tpot_ms)).sum() / tokens_h.sum()) if tokens_h.sum() > 0 else 0.0
+        # percentiles: hours of near-equal load share a bin (a few dozen instead of 2,184 hours)
+        (b_mean, b_sd), b_tokens = _bin_hours(np.round(busy * 4 * HOUR_BINS).astype(np.int64), tokens_h, tpot_mean_h, tpot_sd_h)
+        hi_tpot = float((step_h + chunk_h * np.ceil(share_h + 1e-9)).max())
+        tpot50 = _mixture_quantile(b_mean, b_sd, b_tokens, 0.5, float(step_h.min()), hi_tpot)
+        tpot95 = _mixture_quantile(b_mean, b_sd, b_tokens, 0.95, float(step_h.min()), hi_tpot)
+        ca2_num = 0.0  # the real-time mix's arrival variability, weighted by requests
+        for tr, seg, out, need, cached_share in seg_tokens:
+            if seg.latency_sensitive:
+                reqs = float(out.sum()) / tr.output_tokens
+                ca2_num += reqs * tr.arrival_cv ** 2
+        rt_reqs_total = sum(float(out.sum()) / tr.output_tokens for tr, seg, out, _, _ in seg_tokens if seg.latency_sensitive)
+        ca2 = ca2_num / rt_reqs_total if rt_reqs_total > 0 else 1.0
+        rt_req_h = rt_served  # requests per hour are proportional to real-time replica-hours served
+        limit = np.maximum(0.0, params.ttft_sla_ms - base_h)  # admission control turns away what would start late
+        pre_load_h = np.interp(busy, LOAD_GRID, prompt_t)  # prefill share of replica time
+        prompt_h = np.where(pre_load_h > 0, float(service[2]), 0.0)
+        ttft_exceed = _gg1_exceed(rt_load, float(service[0]), ca2, params.ttft_sla_ms - base_h, limit, float(service[1]),
+                                  pre_load_h, prompt_h)
+        ttft_miss = float((rt_req_h * ttft_exceed).sum() / rt_req_h.sum()) if rt_req_h.sum() > 0 else 0.0
+        (b_load, b_base, b_limit, b_pl, b_pm), b_reqs = _bin_hours(_load_key(rt_load), rt_req_h, rt_load, base_h, limit,
+                                                                   pre_load_h, prompt_h)
+        if not b_reqs.size:  # no real-time request all quarter: the idle replica's first token
+            b_load, b_base, b_limit, b_pl, b_pm, b_reqs = np.zeros(1), base_h[:1], limit[:1], np.zeros(1), np.zeros(1), np.zeros(1)
+        ttft50, ttft95 = (_ttft_quantile(b_load, b_base, b_reqs, float(service[0]), ca2, q, b_limit, float(service[1]), b_pl, b_pm)
+                          for q in (0.5, 0.95))
+        late = 1 - (1 - ttft_miss) * (1 - tpot_miss)  # a served request missing either SLA
+        for segment, demanded, served_out in rt_outcomes:  # dropped or late: both count as misses
+            miss_by_segment.setdefault(segment, []).append((demanded - served_out * (1 - late)) / demanded if demanded > 0 else 0.0)
         dropped = float(1 - rt_served.sum() / rt_need.sum()) if rt_need.sum() > 0 else 0.0
         gpus = running * d.gpus_per_replica
         hourly = own_gpu_hour_usd.get(d.gen, mk.reserved_usd_per_hour[4])
@@ -571,7 +779,8 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
             utilization=float((rt_served + batch_served).sum() / cap.sum()) if cap.sum() > 0 else 0.0,
             replicas_needed_p95=float(np.percentile(rt_need + batch_need, 95)), dropped_share=dropped,
             p50_tpot_ms=tpot50, p95_tpot_ms=tpot95, p95_ttft_ms=ttft95,
-            ttft_sla_met=ttft95 <= params.ttft_sla_ms,
+            ttft_sla_met=ttft95 <= params.ttft_sla_ms, p50_ttft_ms=ttft50, ttft_miss_share=ttft_miss,
+            tpot_miss_share=tpot_miss, sla_miss_share=dropped + (1 - dropped) * late,
         ))
         revenue += m_rev
         t_in += m_in

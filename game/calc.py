@@ -128,12 +128,61 @@ def _inputs(args: argparse.Namespace, precision: str, n: int) -> dict[str, Any]:
     return {"model": args.model, "gpu": args.gpu, "gpus": n, "precision": precision, "stack": args.stack}
 
 
+def _batches(args: argparse.Namespace, cap: int) -> list[int] | None:
+    """``--batch N`` is one batch; ``--batch A..B`` (or ``1..max``) a curve: powers of two and the ends."""
+    text = args.batch
+    if text is None or ".." not in text:
+        return None
+    lo_s, hi_s = text.split("..", 1)
+    try:
+        lo = int(lo_s)
+        hi = cap if hi_s.strip() == "max" else int(hi_s)
+    except ValueError:
+        raise UserError(f"--batch {text}: give a batch (32) or a range (1..64, 1..max)") from None
+    if lo < 1 or hi < lo:
+        raise UserError(f"--batch {text}: a range runs from 1 or more up to at least its start")
+    if hi > cap:
+        raise UserError(f"--batch {text}: at most {cap} sequences fit (use 1..max)")
+    points, b = [lo], 1
+    while b < hi:
+        b *= 2
+        if lo < b < hi:
+            points.append(b)
+    return points + ([hi] if hi > lo else [])
+
+
+def _batch_int(args: argparse.Namespace) -> int | None:
+    if args.batch is None:
+        return None
+    try:
+        value = int(args.batch)
+    except ValueError:
+        raise UserError(f"--batch {args.batch}: give a batch (32) or a range (1..64, 1..max)") from None
+    if value < 1:
+        raise UserError(f"--batch {args.batch}: must be greater than 0")
+    return value
+
+
 def cmd_decode(args: argparse.Namespace) -> int:
-    _positive(args, "batch", "context")
+    _positive(args, "context")
     m, g, stack, precision, n = _replica(args, args.context)
-    batch = args.batch
+    cap = _physics(physics.max_batch, m, g, n, precision, args.context, stack)
+    curve = _batches(args, cap)
+    if curve is not None:  # the batch curve (issue 12 item 2): where the step stops being flat
+        rows = []
+        base = _physics(physics.decode, m, g, n, precision, curve[0], args.context, stack)
+        for b in curve:
+            r = _physics(physics.decode, m, g, n, precision, b, args.context, stack)
+            rows.append({
+                "batch": b, "step_ms": r.step_ms, "vs_first": r.step_ms / base.step_ms, "tpot_ms": r.tpot_ms,
+                "tokens_per_s": r.tokens_per_s, "gemm_ms": r.gemm_ms, "attention_ms": r.attention_ms,
+                "comm_ms": r.comm_ms, "bound": r.bound, "draft_tokens": r.draft_tokens,
+            })
+        header = _inputs(args, precision, n) | {"context": args.context, "max_batch": cap}
+        return _emit_rows(args, header, rows, f"Batch curve: {m.name} on {n} x {g.name}, {precision}, {args.stack} stack")
+    batch = _batch_int(args)
     if batch is None:  # a moderate default batch, capped by what fits
-        batch = max(1, min(32, _physics(physics.max_batch, m, g, n, precision, args.context, stack)))
+        batch = max(1, min(32, cap))
     r = _physics(physics.decode, m, g, n, precision, batch, args.context, stack)
     result = _inputs(args, precision, n) | {
         "batch": batch, "context": args.context,
@@ -141,9 +190,36 @@ def cmd_decode(args: argparse.Namespace) -> int:
         "tokens_per_s_per_gpu": r.tokens_per_s_per_gpu, "weight_gb": r.weight_gb,
         "kv_bytes_per_token": int(r.kv_bytes_per_token), "kv_token_capacity": r.kv_token_capacity,
         "max_batch": r.max_batch, "bound": r.bound, "memory_ms": r.memory_ms, "compute_ms": r.compute_ms,
-        "comm_ms": r.comm_ms, "overhead_ms": r.overhead_ms,
+        "gemm_ms": r.gemm_ms, "attention_ms": r.attention_ms, "comm_ms": r.comm_ms, "overhead_ms": r.overhead_ms,
     }
+    if stack.speculative_decoding:  # the gate and where drafting stops paying (issue 12 item 5)
+        cross = _physics(physics.speculative_crossover, m, g, n, precision, args.context, stack)
+        result |= {"draft_tokens": r.draft_tokens, "speculative_off_from_batch": cross if cross is not None else "never"}
     return _emit(args, result, f"Decode step: {m.name} on {n} x {g.name}, {precision}, {args.stack} stack")
+
+
+def cmd_tp(args: argparse.Namespace) -> int:
+    """Tensor parallelism 1-8 at one batch (issue 12 item 1): where more GPUs stop buying latency."""
+    _positive(args, "batch", "context")
+    m, g = _physics(physics.resolve, args.model, args.gpu)
+    stack = physics.PRESETS[args.stack]
+    precision = args.precision or physics.default_precision(stack, g)
+    _physics(physics.check_precision, g, precision)
+    rows = []
+    for n in (1, 2, 4, 8):
+        if physics.max_batch(m, g, n, precision, args.context, stack) < args.batch:
+            continue  # the weights and this batch's KV cache do not fit
+        r = _physics(physics.decode, m, g, n, precision, args.batch, args.context, stack)
+        rows.append({
+            "gpus": n, "step_ms": r.step_ms, "tokens_per_s": r.tokens_per_s, "tokens_per_s_per_gpu": r.tokens_per_s_per_gpu,
+            "gemm_ms": r.gemm_ms, "comm_ms": r.comm_ms, "overhead_ms": r.overhead_ms, "max_batch": r.max_batch,
+        })
+    if not rows:
+        raise UserError(f"--batch {args.batch}: {m.id} at {precision} with this batch fits no replica of 1-8 x {g.id.upper()}")
+    best = min(rows, key=lambda r: r["step_ms"])
+    header = {"model": args.model, "gpu": args.gpu, "precision": precision, "stack": args.stack, "batch": args.batch,
+              "context": args.context, "fastest_gpus": best["gpus"]}
+    return _emit_rows(args, header, rows, f"Tensor parallelism: {m.name} on {g.name}, batch {args.batch}, {args.stack} stack")
 
 
 def cmd_prefill(args: argparse.Namespace) -> int:
@@ -155,19 +231,41 @@ def cmd_prefill(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    _positive(args, "context", "tpot_ms", "prompt_tokens")
+    _positive(args, "context", "tpot_ms", "prompt_tokens", "input_tokens", "output_tokens", "chunk_tokens")
+    _non_negative(args, "arrival_cv")
+    _fraction(args, "cached_share")
     if not 0 <= args.load < 1:
         raise UserError(f"--load {args.load}: a utilization between 0 and 1 (exclusive), e.g. 0.5")
+    if (args.input_tokens is None) != (args.output_tokens is None):
+        raise UserError("--input-tokens and --output-tokens go together: give both for end-to-end serving, or neither")
+    if args.input_tokens is not None:  # end to end at max load, and latency at --load (issue 12 item 7)
+        m, g, stack, precision, n = _replica(args, args.input_tokens + args.output_tokens)
+        full = _physics(physics.max_load_throughput, m, g, n, precision, stack, args.input_tokens,
+                        args.output_tokens, args.cached_share)
+        at = _physics(physics.latency_under_load, m, g, n, precision, stack, args.input_tokens, args.output_tokens,
+                      args.load, args.arrival_cv, args.cached_share, args.chunk_tokens)
+        result = _inputs(args, precision, n) | {
+            "input_tokens": args.input_tokens, "output_tokens": args.output_tokens, "cached_share": args.cached_share,
+            "max_batch": full.batch, "output_tokens_per_s": full.output_tokens_per_s,
+            "output_tokens_per_s_per_gpu": full.output_tokens_per_s_per_gpu, "requests_per_s": full.requests_per_s,
+            "prefill_share": full.prefill_share, "speculative": full.speculative,
+            "load": args.load, "arrival_cv": args.arrival_cv, "chunk_tokens": args.chunk_tokens,
+            "batch_at_load": at.batch, "p50_ttft_ms": at.p50_ttft_ms, "p95_ttft_ms": at.p95_ttft_ms,
+            "p50_tpot_ms": at.p50_tpot_ms, "p95_tpot_ms": at.p95_tpot_ms,
+            "tpot_target_ms": args.tpot_ms, "tpot_target_met": at.p95_tpot_ms <= args.tpot_ms,
+        }
+        return _emit(args, result, f"Serving {m.name} on {n} x {g.name}: {args.input_tokens:,} in / {args.output_tokens:,} out")
     m, g, stack, precision, n = _replica(args, args.context)
     r = _physics(physics.serve_under_tpot, m, g, n, precision, stack, args.context, args.tpot_ms)
-    ttft = _physics(
-        physics.ttft_ms, m, g, n, precision, stack, args.prompt_tokens, args.load, r.max_batch, args.context
-    )
+    ttft50, ttft = (_physics(
+        physics.ttft_ms, m, g, n, precision, stack, args.prompt_tokens, args.load, r.max_batch, args.context,
+        args.arrival_cv, q,
+    ) for q in (0.5, 0.95))
     result = _inputs(args, precision, n) | {
         "context": args.context, "tpot_target_ms": args.tpot_ms,
         "max_batch": r.max_batch, "limited_by": r.limited_by, "tpot_ms": r.tpot_ms,
         "tokens_per_s": r.tokens_per_s, "tokens_per_s_per_gpu": r.tokens_per_s_per_gpu,
-        "prompt_tokens": args.prompt_tokens, "load": args.load, "ttft_ms": ttft,
+        "prompt_tokens": args.prompt_tokens, "load": args.load, "p50_ttft_ms": ttft50, "p95_ttft_ms": ttft,
     }
     return _emit(args, result, f"Serving {m.name} on {n} x {g.name} under a {args.tpot_ms:g} ms TPOT target")
 
@@ -294,8 +392,16 @@ def register(subparsers: Any) -> None:
 
     p = add("decode", cmd_decode, "Decode step time and throughput of one replica (KB §9-11, §16)")
     _replica_flags(p)
-    p.add_argument("--batch", type=int, help="running sequences (default: 32, or the most that fit)")
+    p.add_argument("--batch", help="running sequences (default: 32, or the most that fit); a range 1..64 or 1..max prints the batch curve")
     p.add_argument("--context", type=int, default=physics.DEFAULT_CONTEXT, help="mean context in tokens")
+
+    p = add("tp", cmd_tp, "Tensor parallelism 1-8: step time and tokens/s per GPU (KB §7, §11)")
+    p.add_argument("--model", required=True, choices=MODEL_ORDER, help="model id")
+    p.add_argument("--gpu", required=True, choices=GPU_ORDER, help="GPU id")
+    p.add_argument("--precision", choices=physics.PRECISIONS, help="default: fp8 for the full stack on Hopper+, else bf16")
+    p.add_argument("--stack", choices=tuple(physics.PRESETS), default="legacy", help="optimization preset (KB §17)")
+    p.add_argument("--batch", type=int, default=1, help="running sequences")
+    p.add_argument("--context", type=int, default=512, help="mean context in tokens")
 
     p = add("prefill", cmd_prefill, "Prompt processing time (compute-bound, KB §11)")
     _replica_flags(p)
@@ -306,7 +412,13 @@ def register(subparsers: Any) -> None:
     p.add_argument("--context", type=int, default=physics.DEFAULT_CONTEXT, help="mean context in tokens")
     p.add_argument("--tpot-ms", type=float, required=True, help="time-per-output-token target in ms")
     p.add_argument("--prompt-tokens", type=int, default=1000, help="prompt length for TTFT")
-    p.add_argument("--load", type=float, default=0.5, help="prefill queue utilization for TTFT, 0-1")
+    p.add_argument("--load", type=float, default=0.5,
+                   help="utilization, 0-1: of the prefill queue, or with --input-tokens of end-to-end capacity")
+    p.add_argument("--arrival-cv", type=float, default=1.0, help="burstiness of arrivals (1 = Poisson; agents 2-4)")
+    p.add_argument("--input-tokens", type=int, help="prompt tokens per request: end-to-end serving at max load")
+    p.add_argument("--output-tokens", type=int, help="output tokens per request (with --input-tokens)")
+    p.add_argument("--cached-share", type=float, default=0.0, help="share of prompt tokens from the prefix cache")
+    p.add_argument("--chunk-tokens", type=int, default=physics.PREFILL_CHUNK_TOKENS, help="prefill chunk per decode step")
 
     p = add("ladder", cmd_ladder, "KB §17's optimization stack on a reference configuration")
     p.add_argument("--model", default=physics.LADDER_MODEL, choices=MODEL_ORDER)

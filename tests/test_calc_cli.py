@@ -43,8 +43,38 @@ def test_prefill_and_serve(capsys):
                      "--precision", "fp8", "--tpot-ms", "30")
     loose = run_json(capsys, "serve", "--model", "llama-3.1-70b", "--gpu", "h100", "--gpus", "2",
                      "--precision", "fp8", "--tpot-ms", "60")
-    assert {"max_batch", "tpot_ms", "tokens_per_s", "tokens_per_s_per_gpu", "ttft_ms"} <= set(tight)
+    assert {"max_batch", "tpot_ms", "tokens_per_s", "tokens_per_s_per_gpu", "p95_ttft_ms"} <= set(tight)
     assert tight["tokens_per_s"] < loose["tokens_per_s"]
+
+
+def test_tp_table_shows_where_more_gpus_stop_helping(capsys):
+    """Issue 12 item 1: the A100 legacy table, TP4 fastest, TP8 no faster at a quarter the tokens per GPU."""
+    out = run_json(capsys, "tp", "--model", "llama-3.1-70b", "--gpu", "a100")
+    rows = {r["gpus"]: r for r in out["rows"]}
+    assert set(rows) == {2, 4, 8} and out["fastest_gpus"] == 4
+    assert rows[8]["step_ms"] >= 0.9 * rows[4]["step_ms"]
+    assert rows[8]["tokens_per_s_per_gpu"] < rows[4]["tokens_per_s_per_gpu"] < rows[2]["tokens_per_s_per_gpu"]
+    r = physics.decode(model("llama-3.1-70b"), gpu("a100"), 4, "bf16", 1, 512)
+    assert rows[4]["step_ms"] == pytest.approx(r.step_ms, rel=1e-3)
+
+
+def test_decode_batch_range_prints_the_curve(capsys):
+    out = run_json(capsys, "decode", "--model", "llama-3.1-70b", "--gpu", "h100", "--gpus", "4", "--batch", "1..max")
+    batches = [r["batch"] for r in out["rows"]]
+    assert batches[0] == 1 and batches[-1] == out["max_batch"] and batches == sorted(batches)
+    assert out["rows"][-1]["vs_first"] > 1.5
+
+
+def test_serve_end_to_end_and_under_load(capsys):
+    """Issue 12 item 7: end-to-end max-load tok/s is the engine's, and latency rises with load."""
+    args = ["serve", "--model", "llama-3.1-70b", "--gpu", "h100", "--gpus", "2", "--stack", "full", "--tpot-ms", "60",
+            "--input-tokens", "1000", "--output-tokens", "1000"]
+    low = run_json(capsys, *args, "--load", "0.3")
+    high = run_json(capsys, *args, "--load", "0.95", "--arrival-cv", "2")
+    full = physics.max_load_throughput(model("llama-3.1-70b"), gpu("h100"), 2, "fp8", physics.FULL, 1000, 1000)
+    assert low["output_tokens_per_s"] == pytest.approx(full.output_tokens_per_s, rel=1e-3)
+    assert high["p95_ttft_ms"] > 10 * low["p95_ttft_ms"]
+    assert low["p50_tpot_ms"] <= low["p95_tpot_ms"] < high["p95_tpot_ms"]
 
 
 def test_ladder_json(capsys):
@@ -87,6 +117,9 @@ def test_readable_table_without_json(capsys):
         (["decode", "--model", "llama-3.1-405b", "--gpu", "h100", "--gpus", "4"], "--gpus"),
         (["decode", "--model", "llama-3.1-8b", "--gpu", "h100", "--batch", "-3"], "--batch -3"),
         (["serve", "--model", "llama-3.1-70b", "--gpu", "h100", "--tpot-ms", "2"], "TPOT"),
+        (["serve", "--model", "llama-3.1-8b", "--gpu", "h100", "--tpot-ms", "60", "--input-tokens", "100"], "--output-tokens"),
+        (["decode", "--model", "llama-3.1-8b", "--gpu", "h100", "--batch", "4..2"], "--batch 4..2"),
+        (["decode", "--model", "llama-3.1-8b", "--gpu", "h100", "--batch", "1..x"], "--batch 1..x"),
         (["cost-per-token", "--gpu-hour", "2", "--tokens-per-s", "0"], "--tokens-per-s"),
         (["debt", "--principal", "1e9", "--rate", "8", "--years", "5", "--cfads", "4e8"], "--rate 8"),
         (["breakeven", "--own-hourly", "1", "--rent-hourly", "2", "--capex", "28000"], "--wacc"),

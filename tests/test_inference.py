@@ -291,3 +291,50 @@ def test_market_token_prices_never_fall_below_an_efficient_competitors_full_cost
             assert cost >= floor_cost * (1 - 1e-9)
             below_cost_reservations += any(mk.reserved_usd_per_hour[4] < mk.cost_floor_usd_per_hour for mk in wq.gpus.values() if mk.available)
     assert below_cost_reservations > 0  # the floor is exercised, not vacuous
+
+
+def _with_inference(**changes):
+    rules = INFERENCE.rules.model_copy(update={"inference": INFERENCE.rules.inference.model_copy(update=changes)})
+    return INFERENCE.model_copy(update={"rules": rules})
+
+
+def test_sla_misses_drive_churn_like_drops():
+    """Issue 12 item 6: requests served after the TTFT SLA count as misses, and customers leave
+    over them as they do over drops (KB §1 SLAs): the same traffic and drops, a tighter SLA, more churn."""
+    tight, loose = Game(_with_inference(ttft_sla_ms=300.0), 1), Game(_with_inference(ttft_sla_ms=1e6), 1)
+    r_tight, r_loose = tight.play([]), loose.play([])
+    big_t = max(r_tight.inference.models, key=lambda m: m.gpus)
+    big_l = max(r_loose.inference.models, key=lambda m: m.gpus)
+    assert big_t.dropped_share == pytest.approx(big_l.dropped_share)
+    assert big_t.ttft_miss_share > 0.2 and big_t.ttft_miss_share > 2 * big_l.ttft_miss_share
+    assert big_t.sla_miss_share > big_l.sla_miss_share
+    assert tight.state.inference.retention["enterprise"] < loose.state.inference.retention.get("enterprise", 1.0)
+
+
+def test_ttft_and_tpot_are_reported_per_request_with_their_misses():
+    """Issue 12 item 6: p50 <= p95, shares in [0, 1], and a p95 TTFT above the SLA means misses."""
+    game = Game(INFERENCE, 3)
+    for m in game.play([]).inference.models:
+        assert m.p50_ttft_ms <= m.p95_ttft_ms and m.p50_tpot_ms <= m.p95_tpot_ms
+        assert 0 <= m.ttft_miss_share <= 1 and 0 <= m.tpot_miss_share <= 1
+        assert m.sla_miss_share >= m.dropped_share
+        if m.p95_ttft_ms > INFERENCE.rules.inference.ttft_sla_ms:
+            assert m.ttft_miss_share > 0.04
+
+
+def test_disaggregation_is_a_project_and_takes_prompts_off_the_decode_steps():
+    """Issue 12 item 3: a deployment may split prefill and decode once the project is done; its
+    decode steps then carry no prompt chunks, so TPOT falls to the decode step's."""
+    deploy = {"kind": "deploy_model", "model": "mixtral-8x7b", "gen": "h100", "precision": "fp8", "replicas": 8,
+              "disaggregated": True}
+    split = Game(INFERENCE, 1)
+    split.state.inference.techniques["disaggregation"] = 0
+    plain = Game(INFERENCE, 1)
+    r_split = split.play([deploy])
+    r_plain = plain.play([deploy | {"disaggregated": False}])
+    rejected = Game(INFERENCE, 1).play([deploy])
+    assert not any(m.model == "mixtral-8x7b" for m in rejected.inference.models)
+    s = next(m for m in r_split.inference.models if m.model == "mixtral-8x7b")
+    p = next(m for m in r_plain.inference.models if m.model == "mixtral-8x7b")
+    assert s.p95_tpot_ms < p.p95_tpot_ms
+    assert split.state.inference.deployment("mixtral-8x7b").disaggregated

@@ -12,7 +12,7 @@ def _four_model_state():
     game.play([
         {"kind": "rent_gpus", "gen": "h100", "on_demand": 256, "spot": 64},
         {"kind": "deploy_model", "model": "mixtral-8x7b", "gen": "h100", "precision": "fp8", "replicas": 8},
-        {"kind": "deploy_model", "model": "llama-3.1-405b", "gen": "h100", "precision": "fp8", "replicas": 4},
+        {"kind": "deploy_model", "model": "llama-3.1-405b", "gen": "h100", "precision": "fp8", "replicas": 4, "tpot_ms": 80},
     ])
     assert len(game.state.inference.deployments) == 4
     return game
