@@ -127,8 +127,9 @@ class Clearing:
     segments: dict[tuple[str, str], SegmentClearing] = field(default_factory=dict)  # (gen, segment) -> balance
 
 
-def clear(world: World, opens: dict[str, OpenQuarter], sla: dict[str, float]) -> Clearing:
-    """Share each generation's demand among the companies selling it (module docstring rules)."""
+def clear(world: World, opens: dict[str, OpenQuarter], sla: dict[str, float], balance: bool = False) -> Clearing:
+    """Share each generation's demand among the companies selling it (module docstring rules).
+    ``balance``: also attribute the served and lost hours to segments (an audit: tests, reports)."""
     names = sorted(opens)
     q = opens[names[0]].state.quarter
     wq = world.quarter(q)
@@ -172,7 +173,8 @@ def clear(world: World, opens: dict[str, OpenQuarter], sla: dict[str, float]) ->
         own, spilled, lost = spill([od[n] for n in sellers], [fleet[n]["free"] for n in sellers])
         for i, n in enumerate(sellers):
             out.allocations[n][gen].update(od=od[n], arrivals=arrivals[n], spill_in=spilled[i])
-        _segment_balance(out, gen, sellers, seg_pulls, od, own, spilled, lost)
+        if balance:
+            _segment_balance(out, gen, sellers, seg_pulls, od, own, spilled, lost)
     return out
 
 
@@ -253,7 +255,8 @@ class Industry:
     """N companies over one world, each starting as the scenario's company (equal start); a
     quarter is played when every company still in the game has its actions (``play``)."""
 
-    def __init__(self, scenario: Scenario, seed: int, companies: list[tuple[str, str | None]], world: World | None = None) -> None:
+    def __init__(self, scenario: Scenario, seed: int, companies: list[tuple[str, str | None]], world: World | None = None,
+                 audit: bool = False) -> None:
         names = [n for n, _ in companies]
         if not names:
             raise ValueError("an industry needs at least one company")
@@ -266,6 +269,7 @@ class Industry:
         self.companies = {n: Company(n, bot, copy_state(opening)) for n, bot in companies}
         self.order = names  # as created: for display only; every rule runs in name order
         self.quarters: list[IndustryQuarter] = []
+        self.audit = audit  # keep each quarter's segment balance (engine.industry.clear)
 
     @property
     def over(self) -> bool:
@@ -305,7 +309,7 @@ class Industry:
                 state = copy_state(state)
                 state.offers.contracts = [o for o in state.offers.contracts if o.id not in lost]
             opens[n] = open_quarter(state, self.world, self.scenario, data[n])
-        clearing = clear(self.world, opens, sla)
+        clearing = clear(self.world, opens, sla, self.audit)
         reports = {}
         for n in names:
             c = self.companies[n]

@@ -1,0 +1,193 @@
+"""Rivals in one market (issue 15): market clearing among companies, industries, industry files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine.bots import make_bot, run_bot
+from engine.calendar import TICKS_PER_QUARTER as T
+from engine.game import Game
+from engine.industry import Industry, attraction, public_disclosure, reference_price, reliability, spill
+from scenarios import load_scenario
+
+SCENARIO = load_scenario("neocloud-2025").scenario
+LEASE = {"kind": "lease_gpus", "gen": "h100", "count": 512, "term_quarters": 4}
+
+
+def _bots_play(ind: Industry, quarters: int | None = None) -> None:
+    bots = {n: make_bot(c.bot) for n, c in ind.companies.items() if c.bot}
+    k = 0
+    while not ind.over and (quarters is None or k < quarters):
+        ind.play({n: bots[n].act(ind.observation(n)) for n in ind.active()})
+        k += 1
+
+
+def _plans_play(ind: Industry, plans: dict[str, list[list[dict]]]) -> None:
+    for q in range(len(next(iter(plans.values())))):
+        ind.play({n: p[q] for n, p in plans.items()})
+
+
+# ------------------------------------------------------------------------------ the rules, worked examples
+
+
+def test_reference_price_blends_the_world_and_rivals_by_gpus():
+    """KB §1 price as a weapon: world $2.00 for 1,000 GPUs of demand, a rival at $1.50 offering
+    1,000 GPUs: the market a company prices against is $1.75; alone, the world's $2.00 exactly."""
+    assert reference_price(2.0, 1000.0, [(1.5, 1000.0)]) == pytest.approx(1.75)
+    assert reference_price(2.0, 1000.0, [(1.5, 500.0), (3.0, 500.0)]) == pytest.approx((2000 + 750 + 1500) / 2000)
+    assert reference_price(2.0, 1000.0, []) == 2.0
+
+
+def test_attraction_and_reliability_worked_example():
+    """SLA record 0.9 with a contract relationship: 0.9 x 1.10 = 0.99; no contracts: 1.0."""
+    assert attraction(0.9, True) == pytest.approx(0.99)
+    assert attraction(1.0, False) == 1.0
+    assert reliability(None) == 1.0
+
+
+def test_spill_worked_example():
+    """Tick 0: A pulls 10 with room for 6, B pulls 2 with room for 5: A serves 6, B its 2, and
+    A's 4 turned away go to B's 3 free: B serves 3 more, 1 is lost."""
+    pulls = [np.full(T, 10.0), np.full(T, 2.0)]
+    free = [np.full(T, 6.0), np.full(T, 5.0)]
+    own, spilled, lost = spill(pulls, free)
+    assert own[0][0] == 6 and own[1][0] == 2
+    assert spilled[0][0] == 0 and spilled[1][0] == pytest.approx(3)
+    assert lost[0] == pytest.approx(1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.floats(0, 1e4), st.floats(0, 1e4)), min_size=1, max_size=6))
+def test_spill_conserves_and_respects_capacity(companies):
+    """Conservation: own + spilled + lost = the pulls, per tick; nobody serves beyond its free capacity."""
+    pulls = [np.full(T, p) for p, _ in companies]
+    free = [np.full(T, f) for _, f in companies]
+    own, spilled, lost = spill(pulls, free)
+    total = sum(o + s for o, s in zip(own, spilled)) + lost
+    np.testing.assert_allclose(total, sum(pulls), rtol=1e-9, atol=1e-6)
+    for o, s, f in zip(own, spilled, free):
+        assert np.all(o + s <= f * (1 + 1e-9) + 1e-6)
+    assert np.all(lost >= -1e-6)
+
+
+# ------------------------------------------------------------------------------ the industry
+
+
+@pytest.mark.parametrize("scenario_id,bot,seed", [("neocloud-2025", "barbell", 2), ("inference-2025", "flex", 2)])
+def test_one_company_industry_is_the_single_player_game(scenario_id, bot, seed):
+    """The hard invariant: an industry of one company gives the single-player game's hashes."""
+    sc = load_scenario(scenario_id).scenario
+    game = run_bot(Game(sc, seed), make_bot(bot))
+    ind = Industry(sc, seed, [("solo", bot)])
+    _bots_play(ind)
+    assert ind.hashes()["solo"] == game.hashes()
+
+
+def test_market_clearing_conserves_demand_per_tick_and_segment():
+    """Served by all companies + lost = the world's demand, per tick, generation and segment; and
+    what the books served (each company's on-demand hours) is what the clearing gave it."""
+    ind = Industry(SCENARIO, 3, [("a", "barbell"), ("b", "all-in"), ("c", "flex")], audit=True)
+    _bots_play(ind, quarters=6)
+    checked = 0
+    for iq in ind.quarters:
+        per_company_gen: dict[tuple[str, str], float] = {}
+        for (gen, _seg), bal in iq.clearing.segments.items():
+            total = sum(bal.served.values()) + bal.lost
+            np.testing.assert_allclose(total, bal.demand, rtol=1e-9, atol=1e-6)
+            assert np.all(bal.lost >= -1e-6)
+            for name, served in bal.served.items():
+                per_company_gen[(name, gen)] = per_company_gen.get((name, gen), 0.0) + float(served.sum())
+            checked += 1
+        for (name, gen), hours in per_company_gen.items():
+            by_gen = {g.gen: g for g in iq.reports[name].kpis.by_gen}
+            assert by_gen[gen].served_gpu_hours["on_demand"] == pytest.approx(hours, rel=1e-9)
+    assert checked > 0
+
+
+def test_two_identical_companies_get_identical_results_in_either_order():
+    """Symmetry: identical plans give identical books whatever the listing order (no contract
+    contest here: a contested offer can only go to one of them, by the readable bid rule)."""
+    plan = [[LEASE, {"kind": "set_price", "gen": "h100", "vs_market": -0.05}]] + [[]] * 5
+    for order in (["x", "y"], ["y", "x"]):
+        ind = Industry(SCENARIO, 4, [(n, None) for n in order])
+        _plans_play(ind, {n: plan for n in order})
+        h = ind.hashes()
+        assert h["x"] == h["y"]
+        assert [r.income.revenue for r in ind.companies["x"].reports] == [r.income.revenue for r in ind.companies["y"].reports]
+
+
+def test_listing_order_does_not_change_anyones_results():
+    plans = {"x": [[LEASE]] + [[]] * 4, "y": [[{"kind": "set_price", "gen": "h100", "vs_market": -0.2}]] + [[]] * 4, "z": [[]] * 5}
+    hashes = []
+    for order in (["x", "y", "z"], ["z", "y", "x"], ["y", "z", "x"]):
+        ind = Industry(SCENARIO, 5, [(n, None) for n in order])
+        _plans_play(ind, {n: plans[n] for n in order})
+        hashes.append(ind.hashes())
+    assert hashes[0] == hashes[1] == hashes[2]
+
+
+def test_a_price_cut_moves_share_from_the_others():
+    """KB §1: one company cuts its H100 price 20%; its rivals' customer bases and served
+    on-demand hours fall against the same industry where nobody cuts, and the cutter's rise."""
+    cut = {"kind": "set_price", "gen": "h100", "vs_market": -0.2}
+
+    def play(cutter_plan):
+        ind = Industry(SCENARIO, 6, [("a", None), ("b", None), ("c", None)])
+        _plans_play(ind, {"a": [cutter_plan] + [[]] * 3, "b": [[]] * 4, "c": [[]] * 4})
+        return ind
+
+    base, war = play([]), play([cut])
+
+    def od_hours(ind, name):
+        return sum(g.served_gpu_hours["on_demand"] for r in ind.companies[name].reports for g in r.kpis.by_gen if g.gen == "h100")
+
+    def h100_base(ind, name):
+        return sum(v for k, v in ind.companies[name].state.customer_base.items() if k.startswith("h100/"))
+
+    for rival in ("b", "c"):
+        assert h100_base(war, rival) < h100_base(base, rival)
+        assert od_hours(war, rival) < od_hours(base, rival)
+    assert h100_base(war, "a") > h100_base(base, "a")
+    assert od_hours(war, "a") > od_hours(base, "a")
+
+
+def test_a_contested_contract_goes_to_one_company_by_the_bid_rule():
+    """Both sign the same offer; one gets it, the other's signature is refused, whatever the order."""
+    probe = Industry(SCENARIO, 7, [("x", None)])
+    offer = probe.companies["x"].state.offers.contracts[0]
+    sign = {"kind": "sign_contract", "offer_id": offer.id}
+    winners = set()
+    for order in (["x", "y"], ["y", "x"]):
+        ind = Industry(SCENARIO, 7, [(n, None) for n in order])
+        iq = ind.play({"x": [sign], "y": [sign]})
+        ok = {n: iq.reports[n].actions[0].ok for n in order}
+        assert sorted(ok.values()) == [False, True]
+        winner = iq.awarded[offer.id]
+        assert ok[winner] and sum(1 for c in ind.companies[winner].state.contracts if c.customer == offer.customer) >= 1
+        winners.add(winner)
+    assert len(winners) == 1
+
+
+def test_the_better_sla_record_wins_a_contested_contract():
+    """Bid rule, first key: the company that missed contracted hours last quarter loses the bid."""
+    from engine.industry import award_contracts
+
+    ind = Industry(SCENARIO, 7, [("x", None), ("y", None)])
+    offer = ind.companies["x"].state.offers.contracts[0]
+    plans = {n: [{"kind": "sign_contract", "offer_id": offer.id}] for n in ("x", "y")}
+    states = {n: c.state for n, c in ind.companies.items()}
+    assert award_contracts(7, states, plans, {"x": 0.8, "y": 1.0}, ind.world)[offer.id] == "y"
+    assert award_contracts(7, states, plans, {"x": 1.0, "y": 0.8}, ind.world)[offer.id] == "x"
+
+
+def test_public_disclosure_publishes_results_never_plans():
+    ind = Industry(SCENARIO, 8, [("a", "all-in"), ("b", "flex")])
+    _bots_play(ind, quarters=2)
+    c = ind.companies["a"]
+    pub = public_disclosure(c.state, c.reports[-1])
+    assert set(pub) == {"quarter", "revenue_usd", "fleet", "gpu_hour_prices", "token_prices", "contracted_share", "financings"}
+    assert pub["revenue_usd"] == c.reports[-1].income.revenue / 100
+    assert pub["fleet"] and all(n > 0 for n in pub["fleet"].values())
