@@ -249,6 +249,7 @@ class IndustryQuarter:
     reports: dict[str, QuarterReport]
     clearing: Clearing
     awarded: dict[str, str]
+    actions: dict[str, list[dict]] = field(default_factory=dict)  # what each company submitted, as data
 
 
 class Industry:
@@ -317,7 +318,7 @@ class Industry:
             c.reports.append(reports[n])
             c.log.append(data[n])
         label = next(iter(reports.values())).label
-        iq = IndustryQuarter(label=label, reports=reports, clearing=clearing, awarded=awarded)
+        iq = IndustryQuarter(label=label, reports=reports, clearing=clearing, awarded=awarded, actions=data)
         self.quarters.append(iq)
         return iq
 

@@ -50,6 +50,7 @@ def build_parser(play_only: bool = False) -> argparse.ArgumentParser:
     calc.register(sub)
     leaderboard.register(sub)
     serve.register(sub)
+    __import__("game.industry").industry.register(sub)  # issue 15: tycoon industry sim|new
     return parser
 
 

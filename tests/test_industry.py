@@ -191,3 +191,76 @@ def test_public_disclosure_publishes_results_never_plans():
     assert set(pub) == {"quarter", "revenue_usd", "fleet", "gpu_hour_prices", "token_prices", "contracted_share", "financings"}
     assert pub["revenue_usd"] == c.reports[-1].income.revenue / 100
     assert pub["fleet"] and all(n > 0 for n in pub["fleet"].values())
+
+
+# ------------------------------------------------------------------------------ headless and industry files
+
+
+def _tycoon(capsys, *argv: str) -> tuple[int, str, str]:
+    from game.cli import main
+
+    rc = main(list(argv))
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def test_industry_sim_json_is_deterministic_and_its_file_verifies(tmp_path, capsys):
+    import json
+
+    run = tmp_path / "industry.json"
+    rc, out, _ = _tycoon(capsys, "industry", "sim", "--seed", "3", "--bots", "barbell,all-in,flex", "--quarters", "3", "--json", "--run-out", str(run))
+    assert rc == 0
+    data = json.loads(out)
+    assert [c["name"] for c in data["companies"]] == ["barbell", "all-in", "flex"]
+    q = data["quarters"][0]["companies"]
+    assert {"name", "revenue", "served_gpu_hours", "served_tokens", "price", "share", "score"} <= set(q[0])
+    assert sum(c["share"] for c in q) == pytest.approx(1.0, abs=1e-3)
+    rc2, out2, _ = _tycoon(capsys, "industry", "sim", "--seed", "3", "--bots", "barbell,all-in,flex", "--quarters", "3", "--json")
+    assert out2 == out  # same seed and bots: the same hashes on any run
+    rc, out, err = _tycoon(capsys, "verify", str(run))
+    assert rc == 0 and "OK (verified 3 quarter(s) of 3 companies)" in out
+
+
+def test_a_tampered_industry_file_is_refused(tmp_path, capsys):
+    """An edited action no longer re-simulates to the recorded hashes (FAILED, exit 1, as for run
+    files); a file whose fields are unusable is refused in one line naming the field (exit 2)."""
+    import json
+
+    run = tmp_path / "industry.json"
+    assert _tycoon(capsys, "industry", "sim", "--seed", "2", "--bots", "flex,all-in", "--quarters", "2", "--run-out", str(run))[0] == 0
+    data = json.loads(run.read_text())
+    data["quarters"][0]["actions"]["flex"].append({"kind": "set_price", "gen": "h100", "vs_market": -0.3})
+    bad = tmp_path / "edited.json"
+    bad.write_text(json.dumps(data))
+    rc, out, _ = _tycoon(capsys, "verify", str(bad))
+    # flex's price cut moves all-in's customers too: the first company in name order is named
+    assert rc == 1 and "FAILED: all-in's state hash differs from quarter 2025Q1 on" in out
+    data = json.loads(run.read_text())
+    data["companies"][1]["name"] = data["companies"][0]["name"]
+    dup = tmp_path / "dup.json"
+    dup.write_text(json.dumps(data))
+    rc, out, err = _tycoon(capsys, "verify", str(dup))
+    assert rc == 2 and err.count("\n") == 1 and "field 'companies': names must be unique" in err and "Traceback" not in err
+    data = json.loads(run.read_text())
+    data["final"]["flex"]["score"] += 1
+    claim = tmp_path / "claim.json"
+    claim.write_text(json.dumps(data))
+    rc, out, _ = _tycoon(capsys, "verify", str(claim))
+    assert rc == 1 and "claims flex ended with" in out
+
+
+def test_industry_new_writes_a_file_of_players_and_rivals(tmp_path, capsys):
+    import json
+
+    path = tmp_path / "class.json"
+    rc, out, _ = _tycoon(capsys, "industry", "new", "--seed", "4", "--players", "alice,bob", "--rivals", "barbell,barbell", "--out", str(path))
+    assert rc == 0
+    data = json.loads(path.read_text())
+    assert data["companies"] == [{"name": "alice", "bot": None}, {"name": "bob", "bot": None},
+                                 {"name": "barbell-1", "bot": "barbell"}, {"name": "barbell-2", "bot": "barbell"}]
+    assert data["quarters"] == [] and data["seed"] == 4
+    assert _tycoon(capsys, "verify", str(path))[0] == 0
+    rc, _, err = _tycoon(capsys, "industry", "new", "--players", "alice,alice", "--out", str(path))
+    assert rc == 2 and "names must be unique" in err
+    rc, _, err = _tycoon(capsys, "industry", "new", "--players", "alice", "--rivals", "nobody", "--out", str(path))
+    assert rc == 2 and "--rivals: unknown bot 'nobody'" in err
