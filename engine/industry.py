@@ -41,7 +41,7 @@ from engine.calendar import TICKS_PER_QUARTER
 from engine.demand import customer_base_step, demand_share
 from engine.game import Observation
 from engine.report import QuarterReport
-from engine.scenario import Scenario
+from engine.scenario import PLAYER, Scenario
 from engine.state import GameState, copy_state
 from engine.step import MAX_SHARE_GAIN, OpenQuarter, close_quarter, new_game, open_quarter
 from engine.world import World, build_world
@@ -257,7 +257,7 @@ class Industry:
     quarter is played when every company still in the game has its actions (``play``)."""
 
     def __init__(self, scenario: Scenario, seed: int, companies: list[tuple[str, str | None]], world: World | None = None,
-                 audit: bool = False) -> None:
+                 audit: bool = False, opening: GameState | None = None) -> None:
         names = [n for n, _ in companies]
         if not names:
             raise ValueError("an industry needs at least one company")
@@ -266,7 +266,7 @@ class Industry:
         self.scenario = scenario
         self.seed = int(seed)
         self.world = world or build_world(scenario.world, self.seed, scenario.start, scenario.quarters)
-        opening = new_game(scenario, self.world, self.seed)
+        opening = opening or new_game(scenario, self.world, self.seed)
         self.companies = {n: Company(n, bot, copy_state(opening)) for n, bot in companies}
         self.order = names  # as created: for display only; every rule runs in name order
         self.quarters: list[IndustryQuarter] = []
@@ -324,6 +324,35 @@ class Industry:
 
     def hashes(self) -> dict[str, list[str]]:
         return {n: [r.state_hash for r in c.reports] for n, c in self.companies.items()}
+
+
+class RivalMarket:
+    """The scenario's rivals of a single-player game (``Scenario.rivals``): each a company run by
+    its bot, cleared in one market with the player's (named ``PLAYER``). engine.game.Game plays
+    through it, so run files, replay and verification need nothing more: the rivals' actions are
+    the bots', a pure function of what they observe."""
+
+    def __init__(self, scenario: Scenario, seed: int, world: World, opening: GameState) -> None:
+        from engine.bots import make_bot
+
+        companies = [(PLAYER, None)] + [(r.name, r.bot) for r in scenario.rivals]
+        self.industry = Industry(scenario, seed, companies, world, opening=opening)
+        self.bots = {r.name: make_bot(r.bot) for r in scenario.rivals}
+
+    def play(self, actions: list[dict]) -> tuple[GameState, QuarterReport]:
+        ind = self.industry
+        plans = {n: self.bots[n].act(ind.observation(n)) for n in ind.active() if n != PLAYER}
+        iq = ind.play({PLAYER: actions, **plans})
+        return ind.companies[PLAYER].state, iq.reports[PLAYER]
+
+    def published(self) -> list[dict]:
+        """What each rival published of its last quarter (``public_disclosure``), in scenario order."""
+        out = []
+        for n in self.industry.order[1:]:
+            c = self.industry.companies[n]
+            if c.reports:
+                out.append({"name": n, "bot": c.bot, "bankrupt": c.state.bankrupt, **public_disclosure(c.state, c.reports[-1])})
+        return out
 
 
 def industry_hash(reports: dict[str, str]) -> str:
