@@ -210,6 +210,47 @@ def verify_industry(path: str | os.PathLike, scenario_file: str | os.PathLike | 
     return IndustryVerification(p, True, f"verified {len(f.quarters)} quarter(s) of {len(f.companies)} companies", label)
 
 
+# ------------------------------------------------------------------------------ rivals in a single-player game
+
+DEFAULT_RIVALS = (("Rival-Barbell", "barbell"), ("Rival-Flex", "flex"), ("Rival-AllIn", "all-in"),
+                  ("Rival-Leverage", "max-leverage"), ("Rival-Speculator", "speculator"), ("Rival-Passive", "passive"))
+
+
+def scenario_with_rivals(loaded, n: int) -> bytes:
+    """The scenario's TOML with ``n`` rivals of ``DEFAULT_RIVALS`` appended as ``[[rivals]]`` tables:
+    a scenario of its own (its SHA-256 differs), so a run file embeds it and verifies as played."""
+    if not 1 <= n <= len(DEFAULT_RIVALS):
+        raise UserError(f"--rivals must be from 1 to {len(DEFAULT_RIVALS)}, got {n}")
+    if loaded.scenario.rivals:
+        raise UserError(f"{loaded.path}: this scenario already has rivals ({len(loaded.scenario.rivals)}); drop --rivals")
+    tables = "".join(f'\n[[rivals]]\nname = "{name}"\nbot = "{bot}"\n' for name, bot in DEFAULT_RIVALS[:n])
+    return loaded.data + ("\n# --rivals " + str(n) + "\n" + tables).encode("utf-8")
+
+
+def write_rivals_scenario(scenario: str, n: int, folder: Path) -> Path:
+    """``tycoon play --rivals N``: write the scenario with its rivals next to the run files (atomic)."""
+    import tempfile
+
+    from scenarios import ScenarioError, load_scenario, parse_scenario
+
+    try:
+        loaded = load_scenario(scenario)
+        data = scenario_with_rivals(loaded, n)
+        parse_scenario(data, loaded.path)  # the engine accepts it before the game opens on it
+    except ScenarioError as exc:
+        raise UserError(str(exc)) from None
+    target = folder / "scenarios" / f"{loaded.scenario.id}-rivals{n}.toml"
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise UserError(f"{target}: cannot write the scenario with rivals ({exc.strerror})") from None
+    return target
+
+
 # ------------------------------------------------------------------------------ commands
 
 

@@ -264,3 +264,79 @@ def test_industry_new_writes_a_file_of_players_and_rivals(tmp_path, capsys):
     assert rc == 2 and "names must be unique" in err
     rc, _, err = _tycoon(capsys, "industry", "new", "--players", "alice", "--rivals", "nobody", "--out", str(path))
     assert rc == 2 and "--rivals: unknown bot 'nobody'" in err
+
+
+# ------------------------------------------------------------------------------ rivals in a single-player game
+
+
+RIVALS_TOML = b'\n[[rivals]]\nname = "Lambda-ish"\nbot = "barbell"\n\n[[rivals]]\nname = "Cheapo"\nbot = "flex"\n'
+
+
+def _with_rivals(extra: bytes = RIVALS_TOML):
+    from pathlib import Path
+
+    from scenarios import parse_scenario
+
+    return parse_scenario(load_scenario("neocloud-2025").data + extra, Path("rivals.toml"))
+
+
+def test_scenario_rivals_play_in_the_same_market_and_replay():
+    """A scenario's rivals are bot-run companies: the player's results differ from the game
+    alone, and the run replays to the same hashes from the player's actions only."""
+    from engine.game import replay
+
+    sc = _with_rivals().scenario
+    game = run_bot(Game(sc, 1), make_bot("all-in"), 6)
+    alone = run_bot(Game(SCENARIO, 1), make_bot("all-in"), 6)
+    assert game.hashes() != alone.hashes()
+    assert replay(sc, 1, game.log, game.hashes()).first_divergence is None
+    published = game.rivals.published()
+    assert [p["name"] for p in published] == ["Lambda-ish", "Cheapo"]
+    assert all(p["quarter"] == game.reports[-1].label and p["revenue_usd"] > 0 for p in published)
+
+
+@pytest.mark.parametrize("extra,why", [
+    (b'\n[[rivals]]\nname = "x"\nbot = "nobody"\n', "unknown bot 'nobody'"),
+    (b'\n[[rivals]]\nname = "player"\nbot = "flex"\n', "names must be unique and not 'player'"),
+    (b'\n[[rivals]]\nname = "a"\nbot = "flex"\n\n[[rivals]]\nname = "a"\nbot = "barbell"\n', "names must be unique"),
+])
+def test_bad_rivals_are_refused_naming_the_field(extra, why):
+    from scenarios import ScenarioError
+
+    with pytest.raises(ScenarioError, match="rivals") as exc:
+        _with_rivals(extra)
+    assert why in str(exc.value)
+
+
+def test_play_with_rivals_opens_the_game_on_the_scenario_with_rivals_and_its_run_verifies(tmp_path, monkeypatch, capsys):
+    """`tycoon play --rivals 2`: the scenario with two bot rivals (written beside the run files)
+    is what the app opens; a game saved on it verifies (its TOML is embedded in the run file)."""
+    import game.app as app_pkg
+    from game.app.session import Session
+
+    opened = {}
+
+    class _App:
+        return_code = 0
+        confine_loads = False
+
+        def run(self):
+            opened["ran"] = True
+
+    def fake_make_app(**kw):
+        opened.update(kw)
+        return _App()
+
+    monkeypatch.setattr(app_pkg, "make_app", fake_make_app)
+    rc, _, err = _tycoon(capsys, "play", "--rivals", "2", "--seed", "3", "--save-dir", str(tmp_path))
+    assert rc == 0 and opened["ran"], err
+    scenario_path = opened["scenario"]
+    assert scenario_path.endswith("neocloud-2025-rivals2.toml")
+    session = Session.new(scenario_path, 3, player="ada", save_dir=tmp_path)
+    assert [r.name for r in session.game.scenario.rivals] == ["Rival-Barbell", "Rival-Flex"]
+    session.game.play([LEASE])
+    saved = session.save(tmp_path / "ada.json")
+    rc, out, _ = _tycoon(capsys, "verify", str(saved))
+    assert rc == 0 and "OK (verified 1 quarter(s); custom scenario neocloud-2025" in out
+    rc, _, err = _tycoon(capsys, "play", "--rivals", "9", "--save-dir", str(tmp_path))
+    assert rc == 2 and "--rivals must be from 1 to 6, got 9" in err
