@@ -340,3 +340,36 @@ def test_play_with_rivals_opens_the_game_on_the_scenario_with_rivals_and_its_run
     assert rc == 0 and "OK (verified 1 quarter(s); custom scenario neocloud-2025" in out
     rc, _, err = _tycoon(capsys, "play", "--rivals", "9", "--save-dir", str(tmp_path))
     assert rc == 2 and "--rivals must be from 1 to 6, got 9" in err
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_rivals_screen_shows_what_rivals_published(tmp_path, monkeypatch, size):
+    """R opens the Rivals screen: before the first quarter nothing is published yet; after it one
+    row per rival with its revenue, fleet, prices, contracted share and financings."""
+    from game.app import make_app
+    from game.industry import write_rivals_scenario
+
+    monkeypatch.setenv("TYCOON_SAVE_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("TYCOON_DATA_DIR", str(tmp_path / "data"))
+    path = write_rivals_scenario("neocloud-2025", 2, tmp_path)
+    app = make_app(scenario=str(path), seed=3, player="ada", skip_start=True, theme="textual-dark", cursor_blink=False)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        await pilot.press("R")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "RivalsScreen"
+        assert app.screen.query_one("#rivals-table").row_count == 0
+        assert "2 rival(s) compete for your customers" in str(app.screen.query_one("#rivals-note").render())
+        await pilot.press("escape")
+        await pilot.pause()
+        app.session.end_quarter()
+        app.refresh_area()
+        await pilot.press("R")
+        await pilot.pause()
+        table = app.screen.query_one("#rivals-table")
+        assert table.row_count == 2
+        first = [str(c) for c in table.get_row_at(0)]
+        assert first[0] == "Rival-Barbell" and first[1].startswith("$") and "H100" in first[2]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert type(app.screen).__name__ != "RivalsScreen"
