@@ -175,7 +175,27 @@ def clear(world: World, opens: dict[str, OpenQuarter], sla: dict[str, float], ba
             out.allocations[n][gen].update(od=od[n], arrivals=arrivals[n], spill_in=spilled[i])
         if balance:
             _segment_balance(out, gen, sellers, seg_pulls, od, own, spilled, lost)
+    _token_references(opens, names, out)
     return out
+
+
+def _token_references(opens: dict[str, OpenQuarter], names: list[str], out: Clearing) -> None:
+    """Managed inference (KB §2): where rivals serve the same model, each company's token price is
+    compared with the market's blended with theirs (``reference_price`` on price ratios to the
+    market, the world weighted as one company of the sellers' average size, rivals by the GPUs
+    their replicas hold). Each company serves its own customers; what it cannot serve is dropped."""
+    offers: dict[str, dict[str, tuple[float, float]]] = {}
+    for n in names:
+        for d in opens[n].state.inference.deployments:
+            if d.replicas > 0:
+                offers.setdefault(d.model, {})[n] = (1 + d.price_vs_market, float(d.replicas * d.gpus_per_replica))
+    for model, sellers in sorted(offers.items()):
+        if len(sellers) < 2:
+            continue
+        world_weight = sum(g for _, g in sellers.values()) / len(sellers)
+        for n in sorted(sellers):
+            rivals = [sellers[m] for m in sorted(sellers) if m != n]
+            out.allocations[n].setdefault("tokens", {})[model] = reference_price(1.0, world_weight, rivals)
 
 
 def _segment_balance(out: Clearing, gen: str, sellers: list[str], seg_pulls: dict, od: dict, own: list, spilled: list, lost: np.ndarray) -> None:

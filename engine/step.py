@@ -280,7 +280,7 @@ def close_quarter(oq: OpenQuarter, clearing: dict | None = None) -> tuple[GameSt
     wq = world.quarter(q)
     led = s.ledger
     served = _serve(s, world, scenario, news, oq.fleet, clearing)
-    inf_result = _serve_inference(s, world, scenario, news)
+    inf_result = _serve_inference(s, world, scenario, news, (clearing or {}).get("tokens"))
     _post_operations(s, world, scenario, served, inf_result)
     _progress_sites(s, world, scenario, news)
     _depreciate(s, scenario)
@@ -556,8 +556,9 @@ def _serve(s: GameState, world: World, scenario: Scenario, news: list[News], fle
     return out
 
 
-def _serve_inference(s: GameState, world: World, scenario: Scenario, news: list[News]) -> inference.InferenceResult | None:
-    """Managed inference: serve the catalog's token demand on its replicas (engine.inference)."""
+def _serve_inference(s: GameState, world: World, scenario: Scenario, news: list[News], reference: dict[str, float] | None = None) -> inference.InferenceResult | None:
+    """Managed inference: serve the catalog's token demand on its replicas (engine.inference);
+    ``reference``: per model, the rivals' blended price customers compare ours with (engine.industry)."""
     inf = s.inference
     q = s.quarter
     if not inf.deployments and not any(inf.techniques.values()) and not (inf.on_demand or inf.spot):
@@ -575,7 +576,7 @@ def _serve_inference(s: GameState, world: World, scenario: Scenario, news: list[
         cost = base * own_rate + od * wq.gpus[gen].on_demand_usd_per_hour * params.on_demand_rental_premium + sp * wq.gpus[gen].spot_usd_per_hour
         hourly[gen] = cost / (base + od + sp)
     before = set(t for t, left in inf.techniques.items() if left == 0)
-    result = inference.serve(s, world, params, hourly, stream(s.seed, "spot-reclaim", q))
+    result = inference.serve(s, world, params, hourly, stream(s.seed, "spot-reclaim", q), reference)
     for tech in sorted(set(result.techniques_done) - before):
         news.append(News(title="Optimization shipped", text=f"{tech.replace('_', ' ').title()} is live: the physics of every replica changes from next quarter."))
     for m in result.models:

@@ -373,3 +373,25 @@ async def test_rivals_screen_shows_what_rivals_published(tmp_path, monkeypatch, 
         await pilot.press("escape")
         await pilot.pause()
         assert type(app.screen).__name__ != "RivalsScreen"
+
+
+def test_a_token_price_cut_moves_token_customers_from_the_rival():
+    """KB §2 managed inference among rivals: one platform cuts its 8B model's token price 20%; the
+    other's customer base for that model falls against the industry where nobody cuts, and the
+    cutter's rises. The single-player path is untouched (the one-company test above)."""
+    sc = load_scenario("inference-2025").scenario
+    cut = {"kind": "set_token_price", "model": "llama-3.1-8b", "vs_market": -0.2}
+
+    def play(first):
+        ind = Industry(sc, 9, [("a", None), ("b", None)])
+        _plans_play(ind, {"a": [first] + [[]] * 2, "b": [[]] * 3})
+        return ind
+
+    base, war = play([]), play([cut])
+
+    def base_of(ind, name):
+        return sum(v for k, v in ind.companies[name].state.inference.customer_base.items() if k.startswith("llama-3.1-8b/"))
+
+    assert base_of(war, "b") < base_of(base, "b")
+    assert base_of(war, "a") > base_of(base, "a")
+    assert base_of(base, "a") == base_of(base, "b")  # symmetric when nobody cuts
