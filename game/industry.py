@@ -60,6 +60,9 @@ def _companies(players: list[str], bots: list[str]) -> list[tuple[str, str | Non
         name = b if bots.count(b) == 1 else f"{b}-{bots[:i + 1].count(b)}"
         out.append((name, b))
     names = [n for n, _ in out]
+    for n in names:  # a bot file's class can carry any name: the industry file must be able to hold it
+        if not _NAME.match(n):
+            raise UserError(f"company name {n[:40]!r} is not usable (letters, digits, '.', '_', '-', at most 32)")
     if len(set(names)) != len(names):
         raise UserError(f"company names must be unique, got {', '.join(names)}")
     if not 1 <= len(out) <= MAX_COMPANIES:

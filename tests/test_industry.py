@@ -12,6 +12,7 @@ from engine.calendar import TICKS_PER_QUARTER as T
 from engine.game import Game
 from engine.industry import Industry, attraction, public_disclosure, reference_price, reliability, spill
 from scenarios import load_scenario
+from tests.test_engine_invariants import _action, _check_books
 
 SCENARIO = load_scenario("neocloud-2025").scenario
 LEASE = {"kind": "lease_gpus", "gen": "h100", "count": 512, "term_quarters": 4}
@@ -395,3 +396,18 @@ def test_a_token_price_cut_moves_token_customers_from_the_rival():
     assert base_of(war, "b") < base_of(base, "b")
     assert base_of(war, "a") > base_of(base, "a")
     assert base_of(base, "a") == base_of(base, "b")  # symmetric when nobody cuts
+
+
+@settings(max_examples=12, deadline=None)
+@given(data=st.data(), seed=st.integers(min_value=0, max_value=2**32), n=st.integers(min_value=2, max_value=4))
+def test_every_companys_books_balance_under_random_plans(data, seed, n):
+    """Each company of an industry keeps balanced books and reconciled cash, whatever the plans
+    (the engine invariants' random actions, tests/test_engine_invariants.py)."""
+    ind = Industry(SCENARIO, seed, [(f"c{i}", None) for i in range(n)])
+    for _ in range(data.draw(st.integers(min_value=1, max_value=4))):
+        if ind.over:
+            break
+        plans = {name: [_action(data.draw, ind.companies[name].state) for _ in range(data.draw(st.integers(0, 3)))] for name in ind.active()}
+        iq = ind.play(plans)
+        for name, report in iq.reports.items():
+            _check_books(ind.companies[name], report)
