@@ -411,3 +411,24 @@ def test_every_companys_books_balance_under_random_plans(data, seed, n):
         iq = ind.play(plans)
         for name, report in iq.reports.items():
             _check_books(ind.companies[name], report)
+
+
+def test_rivals_screen_snapshot(snap_compare, tmp_path, monkeypatch):
+    """The Rivals screen after one quarter against two rivals (seed 7, textual-dark, 120x40)."""
+    from game.app import make_app
+    from game.industry import write_rivals_scenario
+
+    monkeypatch.setenv("TYCOON_SAVE_DIR", str(tmp_path / "runs"))
+    path = write_rivals_scenario("neocloud-2025", 2, tmp_path)
+    app = make_app(scenario=str(path), seed=7, skip_start=True, theme="textual-dark", cursor_blink=False)
+
+    async def run_before(pilot) -> None:
+        await pilot.pause()
+        await pilot.press("e", "y")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("R")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)

@@ -41,6 +41,9 @@ class RivalsScreen(ModalScreen[None]):
             yield Static("", id="rivals-note", classes="muted")
 
     def on_mount(self) -> None:
+        dialog = self.query_one("#rivals")
+        dialog.styles.width = 116  # six columns: wider than a form's dialog, and 100% of a smaller terminal
+        dialog.styles.max_height = "90%"
         table = self.query_one("#rivals-table", DataTable)
         for col in ("Company", "Revenue", "Fleet", "GPU-hour prices", "Contracted", "Financings"):
             table.add_column(col, key=col)
