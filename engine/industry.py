@@ -367,12 +367,17 @@ class RivalMarket:
 
     def published(self) -> list[dict]:
         """What each rival published of its last quarter (``public_disclosure``), in scenario order."""
-        out = []
-        for n in self.industry.order[1:]:
-            c = self.industry.companies[n]
-            if c.reports:
-                out.append({"name": n, "bot": c.bot, "bankrupt": c.state.bankrupt, **public_disclosure(c.state, c.reports[-1])})
-        return out
+        return published(self.industry, exclude=PLAYER)
+
+
+def published(industry: Industry, exclude: str) -> list[dict]:
+    """What every company but ``exclude`` published of its last quarter, in the industry's order."""
+    out = []
+    for n in industry.order:
+        c = industry.companies[n]
+        if n != exclude and c.reports:
+            out.append({"name": n, "bot": c.bot, "bankrupt": c.state.bankrupt, **public_disclosure(c.state, c.reports[-1])})
+    return out
 
 
 def industry_hash(reports: dict[str, str]) -> str:

@@ -175,6 +175,8 @@ class IndustryVerification:
     ok: bool
     reason: str
     scenario_label: str = ""
+    industry: Any = None  # engine.industry.Industry re-simulated (when ok)
+    loaded: Any = None
 
 
 def verify_industry(path: str | os.PathLike, scenario_file: str | os.PathLike | None = None) -> IndustryVerification:
@@ -210,7 +212,7 @@ def verify_industry(path: str | os.PathLike, scenario_file: str | os.PathLike | 
         actual = {"score": to_usd(c.reports[-1].score.score_cents), "bankrupt": c.state.bankrupt} if c and c.reports else None
         if not isinstance(claimed, dict) or actual is None or any(claimed.get(k) != v for k, v in actual.items()):
             return IndustryVerification(p, False, f"claims {n} ended with {claimed!r} but re-simulates to {actual!r}")
-    return IndustryVerification(p, True, f"verified {len(f.quarters)} quarter(s) of {len(f.companies)} companies", label)
+    return IndustryVerification(p, True, f"verified {len(f.quarters)} quarter(s) of {len(f.companies)} companies", label, ind, loaded)
 
 
 # ------------------------------------------------------------------------------ rivals in a single-player game
@@ -348,6 +350,21 @@ def cmd_new(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_play(args: argparse.Namespace) -> int:
+    """Hot-seat: the players of an industry file take turns in this terminal (game.app.hotseat)."""
+    v = verify_industry(args.file)
+    if not v.ok:
+        raise UserError(f"{args.file}: cannot continue this industry: {v.reason}")
+    ind = v.industry
+    if not any(c.bot is None for c in ind.companies.values()):
+        raise UserError(f"{args.file}: no players in this industry, only bots: watch it with `tycoon industry sim`")
+    from game.app.hotseat import HotSeatApp
+
+    app = HotSeatApp(ind, v.loaded, args.file)
+    app.run()
+    return int(app.return_code or 0)
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     from game.cli import seed_arg
 
@@ -368,3 +385,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     n.add_argument("--rivals", default="", help="comma-separated bots playing rival companies")
     n.add_argument("--out", required=True, help="the industry file to write")
     n.set_defaults(handler=cmd_new)
+    h = isub.add_parser("play", help="hot-seat: the industry's players take turns in this terminal")
+    h.add_argument("file", help="the industry file (tycoon industry new)")
+    h.set_defaults(handler=cmd_play)

@@ -432,3 +432,62 @@ def test_rivals_screen_snapshot(snap_compare, tmp_path, monkeypatch):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_hot_seat_players_take_turns_and_the_quarter_resolves(tmp_path, monkeypatch, capsys, size):
+    """`tycoon industry play`: alice plans behind a hand-off screen, then bob; after bob's turn
+    the bot rival plans, the quarter is cleared among the three and the file saved; it verifies."""
+    import json
+
+    from game.app.hotseat import HandOff, HotSeatApp
+    from game.industry import verify_industry
+
+    monkeypatch.setenv("TYCOON_SAVE_DIR", str(tmp_path / "runs"))
+    path = tmp_path / "class.json"
+    assert _tycoon(capsys, "industry", "new", "--seed", "5", "--players", "alice,bob", "--rivals", "flex", "--out", str(path))[0] == 0
+    v = verify_industry(path)
+    app = HotSeatApp(v.industry, v.loaded, path, theme_name="textual-dark", cursor_blink=False)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, HandOff) and app.screen.player == "alice"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.session.player == "alice" and "alice" not in str(app.screen.query("#handoff"))
+        app.session.add({"kind": "set_price", "gen": "h100", "vs_market": -0.1})
+        app.play_quarter()
+        await pilot.pause()
+        assert isinstance(app.screen, HandOff) and app.screen.player == "bob"
+        assert app.industry.quarters == []  # not resolved before bob has planned
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.session.player == "bob" and app.session.plan == []  # alice's plan is not on bob's screen
+        app.play_quarter()
+        await pilot.pause()
+        assert len(app.industry.quarters) == 1
+        assert isinstance(app.screen, HandOff) and app.screen.player == "alice" and app.screen.query_one("#standings").row_count == 3
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.sub_title.startswith("alice's turn") and app.session.last is not None
+        await pilot.press("R")  # the other companies' published results: bob's and the bot's
+        await pilot.pause()
+        assert [str(c) for c in app.screen.query_one("#rivals-table").get_column_at(0)] == ["bob", "flex"]
+    data = json.loads(path.read_text())
+    assert data["quarters"][0]["actions"]["alice"] == [{"kind": "set_price", "gen": "h100", "vs_market": -0.1}]
+    assert data["quarters"][0]["actions"]["bob"] == []
+    assert _tycoon(capsys, "verify", str(path))[0] == 0
+
+
+def test_industry_play_refuses_a_file_without_players_or_that_does_not_verify(tmp_path, capsys):
+    import json
+
+    bots = tmp_path / "bots.json"
+    assert _tycoon(capsys, "industry", "sim", "--bots", "flex,barbell", "--quarters", "1", "--run-out", str(bots))[0] == 0
+    rc, _, err = _tycoon(capsys, "industry", "play", str(bots))
+    assert rc == 2 and "no players in this industry, only bots" in err
+    data = json.loads(bots.read_text())
+    data["quarters"][0]["state_hashes"]["flex"] = "0" * 64
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(data))
+    rc, _, err = _tycoon(capsys, "industry", "play", str(bad))
+    assert rc == 2 and "cannot continue this industry: flex's state hash differs from quarter 2025Q1 on" in err
