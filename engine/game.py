@@ -58,6 +58,11 @@ class Game:
         self.seed = int(seed)
         self.world = world or build_world(scenario.world, seed, scenario.start, scenario.quarters)
         self.state: GameState = new_game(scenario, self.world, seed)
+        self.rivals = None  # issue 15: the scenario's rivals, cleared in one market with this company
+        if scenario.rivals:
+            from engine.industry import RivalMarket
+
+            self.rivals = RivalMarket(scenario, self.seed, self.world, self.state)
         self.reports: list[QuarterReport] = []
         self.log: list[list[dict]] = []  # actions submitted per quarter, as data
         self.initial_hash = state_hash(self.state)
@@ -95,7 +100,10 @@ class Game:
     def play(self, actions: list[Action | dict] | None = None) -> QuarterReport:
         """End the quarter with these actions; returns its report."""
         data = [_loggable(a) for a in (actions or [])]
-        self.state, report = advance(self.state, self.world, self.scenario, data)
+        if self.rivals is None:
+            self.state, report = advance(self.state, self.world, self.scenario, data)
+        else:
+            self.state, report = self.rivals.play(data)
         self.log.append(data)
         self.reports.append(report)
         return report

@@ -630,9 +630,10 @@ class InferenceResult(BaseModel):
 MAX_SHARE_GAIN = 3.0  # token buyers switch providers more freely than GPU renters
 
 
-def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, float], rng) -> InferenceResult:
+def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, float], rng, reference: dict[str, float] | None = None) -> InferenceResult:
     """Serve one quarter of token demand tick by tick; mutates the inference state (backlogs,
-    retention, roadmap progress) and returns what to post."""
+    retention, roadmap progress) and returns what to post. ``reference``: per model, the price
+    (relative to the market's) customers compare ours with when rivals sell it (engine.industry)."""
     inf = state.inference
     q = state.quarter
     wq = world.quarter(q)
@@ -690,7 +691,8 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
             if not seg.latency_sensitive:  # batch buyers compare batch prices
                 ratio *= (1 - bd) / (1 - params.batch_discount)
             key = f"{d.model}/{tr.segment}"
-            share = customer_base_step(inf.customer_base.get(key, 1.0), demand_share(ratio, 1.0, seg.elasticity, MAX_SHARE_GAIN), seg)
+            market_ratio = reference.get(d.model, 1.0) if reference else 1.0
+            share = customer_base_step(inf.customer_base.get(key, 1.0), demand_share(ratio, market_ratio, seg.elasticity, MAX_SHARE_GAIN), seg)
             inf.customer_base[key] = round(share, 9)  # customers who left come back slowly (KB §1)
             out = demand.by_segment[tr.segment] * (per_unit * tr.model_mix[d.model] * keep * share)
             cached_share = min(0.95, tr.cached_share * cache_pull)

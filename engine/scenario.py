@@ -187,6 +187,27 @@ class LessonCheck(FileModel):
     because: str = Field(default="", max_length=500)
 
 
+PLAYER = "player"  # the single player's company among rivals (engine.industry); no rival may take the name
+MAX_RIVALS = 11  # an industry has at most 12 companies (game.industry.MAX_COMPANIES)
+
+
+class Rival(FileModel):
+    """A rival company of a single-player game (issue 15): its name and the built-in bot that runs
+    it. It starts as the scenario's company (equal start) and competes for the same customers."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+    bot: str
+
+    @field_validator("bot")
+    @classmethod
+    def _known_bot(cls, v: str) -> str:
+        from engine.bots import BOTS  # the bots import the game, which imports this module
+
+        if v not in BOTS:
+            raise ValueError(f"unknown bot {v!r}; valid: {', '.join(BOTS)}")
+        return v
+
+
 class Scenario(FileModel):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     title: str
@@ -206,6 +227,7 @@ class Scenario(FileModel):
     company: StartingCompany
     rules: CompanyRules = CompanyRules()
     world: WorldParams = WorldParams()
+    rivals: tuple[Rival, ...] = Field(default=(), max_length=MAX_RIVALS)  # issue 15: bot-run companies in the same market
 
     @field_validator("start")
     @classmethod
@@ -221,6 +243,13 @@ class Scenario(FileModel):
         for where, gen in [("lots", x.gen) for x in c.lots] + [("contracts", x.gen) for x in c.contracts] + [("deployments", x.gen) for x in c.deployments]:
             if gen not in roadmap:
                 raise ValueError(f"company.{where} holds {gen!r}, which is not on world.roadmap {roadmap}")
+        return self
+
+    @model_validator(mode="after")
+    def _rival_names(self) -> "Scenario":
+        names = [r.name for r in self.rivals]
+        if len(set(names)) != len(names) or PLAYER in names:
+            raise ValueError(f"rivals: names must be unique and not {PLAYER!r}, got {', '.join(names)}")
         return self
 
     @model_validator(mode="after")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from pydantic import BaseModel, ValidationError
@@ -263,10 +264,33 @@ def advance(state: GameState, world: World, scenario: Scenario, actions: list, e
     ``expected=True`` plays it at expected values (issue 11, the forecast): demand at its trend
     level with no hourly noise or spikes, and none of the quarter's random draws (GPU failures,
     grid outages, customer defaults, construction delays, spot reclaims come at their average)."""
+    return close_quarter(open_quarter(state, world, scenario, actions, expected))
+
+
+@dataclass
+class OpenQuarter:
+    """A quarter opened but not yet cleared: the actions applied, deliveries and contract ends
+    done, the rental fleet's capacity per tick known (``fleet``), its demand not yet served.
+    An industry (engine.industry) opens every company's quarter, clears the market among them,
+    then closes each; a single company's ``advance`` closes it at once against the world alone."""
+
+    state: GameState
+    world: World
+    scenario: Scenario
+    results: list
+    news: list
+    warnings: list
+    cash_begin: int
+    equity_raised: int
+    fleet: dict[str, dict]
+    expected: bool = False
+
+
+def open_quarter(state: GameState, world: World, scenario: Scenario, actions: list, expected: bool = False) -> OpenQuarter:
+    """The first half of ``advance``: everything before the market is served."""
     if state.game_over:
         raise ValueError("the game is over; no more quarters can be played")
     s = copy_state(state)
-    rules = scenario.rules
     q = s.quarter
     wq = world.quarter(q)
     led = s.ledger
@@ -279,8 +303,22 @@ def advance(state: GameState, world: World, scenario: Scenario, actions: list, e
     if expected:
         world = ExpectedWorld(world)
     _start_of_quarter(s, world, news, warnings, expected)
-    served = _serve(s, world, scenario, news, expected)
-    inf_result = _serve_inference(s, world, scenario, news, expected)
+    fleet = _rental_fleet(s, world, scenario, expected)
+    return OpenQuarter(s, world, scenario, results, news, warnings, cash_begin, equity_raised, fleet, expected)
+
+
+def close_quarter(oq: OpenQuarter, clearing: dict | None = None) -> tuple[GameState, QuarterReport]:
+    """The second half of ``advance``: serve the demand (the world's, or this company's slice of
+    it when ``clearing`` holds an industry's allocation per generation), then the books."""
+    s, world, scenario = oq.state, oq.world, oq.scenario
+    results, news, warnings, cash_begin, equity_raised = oq.results, oq.news, oq.warnings, oq.cash_begin, oq.equity_raised
+    expected = oq.expected
+    rules = scenario.rules
+    q = s.quarter
+    wq = world.quarter(q)
+    led = s.ledger
+    served = _serve(s, world, scenario, news, oq.fleet, clearing)
+    inf_result = _serve_inference(s, world, scenario, news, expected, (clearing or {}).get("tokens"))
     _post_operations(s, world, scenario, served, inf_result)
     _progress_sites(s, world, scenario, news, expected)
     _depreciate(s, scenario)
@@ -525,21 +563,15 @@ class Served:
         self.peak_to_mean: dict[str, float] = {}
 
 
-def _serve(s: GameState, world: World, scenario: Scenario, news: list[News], expected: bool = False) -> Served:
-    """Hourly ticks: capacity vs contracted, on-demand, batch (queued) and spot demand."""
+def _rental_fleet(s: GameState, world: World, scenario: Scenario, expected: bool = False) -> dict[str, dict]:
+    """The rental fleet's capacity per tick, per generation, before any demand: failures (written
+    off now), grid outages, GPUs serving tokens taken out, contracts served first. ``free`` is
+    what is left for on-demand, batch and spot; ``price`` the company's on-demand list price."""
     q = s.quarter
     wq = world.quarter(q)
-    demand = world.demand(q)
-    segments = {p.id: p for p in world.params.segments}
-    out = Served()
-    pooled = np.zeros(T)
-    for seg_id, arr in demand.by_segment.items():
-        out.peak_to_mean[seg_id] = float(arr.max() / arr.mean()) if arr.mean() > 0 else 0.0
-        pooled += arr
-    out.peak_to_mean["pooled"] = float(pooled.max() / pooled.mean()) if pooled.mean() > 0 else 0.0
     grid_sites = {site.id for site in s.sites if site.power_source == "grid"}
     p_fail = 1 - (1 - scenario.rules.annual_failure_rate) ** 0.25
-    failures: dict[str, int] = {}
+    fleet: dict[str, dict] = {}
     for gen in GPU_ORDER:
         market = wq.gpus[gen]
         lots = [
@@ -572,23 +604,60 @@ def _serve(s: GameState, world: World, scenario: Scenario, news: list[News], exp
                     a = wq.outage_start_tick
                     cap[a:a + wq.grid_outage_hours] -= lot.count
         cap = np.maximum(cap - inference.base_gpus(s, gen), 0.0)  # GPUs serving tokens are not for rent (KB §2)
-        price = market.on_demand_usd_per_hour * (1 + s.price_vs_market.get(gen, 0.0))
-        od = np.zeros(T)
-        arrivals = np.zeros(T)
-        for seg_id, arr in demand.by_segment.items():
-            seg = segments[seg_id]
-            key = f"{gen}/{seg_id}"
-            target = demand_share(price, market.on_demand_usd_per_hour, seg.elasticity, MAX_SHARE_GAIN)
-            share = customer_base_step(s.customer_base.get(key, 1.0), target, seg)  # customers move with a lag
-            s.customer_base[key] = round(share, 9)
-            if seg.latency_sensitive:
-                od += arr * (market.demand_mix * share)
-            else:
-                arrivals += arr * (market.demand_mix * share)
         contracted_served = np.minimum(cap, committed)
+        fleet[gen] = {
+            "lots": lots, "cap": cap, "committed": committed, "contracted_served": contracted_served,
+            "free": cap - contracted_served, "failed": failed, "owned_by_site": owned_by_site,
+            "price": market.on_demand_usd_per_hour * (1 + s.price_vs_market.get(gen, 0.0)),
+        }
+    return fleet
+
+
+def _serve(s: GameState, world: World, scenario: Scenario, news: list[News], fleet: dict[str, dict], clearing: dict | None = None) -> Served:
+    """Hourly ticks: capacity vs contracted, on-demand, batch (queued) and spot demand.
+
+    Alone (``clearing`` None) the company draws the world's demand at its price against the
+    market's. In an industry, ``clearing[gen]`` (engine.industry.clear) gives its customer base,
+    its own on-demand and batch demand, and the on-demand it serves for rivals who had no room."""
+    q = s.quarter
+    wq = world.quarter(q)
+    demand = world.demand(q)
+    segments = {p.id: p for p in world.params.segments}
+    out = Served()
+    pooled = np.zeros(T)
+    for seg_id, arr in demand.by_segment.items():
+        out.peak_to_mean[seg_id] = float(arr.max() / arr.mean()) if arr.mean() > 0 else 0.0
+        pooled += arr
+    out.peak_to_mean["pooled"] = float(pooled.max() / pooled.mean()) if pooled.mean() > 0 else 0.0
+    failures: dict[str, int] = {}
+    for gen, f in fleet.items():
+        market = wq.gpus[gen]
+        lots, cap, committed, failed, owned_by_site = f["lots"], f["cap"], f["committed"], f["failed"], f["owned_by_site"]
+        price = f["price"]
+        alloc = clearing.get(gen) if clearing is not None else None
+        if alloc is None:
+            od = np.zeros(T)
+            arrivals = np.zeros(T)
+            for seg_id, arr in demand.by_segment.items():
+                seg = segments[seg_id]
+                key = f"{gen}/{seg_id}"
+                target = demand_share(price, market.on_demand_usd_per_hour, seg.elasticity, MAX_SHARE_GAIN)
+                share = customer_base_step(s.customer_base.get(key, 1.0), target, seg)  # customers move with a lag
+                s.customer_base[key] = round(share, 9)
+                if seg.latency_sensitive:
+                    od += arr * (market.demand_mix * share)
+                else:
+                    arrivals += arr * (market.demand_mix * share)
+            spill_in = 0.0
+        else:
+            for seg_id in demand.by_segment:
+                s.customer_base[f"{gen}/{seg_id}"] = alloc["customer_base"][seg_id]
+            od, arrivals, spill_in = alloc["od"], alloc["arrivals"], alloc["spill_in"]
+        contracted_served = f["contracted_served"]
         shortfall = committed - contracted_served
-        free = cap - contracted_served
-        served_od = np.minimum(od, free)
+        free = f["free"]
+        own_od = np.minimum(od, free)
+        served_od = own_od + spill_in  # rivals' turned-away customers fill room we had left (engine.industry)
         left = free - served_od
         batch = batch_queue(arrivals, left, s.batch_backlog.get(gen, 0.0))
         served_batch = batch.served
@@ -601,7 +670,7 @@ def _serve(s: GameState, world: World, scenario: Scenario, news: list[News], exp
             "cap": cap, "busy": busy, "committed": committed, "price": price, "market": market.on_demand_usd_per_hour,
             "reserved_hours": float(contracted_served.sum()), "shortfall_hours": float(shortfall.sum()),
             "od_hours": float(served_od.sum()), "batch_hours": float(served_batch.sum()), "spot_hours": float(spot.sum()),
-            "lost_hours": float((od - served_od).sum()) + dropped_batch, "failed": failed,
+            "lost_hours": float((od - own_od).sum()) + dropped_batch, "failed": failed,
             "owned_by_site": owned_by_site, "spot_price": market.spot_usd_per_hour,
             "owned": sum(l.count for l in lots if l.ownership == "owned"), "leased": sum(l.count for l in lots if l.ownership == "leased"),
             "gpus": int(cap[0]) if T else 0,
@@ -616,8 +685,10 @@ def _serve(s: GameState, world: World, scenario: Scenario, news: list[News], exp
     return out
 
 
-def _serve_inference(s: GameState, world: World, scenario: Scenario, news: list[News], expected: bool = False) -> inference.InferenceResult | None:
-    """Managed inference: serve the catalog's token demand on its replicas (engine.inference)."""
+def _serve_inference(s: GameState, world: World, scenario: Scenario, news: list[News], expected: bool = False,
+                     reference: dict[str, float] | None = None) -> inference.InferenceResult | None:
+    """Managed inference: serve the catalog's token demand on its replicas (engine.inference);
+    ``reference``: per model, the rivals' blended price customers compare ours with (engine.industry)."""
     inf = s.inference
     q = s.quarter
     if not inf.deployments and not any(inf.techniques.values()) and not (inf.on_demand or inf.spot):
@@ -635,7 +706,7 @@ def _serve_inference(s: GameState, world: World, scenario: Scenario, news: list[
         cost = base * own_rate + od * wq.gpus[gen].on_demand_usd_per_hour * params.on_demand_rental_premium + sp * wq.gpus[gen].spot_usd_per_hour
         hourly[gen] = cost / (base + od + sp)
     before = set(t for t, left in inf.techniques.items() if left == 0)
-    result = inference.serve(s, world, params, hourly, EvenDraws() if expected else stream(s.seed, "spot-reclaim", q))
+    result = inference.serve(s, world, params, hourly, EvenDraws() if expected else stream(s.seed, "spot-reclaim", q), reference)
     for tech in sorted(set(result.techniques_done) - before):
         news.append(News(title="Optimization shipped", text=f"{tech.replace('_', ' ').title()} is live: the physics of every replica changes from next quarter."))
     for m in result.models:

@@ -43,7 +43,7 @@ def build_parser(play_only: bool = False) -> argparse.ArgumentParser:
     play.register(sub)
     if play_only:
         return parser
-    from game import calc, classroom, headless, leaderboard, replay, serve, tournament
+    from game import calc, classroom, headless, industry, leaderboard, replay, serve, tournament
 
     headless.register(sub)
     tournament.register(sub)
@@ -52,6 +52,7 @@ def build_parser(play_only: bool = False) -> argparse.ArgumentParser:
     serve.register(sub)
     classroom.register(sub)
     replay.register(sub)
+    industry.register(sub)
     return parser
 
 

@@ -174,7 +174,9 @@ def verify_one(path: str, scenario_file: str | None = None) -> tuple[str, str]:
     """Verify one run file: ("ok" | "failed" | "error", message). Runs in a worker process, so it
     takes and returns plain data; an unusable file is an "error" (exit 2), never a traceback."""
     try:
-        v = verify_run(path, scenario_file)
+        from game.industry import is_industry_file, verify_industry  # issue 15: an industry file verifies all its companies
+
+        v = verify_industry(path, scenario_file) if is_industry_file(path) else verify_run(path, scenario_file)
     except UserError as exc:
         return "error", str(exc)
     except Exception as exc:  # one broken file must not stop the others

@@ -20,6 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="play a classroom competition: its scenario and seed, its note on the dashboard, the run file tagged with its id")
     p.add_argument("--private-session", action="store_true",
                    help="(used by `tycoon serve`) save in a new private subfolder of the save dir, and load run files only from it")
+    p.add_argument("--rivals", type=int, metavar="N", help="add N rival companies run by the built-in bots (game.industry.DEFAULT_RIVALS)")
     p.set_defaults(handler=run)
 
 
@@ -30,6 +31,14 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--seed must be a non-negative integer")
     if getattr(args, "private_session", False) and args.load:
         raise UserError("--load cannot be used with --private-session: a private session starts empty")
+    if getattr(args, "rivals", None) is not None:  # issue 15: the scenario with rivals, written beside the run files
+        if args.load or args.competition:
+            raise UserError("--rivals starts a new game: it cannot be used with --load or --competition")
+        from game.app.paths import default_save_dir
+        from game.industry import write_rivals_scenario
+
+        args.scenario = str(write_rivals_scenario(args.scenario or "neocloud-2025", args.rivals,
+                                                  Path(args.save_dir) if args.save_dir else default_save_dir()))
     if args.scenario:
         try:
             loaded = load_scenario(args.scenario)

@@ -22,7 +22,7 @@ AREA_TITLES = {
     "contracts": "Contracts", "finance": "Finance", "news": "News",
 }
 FORM_KEYS = {spec.key: kind for kind, spec in FORMS.items()}  # one key, one decision
-GAME_ACTIONS = {"area", "end_quarter", "plan", "form", "actions", "save", "debrief", "leaderboard"}
+GAME_ACTIONS = {"area", "end_quarter", "plan", "form", "actions", "save", "debrief", "leaderboard", "rivals"}
 REPLAY_ACTIONS = {"replay_view", "replay_step", "replay_jump", "branch"}  # only in replay mode (game.app.screens.replay)
 
 
@@ -57,6 +57,7 @@ class TycoonApp(App):
         ),
         Binding("d", "debrief", "Debrief", id="debrief", tooltip="The end-of-game debrief"),
         Binding("l", "leaderboard", "Leaderboard", show=False, id="leaderboard", tooltip="The local leaderboard of this scenario and seed"),
+        Binding("R", "rivals", "Rivals", show=False, id="rivals", tooltip="What the rival companies published last quarter"),
         Binding("question_mark,f1", "help", "Help", id="help", key_display="?", tooltip="Glossary and help for this screen"),
         Binding("ctrl+s", "save", "Save", id="save", tooltip="Save the run file now"),
         Binding("q", "quit_confirm", "Quit", id="quit", tooltip="Quit (the run is saved after every quarter)"),
@@ -291,6 +292,12 @@ class TycoonApp(App):
 
         if self.session is not None and not isinstance(self.screen, LeaderboardScreen):
             self.push_screen(LeaderboardScreen(self.session))
+
+    def action_rivals(self) -> None:
+        from game.app.screens.rivals import RivalsScreen
+
+        if self.session is not None and not isinstance(self.screen, RivalsScreen):
+            self.push_screen(RivalsScreen(self.session))
 
     def action_help(self) -> None:
         from game.app.screens.help import HelpScreen
