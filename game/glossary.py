@@ -1429,6 +1429,13 @@ CONTEXT_HELP: dict[str, str] = {
         "It informs what to buy and when: prices deflate and new generations make old ones cheaper.\n"
         + KEYS
     ),
+    "market-inference": (
+        "Market (3), managed inference: your token price per model against the market price (set by competitors' "
+        "full-stack cost), the competitors and their prices, and demand by customer segment with the share you keep.\n"
+        "It informs pricing and capacity: above the market customers leave fast and come back slowly; below it you "
+        "win share only while your replicas can serve it (drops and late first tokens churn customers too).\n"
+        + KEYS
+    ),
     "contracts": (
         "Contracts (4): reserved-capacity offers (customer, grade, GPUs, term, price) and the contracts you hold.\n"
         "A contract is a fixed-for-floating swap: it hedges deflation and makes lenders lend more, longer and "

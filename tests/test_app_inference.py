@@ -195,3 +195,19 @@ async def test_neocloud_keeps_its_forms(_save_dir):
         for kind in ("rent_gpus", "deploy_model", "dedicate_gpus", "fund_technique"):
             assert app.check_action("form", (kind,)) is False, kind  # neocloud-2025 has no inference stack
         assert app.check_action("form", ("buy_gpus",)) is True
+
+
+@pytest.mark.parametrize(("scenario", "says", "never"), [
+    ("inference-2025", "token price per model", "GPU-hour rates"),
+    ("neocloud-2025", "GPU-hour rates", "token price per model"),
+])
+async def test_market_help_describes_the_market_screen_each_company_sees(_save_dir, scenario, says, never):
+    """Issue 11 item 8: the inference platform's Market is its token market, and `?` there says so."""
+    app = _app(scenario)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("3")
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        help_text = str(app.screen.query_one("#context-help").render())
+        assert says in help_text and never not in help_text

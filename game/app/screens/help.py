@@ -45,7 +45,10 @@ class HelpScreen(ModalScreen[None]):
         self.keys = keys_help(session) if session is not None and session.runs_inference else KEYS_HELP
         g = _glossary()
         self.concepts = list(getattr(g, "GLOSSARY", [])) if g else []
-        context = (getattr(g, "CONTEXT_HELP", {}) if g else {}).get(area or "", "")
+        helps = getattr(g, "CONTEXT_HELP", {}) if g else {}
+        inference = session is not None and session.archetype == "inference"  # the same test as the app's Market screen
+        key = "market-inference" if area == "market" and inference else area or ""
+        context = helps.get(key, "")  # the inference platform's Market is its token market (issue 11 item 8)
         self.context = "\n".join(line for line in context.splitlines() if not line.startswith("Keys:"))
 
     def compose(self) -> ComposeResult:
