@@ -3,6 +3,7 @@ the SVG charts render, and a player named ``<script>...`` is shown as text, neve
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -39,14 +40,17 @@ def test_standings_page_renders_in_chromium_and_escapes_names(tmp_path):
         index = dump_dom(f"{server.url}/")
     finally:
         server.stop()
-    # the table: one row per verified run, best first
+    # the table: one row per verified run, best first (the order the run files' own scores give)
     players = re.findall(r'<td class="player">(.*?)</td>', dom)
-    assert players[:2] == ["bob", "alice"] and len(players) == 3
+    by_score = [json.loads(r.read_text())["final"]["score"] for r in runs]
+    expected = [name for _, name in sorted(zip(by_score, ["alice", "bob", "evil"]), reverse=True)]
+    assert len(players) == 3
+    assert [("evil" if "pwned" in p else p) for p in players] == expected
     # the charts: four inline SVGs, drawn (a line per player, a dot per player per scatter, bars)
     assert dom.count("<svg") == 4
     assert dom.count('class="series"') == 3 and dom.count('class="dot"') == 6 and 'class="bar"' in dom
     # the hostile name is text: no script or img element from it, nothing ran
-    assert "&lt;script&gt;document.title='pwned'&lt;/script&gt;" in players[2]
+    assert "&lt;script&gt;document.title='pwned'&lt;/script&gt;" in players[expected.index("evil")]
     assert "<script" not in dom and "<img" not in dom and "pwned</title>" not in dom
     assert "Standings:" in re.search(r"<title>(.*?)</title>", dom).group(1)
     assert f"/standings?scenario={SCEN}&amp;seed={SEED}" in index
