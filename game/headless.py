@@ -109,18 +109,25 @@ def _play_with_advice(game: Game, bot, quarters: int | None) -> list[list[dict[s
     """engine.bots.run_bot, reading the advisor before each quarter (engine.advisor.advise): each
     quarter's ``warnings`` are the risks of the bot's plan, then the quarter report's own warnings.
     The bot plays exactly as run_bot plays it: it is not shown the advice."""
-    from engine.advisor import advise
-
     out: list[list[dict[str, Any]]] = []
     n = 0
     while not game.over and (quarters is None or n < quarters):
         plan = bot.act(game.observation())
-        risks = advise(game.state, game.world, game.scenario, list(plan)).risks
+        state = game.state
         report = game.play(plan)
-        out.append([{"kind": r.kind, "severity": r.severity, "message": r.message, "numbers": dict(r.numbers)} for r in risks]
-                   + [{"kind": "report", "severity": "warning", "message": w, "numbers": {}} for w in report.warnings])
+        out.append(quarter_warnings(state, game, list(plan), report))
         n += 1
     return out
+
+
+def quarter_warnings(state, game: Game, plan: list, report: QuarterReport) -> list[dict[str, Any]]:
+    """A quarter's ``warnings`` in ``sim --json``: the advisor's risks of the plan on the state it was
+    decided on (engine.advisor.advise), then the quarter report's own warnings."""
+    from engine.advisor import advise
+
+    risks = advise(state, game.world, game.scenario, list(plan)).risks
+    return ([{"kind": r.kind, "severity": r.severity, "message": r.message, "numbers": dict(r.numbers)} for r in risks]
+            + [{"kind": "report", "severity": "warning", "message": w, "numbers": {}} for w in report.warnings])
 
 
 def cmd_sim(args: argparse.Namespace) -> int:

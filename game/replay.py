@@ -101,10 +101,12 @@ class Replay:
         }
 
     def summary(self, i: int) -> dict[str, Any]:
-        """Quarter ``i`` as ``tycoon sim --json`` prints it (game.headless.quarter_summary)."""
-        from game.headless import quarter_summary
+        """Quarter ``i`` as ``tycoon sim --json`` prints it (game.headless.quarter_summary, with the
+        quarter's ``warnings``: the advisor read on the state that quarter was decided on)."""
+        from game.headless import quarter_summary, quarter_warnings
 
-        return quarter_summary(self.game.reports[i])
+        report = self.game.reports[i]
+        return {**quarter_summary(report), "warnings": quarter_warnings(self.states[i], self.game, self.game.log[i], report)}
 
 
 def _run_name(run: RunFile) -> str:
