@@ -47,8 +47,8 @@ UNALLOCATED = ""  # the row for amounts no GPU generation drew: a site without G
 
 
 class GenEconomics(Frozen):
-    """One GPU generation's share of the quarter's revenue and cost of revenue (KB §2 owned vs
-    leased, the barbell; §3 older generations priced down by newer ones). ``gen`` is
+    """One GPU generation's share of the quarter's revenue and cost of revenue (KB §3 buy vs rent,
+    older generations priced down by newer ones; §20 the barbell; §8 sites by the kW). ``gen`` is
     UNALLOCATED for what no generation drew. The rows sum to the income statement to the cent."""
 
     gen: str
@@ -75,8 +75,8 @@ class GenEconomics(Frozen):
 class LotEconomics(Frozen):
     """One lot's quarter: revenue by its share of its generation's busy hours (the fleet is
     pooled, so every GPU of a generation is equally busy: its share of the GPUs), its own capital
-    cost (depreciation if owned, lease payments if leased), and the generation's other costs of
-    revenue (power, colo, sites, operations, rentals) by the same share."""
+    cost (depreciation if owned, lease payments if leased), and its share of the generation's other
+    costs of revenue (power, colo, sites, operations) among the lots that drew each."""
 
     lot_id: str
     gen: str
@@ -110,6 +110,18 @@ def allocate_cents(total: int, weights: dict[str, float]) -> dict[str, int]:
     return {k: sign * p for k, p in zip(keys, parts) if p}
 
 
+def _lot_draws(account: str, lot: dict) -> bool:
+    """Which lots a cost line falls on, as engine.step books it: power and an owned campus's costs on
+    owned GPUs in owned sites, colo rent on GPUs in a colo; operations on every GPU."""
+    if account == "cogs_power":
+        return lot["ownership"] == "owned" and lot.get("site_kind") == "owned"
+    if account in ("cogs_site_opex", "cogs_depreciation_site"):
+        return lot.get("site_kind") == "owned"
+    if account == "cogs_colo":
+        return lot.get("site_kind") == "colo"
+    return True
+
+
 def fleet_economics(lines: dict[str, int], drivers: dict) -> tuple[list["GenEconomics"], list["LotEconomics"]]:
     """Revenue, cost of revenue and margin per GPU generation and per lot, from the income
     statement's own amounts (``lines``: account -> cents, REVENUE_LINES and COST_LINES) split by
@@ -132,6 +144,7 @@ def fleet_economics(lines: dict[str, int], drivers: dict) -> tuple[list["GenEcon
         add(rev, account, allocate_cents(lines.get(account, 0), drivers.get(account, {})))
     lots: list[dict] = drivers.get("lots", [])
     lot_gen = {lot["id"]: lot["gen"] for lot in lots}
+    lots_by_id = {lot["id"]: lot for lot in lots}
     lot_capital: dict[str, int] = dict(drivers.get("dep_by_lot", {}))
     lease_by_lot = allocate_cents(lines.get("cogs_gpu_lease", 0), drivers.get("lease_by_lot", {}))
     for lot_id, cents in lease_by_lot.items():
@@ -159,10 +172,14 @@ def fleet_economics(lines: dict[str, int], drivers: dict) -> tuple[list["GenEcon
         if not mine:
             continue
         share = {lot["id"]: float(lot["count"]) for lot in mine}
-        capital = sum(lot_capital.get(lot["id"], 0) for lot in mine)
-        other = g.cost_cents - capital - g.cost.get("cogs_gpu_rental", 0)
         rev_parts = allocate_cents(g.revenue_cents, share)
-        other_parts = allocate_cents(other, share)
+        other_parts: dict[str, int] = {}
+        for account, cents in g.cost.items():
+            if account in ("cogs_depreciation_gpu", "cogs_gpu_lease", "cogs_gpu_rental"):
+                continue  # the lot's own capital cost; rentals are not lots
+            drew = {k: v for k, v in share.items() if _lot_draws(account, lots_by_id[k])} or share
+            for lot_id, part in allocate_cents(cents, drew).items():
+                other_parts[lot_id] = other_parts.get(lot_id, 0) + part
         for lot in mine:
             out_lots.append(LotEconomics(
                 lot_id=lot["id"], gen=lot["gen"], ownership=lot["ownership"], gpus=lot["count"], site_id=lot["site_id"],

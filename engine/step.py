@@ -814,7 +814,9 @@ def _post_operations(s: GameState, world: World, scenario: Scenario, served: Ser
     in_service = _lots_in_service(s, q)
     d.update(w)
     d["gens"] = [g for g in GPU_ORDER if any(v.get(g, 0) > 0 for v in w.values()) or any(lot.gen == g and lot.count for lot in in_service)]
-    d["lots"] = [{"id": lot.id, "gen": lot.gen, "ownership": lot.ownership, "count": lot.count, "site_id": lot.site_id} for lot in in_service]
+    kinds = {site.id: site.kind for site in s.sites}
+    d["lots"] = [{"id": lot.id, "gen": lot.gen, "ownership": lot.ownership, "count": lot.count, "site_id": lot.site_id,
+                  "site_kind": kinds.get(lot.site_id or "")} for lot in in_service]
     d["lease_by_lot"] = {
         lot.id: lease_payment_usd(lot.count, lot.lease_usd_per_hour) for lot in in_service
         if lot.ownership == "leased" and lot.arrives_quarter <= q < lot.lease_end_quarter
