@@ -293,7 +293,7 @@ class FleetScreen(AreaScreen):
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="body"):
             yield Static(id="fleet-summary")
-            yield Label("Last quarter by GPU generation: revenue, cost of revenue, margin (rows add up to the income statement)",
+            yield Label("By GPU generation, last quarter (the rows add up to the income statement)",
                         classes="section-title", id="gens-title")
             yield DataTable(id="gens", cursor_type="row", zebra_stripes=True)
             with Vertical(id="models-section"):
@@ -336,7 +336,7 @@ class FleetScreen(AreaScreen):
             lots.append([lot.id, lot.gen.upper(), f"{lot.count:,}", lot.ownership, status, lot.site_id or "(lessor)", detail, lot.failed, *money])
         _fill(self.query_one("#lots", DataTable),
               ["Lot", "Gen", "GPUs", "Owned/leased", "Status", "Site", "Book / lease", "Failed", "Revenue", "Dep./lease", "Other cost", "Margin"], lots,
-              drop_order=("Failed", "Site", "Other cost", "Book / lease", "Status", "Dep./lease"))
+              drop_order=("Failed", "Site", "Other cost", "Book / lease", "Dep./lease", "Status"))
         self._generations()
         by_gen: dict[str, list[int]] = {}
         for lot in st.lots:
