@@ -101,23 +101,32 @@ def allocate_cents(total: int, weights: dict[str, float]) -> dict[str, int]:
     w_sum = sum(weights[k] for k in keys)
     if not keys or w_sum <= 0:
         return {UNALLOCATED: total}
+    if len(keys) == 1:  # the common case: one lot, one generation
+        return {keys[0]: total}
     sign, size = (1, total) if total > 0 else (-1, -total)
     exact = [size * weights[k] / w_sum for k in keys]
     parts = [int(x) for x in exact]
     left = size - sum(parts)
-    for i in sorted(range(len(keys)), key=lambda i: (-(exact[i] - parts[i]), i))[:left]:
-        parts[i] += 1
+    if left > 0:
+        for i in sorted(range(len(keys)), key=lambda i: (-(exact[i] - parts[i]), i))[:left]:
+            parts[i] += 1
+    elif left < 0:  # float rounding floored a part past its true value: take the cent back from the smallest remainders
+        for i in sorted(range(len(keys)), key=lambda i: (exact[i] - parts[i], i))[:-left]:
+            parts[i] -= 1
     return {k: sign * p for k, p in zip(keys, parts) if p}
 
 
-def _lot_draws(account: str, lot: dict) -> bool:
-    """Which lots a cost line falls on, as engine.step books it: power and an owned campus's costs on
-    owned GPUs in owned sites, colo rent on GPUs in a colo; operations on every GPU."""
-    if account == "cogs_power":
+_DRAWS = {"cogs_power": "power", "cogs_site_opex": "campus", "cogs_depreciation_site": "campus", "cogs_colo": "colo"}
+
+
+def _lot_draws(group: str, lot: dict) -> bool:
+    """Which lots a cost line falls on, as engine.step books it: power on owned GPUs in owned sites,
+    an owned campus's costs on the GPUs in it, colo rent on GPUs in a colo; operations on every GPU."""
+    if group == "power":
         return lot["ownership"] == "owned" and lot.get("site_kind") == "owned"
-    if account in ("cogs_site_opex", "cogs_depreciation_site"):
+    if group == "campus":
         return lot.get("site_kind") == "owned"
-    if account == "cogs_colo":
+    if group == "colo":
         return lot.get("site_kind") == "colo"
     return True
 
@@ -144,7 +153,6 @@ def fleet_economics(lines: dict[str, int], drivers: dict) -> tuple[list["GenEcon
         add(rev, account, allocate_cents(lines.get(account, 0), drivers.get(account, {})))
     lots: list[dict] = drivers.get("lots", [])
     lot_gen = {lot["id"]: lot["gen"] for lot in lots}
-    lots_by_id = {lot["id"]: lot for lot in lots}
     lot_capital: dict[str, int] = dict(drivers.get("dep_by_lot", {}))
     lease_by_lot = allocate_cents(lines.get("cogs_gpu_lease", 0), drivers.get("lease_by_lot", {}))
     for lot_id, cents in lease_by_lot.items():
@@ -167,17 +175,22 @@ def fleet_economics(lines: dict[str, int], drivers: dict) -> tuple[list["GenEcon
     if UNALLOCATED in rev or UNALLOCATED in cost:
         gens.append(GenEconomics(gen=UNALLOCATED, revenue=rev.get(UNALLOCATED, {}), cost=cost.get(UNALLOCATED, {})))
     out_lots: list[LotEconomics] = []
+    lots_of: dict[str, list[dict]] = {}
+    for lot in lots:
+        lots_of.setdefault(lot["gen"], []).append(lot)
     for g in gens:
-        mine = [lot for lot in lots if lot["gen"] == g.gen]
+        mine = lots_of.get(g.gen)
         if not mine:
             continue
         share = {lot["id"]: float(lot["count"]) for lot in mine}
         rev_parts = allocate_cents(g.revenue_cents, share)
-        other_parts: dict[str, int] = {}
+        pooled: dict[str, int] = {}  # the cost lines that fall on the same lots, summed: one split each
         for account, cents in g.cost.items():
-            if account in ("cogs_depreciation_gpu", "cogs_gpu_lease", "cogs_gpu_rental"):
-                continue  # the lot's own capital cost; rentals are not lots
-            drew = {k: v for k, v in share.items() if _lot_draws(account, lots_by_id[k])} or share
+            if account not in ("cogs_depreciation_gpu", "cogs_gpu_lease", "cogs_gpu_rental"):  # own capital cost; rentals are not lots
+                pooled[_DRAWS.get(account, "all")] = pooled.get(_DRAWS.get(account, "all"), 0) + cents
+        other_parts: dict[str, int] = {}
+        for group, cents in pooled.items():
+            drew = {lot["id"]: share[lot["id"]] for lot in mine if _lot_draws(group, lot)} or share
             for lot_id, part in allocate_cents(cents, drew).items():
                 other_parts[lot_id] = other_parts.get(lot_id, 0) + part
         for lot in mine:
