@@ -29,7 +29,7 @@ from engine.lenders import (
 from engine.market import market_view
 from engine.money import fmt_usd, to_cents
 from engine.physics import POWER_SHARE_OF_TDP
-from engine.report import ActionResult, GenKpis, Kpis, News, QuarterReport
+from engine.report import ActionResult, GenKpis, Kpis, News, QuarterReport, fleet_economics
 from engine.rng import stream
 from engine import valuation
 from engine.scenario import Scenario
@@ -321,7 +321,7 @@ def close_quarter(oq: OpenQuarter, clearing: dict | None = None) -> tuple[GameSt
     inf_result = _serve_inference(s, world, scenario, news, expected, (clearing or {}).get("tokens"))
     _post_operations(s, world, scenario, served, inf_result)
     _progress_sites(s, world, scenario, news, expected)
-    _depreciate(s, scenario)
+    served.drivers.update(_depreciate(s, scenario))
     _impair(s, wq)
     _amortize_debt_discount(s)
     debt_service, interest = _service_debt(s, wq)
@@ -561,6 +561,8 @@ class Served:
     def __init__(self) -> None:
         self.by_gen: dict[str, dict] = {}
         self.peak_to_mean: dict[str, float] = {}
+        # what drove each revenue and cost line, per generation or lot (engine.report.fleet_economics)
+        self.drivers: dict = {}
 
 
 def _rental_fleet(s: GameState, world: World, scenario: Scenario, expected: bool = False) -> dict[str, dict]:
@@ -738,9 +740,13 @@ def _post_operations(s: GameState, world: World, scenario: Scenario, served: Ser
     rules = scenario.rules
     led = s.ledger
     reserved = credits = 0.0
+    d = served.drivers  # each line's amount per generation: the weights fleet_economics splits the booked cents by
+    w = {k: {} for k in ("rev_reserved", "rev_on_demand", "rev_batch", "rev_spot", "rev_tokens", "rev_sla_credits",
+                         "cogs_power", "cogs_operations", "cogs_gpu_rental")}
     for c in s.contracts:
         if c.status == "active" and c.start_quarter <= q < c.end_quarter:
             reserved += c.gpus * c.usd_per_gpu_hour * T  # take-or-pay: billed on the commitment
+            w["rev_reserved"][c.gen] = w["rev_reserved"].get(c.gen, 0.0) + c.gpus * c.usd_per_gpu_hour * T
     on_demand = batch = spot = 0.0
     power_usd = 0.0
     gpu_hours = 0.0
@@ -748,10 +754,16 @@ def _post_operations(s: GameState, world: World, scenario: Scenario, served: Ser
         on_demand += r["od_hours"] * r["price"]
         batch += r["batch_hours"] * r["price"] * BATCH_PRICE_SHARE
         spot += r["spot_hours"] * r["spot_price"]
+        w["rev_on_demand"][gen] = r["od_hours"] * r["price"]
+        w["rev_batch"][gen] = r["batch_hours"] * r["price"] * BATCH_PRICE_SHARE
+        w["rev_spot"][gen] = r["spot_hours"] * r["spot_price"]
+        power_before = power_usd
         if r["shortfall_hours"] > 0 and r["committed"] > 0:
             avg = sum(c.usd_per_gpu_hour * c.gpus for c in s.contracts if c.gen == gen and c.status == "active" and c.start_quarter <= q < c.end_quarter) / r["committed"]
             credits += r["shortfall_hours"] * avg * rules.sla_credit_multiple
+            w["rev_sla_credits"][gen] = r["shortfall_hours"] * avg * rules.sla_credit_multiple
         gpu_hours += float(r["cap"].sum())
+        w["cogs_operations"][gen] = float(r["cap"].sum())
         cap_hours = float(r["cap"].sum())
         busy_frac = float(r["busy"].sum()) / cap_hours if cap_hours > 0 else 0.0
         # busy GPUs draw TDP (CALIBRATION 12), idle ones the physics' idle share of it
@@ -761,6 +773,7 @@ def _post_operations(s: GameState, world: World, scenario: Scenario, served: Ser
             if site is None or site.kind != "owned":
                 continue  # colo rent bundles power (KB §8)
             power_usd += n * T * power_cost_per_gpu_hour(watts, wq.electricity_usd_per_kwh[site.power_source], site.pue)
+        w["cogs_power"][gen] = power_usd - power_before
     credits = min(credits, reserved)
     tokens = inf.revenue_usd if inf else 0.0
     rental = inf.rental_cost_usd if inf else 0.0
@@ -769,6 +782,15 @@ def _post_operations(s: GameState, world: World, scenario: Scenario, served: Ser
         gpu_hours += sum(inference.pool_gpus(s, g) for g in GPU_ORDER) * T
     elif inf:  # a neocloud's dedicated GPUs left the rental pool; count them and the rentals here
         gpu_hours += sum(inference.pool_gpus(s, g) for g in GPU_ORDER) * T
+    if s.archetype == "inference" or inf:
+        for g in GPU_ORDER:
+            w["cogs_operations"][g] = w["cogs_operations"].get(g, 0.0) + inference.pool_gpus(s, g) * T
+            od_n, sp_n = s.inference.on_demand.get(g, 0), s.inference.spot.get(g, 0)
+            if od_n or sp_n:
+                m = wq.gpus[g]
+                w["cogs_gpu_rental"][g] = od_n * m.on_demand_usd_per_hour * rules.inference.on_demand_rental_premium + sp_n * m.spot_usd_per_hour
+    for m in (inf.models if inf else []):
+        w["rev_tokens"][m.gen] = w["rev_tokens"].get(m.gen, 0.0) + m.revenue_usd
     lines = (
         ("rev_tokens", "Token sales", tokens),
         ("rev_reserved", "Reserved contracts", reserved), ("rev_on_demand", "On-demand GPU-hours", on_demand),
@@ -789,6 +811,20 @@ def _post_operations(s: GameState, world: World, scenario: Scenario, served: Ser
         if lot.ownership == "leased" and lot.status == "active" and lot.arrives_quarter <= q < lot.lease_end_quarter
     )
     gpus_in_service = gpu_hours / T
+    in_service = _lots_in_service(s, q)
+    d.update(w)
+    d["gens"] = [g for g in GPU_ORDER if any(v.get(g, 0) > 0 for v in w.values()) or any(lot.gen == g and lot.count for lot in in_service)]
+    kinds = {site.id: site.kind for site in s.sites}
+    d["lots"] = [{"id": lot.id, "gen": lot.gen, "ownership": lot.ownership, "count": lot.count, "site_id": lot.site_id,
+                  "site_kind": kinds.get(lot.site_id or "")} for lot in in_service]
+    d["lease_by_lot"] = {
+        lot.id: lease_payment_usd(lot.count, lot.lease_usd_per_hour) for lot in in_service
+        if lot.ownership == "leased" and lot.arrives_quarter <= q < lot.lease_end_quarter
+    }
+    d["cogs_colo"] = _by_gen_at_sites(in_service, {
+        site.id: colo_rent_usd(site.mw, site.colo_usd_per_kw_month) for site in s.sites if site.kind == "colo" and site.stage == "operating"})
+    d["cogs_site_opex"] = _by_gen_at_sites(in_service, {
+        site.id: site.mw * 1000 * rules.site_opex_usd_per_kw_month * 3 for site in s.sites if site.kind == "owned" and site.stage == "operating"})
     costs = (
         ("cogs_power", "Power", power_usd), ("cogs_colo", "Colocation rent", colo), ("cogs_gpu_lease", "GPU leases", lease),
         ("cogs_gpu_rental", "GPU rentals (on-demand and spot)", rental),
@@ -801,6 +837,29 @@ def _post_operations(s: GameState, world: World, scenario: Scenario, served: Ser
         cents = to_cents(usd)
         if cents:
             led.post(memo, [(account, cents), ("cash", -cents)], "operating")
+
+
+def _lots_in_service(s: GameState, q: int) -> list[GpuLot]:
+    """The company's GPUs this quarter: owned lots delivered, leased lots within their term."""
+    return [
+        lot for lot in s.lots
+        if lot.status == "active" and (lot.ownership == "owned" or lot.arrives_quarter <= q < lot.lease_end_quarter)
+    ]
+
+
+def _by_gen_at_sites(lots: list[GpuLot], usd_by_site: dict[str, float]) -> dict[str, float]:
+    """A site's cost split among the generations installed there by their power (GPUs x TDP, the
+    colo's and the campus's unit of capacity, KB §8); a site without GPUs goes unallocated ("")."""
+    out: dict[str, float] = {}
+    for site_id, usd in usd_by_site.items():
+        watts = {}
+        for lot in lots:
+            if lot.site_id == site_id and lot.count > 0:
+                watts[lot.gen] = watts.get(lot.gen, 0.0) + lot.count * GPUS[lot.gen].tdp_w
+        total = sum(watts.values())
+        for gen, wt in (watts.items() if total > 0 else [("", 1.0)]):
+            out[gen] = out.get(gen, 0.0) + usd * wt / (total or 1.0)
+    return out
 
 
 def _progress_sites(s: GameState, world: World, scenario: Scenario, news: list[News], expected: bool = False) -> None:
@@ -852,11 +911,13 @@ def _progress_sites(s: GameState, world: World, scenario: Scenario, news: list[N
             news.append(News(title="Campus completed", text=f"{site.name} ({site.mw:g} MW, {site.power_source}) is energized and ready for GPUs next quarter."))
 
 
-def _depreciate(s: GameState, scenario: Scenario) -> None:
+def _depreciate(s: GameState, scenario: Scenario) -> dict:
     """Straight line: GPUs over their life (an impaired lot: its new book over the life left),
     shells over 15-25 years, power plant over 15-20 (KB §3, §18; CALIBRATION 18)."""
     rules = scenario.rules
     gpu = site = 0
+    dep_by_lot: dict[str, int] = {}
+    dep_by_site: dict[str, float] = {}
     for lot in s.lots:
         if lot.ownership == "owned" and lot.status == "active" and lot.count > 0:
             book = lot.cost_cents - lot.accum_dep_cents
@@ -867,6 +928,7 @@ def _depreciate(s: GameState, scenario: Scenario) -> None:
                 d = min(book, -(-lot.cost_cents // lot.life_quarters))
             lot.accum_dep_cents += d
             gpu += d
+            dep_by_lot[lot.id] = dep_by_lot.get(lot.id, 0) + d
     for st in s.sites:
         if st.kind == "owned" and st.stage == "operating" and (st.opened_quarter or 0) <= s.quarter:
             ds = min(st.capex_shell_cents - st.dep_shell_cents, round(st.capex_shell_cents / (rules.shell_life_years * 4)))
@@ -874,10 +936,13 @@ def _depreciate(s: GameState, scenario: Scenario) -> None:
             st.dep_shell_cents += ds
             st.dep_power_cents += dp
             site += ds + dp
+            dep_by_site[st.id] = float(ds + dp)
     if gpu:
         s.ledger.post("GPU depreciation", [("cogs_depreciation_gpu", gpu), ("gpu_accum_dep", -gpu)])
     if site:
         s.ledger.post("Site depreciation", [("cogs_depreciation_site", site), ("site_accum_dep", -site)])
+    # what each lot and site booked, for fleet_economics (engine.report); not state
+    return {"dep_by_lot": dep_by_lot, "cogs_depreciation_site": _by_gen_at_sites(_lots_in_service(s, s.quarter), dep_by_site)}
 
 
 def remaining_life_quarters(lot: GpuLot) -> int:
@@ -1150,6 +1215,7 @@ def _kpis(s: GameState, inc, bal, served: Served, dscr_value, contracted_share, 
     ) / 1e6
     site_mw = sum(st.mw for st in s.sites if st.stage == "operating")
     cash_costs = inc.revenue - inc.ebitda
+    gen_econ, lot_econ = fleet_economics(inc.model_dump(), served.drivers)
     return Kpis(
         utilization=total_busy / total_cap if total_cap else 0.0,
         spot_filled_share=total_spot / total_cap if total_cap else 0.0,
@@ -1176,4 +1242,6 @@ def _kpis(s: GameState, inc, bal, served: Served, dscr_value, contracted_share, 
         net_dollar_retention=ndr,
         revenue_per_gpu_hour_rental=rental_rev / 100 / rental_hours if rental_hours else None,
         revenue_per_gpu_hour_inference=inc.rev_tokens / 100 / inf_hours if inf_hours else None,
+        fleet_economics=gen_econ,
+        lot_economics=lot_econ,
     )

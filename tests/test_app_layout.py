@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import DataTable, Static
 
+from engine.money import fmt_usd
 from game.app import make_app
 from game.app.screens.areas import fitting_columns, sort_key
 from game.app.widgets.common import chart_limits
@@ -191,3 +192,34 @@ def test_one_point_chart_gets_a_readable_axis():
     assert chart_limits([0.0]) == (-1.0, 1.0)
     assert chart_limits([1.0, 2.0]) is None  # a real range: the plot scales itself
     assert chart_limits([]) is None
+
+
+@pytest.mark.parametrize("scenario", ["neocloud-2025", "inference-2025"])
+@pytest.mark.parametrize("size", SIZES)
+async def test_fleet_shows_revenue_cost_and_margin_per_generation_and_per_lot(size, scenario):
+    """Issue 11 layout: which generation and which lot earns its keep. The money columns stay at
+    80x24, and the generation rows add up to last quarter's income statement."""
+    app = _app(scenario)
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("2")
+        await pilot.pause()
+        assert not app.screen.query_one("#gens", DataTable).display  # no quarter played: nothing to show yet
+        await _play_quarter(pilot)
+        await pilot.press("2")
+        await pilot.pause()
+        gens = app.screen.query_one("#gens", DataTable)
+        assert gens.display and {"Gen", "GPUs", "Revenue", "Cost", "Margin", "GM"} <= set(_columns(app, "#gens"))
+        assert gens.virtual_size.width <= gens.size.width
+        assert {"Lot", "Gen", "Owned/leased", "Status", "Revenue", "Margin"} <= set(_columns(app, "#lots"))
+        lots = app.screen.query_one("#lots", DataTable)
+        assert lots.virtual_size.width <= lots.size.width
+        if size == (120, 40):
+            assert {"Dep./lease", "Other cost"} <= set(_columns(app, "#lots"))
+        last = app.session.last
+        cols = _columns(app, "#gens")
+        shown = [gens.get_row_at(i) for i in range(gens.row_count)]
+        assert [str(r[0]) for r in shown] == [e.gen.upper() for e in last.kpis.fleet_economics]
+        assert sum(e.revenue_cents for e in last.kpis.fleet_economics) == last.income.revenue
+        for row, e in zip(shown, last.kpis.fleet_economics):
+            assert str(row[cols.index("Revenue")]) == fmt_usd(e.revenue_cents)
+            assert str(row[cols.index("Margin")]) == fmt_usd(e.margin_cents)

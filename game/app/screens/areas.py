@@ -41,6 +41,11 @@ def hours(x: float) -> str:
     return f"{round(x):,}"
 
 
+def _money(cents: int) -> Text:
+    """A margin in dollars, bold when it loses money."""
+    return Text(fmt_usd(cents), style="bold" if cents < 0 else "")
+
+
 def times(x: float | None) -> str:
     return "-" if x is None else f"{x:.2f}x"
 
@@ -288,6 +293,9 @@ class FleetScreen(AreaScreen):
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="body"):
             yield Static(id="fleet-summary")
+            yield Label("By GPU generation, last quarter (the rows add up to the income statement)",
+                        classes="section-title", id="gens-title")
+            yield DataTable(id="gens", cursor_type="row", zebra_stripes=True)
             with Vertical(id="models-section"):
                 yield Label("Models: last quarter's service (TPOT p50/p95); $ per M output tokens now (m deploy · s scale · v price · w retire)",
                             classes="section-title")
@@ -313,6 +321,7 @@ class FleetScreen(AreaScreen):
         _fill(self.query_one("#sites", DataTable), ["Id", "Name", "Kind", "MW", "kW used / cap", "PUE", "Power", "Stage"], sites,
               drop_order=("Name", "PUE", "Power"))
         lots = []
+        lot_econ = {e.lot_id: e for e in s.last.kpis.lot_economics} if s.last else {}  # last quarter's, per lot
         for lot in st.lots:
             if lot.status == "closed":
                 continue
@@ -321,9 +330,14 @@ class FleetScreen(AreaScreen):
             else:
                 detail = f"${lot.lease_usd_per_hour:.2f}/h to {s.quarter_label(lot.lease_end_quarter)}"
             status = lot.status if lot.status != "on_order" else f"arrives {s.quarter_label(lot.arrives_quarter)}"
-            lots.append([lot.id, lot.gen.upper(), f"{lot.count:,}", lot.ownership, status, lot.site_id or "(lessor)", detail, lot.failed])
-        _fill(self.query_one("#lots", DataTable), ["Lot", "Gen", "GPUs", "Owned/leased", "Status", "Site", "Cost", "Failed"], lots,
-              drop_order=("Failed", "Site"))
+            econ = lot_econ.get(lot.id)
+            money = ["-"] * 4 if econ is None else [
+                fmt_usd(econ.revenue_cents), fmt_usd(econ.capital_cost_cents), fmt_usd(econ.other_cost_cents), _money(econ.margin_cents)]
+            lots.append([lot.id, lot.gen.upper(), f"{lot.count:,}", lot.ownership, status, lot.site_id or "(lessor)", detail, lot.failed, *money])
+        _fill(self.query_one("#lots", DataTable),
+              ["Lot", "Gen", "GPUs", "Owned/leased", "Status", "Site", "Book / lease", "Failed", "Revenue", "Dep./lease", "Other cost", "Margin"], lots,
+              drop_order=("Failed", "Site", "Other cost", "Book / lease", "Dep./lease", "Status"))
+        self._generations()
         by_gen: dict[str, list[int]] = {}
         for lot in st.lots:
             if lot.status == "closed":
@@ -355,6 +369,29 @@ class FleetScreen(AreaScreen):
             self._models()
             self._roadmap()
         self.query_one("#fleet-summary", Static).update("\n".join(lines))
+
+    def _generations(self) -> None:
+        """Last quarter's revenue, cost of revenue and margin per GPU generation (engine.report.fleet_economics):
+        which generation earns its keep once newer ones price it down (KB §3), owned beside leased (KB §20)."""
+        s = self.session
+        k = s.last.kpis if s.last else None
+        rows = []
+        if k is not None:
+            ops = {g.gen: g for g in k.by_gen}
+            gpus: dict[str, list[int]] = {}
+            for e in k.lot_economics:
+                row = gpus.setdefault(e.gen, [0, 0])
+                row[0 if e.ownership == "owned" else 1] += e.gpus
+            for e in k.fleet_economics:
+                owned, leased = gpus.get(e.gen, [0, 0])
+                util = pct(ops[e.gen].utilization) if e.gen in ops else "-"
+                gm = e.margin
+                name = e.gen.upper() if e.gen else "Idle sites"  # costs no GPU drew: a site with nothing in it
+                rows.append([name, f"{owned + leased:,}", f"{owned:,}", f"{leased:,}", util, fmt_usd(e.revenue_cents),
+                             fmt_usd(e.cost_cents), _money(e.margin_cents), Text(pct(gm), style="bold" if gm is not None and gm < 0 else "")])
+        self.query_one("#gens-title").display = self.query_one("#gens", DataTable).display = bool(rows)
+        _fill(self.query_one("#gens", DataTable), ["Gen", "GPUs", "Owned", "Leased", "Util.", "Revenue", "Cost", "Margin", "GM"], rows,
+              drop_order=("Owned", "Leased", "Util."))
 
     def _inference_lines(self, k) -> list[str]:
         """The token pool per generation and, when both lines run, revenue per GPU-hour side by side (KB §2)."""
