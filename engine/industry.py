@@ -42,7 +42,7 @@ from engine.actions import active_gpus, committed_gpus
 from engine.calendar import TICKS_PER_QUARTER
 from engine.demand import customer_base_step, demand_share
 from engine.game import Observation
-from engine.report import QuarterReport
+from engine.report import News, QuarterReport
 from engine.scenario import PLAYER, Scenario
 from engine.state import GameState, copy_state
 from engine.step import MAX_SHARE_GAIN, OpenQuarter, close_quarter, new_game, open_quarter
@@ -59,6 +59,7 @@ BID_RULE = (
 ANCHOR_MIN_GPUS = 1024  # KB §18 "anchor tenant": a block that fills a campus hall, not a cluster
 ANCHOR_MIN_QUARTERS = 12  # three years or more: long enough for project finance to lend against (KB §4)
 INVESTMENT_GRADE = ("AA", "A", "BBB")
+PRICE_WAR_HEADLINE = 0.10  # a rival listing more than 10% under the market is news to every other company (KB §1)
 ANCHOR_RULE = (
     "An anchor offer (investment grade, at least 1,024 GPUs for at least 12 quarters) goes to the bidder best able "
     "to deliver it: the GPUs of its generation it could put behind the contract (free now or on order, plus what its "
@@ -229,6 +230,28 @@ def _segment_balance(out: Clearing, gen: str, sellers: list[str], seg_pulls: dic
         out.segments[(gen, seg_id)] = SegmentClearing(demand=sum(pulls[n] for n in sellers), served=served, lost=lost * part)
 
 
+def price_war_headlines(world: World, opens: dict[str, OpenQuarter]) -> dict[str, list[News]]:
+    """A "price war" headline for each company about every rival that rented GPU-hours this quarter
+    more than ``PRICE_WAR_HEADLINE`` under the market (KB §1 "pricing as a weapon"): what the
+    rival's public price list shows. Company name -> headlines (none when alone)."""
+    names = sorted(opens)
+    if len(names) < 2:
+        return {n: [] for n in names}
+    wq = world.quarter(opens[names[0]].state.quarter)
+    cuts: dict[str, list[str]] = {}
+    for m in names:
+        for gen, f in sorted(opens[m].fleet.items()):
+            market = wq.gpus[gen].on_demand_usd_per_hour
+            if market > 0 and float(np.mean(f["free"])) > 0 and f["price"] < (1 - PRICE_WAR_HEADLINE) * market:
+                cuts.setdefault(m, []).append(f"{gen.upper()} at ${f['price']:.2f}/h, {1 - f['price'] / market:.0%} under the market's ${market:.2f}")
+    out = {}
+    for n in names:
+        out[n] = [News(title=f"Price war: {m} undercuts the market", kind="market", event="rival_price_war",
+                       text="; ".join(cuts[m]) + ". Hourly customers compare you with its price; contracted ones stay (KB §1).")
+                  for m in sorted(cuts) if m != n]
+    return out
+
+
 def _bid_key(seed: int, q: int, offer_id: str, name: str, state: GameState, sla: float, gen: str, price: float) -> tuple:
     free = active_gpus(state, gen, q) - committed_gpus(state, gen, q) - inference.own_gpus_serving_tokens(state, gen)
     tie = hashlib.sha256(f"{seed}:{q}:{offer_id}:{name}".encode()).hexdigest()
@@ -380,10 +403,13 @@ class Industry:
                 state.offers.contracts = [o for o in state.offers.contracts if o.id not in lost]
             opens[n] = open_quarter(state, self.world, self.scenario, data[n])
         clearing = clear(self.world, opens, sla, self.audit)
+        headlines = price_war_headlines(self.world, opens)
         reports = {}
         for n in names:
             c = self.companies[n]
             c.state, reports[n] = close_quarter(opens[n], clearing.allocations[n])
+            if headlines[n]:  # news, not state: the state hash is unchanged
+                reports[n] = reports[n].model_copy(update={"news": [*reports[n].news, *headlines[n]]})
             c.reports.append(reports[n])
             c.log.append(data[n])
         label = next(iter(reports.values())).label

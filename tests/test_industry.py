@@ -640,3 +640,22 @@ def test_the_rivals_undercut_moves_hourly_customers_not_contracted_ones(seed):
 
     assert hours(war, "on_demand") < 0.9 * hours(alone, "on_demand")  # measured: 0.57x on seeds 1 and 7
     assert hours(war, "reserved") == pytest.approx(hours(alone, "reserved"), rel=1e-9) and hours(war, "reserved") > 0
+
+
+def test_a_rival_more_than_ten_percent_under_the_market_makes_a_price_war_headline():
+    """The undercutter (-20%) is news to the player each quarter, naming its price and the market's;
+    a rival at the market price (barbell) is not, and the player alone hears of no price war."""
+    from engine.industry import PRICE_WAR_HEADLINE
+
+    assert PRICE_WAR_HEADLINE == 0.10
+    game = run_bot(Game(PRICE_WAR_RIVAL, 4), make_bot("passive"), 2)
+    for r in game.reports:
+        wars = [n for n in r.news if n.event == "rival_price_war"]
+        assert [n.title for n in wars] == ["Price war: Cutrate-Compute undercuts the market"]
+        h100 = r.market.gpus["h100"].on_demand_usd_per_hour
+        assert f"H100 at ${h100 * 0.8:.2f}/h, 20% under the market's ${h100:.2f}" in wars[0].text
+    calm = _with_rivals(b'\n[[rivals]]\nname = "Steady"\nbot = "barbell"\n').scenario
+    alone = PRICE_WAR_RIVAL.model_copy(update={"rivals": ()})
+    for sc in (calm, alone):
+        game = run_bot(Game(sc, 4), make_bot("passive"), 2)
+        assert not any(n.event == "rival_price_war" for r in game.reports for n in r.news)
