@@ -9,6 +9,9 @@
   sizes it to token demand, renting the rest by the hour (KB §2 "The Strategic Tension").
 - ``max-leverage``: draws every loan offer at its maximum and spends it on GPUs (KB §4 leverage).
 - ``speculator``: leases only the newest generation, on the shortest term, and signs no contract.
+- ``undercutter``: the price warrior: prices its on-demand GPU-hours (or tokens) 20% under the
+  market, signs no contract, and buys (with its cash, no debt) or leases the capacity the cheap
+  price wins it (KB §1 "pricing as a weapon"); the rival of the price-war-rival scenario.
 
 Strategies written to exploit the rules live in ``engine.exploits``: ``make_bot`` finds them, but
 they are not among ``BOTS`` (``--bots all``).
@@ -609,7 +612,54 @@ class Speculator(Bot):
         return actions
 
 
-BOTS: dict[str, type[Bot]] = {b.name: b for b in (Passive, AllIn, Flex, Barbell, InferenceNeocloud, MaxLeverage, Speculator)}
+UNDERCUT = -0.20  # KB §1 "pricing as a weapon": a price warrior lists 15-25% under the market
+
+
+class Undercutter(Bot):
+    """Competes on price alone (KB §1 "pricing as a weapon"): lists every generation it rents (or
+    every model it serves) ``UNDERCUT`` under the market, signs no contract, and adds the capacity
+    the cheap price wins it: GPUs bought with the cash above two quarters of costs (no debt), then
+    one-year leases when the lease still pays at its own, lower price. It raises equity when its
+    runway runs short, as a venture-funded price war does."""
+
+    name = "undercutter"
+
+    def act(self, obs: Observation) -> list[dict]:
+        from engine.actions import lease_rate
+
+        st = obs.state
+        if st.archetype == "inference":
+            cuts = [{"kind": "set_token_price", "model": d.model, "vs_market": UNDERCUT}
+                    for d in st.inference.deployments if d.price_vs_market != UNDERCUT]
+            return cuts + _inference_actions(obs, reserve_share=0.5, reserve_term=4, use_spot=False, roadmap=True)
+        reserve = 2 * _quarterly_cash_costs(obs)
+        actions: list[dict] = _covenant_care(obs, reserve)
+        cash = _cash_usd(obs) - sum(a.get("amount_usd", 0) for a in actions if a["kind"] == "repay_loan") - reserve
+        for gen, quote in sorted(obs.market.gpus.items()):
+            if not quote.available:
+                continue
+            on_order = sum(l.count for l in st.lots if l.status == "on_order" and l.gen == gen)
+            held = active_gpus(st, gen, st.quarter) + on_order > 0
+            gap = int(_demand_to_cover(obs, gen) * _growth(obs) - _rentable_gpus(obs, gen) - on_order) // 8 * 8
+            if gap >= 8 and cash > 0 and gen == _best_gen(obs):
+                buys = _buy(obs, gen, gap, cash)
+                bought = sum(a.get("count", 0) for a in buys)
+                cash -= bought * quote.list_price_usd * (1 + obs.scenario.rules.networking_share)
+                gap -= bought
+                actions += buys
+                held = held or bought > 0
+            our_rate = quote.on_demand_usd_per_hour * (1 + UNDERCUT)
+            if gap >= 8 and our_rate * FLEX_UTILIZATION > lease_rate(obs.market, gen, 4) + obs.scenario.rules.ops_usd_per_gpu_hour:
+                actions.append({"kind": "lease_gpus", "gen": gen, "count": min(gap, 4 * quote.allocation_limit), "term_quarters": 4})
+                held = True
+            if held and st.price_vs_market.get(gen, 0.0) != UNDERCUT:
+                actions.append({"kind": "set_price", "gen": gen, "vs_market": UNDERCUT})
+        if _cash_usd(obs) < reserve:
+            _take_every_round(obs, actions)
+        return actions
+
+
+BOTS: dict[str, type[Bot]] = {b.name: b for b in (Passive, AllIn, Flex, Barbell, InferenceNeocloud, MaxLeverage, Speculator, Undercutter)}
 
 
 def bot_names(include_exploits: bool = False) -> list[str]:

@@ -20,7 +20,9 @@ The rules players can read (KB §1, "Customer segmentation" and "Strategic prici
   goes to the rivals with room left that hour, in proportion to that room; what nobody can serve
   is lost (``spill``). Batch work queues at the company that won it (engine.demand.batch_queue).
 * **Contracts.** An offer signed by several companies in the same quarter goes to one: the best
-  bid (``BID_RULE``); the others' signatures are refused.
+  bid (``BID_RULE``); the others' signatures are refused. An anchor tenant's offer (``is_anchor``:
+  large, long, investment grade) goes to the bidder best able to deliver it (``ANCHOR_RULE``,
+  ``financing_strength``): a 15-year tenant picks the provider that can fund the build.
 
 Symmetric and order-free: companies are handled in name order, shares split ties equally, and
 every sum runs over that canonical order, so two identical companies with identical plans get
@@ -40,7 +42,7 @@ from engine.actions import active_gpus, committed_gpus
 from engine.calendar import TICKS_PER_QUARTER
 from engine.demand import customer_base_step, demand_share
 from engine.game import Observation
-from engine.report import QuarterReport
+from engine.report import News, QuarterReport
 from engine.scenario import PLAYER, Scenario
 from engine.state import GameState, copy_state
 from engine.step import MAX_SHARE_GAIN, OpenQuarter, close_quarter, new_game, open_quarter
@@ -53,6 +55,16 @@ BID_RULE = (
     "A contract offer signed by several companies goes to the best bid: the best SLA record last quarter, "
     "then the most GPUs of the generation free to serve it, then the lowest list price for that generation; "
     "a remaining tie is broken by a hash of the seed, the quarter, the offer and the company's name."
+)
+ANCHOR_MIN_GPUS = 1024  # KB §18 "anchor tenant": a block that fills a campus hall, not a cluster
+ANCHOR_MIN_QUARTERS = 12  # three years or more: long enough for project finance to lend against (KB §4)
+INVESTMENT_GRADE = ("AA", "A", "BBB")
+PRICE_WAR_HEADLINE = 0.10  # a rival listing more than 10% under the market is news to every other company (KB §1)
+ANCHOR_RULE = (
+    "An anchor offer (investment grade, at least 1,024 GPUs for at least 12 quarters) goes to the bidder best able "
+    "to deliver it: the GPUs of its generation it could put behind the contract (free now or on order, plus what its "
+    "cash and its lenders' offers could buy at list price), counted up to the offer's size; then the deepest funding "
+    "(cash plus loan offers); then the best SLA record and the lowest list price; a remaining tie by the same hash."
 )
 
 
@@ -218,14 +230,69 @@ def _segment_balance(out: Clearing, gen: str, sellers: list[str], seg_pulls: dic
         out.segments[(gen, seg_id)] = SegmentClearing(demand=sum(pulls[n] for n in sellers), served=served, lost=lost * part)
 
 
+def price_war_headlines(world: World, opens: dict[str, OpenQuarter]) -> dict[str, list[News]]:
+    """A "price war" headline for each company about every rival that rented GPU-hours this quarter
+    more than ``PRICE_WAR_HEADLINE`` under the market (KB §1 "pricing as a weapon"): what the
+    rival's public price list shows. Company name -> headlines (none when alone)."""
+    names = sorted(opens)
+    if len(names) < 2:
+        return {n: [] for n in names}
+    wq = world.quarter(opens[names[0]].state.quarter)
+    cuts: dict[str, list[str]] = {}
+    for m in names:
+        for gen, f in sorted(opens[m].fleet.items()):
+            market = wq.gpus[gen].on_demand_usd_per_hour
+            if market > 0 and float(np.mean(f["free"])) > 0 and f["price"] < (1 - PRICE_WAR_HEADLINE) * market:
+                cuts.setdefault(m, []).append(f"{gen.upper()} at ${f['price']:.2f}/h, {1 - f['price'] / market:.0%} under the market's ${market:.2f}")
+    out = {}
+    for n in names:
+        out[n] = [News(title=f"Price war: {m} undercuts the market", kind="market", event="rival_price_war",
+                       text="; ".join(cuts[m]) + ". Hourly customers compare you with its price; contracted ones stay (KB §1).")
+                  for m in sorted(cuts) if m != n]
+    return out
+
+
 def _bid_key(seed: int, q: int, offer_id: str, name: str, state: GameState, sla: float, gen: str, price: float) -> tuple:
     free = active_gpus(state, gen, q) - committed_gpus(state, gen, q) - inference.own_gpus_serving_tokens(state, gen)
     tie = hashlib.sha256(f"{seed}:{q}:{offer_id}:{name}".encode()).hexdigest()
     return (-sla, -free, price, tie)
 
 
-def award_contracts(seed: int, states: dict[str, GameState], plans: dict[str, list], sla: dict[str, float], world: World) -> dict[str, str]:
-    """Which company wins each contract offer signed by more than one (``BID_RULE``): offer id -> name."""
+def is_anchor(offer) -> bool:
+    """An anchor tenant's offer (KB §18, abilene): investment grade, large and long (``ANCHOR_RULE``)."""
+    return offer.grade in INVESTMENT_GRADE and offer.gpus >= ANCHOR_MIN_GPUS and offer.term_quarters >= ANCHOR_MIN_QUARTERS
+
+
+def funding_usd(state: GameState) -> float:
+    """What a bidder could spend on GPUs now: its cash plus its lenders' offers this quarter (KB §4
+    debt capacity, as engine.lenders sized it); offers made instead of another count once, the larger."""
+    groups: dict[str, int] = {}
+    for o in state.offers.loans:
+        key = o.alternative_to or o.id
+        groups[key] = max(groups.get(key, 0), o.max_cents)
+    return max(0, state.cash_cents) / 100 + sum(groups.values()) / 100
+
+
+def financing_strength(state: GameState, gen: str, q: int, unit_cost_usd: float) -> tuple[float, float]:
+    """A bidder's ability to deliver GPUs of ``gen`` (``ANCHOR_RULE``): (GPUs it could put behind a
+    contract: free in service or on order and uncommitted, plus what its funding buys at
+    ``unit_cost_usd`` each; its funding in dollars)."""
+    free = active_gpus(state, gen, q) - committed_gpus(state, gen, q) - inference.own_gpus_serving_tokens(state, gen)
+    on_order = sum(l.count for l in state.lots if l.gen == gen and l.status == "on_order")
+    funding = funding_usd(state)
+    return max(0, free) + on_order + (funding / unit_cost_usd if unit_cost_usd > 0 else 0.0), funding
+
+
+def _anchor_bid_key(seed: int, q: int, offer, name: str, state: GameState, sla: float, price: float, unit_cost_usd: float) -> tuple:
+    deliverable, funding = financing_strength(state, offer.gen, q, unit_cost_usd)
+    tie = hashlib.sha256(f"{seed}:{q}:{offer.id}:{name}".encode()).hexdigest()
+    return (-min(float(offer.gpus), deliverable), -round(funding, 2), -sla, price, tie)
+
+
+def award_contracts(seed: int, states: dict[str, GameState], plans: dict[str, list], sla: dict[str, float], world: World,
+                    networking_share: float = 0.15) -> dict[str, str]:
+    """Which company wins each contract offer signed by more than one (``BID_RULE``; an anchor's by
+    ``ANCHOR_RULE``, GPUs priced at list plus ``networking_share``): offer id -> name."""
     signers: dict[str, list[str]] = {}
     for name in sorted(plans):
         for a in plans[name]:
@@ -241,9 +308,14 @@ def award_contracts(seed: int, states: dict[str, GameState], plans: dict[str, li
         if offer is None:
             continue
         wq = world.quarter(s0.quarter)
+        quote = wq.gpus[offer.gen]
+        price = {n: quote.on_demand_usd_per_hour * (1 + states[n].price_vs_market.get(offer.gen, 0.0)) for n in names}
+        if is_anchor(offer):  # the tenant picks the provider that can fund the build (ANCHOR_RULE)
+            unit = quote.list_price_usd * (1 + networking_share)
+            winners[offer_id] = min(names, key=lambda n: _anchor_bid_key(seed, s0.quarter, offer, n, states[n], sla.get(n, 1.0), price[n], unit))
+            continue
         winners[offer_id] = min(names, key=lambda n: _bid_key(
-            seed, s0.quarter, offer_id, n, states[n], sla.get(n, 1.0), offer.gen,
-            wq.gpus[offer.gen].on_demand_usd_per_hour * (1 + states[n].price_vs_market.get(offer.gen, 0.0)),
+            seed, s0.quarter, offer_id, n, states[n], sla.get(n, 1.0), offer.gen, price[n],
         ))
     return winners
 
@@ -321,7 +393,7 @@ class Industry:
         data = {n: [_loggable(a) for a in (plans.get(n) or [])] for n in names}
         sla = {n: reliability(self.companies[n].reports[-1] if self.companies[n].reports else None) for n in names}
         states = {n: self.companies[n].state for n in names}
-        awarded = award_contracts(self.seed, states, data, sla, self.world)
+        awarded = award_contracts(self.seed, states, data, sla, self.world, self.scenario.rules.networking_share)
         opens = {}
         for n in names:
             state = states[n]
@@ -331,10 +403,13 @@ class Industry:
                 state.offers.contracts = [o for o in state.offers.contracts if o.id not in lost]
             opens[n] = open_quarter(state, self.world, self.scenario, data[n])
         clearing = clear(self.world, opens, sla, self.audit)
+        headlines = price_war_headlines(self.world, opens)
         reports = {}
         for n in names:
             c = self.companies[n]
             c.state, reports[n] = close_quarter(opens[n], clearing.allocations[n])
+            if headlines[n]:  # news, not state: the state hash is unchanged
+                reports[n] = reports[n].model_copy(update={"news": [*reports[n].news, *headlines[n]]})
             c.reports.append(reports[n])
             c.log.append(data[n])
         label = next(iter(reports.values())).label

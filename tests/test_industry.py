@@ -11,6 +11,7 @@ from engine.bots import make_bot, run_bot
 from engine.calendar import TICKS_PER_QUARTER as T
 from engine.game import Game
 from engine.industry import Industry, attraction, public_disclosure, reference_price, reliability, spill
+from engine.state import copy_state
 from scenarios import load_scenario
 from tests.test_engine_invariants import _action, _check_books
 
@@ -491,3 +492,170 @@ def test_industry_play_refuses_a_file_without_players_or_that_does_not_verify(tm
     bad.write_text(json.dumps(data))
     rc, _, err = _tycoon(capsys, "industry", "play", str(bad))
     assert rc == 2 and "cannot continue this industry: flex's state hash differs from quarter 2025Q1 on" in err
+
+
+# ------------------------------------------------------------------------------ the anchor-tenant auction (issue 15 lessons)
+
+
+ABILENE = load_scenario("abilene").scenario
+
+
+def _polaris(state):
+    return next(o for o in state.offers.contracts if o.customer == "Polaris Hyperscale")
+
+
+def test_abilene_polaris_is_an_anchor_and_small_offers_are_not():
+    """ANCHOR_RULE: investment grade, >= 1,024 GPUs, >= 12 quarters (KB §18 anchor tenant, §4)."""
+    from engine.industry import is_anchor
+
+    st = Industry(ABILENE, 3, [("x", None)]).companies["x"].state
+    assert is_anchor(_polaris(st))  # AA, 6,144 GB200 for 60 quarters
+    others = [o for o in st.offers.contracts if o.customer != "Polaris Hyperscale"]
+    assert others and not any(is_anchor(o) for o in others)
+    big_junk = _polaris(st).model_copy(update={"grade": "BB"})
+    short = _polaris(st).model_copy(update={"term_quarters": 8})
+    small = _polaris(st).model_copy(update={"gpus": 512})
+    assert not any(is_anchor(o) for o in (big_junk, short, small))
+
+
+def test_financing_strength_worked_example():
+    """ANCHOR_RULE worked example (abilene, quarter 0): 8,192 GB200 in service, none committed,
+    $60M cash and no loan offer; at $44,100 x 1.15 = $50,715 a GPU, the cash buys 1,183.08 more:
+    9,375.08 GPUs it could put behind the contract. A $100M loan offer and a $150M alternative to
+    it add $150M (the larger of the two, once), 2,957.71 GPUs."""
+    from engine.industry import financing_strength, funding_usd
+    from engine.state import LoanOffer
+
+    ind = Industry(ABILENE, 3, [("x", None)])
+    st = copy_state(ind.companies["x"].state)
+    unit = 44_100 * 1.15
+    assert ind.world.quarter(0).gpus["gb200"].list_price_usd == 44_100
+    deliverable, funding = financing_strength(st, "gb200", 0, unit)
+    assert funding == 60_000_000
+    assert deliverable == pytest.approx(8192 + 60_000_000 / 50_715, abs=1e-6)
+    assert deliverable == pytest.approx(9375.08, abs=0.01)
+    term = LoanOffer(id="L1", lender="Bank", kind="term", max_cents=100_000_000_00, spread_bps=400, tenor_quarters=12, basis="x")
+    alt = term.model_copy(update={"id": "L2", "max_cents": 150_000_000_00, "alternative_to": "L1"})
+    st.offers.loans = [term, alt]
+    assert funding_usd(st) == 210_000_000
+    assert financing_strength(st, "gb200", 0, unit)[0] == pytest.approx(9375.08 + 150_000_000 / 50_715, abs=0.01)
+
+
+def _move_cash(state, cents: int) -> None:
+    """Give (or take back, negative) equity: a balanced ledger entry, so the books still balance."""
+    state.ledger.post("Equity raised" if cents > 0 else "Capital returned", [("cash", cents), ("paid_in_capital", -cents)], "financing")
+
+
+def _anchor_states(ind, weaken):
+    states = {n: copy_state(c.state) for n, c in ind.companies.items()}
+    weaken(states)
+    return states
+
+
+def test_the_best_financed_bidder_wins_the_anchor_tenant():
+    """ANCHOR_RULE: first the GPUs each bidder could deliver (up to the offer's 6,144), then the
+    deepest funding; the SLA record and price come after, so a better SLA does not buy an anchor."""
+    from engine.industry import award_contracts
+
+    ind = Industry(ABILENE, 3, [("x", None), ("y", None)])
+    offer = _polaris(ind.companies["x"].state)
+    plans = {n: [{"kind": "sign_contract", "offer_id": offer.id}] for n in ("x", "y")}
+
+    def thin_y(states):  # y sold half its fleet and spent its cash: 4,096 + 0 GPUs < 6,144
+        states["y"].lots[0].count = 4096
+        _move_cash(states["y"], -states["y"].cash_cents)
+
+    states = _anchor_states(ind, thin_y)
+    assert award_contracts(3, states, plans, {"x": 0.6, "y": 1.0}, ind.world)[offer.id] == "x"
+
+    def rich_y(states):  # both deliver in full; y has $40M more to fund the build
+        _move_cash(states["y"], 40_000_000_00)
+
+    states = _anchor_states(ind, rich_y)
+    assert award_contracts(3, states, plans, {"x": 1.0, "y": 0.6}, ind.world)[offer.id] == "y"
+    # symmetric: swap the two companies' positions and the award swaps with them
+    swapped = {"x": states["y"], "y": states["x"]}
+    assert award_contracts(3, swapped, plans, {"x": 0.6, "y": 1.0}, ind.world)[offer.id] == "x"
+
+
+def test_an_anchor_tie_is_decided_the_same_whatever_the_listing_order():
+    """Equal bidders (the equal start): the hash decides, by name, never by position; the winner
+    signs the 15-year contract and the loser's signature is refused."""
+    winners = set()
+    for order in (["x", "y"], ["y", "x"]):
+        ind = Industry(ABILENE, 3, [(n, None) for n in order])
+        offer = _polaris(ind.companies["x"].state)
+        iq = ind.play({n: [{"kind": "sign_contract", "offer_id": offer.id}] for n in order})
+        winner = iq.awarded[offer.id]
+        loser = next(n for n in order if n != winner)
+        assert any(c.customer == "Polaris Hyperscale" for c in ind.companies[winner].state.contracts)
+        assert not any(c.customer == "Polaris Hyperscale" for c in ind.companies[loser].state.contracts)
+        assert not iq.reports[loser].actions[0].ok
+        winners.add(winner)
+    assert len(winners) == 1
+
+
+def test_in_play_the_company_that_paid_out_its_cash_loses_the_anchor():
+    """Through Industry.play: both have the GPUs; y returned $50M to its investors, so x, with the
+    deeper funding, wins."""
+    ind = Industry(ABILENE, 3, [("x", None), ("y", None)])
+    y = ind.companies["y"].state
+    _move_cash(y, -50_000_000_00)
+    offer = _polaris(y)
+    iq = ind.play({n: [{"kind": "sign_contract", "offer_id": offer.id}] for n in ("x", "y")})
+    assert iq.awarded[offer.id] == "x"
+    assert iq.reports["x"].actions[0].ok and not iq.reports["y"].actions[0].ok
+
+
+# ------------------------------------------------------------------------------ the price war with a rival (issue 15 lessons)
+
+
+PRICE_WAR_RIVAL = load_scenario("price-war-rival").scenario
+
+
+def test_the_undercutter_lists_its_gpu_hours_twenty_percent_under_the_market():
+    """KB §1 "pricing as a weapon": the rival of price-war-rival publishes prices at 0.8x the market."""
+    from engine.bots import UNDERCUT
+
+    assert UNDERCUT == -0.20 and [r.bot for r in PRICE_WAR_RIVAL.rivals] == ["undercutter"]
+    game = run_bot(Game(PRICE_WAR_RIVAL, 4), make_bot("passive"), 3)
+    pub = game.rivals.published()[0]
+    market = game.reports[-1].market.gpus
+    assert pub["gpu_hour_prices"]
+    for gen, price in pub["gpu_hour_prices"].items():
+        assert price == pytest.approx(market[gen].on_demand_usd_per_hour * 0.8, rel=1e-3)
+
+
+@pytest.mark.parametrize("seed", [1, 7])
+def test_the_rivals_undercut_moves_hourly_customers_not_contracted_ones(seed):
+    """The lesson's mechanism: the same company with the same (no) plans, with and without the
+    undercutting rival. With it, fewer on-demand GPU-hours are sold; the contracted hours are
+    served in full either way (contracts are protected)."""
+    alone_sc = PRICE_WAR_RIVAL.model_copy(update={"rivals": ()})
+    war = run_bot(Game(PRICE_WAR_RIVAL, seed), make_bot("passive"), 4)
+    alone = run_bot(Game(alone_sc, seed), make_bot("passive"), 4)
+
+    def hours(game, kind):
+        return sum(g.served_gpu_hours.get(kind, 0.0) for r in game.reports for g in r.kpis.by_gen)
+
+    assert hours(war, "on_demand") < 0.9 * hours(alone, "on_demand")  # measured: 0.57x on seeds 1 and 7
+    assert hours(war, "reserved") == pytest.approx(hours(alone, "reserved"), rel=1e-9) and hours(war, "reserved") > 0
+
+
+def test_a_rival_more_than_ten_percent_under_the_market_makes_a_price_war_headline():
+    """The undercutter (-20%) is news to the player each quarter, naming its price and the market's;
+    a rival at the market price (barbell) is not, and the player alone hears of no price war."""
+    from engine.industry import PRICE_WAR_HEADLINE
+
+    assert PRICE_WAR_HEADLINE == 0.10
+    game = run_bot(Game(PRICE_WAR_RIVAL, 4), make_bot("passive"), 2)
+    for r in game.reports:
+        wars = [n for n in r.news if n.event == "rival_price_war"]
+        assert [n.title for n in wars] == ["Price war: Cutrate-Compute undercuts the market"]
+        h100 = r.market.gpus["h100"].on_demand_usd_per_hour
+        assert f"H100 at ${h100 * 0.8:.2f}/h, 20% under the market's ${h100:.2f}" in wars[0].text
+    calm = _with_rivals(b'\n[[rivals]]\nname = "Steady"\nbot = "barbell"\n').scenario
+    alone = PRICE_WAR_RIVAL.model_copy(update={"rivals": ()})
+    for sc in (calm, alone):
+        game = run_bot(Game(sc, 4), make_bot("passive"), 2)
+        assert not any(n.event == "rival_price_war" for r in game.reports for n in r.news)
