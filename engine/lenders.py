@@ -85,15 +85,23 @@ def projected_service(loans: list[Loan], first_quarter: int, quarters: int, sofr
 def _projected_depreciation(state: GameState, rules: CompanyRules, quarters: int) -> list[int]:
     """Straight-line depreciation of what the company owns today, as engine.step books it (the tax shield)."""
     out = [0] * quarters
+    steps = [0] * (quarters + 1)  # a lot adds per_q for its whole quarters, then its remainder once
     for lot in state.lots:
         if lot.ownership != "owned" or lot.status == "closed" or lot.count <= 0:
             continue
         per_q = -(-lot.cost_cents // lot.life_quarters)
         left = lot.cost_cents - lot.accum_dep_cents
-        for k in range(quarters):
-            d = min(per_q, max(0, left))
-            out[k] += d
-            left -= d
+        if per_q <= 0 or left <= 0:
+            continue
+        full = min(quarters, left // per_q)
+        steps[0] += per_q
+        steps[full] -= per_q
+        if full < quarters:
+            out[full] += left - full * per_q
+    running = 0
+    for k in range(quarters):
+        running += steps[k]
+        out[k] += running
     for st in state.sites:
         if st.kind == "owned" and st.stage == "operating":
             shell = st.capex_shell_cents - st.dep_shell_cents

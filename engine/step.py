@@ -979,7 +979,14 @@ def _impair(s: GameState, wq) -> int:
         books = [lot.cost_cents - lot.accum_dep_cents for lot in lots]
         book = sum(books)
         fair_value = sum(to_cents(wq.gpus[gen].secondary_usd) * lot.count for lot in lots)
-        in_use = sum(value_in_use_per_gpu_cents(wq, gen, remaining_life_quarters(lot)) * lot.count for lot in lots)
+        if fair_value >= book:
+            continue  # recoverable >= fair value >= book: nothing to write down, value in use not needed
+        per_gpu: dict[int, int] = {}  # value in use depends only on the remaining life: once per life
+        for lot in lots:
+            life = remaining_life_quarters(lot)
+            if life not in per_gpu:
+                per_gpu[life] = value_in_use_per_gpu_cents(wq, gen, life)
+        in_use = sum(per_gpu[remaining_life_quarters(lot)] * lot.count for lot in lots)
         recoverable = max(fair_value, in_use)
         loss = book - recoverable
         if loss <= 0:
