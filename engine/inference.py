@@ -31,7 +31,7 @@ from engine.hardware import GPUS
 from engine.models import MODELS
 from engine.physics import (
     FULL, PREFILL_CHUNK_TOKENS, REQUEST_OVERHEAD_MS, SERVICE_CV2, TECHNIQUES, PhysicsError, Stack, gpus_per_replica,
-    latency_under_load, prefill, prefill_compute_ms, serve_under_tpot,
+    latency_under_load, prefill, prefill_compute_ms, prefix_cache_tokens, serve_under_tpot,
 )
 
 T = TICKS_PER_QUARTER
@@ -352,16 +352,18 @@ def replica_size(model: str, gen: str, precision: str, stack: Stack, tpot: float
 
 @lru_cache(maxsize=4096)
 def replica_capacity(model: str, gen: str, n: int, precision: str, stack: Stack, context: int, tpot: float, prompt: int,
-                     output: int = 0, cached: float = 0.0) -> tuple[float, float, int]:
+                     output: int = 0, cached: float = 0.0, held: float = 0.0) -> tuple[float, float, int]:
     """(decode output tokens/s per replica under the TPOT target, prefill seconds per prompt token, max batch).
 
     With ``output`` > 0 the batch is sized so the TPOT target holds with the traffic's prompts
     (``prompt`` tokens, ``cached`` of them from the prefix cache) co-batched at full load (issue 12
-    item 6); 0 sizes on decode alone. A memo of a pure function of constant specs.
+    item 6); 0 sizes on decode alone. ``held``: idle prefix-cache KV tokens per running sequence
+    (``segment_prefix_cache_tokens``), which shrink the memory cap on the batch. A memo of a pure
+    function of constant specs.
     """
     m, g = MODELS[model], GPUS[gen]
     per_output = prefill_compute_ms(m, g, n, precision, prompt * (1 - cached), stack) / output if output > 0 else 0.0
-    sr = serve_under_tpot(m, g, n, precision, stack, context, tpot, prefill_ms_per_output=per_output)
+    sr = serve_under_tpot(m, g, n, precision, stack, context, tpot, prefill_ms_per_output=per_output, cache_tokens=held)
     pre = prefill(m, g, n, precision, prompt, stack).prefill_ms / 1000 / prompt
     return sr.tokens_per_s, pre, sr.max_batch
 
@@ -371,7 +373,7 @@ LOAD_GRID = np.linspace(0.0, 0.99, 34)  # replica utilizations the latency table
 
 @lru_cache(maxsize=1024)
 def serving_table(model: str, gen: str, n: int, precision: str, stack: Stack, context: int, tpot: float, prompt: int,
-                  output: int, cached: float, chunk: int, disaggregated: bool) -> tuple[np.ndarray, ...]:
+                  output: int, cached: float, chunk: int, disaggregated: bool, held: float = 0.0) -> tuple[np.ndarray, ...]:
     """Decode latency of one replica at ``LOAD_GRID`` utilizations (issue 12 item 6): (step ms,
     a prefill chunk's extra ms, share of steps carrying a chunk, TTFT before queueing ms), and the
     replica time one request costs at capacity, the batch slots and one prompt's prefill ms (the
@@ -380,7 +382,7 @@ def serving_table(model: str, gen: str, n: int, precision: str, stack: Stack, co
     Precomputed once per deployment shape so a quarter interpolates instead of iterating.
     """
     m, g = MODELS[model], GPUS[gen]
-    tps, pre_s, sized_batch = replica_capacity(model, gen, n, precision, stack, context, tpot, prompt, output, cached)
+    tps, pre_s, sized_batch = replica_capacity(model, gen, n, precision, stack, context, tpot, prompt, output, cached, held)
     per_request_s = output / tps + prompt * (1 - cached) * pre_s
     rows = [latency_under_load(m, g, n, precision, stack, prompt, output, float(u), 1.0, cached, chunk,
                                capacity_rps=1 / per_request_s, disaggregated=disaggregated) for u in LOAD_GRID]
@@ -510,6 +512,16 @@ def _ttft_quantile(load: np.ndarray, base: np.ndarray, weights: np.ndarray, serv
     return _grid_quantile(late, total, q, float(base.min()), float(base.max()) + REQUEST_TIMEOUT_MS)
 
 
+def segment_prefix_cache_tokens(rows: list[tuple[int, float, float]]) -> float:
+    """Idle prefix-cache KV tokens per running sequence of a deployment, from its segments'
+    (prompt tokens, hit rate, weight) rows: each segment's cached prefixes stay resident at its own
+    hit rate (physics.prefix_cache_tokens; KB §15), weighted like the deployment's context."""
+    w = sum(x for _, _, x in rows)
+    if w <= 0:
+        return 0.0
+    return sum(prefix_cache_tokens(prompt, hit) * x for prompt, hit, x in rows) / w
+
+
 @lru_cache(maxsize=1024)
 def competitor_gpu_seconds_per_request(model: str, gen: str, prompt: int, output: int, cached: float) -> float:
     """GPU-seconds a fully optimized competitor spends on one request (prefill + decode), or 0
@@ -520,7 +532,8 @@ def competitor_gpu_seconds_per_request(model: str, gen: str, prompt: int, output
         n = gpus_per_replica(m, g, precision, FULL)
         best = None
         while n <= 8:
-            tps, pre_s, _ = replica_capacity(model, gen, n, precision, FULL, prompt + output // 2, 60.0, prompt)
+            tps, pre_s, _ = replica_capacity(model, gen, n, precision, FULL, prompt + output // 2, 60.0, prompt,
+                                             held=round(prefix_cache_tokens(prompt, cached), 1))
             secs = n * (output / tps + prompt * (1 - cached) * pre_s)
             best = secs if best is None or secs < best else best
             n *= 2
@@ -661,7 +674,6 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
         out_weight = sum(tr.model_mix[d.model] for tr in traffic)
         prompt = round(sum(tr.prompt_tokens * tr.model_mix[d.model] for tr in traffic) / out_weight)
         context = round(sum((tr.prompt_tokens + tr.output_tokens / 2) * tr.model_mix[d.model] for tr in traffic) / out_weight)
-        tps, pre_s, _ = replica_capacity(d.model, d.gen, d.gpus_per_replica, d.precision, stack, context, d.tpot_ms, prompt)
         market_out = market_output_price(wq, params, d.model)
         p_out = market_out * (1 + d.price_vs_market)
         p_in = p_out / params.output_price_multiple
@@ -669,6 +681,11 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
         bd = params.batch_discount if d.batch_discount is None else d.batch_discount
         # a deeper cached-input discount pulls more traffic onto shared prefixes (KB §15)
         cache_pull = 0.5 + cd
+        # cached prefixes occupy KV memory at each segment's hit rate: fewer sequences per replica
+        held = round(segment_prefix_cache_tokens(
+            [(tr.prompt_tokens, min(0.95, tr.cached_share * cache_pull), tr.model_mix[d.model]) for tr in traffic]), 1)
+        tps, pre_s, _ = replica_capacity(d.model, d.gen, d.gpus_per_replica, d.precision, stack, context, d.tpot_ms, prompt,
+                                         held=held)
         # replicas that have GPUs (a lease can end under them); spot-hosted ones vanish when reclaimed
         free = left_gpus.get(d.gen, 0)
         running = min(d.replicas, free // d.gpus_per_replica)
@@ -730,7 +747,7 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
         cached_mix = sum(min(0.95, tr.cached_share * cache_pull) * tr.model_mix[d.model] for tr in traffic) / out_weight
         step_t, chunk_t, share_t, base_t, service, prompt_t = serving_table(
             d.model, d.gen, d.gpus_per_replica, d.precision, stack, context, d.tpot_ms, prompt, output,
-            round(cached_mix, 3), params.prefill_chunk_tokens, d.disaggregated,
+            round(cached_mix, 3), params.prefill_chunk_tokens, d.disaggregated, held,
         )
         busy = np.divide(rt_served + batch_served, cap, out=np.zeros(T), where=cap > 0)
         rt_load = np.divide(rt_served, cap, out=np.ones(T), where=cap > 0)

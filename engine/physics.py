@@ -64,6 +64,7 @@ DRAFT_ACCEPTANCE = 0.6  # chance the target accepts each drafted token
 DRAFT_SIZE_FRACTION = 0.02  # draft parameters / target active parameters (a ~1B draft for 70B)
 DRAFT_PASS_OVERHEAD_MS = 1.0  # launch and sampling cost of one draft forward (CUDA graphs)
 DRAFT_KV_FRACTION = 0.1  # the draft's KV per token / the target's (a 1B draft: 32 KiB vs 320 KiB)
+PREFIX_RESIDENCE = 0.5  # idle prefix KV per cached token of a running sequence: kept ~half a request run between uses (KB §15; assumed, not measured)
 
 # Power as a share of TDP by phase: decode waits on memory, prefill saturates the tensor cores.
 POWER_SHARE_OF_TDP = {"idle": 0.15, "decode": 0.70, "prefill": 0.95}
@@ -210,10 +211,25 @@ def kv_token_capacity(m: ModelSpec, g: GpuSpec, n: int, precision: str) -> int:
     return max(0, int(free // kv_bytes_per_token(m, precision)))
 
 
-def max_batch(m: ModelSpec, g: GpuSpec, n: int, precision: str, context: int, stack: Stack) -> int:
+def prefix_cache_tokens(prompt_tokens: float, cached_share: float, residence: float = PREFIX_RESIDENCE) -> float:
+    """KV tokens the prefix cache holds idle per running sequence (KB §15 "Why not always cache?").
+
+    A hit needs its prefix still resident when the next request arrives, so the cache keeps the
+    cached part of each prompt (``cached_share`` x ``prompt_tokens``, the hit rate) for about
+    ``residence`` request run times between uses: memory that cannot hold running sequences.
+    """
+    if not 0 <= cached_share <= 1:
+        raise PhysicsError(f"the cached share is a fraction between 0 and 1, got {cached_share}")
+    return residence * cached_share * max(0.0, prompt_tokens)
+
+
+def max_batch(m: ModelSpec, g: GpuSpec, n: int, precision: str, context: int, stack: Stack,
+              cache_tokens: float = 0.0) -> int:
     """Sequences of mean length ``context`` whose KV fits, after the stack's KV waste.
 
     With speculative decoding the draft model's weights and KV cache share the same HBM.
+    ``cache_tokens``: idle prefix-cache KV held per running sequence (``prefix_cache_tokens``):
+    each sequence then costs ``context + cache_tokens`` tokens of KV memory.
     """
     free = usable_hbm_bytes(g, n) - weight_bytes(m, precision)
     per_token = kv_bytes_per_token(m, precision)
@@ -221,7 +237,7 @@ def max_batch(m: ModelSpec, g: GpuSpec, n: int, precision: str, context: int, st
         free -= DRAFT_SIZE_FRACTION * m.params_active * BYTES_PER_PARAM[precision]
         per_token *= 1 + DRAFT_KV_FRACTION
     useful_tokens = max(0.0, free) / per_token * (1 - serving_params(stack).kv_waste)
-    return int(useful_tokens // context)
+    return int(useful_tokens // (context + max(0.0, cache_tokens)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -582,6 +598,7 @@ def serve_under_tpot(
     tpot_ms: float,
     concurrency: int | None = None,
     prefill_ms_per_output: float = 0.0,
+    cache_tokens: float = 0.0,
 ) -> ServeResult:
     """The largest batch whose TPOT stays under the target, and the throughput it gives (KB §11).
 
@@ -593,11 +610,12 @@ def serve_under_tpot(
     with decode stretch every request's TPOT: with B useful slots in flight at full load,
     TPOT = step(B) + B x prefill ms per output token (Little's law; issue 12 item 6), so the batch
     is sized on that. ``tokens_per_s`` stays decode-only (the prompts' time is counted apart).
+    ``cache_tokens``: idle prefix-cache KV per sequence, which lowers the memory cap (``max_batch``).
     """
     if tpot_ms <= 0:
         raise PhysicsError(f"the TPOT target must be positive, got {tpot_ms}")
     check_fits(m, g, n, precision, context)
-    cap = max_batch(m, g, n, precision, context, stack)
+    cap = max_batch(m, g, n, precision, context, stack, cache_tokens)
     if cap < 1:
         raise PhysicsError(_fits_msg(m, g, n, precision) + f": no room for one sequence of {context:,} tokens")
     first = decode(m, g, n, precision, 1, context, stack)
@@ -663,7 +681,8 @@ def max_load_throughput(
 
     The batch holds as many sequences as the KV cache fits at the mean context (prompt + half the
     output); each request costs its prompt's prefill (cached prefix tokens skip it, KB §15) plus
-    its share of ``output_tokens`` decode steps of that batch.
+    its share of ``output_tokens`` decode steps of that batch. The cached prefixes cost HBM: they
+    stay resident between uses (``prefix_cache_tokens``), so fewer sequences fit the batch.
     """
     if input_tokens < 1 or output_tokens < 1:
         raise PhysicsError(f"input and output tokens must be at least 1, got {input_tokens} and {output_tokens}")
@@ -671,7 +690,7 @@ def max_load_throughput(
         raise PhysicsError(f"the cached share is a fraction between 0 and 1, got {cached_share}")
     context = input_tokens + output_tokens // 2
     check_fits(m, g, n, precision, input_tokens + output_tokens)
-    batch = max_batch(m, g, n, precision, context, stack)
+    batch = max_batch(m, g, n, precision, context, stack, prefix_cache_tokens(input_tokens, cached_share))
     if batch < 1:
         raise PhysicsError(_fits_msg(m, g, n, precision) + f": no room for one sequence of {context:,} tokens")
     d = decode(m, g, n, precision, batch, context, stack)

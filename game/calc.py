@@ -246,6 +246,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                       args.load, args.arrival_cv, args.cached_share, args.chunk_tokens)
         result = _inputs(args, precision, n) | {
             "input_tokens": args.input_tokens, "output_tokens": args.output_tokens, "cached_share": args.cached_share,
+            "prefix_cache_tokens_per_sequence": physics.prefix_cache_tokens(args.input_tokens, args.cached_share),
             "max_batch": full.batch, "output_tokens_per_s": full.output_tokens_per_s,
             "output_tokens_per_s_per_gpu": full.output_tokens_per_s_per_gpu, "requests_per_s": full.requests_per_s,
             "prefill_share": full.prefill_share, "speculative": full.speculative,

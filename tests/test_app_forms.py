@@ -216,7 +216,7 @@ async def test_confirmation_names_the_ending_lease_and_the_forecast_issue11_item
         await pilot.press("e")
         await pilot.pause()
         body = _text(app.screen, "#confirm-body")
-        assert "No risks" not in body and "Risks:" in body and "512 H100" in body and "replicas" in body
+        assert "No risks" not in body and "Risks:" in body and "576 H100" in body and "replicas" in body
         assert "Committed bills this quarter" in body and "Forecast at expected demand" in body
         await pilot.press("n")
 

@@ -155,6 +155,48 @@ async def test_deploy_form_previews_engine_numbers(_save_dir):
         await pilot.press("escape")
 
 
+async def test_deploy_form_offers_disaggregation_once_live_with_the_engines_pools(_save_dir):
+    """Issue 12 leftovers item 3: the deploy form's serving option appears when the disaggregation
+    project is done, and its preview sizes the prefill and decode pools with physics.disaggregation."""
+    from engine.inference import traffic_mix
+    from engine.physics import disaggregation, resolve
+
+    app = _app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        s = app.session
+        await pilot.press("m")
+        await pilot.pause()
+        assert not app.screen.query("#f-disaggregated")  # not funded: no serving option
+        await pilot.press("escape")
+        await pilot.pause()
+        s.state.inference.techniques["disaggregation"] = 0  # the project shipped
+        await pilot.press("m")
+        await pilot.pause()
+        form = app.screen
+        form.query_one("#f-model").value = "mixtral-8x7b"
+        await pilot.pause()
+        assert "Pools:" not in str(form.query_one("#preview").render())  # colocated by default
+        form.query_one("#f-disaggregated").value = True
+        await pilot.pause()
+        a = form.action_dict
+        assert a is not None and a["disaggregated"] is True
+        d = s.preview(a).state.inference.deployment("mixtral-8x7b")
+        params = s.game.scenario.rules.inference
+        prompt, output, cached = traffic_mix(params, d.model)
+        m, g = resolve(d.model, d.gen)
+        r = disaggregation(m, g, d.gpus_per_replica, d.precision, s.state.inference.stack(), prompt, output,
+                           params.ttft_sla_ms, d.tpot_ms, cached_share=cached)
+        pre = min(max(1, round(d.replicas * r.prefill_gpu_share)), d.replicas - 1)  # whole replicas in each pool
+        n = d.gpus_per_replica
+        text = str(form.query_one("#preview").render()).replace("\n", " ")
+        assert f"Pools: {pre} replicas prefill ({pre * n} GPUs), {d.replicas - pre} decode ({(d.replicas - pre) * n} GPUs)" in text
+        assert f"{r.disaggregated_goodput_rps_per_gpu:.3f} requests/s per GPU vs {r.colocated_goodput_rps_per_gpu:.3f} colocated" in text
+        await pilot.press("enter")
+        await pilot.pause()
+        assert s.plan[-1]["kind"] == "deploy_model" and s.plan[-1]["disaggregated"] is True
+
+
 async def test_cannibalization_dedicates_gpus(_save_dir):
     app = _app("cannibalization")
     async with app.run_test(size=(120, 40)) as pilot:

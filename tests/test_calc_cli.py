@@ -77,6 +77,18 @@ def test_serve_end_to_end_and_under_load(capsys):
     assert low["p50_tpot_ms"] <= low["p95_tpot_ms"] < high["p95_tpot_ms"]
 
 
+def test_serve_shows_the_prefix_cache_memory_it_sizes_the_batch_on(capsys):
+    """Issue 12 leftovers item 2: `calc serve --cached-share` holds half of each cached prefix per
+    running sequence (3,000 x 0.5 x 0.5 = 750 tokens) and its max batch is the engine's, smaller."""
+    args = ["serve", "--model", "llama-3.1-70b", "--gpu", "h100", "--gpus", "2", "--stack", "full", "--tpot-ms", "60",
+            "--input-tokens", "3000", "--output-tokens", "400"]
+    cold = run_json(capsys, *args)
+    warm = run_json(capsys, *args, "--cached-share", "0.5")
+    assert cold["prefix_cache_tokens_per_sequence"] == 0 and warm["prefix_cache_tokens_per_sequence"] == pytest.approx(750)
+    m, g = model("llama-3.1-70b"), gpu("h100")
+    assert warm["max_batch"] == physics.max_batch(m, g, 2, "fp8", 3200, physics.FULL, 750) < cold["max_batch"]
+
+
 def test_ladder_json(capsys):
     out = run_json(capsys, "ladder")
     assert [r["step"] for r in out["rows"]] == ["naive", *physics.TECHNIQUES]

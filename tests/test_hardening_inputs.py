@@ -156,8 +156,8 @@ MALFORMED = [  # (name, base text, old, new, what the message must name)
     ("unknown model", INF_TEXT, 'model = "llama-3.1-8b"', 'model = "gpt-17"', "company.deployments.0.model"),
     ("inference rule inf", INF_TEXT, "\n[world]\n", "\n[rules.inference]\ncompetitor_utilization = inf\n\n[world]\n", "rules.inference.competitor_utilization"),
     ("inference rule = true", INF_TEXT, "\n[world]\n", "\n[rules.inference]\ncompetitor_margin_end = true\n\n[world]\n", "rules.inference.competitor_margin_end"),
-    ("deployment on unknown gpu", INF_TEXT, 'gen = "h100"\nprecision = "fp8"\nreplicas = 40',
-     'gen = "z999"\nprecision = "fp8"\nreplicas = 40', "company.deployments.0.gen"),
+    ("deployment on unknown gpu", INF_TEXT, 'gen = "h100"\nprecision = "fp8"\nreplicas = 52',
+     'gen = "z999"\nprecision = "fp8"\nreplicas = 52', "company.deployments.0.gen"),
 ]
 
 

@@ -203,6 +203,24 @@ def test_cached_and_batch_discounts_are_pricing_levers():
     assert b.tokens_cached / b.tokens_in > a.tokens_cached / a.tokens_in
 
 
+def test_prefix_cache_memory_is_weighted_by_each_segments_hit_rate():
+    """Issue 12 leftovers item 2: a deployment's idle prefix KV per sequence is its segments'
+    cached prefixes, each at its own hit rate. Worked example (residence 0.5): chat 600 tokens at
+    10% (30 tokens) weight 3, enterprise 3,000 at 50% (750 tokens) weight 1: (3 x 30 + 750) / 4 = 210.
+    On 70B FP8 2 x H100 legacy+FP8 at a 2,048 context and a loose TPOT, memory binds: the batch
+    falls from 476,953 // 2,048 = 232 to 476,953 // 2,258 = 211, and so does decode throughput."""
+    from engine.inference import replica_capacity, segment_prefix_cache_tokens
+
+    held = segment_prefix_cache_tokens([(600, 0.1, 3.0), (3000, 0.5, 1.0)])
+    assert held == pytest.approx((3 * 0.5 * 0.1 * 600 + 0.5 * 0.5 * 3000) / 4) == pytest.approx(210)
+    assert segment_prefix_cache_tokens([]) == 0.0
+    stack = LEGACY.with_("fp8")
+    tps0, _, b0 = replica_capacity("llama-3.1-70b", "h100", 2, "fp8", stack, 2048, 500.0, 2048)
+    tps1, _, b1 = replica_capacity("llama-3.1-70b", "h100", 2, "fp8", stack, 2048, 500.0, 2048, held=held)
+    assert (b0, b1) == (232, 211)
+    assert tps1 < tps0
+
+
 def test_competitor_benchmarks_use_the_engines_own_prices():
     """The Market screen's competitors are priced by the engine's rules, not typed in."""
     from engine.market import competitors

@@ -202,6 +202,40 @@ def test_prefix_cache_hits_skip_prefill():
     assert lat_warm.prefill_latency_ms < 0.7 * lat_cold.prefill_latency_ms
 
 
+def test_prefix_cache_costs_hbm_worked_example():
+    """KB §15 "Why not always cache?": cached prefixes occupy KV memory (issue 12 leftovers item 2).
+
+    70B FP8 on 2 x H100, legacy stack + FP8 (4% paged waste), enterprise traffic: 3,000-token
+    prompts, half of them cached, 400 out (mean context 3,200). HBM after the 5% reserve:
+    152 GB - 70.6 GB of weights = 81.4 GB / 163,840 B per token = 496,826 tokens x 0.96 = 476,953.
+    Without the cache: 476,953 // 3,200 = 149 sequences. The cache keeps 0.5 (residence) x 0.5 x
+    3,000 = 750 idle prefix tokens per sequence: 476,953 // 3,950 = 120 sequences.
+    """
+    stack = P.LEGACY.with_("fp8")
+    held = P.prefix_cache_tokens(3000, 0.5)
+    assert held == pytest.approx(P.PREFIX_RESIDENCE * 0.5 * 3000) == pytest.approx(750)
+    free_tokens = (2 * 80e9 * 0.95 - 70.6e9) / 163_840 * 0.96
+    assert P.max_batch(L70, H100, 2, "fp8", 3200, stack) == int(free_tokens // 3200) == 149
+    assert P.max_batch(L70, H100, 2, "fp8", 3200, stack, held) == int(free_tokens // 3950) == 120
+    # the serving calculators size on the smaller cap: max load's batch, the TPOT-bound batch's memory cap
+    cold = P.max_load_throughput(L70, H100, 2, "fp8", stack, 3000, 400, 0.0)
+    warm = P.max_load_throughput(L70, H100, 2, "fp8", stack, 3000, 400, 0.5)
+    assert cold.batch == 149 and warm.batch == 120
+    assert P.serve_under_tpot(L70, H100, 2, "fp8", stack, 3200, 500, cache_tokens=held).memory_max_batch == 120
+    # still worth it when prompts dominate: skipped prefill outweighs the smaller batch (KB §15)
+    assert warm.output_tokens_per_s > cold.output_tokens_per_s
+
+
+@given(st.floats(0.0, 1.0), st.integers(100, 8000))
+@settings(max_examples=40, deadline=None)
+def test_prefix_cache_never_grows_the_batch(hit, prompt):
+    """A higher hit rate holds more prefix KV: the memory cap on the batch never rises with it."""
+    stack = P.FULL
+    lo = P.max_batch(L8, H100, 1, "fp8", 2000, stack, P.prefix_cache_tokens(prompt, hit))
+    hi = P.max_batch(L8, H100, 1, "fp8", 2000, stack, P.prefix_cache_tokens(prompt, min(1.0, hit + 0.1)))
+    assert hi <= lo <= P.max_batch(L8, H100, 1, "fp8", 2000, stack)
+
+
 # --- item 3: disaggregation --------------------------------------------------------------------
 
 

@@ -371,7 +371,40 @@ def _d_deploy(s: Session, a: dict, base: Preview, after: Preview) -> list[str]:
     return [f"Replica: {d.gpus_per_replica} {d.gen.upper()} (tensor parallel), about {tps:,.0f} output tokens/s at a {d.tpot_ms:g} ms TPOT target",
             _need_line(base.state, d.gen, d.replicas * d.gpus_per_replica),
             f"Market price: ${market:.3f} per M output tokens (input at 1/{s.game.scenario.rules.inference.output_price_multiple:g} of that)",
-            "Cold start: replicas deployed this quarter load weights before the first request"]
+            "Cold start: replicas deployed this quarter load weights before the first request"] + (
+                _disaggregation_lines(s, d) if a.get("disaggregated") else [])
+
+
+def _serving_field(s: Session) -> list[FieldSpec]:
+    """The serving option, offered once the disaggregation project is live (issue 12 item 3)."""
+    if _inf(s).techniques.get("disaggregation") != 0:
+        return []
+    return [FieldSpec("disaggregated", "Serving", "select",
+                      [("Colocated: prompts and decode share each replica", False),
+                       ("Disaggregated: separate prefill and decode pools", True)], False)]
+
+
+def _disaggregation_lines(s: Session, d) -> list[str]:
+    """The engine's sizing of the two pools for this deployment's traffic (physics.disaggregation)."""
+    from engine.inference import traffic_mix
+    from engine.physics import disaggregation, resolve
+
+    params = s.game.scenario.rules.inference
+    prompt, output, cached = traffic_mix(params, d.model)
+    m, g = resolve(d.model, d.gen)
+    r = disaggregation(m, g, d.gpus_per_replica, d.precision, _inf(s).stack(), max(1, prompt), max(1, output),
+                       params.ttft_sla_ms, d.tpot_ms, cached_share=cached)
+    if r.disaggregated_goodput_rps_per_gpu <= 0:
+        return [f"Disaggregated: no pool meets a {params.ttft_sla_ms:,.0f} ms TTFT and {d.tpot_ms:g} ms TPOT for this traffic"]
+    prefill_replicas = min(max(1, round(d.replicas * r.prefill_gpu_share)), max(1, d.replicas - 1))  # whole replicas, both pools
+    n = d.gpus_per_replica
+    gain = r.disaggregated_goodput_rps_per_gpu / r.colocated_goodput_rps_per_gpu - 1 if r.colocated_goodput_rps_per_gpu > 0 else float("inf")
+    return [f"Pools: {prefill_replicas:,} replicas prefill ({prefill_replicas * n:,} GPUs), {d.replicas - prefill_replicas:,} decode "
+            f"({(d.replicas - prefill_replicas) * n:,} GPUs): {r.prefill_gpu_share:.0%} prefill, sized by the physics "
+            f"for {prompt:,} in / {output:,} out, {cached:.0%} cached; KV cache crosses over in {r.kv_transfer_ms:.1f} ms",
+            f"Goodput within a {params.ttft_sla_ms:,.0f} ms TTFT and {d.tpot_ms:g} ms TPOT: "
+            f"{r.disaggregated_goodput_rps_per_gpu:.3f} requests/s per GPU vs {r.colocated_goodput_rps_per_gpu:.3f} colocated ({gain:+.0%}); "
+            f"p95 TPOT {r.disaggregated_p95_tpot_ms:.0f} ms vs {r.colocated_p95_tpot_ms:.0f} ms"]
 
 
 def _d_scale(s: Session, a: dict, base: Preview, after: Preview) -> list[str]:
@@ -592,7 +625,7 @@ FORMS: dict[str, FormSpec] = {
             FieldSpec("replicas", "Replicas", "int", default=4),
             FieldSpec("tpot_ms", "TPOT target (ms)", "float", default=60, hint="5 to 500 ms per output token"),
             FieldSpec("gpus_per_replica", "GPUs per replica", "int", optional=True, hint="blank: the size that serves most per GPU"),
-        ],
+        ] + _serving_field(s),
         _d_deploy, _no("every model is already deployed", lambda s: not _undeployed(s)), applies=lambda s: s.runs_inference,
     ),
     "scale_model": FormSpec(
