@@ -18,7 +18,7 @@ from engine.actions import active_gpus, available_credit_cents, committed_gpus, 
 from engine.calendar import TICKS_PER_QUARTER
 from engine.hardware import GPU_ORDER
 from engine.leases import colo_rent_usd, lease_payment_usd
-from engine.lenders import principal_due
+from engine.lenders import principal_due, quarterly_interest_cents
 from engine.money import fmt_usd, to_cents
 from engine.report import ActionResult
 from engine.scenario import Scenario
@@ -91,7 +91,7 @@ def committed_bills(state: GameState, world: World, scenario: Scenario) -> list[
     service = 0
     for loan in state.loans:
         if loan.balance_cents > 0:
-            service += to_cents(loan.balance_cents / 100 * (wq.sofr + loan.spread_bps / 10_000) / 4) + principal_due(loan, q)
+            service += quarterly_interest_cents(loan.balance_cents, loan.spread_bps, wq.sofr) + principal_due(loan, q)
     capex = 0
     for s in state.sites:
         if s.kind == "owned" and s.stage in ("interconnect", "construction") and not (wq.build_moratorium and s.stage == "interconnect"):

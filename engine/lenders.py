@@ -64,6 +64,11 @@ def principal_due(loan: Loan, quarter: int, balance_cents: int | None = None) ->
     return min(balance, loan.scheduled_principal_cents)
 
 
+def quarterly_interest_cents(balance_cents: int, spread_bps: float, sofr: float) -> int:
+    """A quarter's floating interest on a balance: SOFR + spread, a quarter of the annual rate (KB §4)."""
+    return to_cents(balance_cents / 100 * (sofr + spread_bps / 10_000) / 4)
+
+
 def projected_service(loans: list[Loan], first_quarter: int, quarters: int, sofr: float) -> list[tuple[int, int]]:
     """(interest, principal) per quarter of the debt already drawn, at today's SOFR, as engine.step services it."""
     balances = {loan.id: loan.balance_cents for loan in loans}
@@ -74,7 +79,7 @@ def projected_service(loans: list[Loan], first_quarter: int, quarters: int, sofr
             bal = balances[loan.id]
             if bal <= 0:
                 continue
-            interest += to_cents(bal / 100 * (sofr + loan.spread_bps / 10_000) / 4)
+            interest += quarterly_interest_cents(bal, loan.spread_bps, sofr)
             p = principal_due(loan, first_quarter + k, bal)
             balances[loan.id] = bal - p
             principal += p

@@ -24,7 +24,8 @@ from engine.equity import equity_offers, founder_ownership, stage_for_revenue
 from engine.hardware import GPU_ORDER, GPUS
 from engine.leases import colo_rent_usd, incremental_borrowing_rate, lease_payment_usd, total_lease_liability_cents
 from engine.lenders import (
-    PREPAYMENT_FEE, dscr_without_debt, equity_cure_cents, loan_offers, principal_due, trailing_dscr, venture_debt_offer,
+    PREPAYMENT_FEE, dscr_without_debt, equity_cure_cents, loan_offers, principal_due, quarterly_interest_cents, trailing_dscr,
+    venture_debt_offer,
 )
 from engine.market import market_view
 from engine.money import fmt_usd, to_cents
@@ -49,7 +50,7 @@ from engine.state import (
     state_hash,
 )
 from engine.statements import balance_sheet, cash_flow_statement, income_statement
-from engine.world import RESERVED_TERMS, World, WorldQuarter, contract_offer_price, premium_trend
+from engine.world import RESERVED_TERMS, World, WorldQuarter, contract_offer_price, premium_trend, spot_take_rate
 
 T = TICKS_PER_QUARTER
 BATCH_PRICE_SHARE = 0.5  # KB §1: batch sells 40-50% below real-time
@@ -534,7 +535,7 @@ class ExpectedWorld:
         level: the price cycle and events move it, the quarter's own wobble does not (engine.world)."""
         wq = self._world.quarter(q)
         cycle = self._world._premium[q] - premium_trend(self._world.params, q)
-        take = max(0.3, min(0.8, 0.55 + cycle + self._world._effects[q].spot_take_add))
+        take = spot_take_rate(cycle, self._world._effects[q].spot_take_add)
         return dataclasses.replace(wq, spot_take_rate=round(take, 4))
 
     def demand(self, q: int) -> DemandArrays:
@@ -574,12 +575,10 @@ def _rental_fleet(s: GameState, world: World, scenario: Scenario, expected: bool
     grid_sites = {site.id for site in s.sites if site.power_source == "grid"}
     p_fail = 1 - (1 - scenario.rules.annual_failure_rate) ** 0.25
     fleet: dict[str, dict] = {}
+    in_service = _lots_in_service(s, q)
     for gen in GPU_ORDER:
         market = wq.gpus[gen]
-        lots = [
-            lot for lot in s.lots
-            if lot.gen == gen and lot.status == "active" and (lot.ownership == "owned" or lot.arrives_quarter <= q < lot.lease_end_quarter)
-        ]
+        lots = [lot for lot in in_service if lot.gen == gen]
         committed = act.committed_gpus(s, gen, q)
         if (not lots and committed == 0) or s.archetype == "inference":
             continue
@@ -1022,8 +1021,7 @@ def _service_debt(s: GameState, wq) -> tuple[int, int]:
     for loan in s.loans:
         if loan.balance_cents <= 0:
             continue
-        rate = wq.sofr + loan.spread_bps / 10_000
-        interest = to_cents(loan.balance_cents / 100 * rate / 4)
+        interest = quarterly_interest_cents(loan.balance_cents, loan.spread_bps, wq.sofr)
         principal = principal_due(loan, s.quarter)
         loan.balance_cents -= principal
         s.ledger.post("Interest paid", [("interest_expense", interest), ("cash", -interest)], "operating")

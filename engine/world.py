@@ -553,6 +553,12 @@ def _apply(eff: _Effects, ev: _RawEvent, first_quarter: bool) -> None:
     # outage, model_release and viral_demo act through outage hours and spikes
 
 
+def spot_take_rate(cycle: float, event_add: float, noise: float = 0.0) -> float:
+    """Share of idle GPU-hours spot buyers take: higher when the price cycle runs hot, moved by events
+    and a quarter's own wobble (``noise``, a standard normal draw; 0 at expected values), kept in 30-80%."""
+    return max(0.3, min(0.8, 0.55 + 1.0 * cycle + 0.08 * noise + event_add))
+
+
 # ----------------------------------------------------------------------------- the world
 
 
@@ -680,8 +686,7 @@ class World:
             self._mood.append(mood + eff.mood_add)
             grid_wobble = max(0.6, min(1.6, 1.0 + p.grid_price_sd * e_grid))
             self._grid.append(p.grid_usd_per_kwh * grid_wobble if q > 0 else p.grid_usd_per_kwh)
-            take = 0.55 + 1.0 * cycle + 0.08 * e_take + eff.spot_take_add
-            self._spot_take.append(max(0.3, min(0.8, take)))
+            self._spot_take.append(spot_take_rate(cycle, eff.spot_take_add, e_take))
             demand = [
                 level_shock(float(stream(self.seed, "demand", q, i, 0).standard_normal()))
                 for i in range(len(p.segments))
