@@ -582,28 +582,39 @@ def _rental_fleet(s: GameState, world: World, scenario: Scenario, expected: bool
         committed = act.committed_gpus(s, gen, q)
         if (not lots and committed == 0) or s.archetype == "inference":
             continue
-        cap = np.zeros(T)
         owned_by_site: dict[str, int] = {}
         failed = 0
-        for lot in lots:
-            cap += lot.count
-            if lot.ownership == "owned" and not expected:
+        if expected:
+            cap = np.zeros(T)
+            for lot in lots:
+                cap += lot.count
+                if lot.ownership == "owned":  # at expected values: the average failures, spread evenly over the quarter
+                    cap -= lot.count * p_fail * (np.arange(T) + 0.5) / T
+                    owned_by_site[lot.site_id or ""] = owned_by_site.get(lot.site_id or "", 0) + lot.count
+        else:
+            # whole GPUs only: summed per generation once instead of per lot (the same integers, issue 10 item 12)
+            cap = np.full(T, float(sum(lot.count for lot in lots)))
+            failure_ticks: list[np.ndarray] = []
+            out_at_grid = 0
+            for lot in lots:
+                if lot.ownership != "owned":
+                    continue
                 rng = stream(s.seed, "gpu-failures", q, _numeric(lot.id))
                 n_fail = int(rng.binomial(lot.count, p_fail))
                 if n_fail:
-                    ticks = np.sort(rng.integers(0, T, size=n_fail))
-                    cap -= np.searchsorted(ticks, np.arange(T), side="right")
+                    failure_ticks.append(rng.integers(0, T, size=n_fail))
                     failed += n_fail
                     lot.failed += n_fail
                     cost, dep = act._remove_from_lot(lot, n_fail)
                     s.ledger.post("GPU failures written off", [("gpu_accum_dep", dep), ("gpu_equipment", -cost), ("other_gain_loss", cost - dep)])
-            elif lot.ownership == "owned":  # at expected values: the average failures, spread evenly over the quarter
-                cap -= lot.count * p_fail * (np.arange(T) + 0.5) / T
-            if lot.ownership == "owned":
                 owned_by_site[lot.site_id or ""] = owned_by_site.get(lot.site_id or "", 0) + lot.count
-                if lot.site_id in grid_sites and wq.grid_outage_hours > 0 and not expected:
-                    a = wq.outage_start_tick
-                    cap[a:a + wq.grid_outage_hours] -= lot.count
+                if lot.site_id in grid_sites:
+                    out_at_grid += lot.count
+            if failure_ticks:  # a failed GPU is gone from its tick on: the running count of failures so far
+                cap -= np.cumsum(np.bincount(np.concatenate(failure_ticks), minlength=T))
+            if out_at_grid and wq.grid_outage_hours > 0:
+                a = wq.outage_start_tick
+                cap[a:a + wq.grid_outage_hours] -= out_at_grid
         cap = np.maximum(cap - inference.base_gpus(s, gen), 0.0)  # GPUs serving tokens are not for rent (KB §2)
         contracted_served = np.minimum(cap, committed)
         fleet[gen] = {
