@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
+from types import SimpleNamespace
 
 import numpy as np
 from pydantic import Field
@@ -182,13 +184,23 @@ def daily_shape(seg: SegmentParams) -> list[float]:
 
 def weekly_shape(seg: SegmentParams) -> np.ndarray:
     """168 hourly factors (Monday 00 UTC first), weekends scaled, normalized to mean 1."""
+    return _weekly_factors(seg.daily_amplitude, seg.peak_hour, seg.weekend_factor).copy()
+
+
+@lru_cache(maxsize=256)
+def _weekly_factors(daily_amplitude: float, peak_hour: float, weekend_factor: float) -> np.ndarray:
+    """``weekly_shape`` of everything it reads, memoized (read-only): every quarter of every
+    segment rebuilt the same 168 factors in Python (issue 10, item 12)."""
+    seg = SimpleNamespace(daily_amplitude=daily_amplitude, peak_hour=peak_hour)
     day = daily_shape(seg)
     week = [
-        day[h % HOURS_PER_DAY] * (seg.weekend_factor if h // HOURS_PER_DAY >= 5 else 1.0)
+        day[h % HOURS_PER_DAY] * (weekend_factor if h // HOURS_PER_DAY >= 5 else 1.0)
         for h in range(HOURS_PER_WEEK)
     ]
     mean = math.fsum(week) / HOURS_PER_WEEK  # fsum: exact, order-independent
-    return np.array([w / mean for w in week], dtype=np.float64)
+    out = np.array([w / mean for w in week], dtype=np.float64)
+    out.flags.writeable = False
+    return out
 
 
 def segment_level(seg: SegmentParams, quarter: int, level_shock: float) -> float:
@@ -240,7 +252,7 @@ def segment_demand(
     ticks = spikes_mult.shape[0]
     t = np.arange(ticks, dtype=np.float64)
     trend = level * (1.0 + seg.growth_per_quarter * ((t + 0.5) / ticks - 0.5))
-    shape = np.tile(weekly_shape(seg), ticks // HOURS_PER_WEEK)
+    shape = np.tile(_weekly_factors(seg.daily_amplitude, seg.peak_hour, seg.weekend_factor), ticks // HOURS_PER_WEEK)
     noise = np.maximum(1.0 + seg.noise * hourly_z, MIN_NOISE_FACTOR)
     spike = 1.0 + seg.spike_sensitivity * (spikes_mult - 1.0)
     out = trend * shape * noise * spike
