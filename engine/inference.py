@@ -441,75 +441,120 @@ def _normal_exceed(mean: np.ndarray, sd: np.ndarray, x) -> np.ndarray:
 HOUR_BINS = 32  # bins per unit of log queue odds (~3% apart), and per 1/4 of decode load
 
 
+# the overloaded hours' bin: above every finite key (|log odds| <= log(1e12) ~ 27.7, x HOUR_BINS < 900),
+# so it sorts last as before, and the keys stay in a range small enough to count (``_bin_hours``)
+OVERLOAD_KEY = 1000
+
+
 def _load_key(load: np.ndarray) -> np.ndarray:
     """Integer bin of a load on the scale queues care about, log(rho / (1 - rho)); overloaded hours
     (load 1) get a bin of their own."""
     rho = np.clip(load, 1e-9, 1.0)
     odds = np.log(rho / np.maximum(1e-12, 1 - rho))
-    return np.where(rho >= 1, 10**6, np.round(odds * HOUR_BINS)).astype(np.int64)
+    return np.where(rho >= 1, OVERLOAD_KEY, np.round(odds * HOUR_BINS)).astype(np.int64)
+
+
+def _group(idx: np.ndarray) -> tuple[int, np.ndarray]:
+    """(number of distinct keys, each hour's rank among them, ascending): ``np.unique(idx,
+    return_inverse=True)`` counted in a table when the keys span a small range (no sort)."""
+    lo = int(idx.min())
+    span = int(idx.max()) - lo + 1
+    if span > 4 * idx.size + 64:
+        uniq, inv = np.unique(idx, return_inverse=True)
+        return len(uniq), inv
+    off = idx - lo
+    seen = np.flatnonzero(np.bincount(off, minlength=span))
+    rank = np.zeros(span, dtype=np.int64)
+    rank[seen] = np.arange(len(seen))
+    return len(seen), rank[off]
 
 
 def _bin_hours(idx: np.ndarray, weights: np.ndarray, *values: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
     """Group hours with the same integer bin ``idx``: per bin, the summed weights and the weighted
     mean of each value (empty bins dropped). Percentiles then run over bins, not 2,184 hours."""
-    uniq, inv = np.unique(idx, return_inverse=True)
-    w = np.bincount(inv, weights=weights, minlength=len(uniq))
-    count = np.bincount(inv, minlength=len(uniq))
+    n, inv = _group(idx) if idx.size else (0, idx)
+    w = np.bincount(inv, weights=weights, minlength=n)
+    count = np.bincount(inv, minlength=n)
     out = []
     for v in values:  # weighted mean; unweighted where a bin has no weight
-        sw = np.bincount(inv, weights=v * weights, minlength=len(uniq))
-        sm = np.bincount(inv, weights=v, minlength=len(uniq))
+        sw = np.bincount(inv, weights=v * weights, minlength=n)
+        sm = np.bincount(inv, weights=v, minlength=n)
         out.append(np.where(w > 0, sw / np.where(w > 0, w, 1.0), sm / count))
     keep = w > 0
     return tuple(o[keep] for o in out), w[keep]
 
 
+GRID_POINTS = 48
+
+
 def _grid_quantile(late, total: float, q: float, lo: float, hi: float) -> float:
     """Smallest t in [lo, hi] with ``late(t)`` (weighted share above t, vectorized over t) at most
     (1 - q) x total: a log-spaced grid, then a linear one inside the bracket (~0.4% precision)."""
-    target = (1 - q) * total
+    return _grid_quantiles(late, total, (q,), lo, hi)[0]
+
+
+def _grid_quantiles(late, total: float, qs: tuple[float, ...], lo: float, hi: float) -> list[float]:
+    """``_grid_quantile`` at several ``qs`` at once, the same numbers: the log-spaced grid is the
+    same for every q, so ``late`` runs on it once, then once on every q's linear grid together
+    (two calls instead of two per quantile: each call is dozens of array operations)."""
     span = max(hi - lo, 1e-9)
-    coarse = lo + np.geomspace(1e-4 * span, span, 48)
-    ok = late(coarse) <= target
-    if not ok.any():
-        return hi
-    i = int(np.argmax(ok))
-    left = lo if i == 0 else float(coarse[i - 1])
-    fine = np.linspace(left, float(coarse[i]), 48)
-    return float(fine[int(np.argmax(late(fine) <= target))])
+    coarse = lo + np.geomspace(1e-4 * span, span, GRID_POINTS)
+    late_coarse = late(coarse)
+    out: list[float] = [hi] * len(qs)
+    fine: list[tuple[int, np.ndarray, float]] = []
+    for k, q in enumerate(qs):
+        target = (1 - q) * total
+        ok = late_coarse <= target
+        if not ok.any():
+            continue
+        i = int(np.argmax(ok))
+        left = lo if i == 0 else float(coarse[i - 1])
+        fine.append((k, np.linspace(left, float(coarse[i]), GRID_POINTS), target))
+    if fine:
+        late_fine = late(np.concatenate([grid for _, grid, _ in fine]))
+        for j, (k, grid, target) in enumerate(fine):
+            out[k] = float(grid[int(np.argmax(late_fine[j * GRID_POINTS:(j + 1) * GRID_POINTS] <= target))])
+    return out
 
 
-def _mixture_quantile(mean: np.ndarray, sd: np.ndarray, weights: np.ndarray, q: float, lo: float, hi: float) -> float:
-    """The ``q`` quantile of TPOT over requests: a mixture over load bins of normals (mean, sd)."""
+def _mixture_quantile(mean: np.ndarray, sd: np.ndarray, weights: np.ndarray, q: float | tuple[float, ...], lo: float,
+                      hi: float) -> float | list[float]:
+    """The ``q`` quantile of TPOT over requests: a mixture over load bins of normals (mean, sd);
+    a tuple of ``q`` gives the list of their quantiles (``_grid_quantiles``)."""
+    qs = q if isinstance(q, tuple) else (q,)
     total = weights.sum()
     if total <= 0:
-        return lo
+        return [lo] * len(qs) if isinstance(q, tuple) else lo
 
     def late(t: np.ndarray) -> np.ndarray:
         return (weights * _normal_exceed(mean[None, :], sd[None, :], t[:, None])).sum(axis=1)
 
-    return _grid_quantile(late, total, q, lo, hi)
+    out = _grid_quantiles(late, total, qs, lo, hi)
+    return out if isinstance(q, tuple) else out[0]
 
 
 REQUEST_TIMEOUT_MS = 60_000.0  # clients give up on a first token after a minute: the longest wait anyone sees
 
 
-def _ttft_quantile(load: np.ndarray, base: np.ndarray, weights: np.ndarray, service_ms: float, ca2: float, q: float,
-                   limit: np.ndarray, servers: float = 1.0, prefill_load: np.ndarray | float = 0.0,
-                   prefill_ms: np.ndarray | float = 0.0) -> float:
+def _ttft_quantile(load: np.ndarray, base: np.ndarray, weights: np.ndarray, service_ms: float, ca2: float,
+                   q: float | tuple[float, ...], limit: np.ndarray, servers: float = 1.0,
+                   prefill_load: np.ndarray | float = 0.0, prefill_ms: np.ndarray | float = 0.0) -> float | list[float]:
     """The request-weighted ``q`` quantile of TTFT over the quarter's load bins (the mixture of
     ``_gg1_exceed``); a request still waiting at ``REQUEST_TIMEOUT_MS`` is abandoned, so no TTFT
-    is longer."""
+    is longer. A tuple of ``q`` gives the list of their quantiles (``_grid_quantiles``)."""
+    qs = q if isinstance(q, tuple) else (q,)
     total = weights.sum()
     if total <= 0:  # no real-time requests: the unloaded first token
-        return float(base.min()) if base.size else REQUEST_OVERHEAD_MS
+        first = float(base.min()) if base.size else REQUEST_OVERHEAD_MS
+        return [first] * len(qs) if isinstance(q, tuple) else first
 
     def late(t: np.ndarray) -> np.ndarray:
         wait = t[:, None] - base[None, :]
         return (weights * _gg1_exceed(load[None, :], service_ms, ca2, wait, limit[None, :], servers,
                                       np.asarray(prefill_load)[None, ...], np.asarray(prefill_ms)[None, ...])).sum(axis=1)
 
-    return _grid_quantile(late, total, q, float(base.min()), float(base.max()) + REQUEST_TIMEOUT_MS)
+    out = _grid_quantiles(late, total, qs, float(base.min()), float(base.max()) + REQUEST_TIMEOUT_MS)
+    return out if isinstance(q, tuple) else out[0]
 
 
 def segment_prefix_cache_tokens(rows: list[tuple[int, float, float]]) -> float:
@@ -763,8 +808,7 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
         # percentiles: hours of near-equal load share a bin (a few dozen instead of 2,184 hours)
         (b_mean, b_sd), b_tokens = _bin_hours(np.round(busy * 4 * HOUR_BINS).astype(np.int64), tokens_h, tpot_mean_h, tpot_sd_h)
         hi_tpot = float((step_h + chunk_h * np.ceil(share_h + 1e-9)).max())
-        tpot50 = _mixture_quantile(b_mean, b_sd, b_tokens, 0.5, float(step_h.min()), hi_tpot)
-        tpot95 = _mixture_quantile(b_mean, b_sd, b_tokens, 0.95, float(step_h.min()), hi_tpot)
+        tpot50, tpot95 = _mixture_quantile(b_mean, b_sd, b_tokens, (0.5, 0.95), float(step_h.min()), hi_tpot)
         ca2_num = 0.0  # the real-time mix's arrival variability, weighted by requests
         for tr, seg, out, need, cached_share in seg_tokens:
             if seg.latency_sensitive:
@@ -783,8 +827,8 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
                                                                    pre_load_h, prompt_h)
         if not b_reqs.size:  # no real-time request all quarter: the idle replica's first token
             b_load, b_base, b_limit, b_pl, b_pm, b_reqs = np.zeros(1), base_h[:1], limit[:1], np.zeros(1), np.zeros(1), np.zeros(1)
-        ttft50, ttft95 = (_ttft_quantile(b_load, b_base, b_reqs, float(service[0]), ca2, q, b_limit, float(service[1]), b_pl, b_pm)
-                          for q in (0.5, 0.95))
+        ttft50, ttft95 = _ttft_quantile(b_load, b_base, b_reqs, float(service[0]), ca2, (0.5, 0.95), b_limit, float(service[1]),
+                                        b_pl, b_pm)
         late = 1 - (1 - ttft_miss) * (1 - tpot_miss)  # a served request missing either SLA
         for segment, demanded, served_out in rt_outcomes:  # dropped or late: both count as misses
             miss_by_segment.setdefault(segment, []).append((demanded - served_out * (1 - late)) / demanded if demanded > 0 else 0.0)
