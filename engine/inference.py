@@ -425,17 +425,28 @@ def _gg1_exceed(load: np.ndarray, service_ms: float, ca2: float, wait_ms: np.nda
     p_pre = np.where(np.asarray(prefill_ms) > 0, rho_p, 0.0)
     mean_pre = np.maximum((ca2 + SERVICE_CV2) / 2 * np.asarray(prefill_ms) / (1 - rho_p), 1e-9)
     wait = np.maximum(wait_ms, 0.0)
-    tail = np.where(wait_ms > 0, np.minimum(1.0, p_wait * np.exp(-wait / cond_mean) + p_pre * np.exp(-wait / mean_pre)),
-                    np.minimum(1.0, p_wait + p_pre))
-    full = np.clip(1 - np.divide(wait_ms, limit_ms, out=np.ones_like(wait_ms), where=limit_ms > 0), 0.0, 1.0)
-    return np.where(rho >= 1, full, np.where(rho > 0, tail, np.where(wait_ms > 0, 0.0, 1.0)))
+    # no wait asked (wait_ms <= 0): exp(-0) is exactly 1, so this is min(1, p_wait + p_pre) there too
+    out = np.minimum(1.0, p_wait * np.exp(-wait / cond_mean) + p_pre * np.exp(-wait / mean_pre))
+    rho, wait_ms = np.broadcast_arrays(rho, wait_ms)
+    over = rho >= 1
+    if over.any():  # only the overloaded hours pay for the admission queue
+        limit = np.broadcast_to(limit_ms, wait_ms.shape)[over]
+        out[over] = np.clip(1 - np.divide(wait_ms[over], limit, out=np.ones_like(limit), where=limit > 0), 0.0, 1.0)
+    idle = ~(over | (rho > 0))  # as the comparisons read it: a NaN load counts as idle
+    if idle.any():
+        out[idle] = np.where(wait_ms[idle] > 0, 0.0, 1.0)
+    return out
 
 
 def _normal_exceed(mean: np.ndarray, sd: np.ndarray, x) -> np.ndarray:
     """P(X > x) for normal X per hour (logistic approximation of the normal CDF; sd 0: a step)."""
     gap = x - mean
     z = gap / np.maximum(sd, 1e-12)
-    return np.where(sd > 0, 1 / (1 + np.exp(np.clip(1.702 * z, -60, 60))), (gap < 0) * 1.0)
+    out = 1 / (1 + np.exp(np.clip(1.702 * z, -60, 60)))
+    flat = ~np.asarray(sd > 0)
+    if flat.any():  # only hours without spread are a step
+        out = np.where(sd > 0, out, (gap < 0) * 1.0)
+    return out
 
 
 HOUR_BINS = 32  # bins per unit of log queue odds (~3% apart), and per 1/4 of decode load
