@@ -492,7 +492,26 @@ def _bin_hours(idx: np.ndarray, weights: np.ndarray, *values: np.ndarray) -> tup
         sm = np.bincount(inv, weights=v, minlength=n)
         out.append(np.where(w > 0, sw / np.where(w > 0, w, 1.0), sm / count))
     keep = w > 0
+    if keep.all():
+        return tuple(out), w
     return tuple(o[keep] for o in out), w[keep]
+
+
+def _percentile(x: np.ndarray, q: float) -> float:
+    """``np.percentile(x, q)`` (method "linear") of a 1-d array to the bit, without its generic
+    machinery: the two order statistics around the virtual index (n - 1) x q / 100, then numpy's
+    own lerp (from the upper neighbour when the weight is 1/2 or more)."""
+    if np.isnan(x).any():
+        return float("nan")
+    n = x.size
+    v = (n - 1) * (q / 100)
+    lo = min(max(int(np.floor(v)), 0), n - 1)
+    hi = min(lo + 1, n - 1)
+    part = np.partition(x, (lo, hi))
+    a, b = part[lo], part[hi]
+    g = v - lo
+    diff = b - a
+    return float(b - diff * (1 - g) if g >= 0.5 else a + diff * g)
 
 
 GRID_POINTS = 48
@@ -851,7 +870,7 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
             model=d.model, gen=d.gen, replicas=running, gpus=gpus, price_out_usd_per_m=p_out, market_out_usd_per_m=market_out,
             tokens_in=m_in, tokens_out=m_out, tokens_cached=m_cached, revenue_usd=m_rev, gpu_cost_usd=m_cost,
             utilization=float((rt_served + batch_served).sum() / cap.sum()) if cap.sum() > 0 else 0.0,
-            replicas_needed_p95=float(np.percentile(rt_need + batch_need, 95)), dropped_share=dropped,
+            replicas_needed_p95=_percentile(rt_need + batch_need, 95), dropped_share=dropped,
             p50_tpot_ms=tpot50, p95_tpot_ms=tpot95, p95_ttft_ms=ttft95,
             ttft_sla_met=ttft95 <= params.ttft_sla_ms, p50_ttft_ms=ttft50, ttft_miss_share=ttft_miss,
             tpot_miss_share=tpot_miss, sla_miss_share=dropped + (1 - dropped) * late,
