@@ -594,24 +594,14 @@ def _rental_fleet(s: GameState, world: World, scenario: Scenario, expected: bool
         else:
             # whole GPUs only: summed per generation once instead of per lot (the same integers, issue 10 item 12)
             cap = np.full(T, float(sum(lot.count for lot in lots)))
-            failure_ticks: list[np.ndarray] = []
+            failed = _fail_gpus(s, [lot for lot in lots if lot.ownership == "owned"], gen, q, p_fail, cap)
             out_at_grid = 0
             for lot in lots:
                 if lot.ownership != "owned":
                     continue
-                rng = stream(s.seed, "gpu-failures", q, _numeric(lot.id))
-                n_fail = int(rng.binomial(lot.count, p_fail))
-                if n_fail:
-                    failure_ticks.append(rng.integers(0, T, size=n_fail))
-                    failed += n_fail
-                    lot.failed += n_fail
-                    cost, dep = act._remove_from_lot(lot, n_fail)
-                    s.ledger.post("GPU failures written off", [("gpu_accum_dep", dep), ("gpu_equipment", -cost), ("other_gain_loss", cost - dep)])
                 owned_by_site[lot.site_id or ""] = owned_by_site.get(lot.site_id or "", 0) + lot.count
                 if lot.site_id in grid_sites:
                     out_at_grid += lot.count
-            if failure_ticks:  # a failed GPU is gone from its tick on: the running count of failures so far
-                cap -= np.cumsum(np.bincount(np.concatenate(failure_ticks), minlength=T))
             if out_at_grid and wq.grid_outage_hours > 0:
                 a = wq.outage_start_tick
                 cap[a:a + wq.grid_outage_hours] -= out_at_grid
@@ -623,6 +613,30 @@ def _rental_fleet(s: GameState, world: World, scenario: Scenario, expected: bool
             "price": market.on_demand_usd_per_hour * (1 + s.price_vs_market.get(gen, 0.0)),
         }
     return fleet
+
+
+def _fail_gpus(s: GameState, owned: list[GpuLot], gen: str, q: int, p_fail: float, cap: np.ndarray) -> int:
+    """This quarter's GPU failures in a generation's owned lots in service (KB §1: 2-5% a year),
+    written off now and taken out of ``cap`` from the tick each one fails; returns how many failed.
+
+    One keyed stream per generation and quarter, the lots in id order: a binomial draw per lot,
+    then the failure ticks of all of them. (A stream per lot cost ~30 us each, the largest part of
+    a big fleet's quarter: issue 10, item 12.) The same state gives the same failures whatever
+    order its lots are listed in."""
+    owned = sorted(owned, key=lambda lot: (_numeric(lot.id), lot.id))
+    if not owned:
+        return 0
+    rng = stream(s.seed, "gpu-failures", q, GPU_ORDER.index(gen))
+    fails = rng.binomial(np.array([lot.count for lot in owned]), p_fail).tolist()
+    total = int(sum(fails))
+    if total:  # a failed GPU is gone from its tick on: the running count of failures so far
+        cap -= np.cumsum(np.bincount(rng.integers(0, T, size=total), minlength=T))
+    for lot, n_fail in zip(owned, fails):
+        if n_fail:
+            lot.failed += n_fail
+            cost, dep = act._remove_from_lot(lot, n_fail)
+            s.ledger.post("GPU failures written off", [("gpu_accum_dep", dep), ("gpu_equipment", -cost), ("other_gain_loss", cost - dep)])
+    return total
 
 
 def _serve(s: GameState, world: World, scenario: Scenario, news: list[News], fleet: dict[str, dict], clearing: dict | None = None) -> Served:

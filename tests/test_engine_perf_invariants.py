@@ -44,11 +44,34 @@ def _reports_without_hash(game: Game) -> list[dict]:
     return out
 
 
+def _failures_one_stream_per_lot(s, owned, gen, q, p_fail, cap):
+    """GPU failures as drawn when the scores above were measured: one keyed stream per lot."""
+    import numpy as np
+
+    from engine.actions import _remove_from_lot
+    from engine.rng import stream
+
+    total = 0
+    for lot in owned:
+        rng = stream(s.seed, "gpu-failures", q, engine.step._numeric(lot.id))
+        n_fail = int(rng.binomial(lot.count, p_fail))
+        if n_fail:
+            cap -= np.cumsum(np.bincount(rng.integers(0, engine.step.T, size=n_fail), minlength=engine.step.T))
+            lot.failed += n_fail
+            cost, dep = _remove_from_lot(lot, n_fail)
+            s.ledger.post("GPU failures written off", [("gpu_accum_dep", dep), ("gpu_equipment", -cost), ("other_gain_loss", cost - dep)])
+            total += n_fail
+    return total
+
+
 @pytest.mark.parametrize(("bot", "seed"), list(SCORES_BEFORE))
 def test_bot_scores_are_those_measured_before_copying_less_and_pruning(bot, seed, monkeypatch):
     # issue 11 added contract renewal offers, a deliberate model change the scores above predate:
     # without them the engine must still give exactly the scores measured before copying less and pruning
     monkeypatch.setattr("engine.step.renewal_offers", lambda state, world: [])
+    # so did drawing GPU failures from one stream per generation (engine.step._fail_gpus): with the
+    # per-lot streams of then, the same scores
+    monkeypatch.setattr("engine.step._fail_gpus", _failures_one_stream_per_lot)
     game = run_bot(Game(SCENARIO, seed), make_bot(bot))
     final = game.reports[-1].score
     assert (final.score_cents, final.equity_value_cents) == SCORES_BEFORE[(bot, seed)]

@@ -21,6 +21,7 @@ from engine import inference
 from engine.bots import make_bot, run_bot
 from engine.demand import DEFAULT_SEGMENTS, HOURS_PER_DAY, HOURS_PER_WEEK, weekly_shape
 from engine.game import Game
+from engine.hardware import GPU_ORDER
 from engine.state import GameState, canonical_json, copy_state, reference_canonical_json, state_hash
 from scenarios import DEFAULT_SCENARIO, load_scenario
 
@@ -181,32 +182,46 @@ def test_memoized_weekly_shape_equals_its_formula():
         assert weekly_shape(seg)[0] == week[0] / mean
 
 
-def test_rental_fleet_failures_summed_per_generation_match_per_lot():
-    """GPU failures (CALIBRATION: 2-5% a year) drawn per lot from its keyed stream: the fleet's capacity
-    per tick is the GPUs in service less each lot's failures from the tick they fail."""
+def _failure_definition(s, world, scenario, gen):
+    """GPU failures (KB §1: 2-5% a year) as specified: one keyed stream per generation and quarter,
+    a binomial draw per owned lot in service in id order, then every failure's tick."""
     from engine.rng import stream
-    from engine.step import _numeric, _rental_fleet
+    from engine.step import _lots_in_service, _numeric
+
+    q, T = s.quarter, inference.T
+    p_fail = 1 - (1 - scenario.rules.annual_failure_rate) ** 0.25
+    owned = sorted((lot for lot in _lots_in_service(s, q) if lot.gen == gen and lot.ownership == "owned"), key=lambda lot: _numeric(lot.id))
+    rng = stream(s.seed, "gpu-failures", q, GPU_ORDER.index(gen))
+    fails = {lot.id: int(n) for lot, n in zip(owned, rng.binomial([lot.count for lot in owned], p_fail))}
+    ticks = np.sort(rng.integers(0, T, size=sum(fails.values())))
+    return fails, np.searchsorted(ticks, np.arange(T), side="right")
+
+
+def test_rental_fleet_failures_follow_their_definition_whatever_the_lot_order():
+    """The rental fleet's capacity per tick: the GPUs in service less each failure from the tick it
+    happens and the grid outage; the same failures per lot when the lots are listed in another order."""
+    from engine.step import _rental_fleet
 
     loaded = load_scenario(DEFAULT_SCENARIO)
     game = run_bot(Game(loaded.scenario, 2), make_bot("all-in"), 6)
-    s = copy_state(game.state)
-    before = {lot.id: lot.count for lot in s.lots}
-    fleet = _rental_fleet(s, game.world, loaded.scenario)
-    q, T = s.quarter, inference.T
-    p_fail = 1 - (1 - loaded.scenario.rules.annual_failure_rate) ** 0.25
-    wq = game.world.quarter(q)
-    grid = {site.id for site in s.sites if site.power_source == "grid"}
-    for gen, f in fleet.items():
-        cap = np.zeros(T)
-        for lot in f["lots"]:
-            cap += before[lot.id]
-            if lot.ownership == "owned":
-                rng = stream(s.seed, "gpu-failures", q, _numeric(lot.id))
-                n_fail = int(rng.binomial(before[lot.id], p_fail))
-                if n_fail:
-                    cap -= np.searchsorted(np.sort(rng.integers(0, T, size=n_fail)), np.arange(T), side="right")
-                assert lot.count == before[lot.id] - n_fail
-                if lot.site_id in grid and wq.grid_outage_hours > 0:
+    wq = game.world.quarter(game.state.quarter)
+    grid = {site.id for site in game.state.sites if site.power_source == "grid"}
+    results = []
+    for reverse in (False, True):
+        s = copy_state(game.state)
+        s.lots = s.lots[::-1] if reverse else s.lots
+        before = {lot.id: lot.count for lot in s.lots}
+        expected = {gen: _failure_definition(s, game.world, loaded.scenario, gen) for gen in GPU_ORDER}
+        fleet = _rental_fleet(s, game.world, loaded.scenario)
+        for gen, f in fleet.items():
+            fails, failed_by_tick = expected[gen]
+            cap = sum(before[lot.id] for lot in f["lots"]) - failed_by_tick.astype(float)
+            for lot in f["lots"]:
+                assert lot.count == before[lot.id] - fails.get(lot.id, 0)
+                if lot.ownership == "owned" and lot.site_id in grid and wq.grid_outage_hours > 0:
                     cap[wq.outage_start_tick:wq.outage_start_tick + wq.grid_outage_hours] -= lot.count
-        np.testing.assert_array_equal(f["cap"], np.maximum(cap - inference.base_gpus(s, gen), 0.0))
-    assert any(f["failed"] for f in fleet.values())  # the example exercises failures
+            np.testing.assert_array_equal(f["cap"], np.maximum(cap - inference.base_gpus(s, gen), 0.0))
+            assert f["failed"] == sum(fails.values())
+        results.append(({lot.id: lot.count for lot in s.lots}, {g: f["cap"].tolist() for g, f in fleet.items()}, s.ledger.balances))
+    assert results[0] == results[1]
+    assert any(v for v in results[0][0].values()) and sum(f["failed"] for f in fleet.values()) > 0  # failures happened
