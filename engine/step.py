@@ -174,11 +174,12 @@ def renewal_offers(state: GameState, world: World) -> list[ContractOfferState]:
         return []
     wq = world.quarter(q)
     appetite = {seg.id: seg.contract_appetite for seg in world.params.segments}
+    signed = {o.id for o in state.contracts}
     out = []
     for c in state.contracts:
         if c.status != "active" or not (q < c.end_quarter <= q + act.RENEWAL_WINDOW_QUARTERS) or c.gen not in wq.gpus:
             continue
-        if any(o.id == act.renewal_offer_id(c.id) for o in state.contracts):
+        if act.renewal_offer_id(c.id) in signed:
             continue  # already renewed
         if stream(state.seed, "renewal", c.end_quarter, _numeric(c.id)).random() >= appetite.get(c.segment, 0.5):
             continue  # this customer moves on
