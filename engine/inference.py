@@ -424,17 +424,19 @@ def _gg1_exceed(load: np.ndarray, service_ms: float, ca2: float, wait_ms: np.nda
     rho_p = np.clip(prefill_load, 0.0, 0.999999)
     p_pre = np.where(np.asarray(prefill_ms) > 0, rho_p, 0.0)
     mean_pre = np.maximum((ca2 + SERVICE_CV2) / 2 * np.asarray(prefill_ms) / (1 - rho_p), 1e-9)
-    wait = np.maximum(wait_ms, 0.0)
+    neg_wait = -np.maximum(wait_ms, 0.0)
     # no wait asked (wait_ms <= 0): exp(-0) is exactly 1, so this is min(1, p_wait + p_pre) there too
-    out = np.minimum(1.0, p_wait * np.exp(-wait / cond_mean) + p_pre * np.exp(-wait / mean_pre))
-    rho, wait_ms = np.broadcast_arrays(rho, wait_ms)
-    over = rho >= 1
+    out = np.minimum(1.0, p_wait * np.exp(neg_wait / cond_mean) + p_pre * np.exp(neg_wait / mean_pre))
+    over = rho >= 1  # in the load's own shape: per hour, or per load bin of a quantile grid
     if over.any():  # only the overloaded hours pay for the admission queue
-        limit = np.broadcast_to(limit_ms, wait_ms.shape)[over]
-        out[over] = np.clip(1 - np.divide(wait_ms[over], limit, out=np.ones_like(limit), where=limit > 0), 0.0, 1.0)
+        mask = np.broadcast_to(over, out.shape)
+        limit = np.broadcast_to(limit_ms, out.shape)[mask]
+        out[mask] = np.clip(1 - np.divide(np.broadcast_to(wait_ms, out.shape)[mask], limit, out=np.ones_like(limit), where=limit > 0),
+                            0.0, 1.0)
     idle = ~(over | (rho > 0))  # as the comparisons read it: a NaN load counts as idle
     if idle.any():
-        out[idle] = np.where(wait_ms[idle] > 0, 0.0, 1.0)
+        mask = np.broadcast_to(idle, out.shape)
+        out[mask] = np.where(np.broadcast_to(wait_ms, out.shape)[mask] > 0, 0.0, 1.0)
     return out
 
 
