@@ -412,8 +412,11 @@ def _encoder(cls: type[BaseModel]) -> Callable[[object], str]:
         else:
             env[f"_e{i}"] = _field_encoder(ann)
             parts.append(f"{key}, _e{i}({v})")
-    extra_ok = cls.model_config.get("extra") != "allow" and not cls.__pydantic_computed_fields__
-    body = "\n".join(checks) if extra_ok else "    raise _NotPlain"
+    decorators = cls.__pydantic_decorators__
+    plain = (cls.model_config.get("extra") != "allow" and not cls.__pydantic_computed_fields__
+             and not decorators.field_serializers and not decorators.model_serializers
+             and not any(f.exclude for f in cls.model_fields.values()))  # else pydantic's dump differs from the fields
+    body = "\n".join(checks) if plain else "    raise _NotPlain"
     source = (f"def enc(m):\n    if type(m) is not _cls: raise _NotPlain\n    d = m.__dict__\n{body}\n"
               f"    return ''.join(({', '.join(parts)}, '}}'))\n")
     exec(compile(source, f"<canonical json of {cls.__name__}>", "exec"), env)

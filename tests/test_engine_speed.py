@@ -86,6 +86,35 @@ def test_canonical_json_is_sorted_compact_json(played_states):
     assert text == json.dumps(json.loads(text), sort_keys=True, separators=(",", ":"))
 
 
+def test_models_pydantic_dumps_differently_take_the_reference_path():
+    """A field excluded from the dump or a custom serializer: the generated encoder refuses the model
+    (the state then goes through pydantic's own dump), a plain model is written field by field."""
+    from pydantic import BaseModel, Field, field_serializer
+
+    from engine import state as state_module
+
+    class Excluded(BaseModel):
+        x: int = Field(default=1, exclude=True)
+        y: float = 2.0
+
+    class Serialized(BaseModel):
+        y: float = 2.0
+
+        @field_serializer("y")
+        def _twice(self, v: float) -> float:
+            return v * 2
+
+    class Plain(BaseModel):
+        y: float = 2.0
+        name: str = "Ünïcode"
+
+    for cls in (Excluded, Serialized):
+        with pytest.raises(state_module._NotPlain):
+            state_module._encoder(cls)(cls())
+    plain = Plain()
+    assert state_module._encoder(Plain)(plain) == json.dumps(plain.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+
+
 # ------------------------------------------------------------------------------ inference latency
 
 
