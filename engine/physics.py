@@ -150,7 +150,7 @@ PREFILL_MFU_FLASH_CUSTOM = 0.55
 MEM_EFFICIENCY_STOCK = 0.82  # CALIBRATION 2: 70-85% of spec; fitted on CALIBRATION 24
 MEM_EFFICIENCY_CUSTOM = 0.85
 COMPUTE_EFFICIENCY_STOCK = 0.50
-COMPUTE_EFFICIENCY_CUSTOM = 0.45
+COMPUTE_EFFICIENCY_CUSTOM = 0.47  # refitted with GEMM_FILL_ROWS on the FP8 max-load table
 FIXED_OVERHEAD_MS_STOCK = 10.0  # 2023-era stack (CALIBRATION item 2)
 FIXED_OVERHEAD_MS_CUSTOM = 2.0  # CUDA graphs, fused kernels, multi-step scheduling
 LAYER_OVERHEAD_US_STOCK = 25.0  # ~10 eager kernel launches per layer, on every GPU whatever the TP size
@@ -165,6 +165,10 @@ GEMM_OVERLAP_CUSTOM = 0.9  # warp-specialized pipelines multiply one slice while
 # the legacy 70B TP4 batch curve (~1.8x from batch 1 to 64, issue 12) with Splitwise's batch-1
 # TP table (CALIBRATION 24) held.
 SYNC_MMA_EFFICIENCY = 0.22
+# Every GEMM also pays the pipeline fill and drain and the last, partly filled wave of 128-row CTA
+# tiles the big-M kernels use: on average half a tile, 64 rows of math whatever M (issue 12 item 7:
+# the 70B FP8 max-load rows, at M of a few hundred, sat +10% too fast; 8B's M ~2,000 barely moves).
+GEMM_FILL_ROWS = 64
 
 
 def serving_params(stack: Stack) -> ServingParams:
@@ -348,11 +352,13 @@ def gemm_efficiency(tokens: float, p: ServingParams) -> float:
     """Share of peak FLOPS a decode GEMM of M = ``tokens`` rows reaches (issue 12 item 2).
 
     Tile quantization: the tensor cores work on tiles of ``gemm_tile`` rows, so M is padded up to
-    a whole number of tiles and the padding is wasted: efficiency = peak share x M / padded M.
+    a whole number of tiles and the padding is wasted; each GEMM also pays ``GEMM_FILL_ROWS`` rows
+    of pipeline fill, drain and tail wave: efficiency = peak share x M / (padded M + fill rows).
     """
     m_rows = max(1.0, tokens)
     padded = -(-m_rows // p.gemm_tile) * p.gemm_tile
-    return p.compute_efficiency * m_rows / padded
+    fill = GEMM_FILL_ROWS * m_rows / (m_rows + GEMM_FILL_ROWS)  # skinny kernels' small tiles waste little
+    return p.compute_efficiency * m_rows / (padded + fill)
 
 
 def serialized_gemm(g: GpuSpec, p: ServingParams) -> bool:
