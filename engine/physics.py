@@ -4,15 +4,16 @@ One decode step of a replica of ``n`` GPUs (tensor parallel) at batch ``B`` and 
 
     step_ms = gemm_ms + attention_ms + comm_ms + overhead_ms (+ draft passes)
     gemm_ms      = max(weight bytes / (n * hbm * mem_efficiency),
-                       2 * active_params * B / (n * tflops * gemm_efficiency(B)))   tile-quantized M
+                       2 * active_params * B / (n * tflops * gemm_efficiency(B)))   tile-quantized M + fill
                    (stock kernels on Ampere: weight bytes / bw + math, one after the other)
     attention_ms = max(B*C*kv_bytes / (n * hbm * mem_efficiency * attention_efficiency), attention flops)
     comm_ms      = layers * 2 all-reduces: latency per ring step (NCCL) or one shot (custom) + bytes
     overhead_ms  = per step + per layer (kernel launches on every GPU: they do not shrink with n)
 
 GEMMs and attention run one after the other (separate kernels), so their times add (issue 12).
-The legacy preset is calibrated on Splitwise's A100 tensor-parallel table (CALIBRATION 24), the
-full stack on published FP8 max-load throughput (``MAX_LOAD_MEASUREMENTS``); H100 TP and batch
+The legacy preset is calibrated on Splitwise's A100 tensor-parallel table (CALIBRATION 24) and
+the measured ~1.8x legacy batch curve (70B TP4, batch 1 to 64, on A100s: ``SYNC_MMA_EFFICIENCY``),
+the full stack on published FP8 max-load throughput (``MAX_LOAD_MEASUREMENTS``); H100 TP and batch
 curves are held back to check the same parameters.
 
 Every number a student sees comes from these few functions, each small enough to check with a
@@ -157,7 +158,7 @@ LAYER_OVERHEAD_US_STOCK = 25.0  # ~10 eager kernel launches per layer, on every 
 LAYER_OVERHEAD_US_CUSTOM = 3.0  # one CUDA graph replays the whole step
 GEMM_TILE_STOCK = 16  # stock GEMMs pad M to the 16-row MMA tile: rows below it are wasted
 GEMM_TILE_CUSTOM = 8  # decode kernels swap operands so the batch sits on the 8-wide side
-GEMM_OVERLAP_STOCK = 0.7  # skinny-M stock GEMMs load a K-slice, then multiply it: no overlap
+GEMM_OVERLAP_STOCK = 0.7  # stock GEMMs where TMA/wgmma run loads and math at once (Hopper on); Ampere: serialized
 GEMM_OVERLAP_CUSTOM = 0.9  # warp-specialized pipelines multiply one slice while loading the next
 # Stock (2023 cuBLAS) skinny GEMMs on a GPU without asynchronous MMA (Ampere's mma.sync): the warps
 # that stream a weight slice then multiply it, so math adds to the weight stream, and the math,
@@ -166,8 +167,9 @@ GEMM_OVERLAP_CUSTOM = 0.9  # warp-specialized pipelines multiply one slice while
 # TP table (CALIBRATION 24) held.
 SYNC_MMA_EFFICIENCY = 0.22
 # Every GEMM also pays the pipeline fill and drain and the last, partly filled wave of 128-row CTA
-# tiles the big-M kernels use: on average half a tile, 64 rows of math whatever M (issue 12 item 7:
-# the 70B FP8 max-load rows, at M of a few hundred, sat +10% too fast; 8B's M ~2,000 barely moves).
+# tiles the big-M kernels use: on average half a tile, 64 rows of math once M is large; skinny
+# GEMMs' small tiles waste proportionally less (fill = F M / (M + F)). Issue 12 item 7: the 70B
+# FP8 max-load rows, at M of a few hundred, sat +10% too fast; 8B's M ~2,000 barely moves.
 GEMM_FILL_ROWS = 64
 
 
