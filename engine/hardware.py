@@ -4,6 +4,11 @@ Dense (not sparse) tensor FLOPS. ``fp8_tflops`` is None where the chip has no FP
 cores (A100: Ampere only does weight-only 8-bit); ``fp4_tflops`` is None before Blackwell.
 NVLink figures are per GPU, bidirectional (KB §7). The fictional successor exists so that
 games running past 2027 still see a new generation arrive; it is flagged as such.
+
+``async_mma``: Hopper and later stream GEMM operands with the Tensor Memory Accelerator while
+warpgroup MMAs (wgmma) run asynchronously, so even stock library kernels hide weight loads under
+math. Ampere's mma.sync is issued by the same warps that load the weights: a stock skinny GEMM
+waits for each weight slice before multiplying it (engine.physics.gemm_ms, issue 12).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ class GpuSpec:
     nvlink_gb_s: float
     nvlink_domain: int  # GPUs that share one NVLink domain (a node, or a whole NVL72 rack)
     fictional: bool = False
+    async_mma: bool = True  # TMA + asynchronous wgmma (Hopper on); False: Ampere's synchronous mma.sync
 
     def tflops(self, precision: str) -> float | None:
         """Dense TFLOPS at a precision, or None when the hardware lacks it."""
@@ -34,7 +40,7 @@ class GpuSpec:
 GPUS: dict[str, GpuSpec] = {
     g.id: g
     for g in (
-        GpuSpec("a100", "A100 80GB SXM", "ampere", 80, 2.039, 312, None, None, 400, 600, 8),
+        GpuSpec("a100", "A100 80GB SXM", "ampere", 80, 2.039, 312, None, None, 400, 600, 8, async_mma=False),
         GpuSpec("h100", "H100 SXM", "hopper", 80, 3.35, 989, 1979, None, 700, 900, 8),
         GpuSpec("h200", "H200 SXM", "hopper", 141, 4.8, 989, 1979, None, 700, 900, 8),
         GpuSpec("b200", "B200 (HGX)", "blackwell", 180, 8.0, 2250, 4500, 9000, 1000, 1800, 8),

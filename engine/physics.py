@@ -4,14 +4,16 @@ One decode step of a replica of ``n`` GPUs (tensor parallel) at batch ``B`` and 
 
     step_ms = gemm_ms + attention_ms + comm_ms + overhead_ms (+ draft passes)
     gemm_ms      = max(weight bytes / (n * hbm * mem_efficiency),
-                       2 * active_params * B / (n * tflops * gemm_efficiency(B)))   tile-quantized M
+                       2 * active_params * B / (n * tflops * gemm_efficiency(B)))   tile-quantized M + fill
+                   (stock kernels on Ampere: weight bytes / bw + math, one after the other)
     attention_ms = max(B*C*kv_bytes / (n * hbm * mem_efficiency * attention_efficiency), attention flops)
     comm_ms      = layers * 2 all-reduces: latency per ring step (NCCL) or one shot (custom) + bytes
     overhead_ms  = per step + per layer (kernel launches on every GPU: they do not shrink with n)
 
 GEMMs and attention run one after the other (separate kernels), so their times add (issue 12).
-The legacy preset is calibrated on Splitwise's A100 tensor-parallel table (CALIBRATION 24), the
-full stack on published FP8 max-load throughput (``MAX_LOAD_MEASUREMENTS``); H100 TP and batch
+The legacy preset is calibrated on Splitwise's A100 tensor-parallel table (CALIBRATION 24) and
+the measured ~1.8x legacy batch curve (70B TP4, batch 1 to 64, on A100s: ``SYNC_MMA_EFFICIENCY``),
+the full stack on published FP8 max-load throughput (``MAX_LOAD_MEASUREMENTS``); H100 TP and batch
 curves are held back to check the same parameters.
 
 Every number a student sees comes from these few functions, each small enough to check with a
@@ -133,6 +135,7 @@ class ServingParams:
     gemm_tile: int  # custom kernels: rows of the tensor-core tile a GEMM pads M up to
     gemm_overlap: float  # custom kernels: share of the shorter of weight reads and math hidden under the longer
     one_shot_allreduce: bool  # custom kernels: one-shot all-reduce inside NVLink instead of an NCCL ring
+    pipelined_gemm: bool  # custom kernels: weight loads hidden under math on any GPU (stock: only with async MMA)
     draft_tokens: int  # speculative decoding: tokens drafted per step (0 = off)
 
 
@@ -148,15 +151,26 @@ PREFILL_MFU_FLASH_CUSTOM = 0.55
 MEM_EFFICIENCY_STOCK = 0.82  # CALIBRATION 2: 70-85% of spec; fitted on CALIBRATION 24
 MEM_EFFICIENCY_CUSTOM = 0.85
 COMPUTE_EFFICIENCY_STOCK = 0.50
-COMPUTE_EFFICIENCY_CUSTOM = 0.45
+COMPUTE_EFFICIENCY_CUSTOM = 0.47  # refitted with GEMM_FILL_ROWS on the FP8 max-load table
 FIXED_OVERHEAD_MS_STOCK = 10.0  # 2023-era stack (CALIBRATION item 2)
 FIXED_OVERHEAD_MS_CUSTOM = 2.0  # CUDA graphs, fused kernels, multi-step scheduling
 LAYER_OVERHEAD_US_STOCK = 25.0  # ~10 eager kernel launches per layer, on every GPU whatever the TP size
 LAYER_OVERHEAD_US_CUSTOM = 3.0  # one CUDA graph replays the whole step
 GEMM_TILE_STOCK = 16  # stock GEMMs pad M to the 16-row MMA tile: rows below it are wasted
 GEMM_TILE_CUSTOM = 8  # decode kernels swap operands so the batch sits on the 8-wide side
-GEMM_OVERLAP_STOCK = 0.7  # skinny-M stock GEMMs load a K-slice, then multiply it: no overlap
+GEMM_OVERLAP_STOCK = 0.7  # stock GEMMs where TMA/wgmma run loads and math at once (Hopper on); Ampere: serialized
 GEMM_OVERLAP_CUSTOM = 0.9  # warp-specialized pipelines multiply one slice while loading the next
+# Stock (2023 cuBLAS) skinny GEMMs on a GPU without asynchronous MMA (Ampere's mma.sync): the warps
+# that stream a weight slice then multiply it, so math adds to the weight stream, and the math,
+# fed through registers, reaches only this share of tensor-core peak per useful row. Fitted on
+# the legacy 70B TP4 batch curve (~1.8x from batch 1 to 64, issue 12) with Splitwise's batch-1
+# TP table (CALIBRATION 24) held.
+SYNC_MMA_EFFICIENCY = 0.22
+# Every GEMM also pays the pipeline fill and drain and the last, partly filled wave of 128-row CTA
+# tiles the big-M kernels use: on average half a tile, 64 rows of math once M is large; skinny
+# GEMMs' small tiles waste proportionally less (fill = F M / (M + F)). Issue 12 item 7: the 70B
+# FP8 max-load rows, at M of a few hundred, sat +10% too fast; 8B's M ~2,000 barely moves.
+GEMM_FILL_ROWS = 64
 
 
 def serving_params(stack: Stack) -> ServingParams:
@@ -177,6 +191,7 @@ def serving_params(stack: Stack) -> ServingParams:
         gemm_tile=GEMM_TILE_CUSTOM if stack.custom_kernels else GEMM_TILE_STOCK,
         gemm_overlap=GEMM_OVERLAP_CUSTOM if stack.custom_kernels else GEMM_OVERLAP_STOCK,
         one_shot_allreduce=stack.custom_kernels,
+        pipelined_gemm=stack.custom_kernels,
         draft_tokens=DRAFT_TOKENS if stack.speculative_decoding else 0,
     )
 
@@ -339,22 +354,44 @@ def gemm_efficiency(tokens: float, p: ServingParams) -> float:
     """Share of peak FLOPS a decode GEMM of M = ``tokens`` rows reaches (issue 12 item 2).
 
     Tile quantization: the tensor cores work on tiles of ``gemm_tile`` rows, so M is padded up to
-    a whole number of tiles and the padding is wasted: efficiency = peak share x M / padded M.
+    a whole number of tiles and the padding is wasted; each GEMM also pays ``GEMM_FILL_ROWS`` rows
+    of pipeline fill, drain and tail wave: efficiency = peak share x M / (padded M + fill rows).
     """
     m_rows = max(1.0, tokens)
     padded = -(-m_rows // p.gemm_tile) * p.gemm_tile
-    return p.compute_efficiency * m_rows / padded
+    fill = GEMM_FILL_ROWS * m_rows / (m_rows + GEMM_FILL_ROWS)  # skinny kernels' small tiles waste little
+    return p.compute_efficiency * m_rows / (padded + fill)
+
+
+def serialized_gemm(g: GpuSpec, p: ServingParams) -> bool:
+    """True where the weight GEMMs stream their weights, then multiply: stock kernels on a GPU
+    without asynchronous MMA (Ampere). Custom kernels pipeline loads under math everywhere."""
+    return not (p.pipelined_gemm or g.async_mma)
 
 
 def gemm_ms(m: ModelSpec, g: GpuSpec, n: int, precision: str, tokens: float, p: ServingParams) -> tuple[float, float]:
-    """(weight-read ms, tensor-core ms) of the step's weight GEMMs.
+    """(weight-read ms, tensor-core ms) of the step's weight GEMMs (issue 12 items 2, 7).
 
-    The GEMMs take the larger plus the part of the smaller their pipeline does not hide
-    (``gemm_overlap``): a stock skinny GEMM waits for each weight slice before multiplying it.
+    Pipelined (Hopper on, or custom kernels): the GEMMs take the larger plus the part of the
+    smaller their pipeline does not hide (``gemm_time_ms``), the math tile-quantized
+    (``gemm_efficiency``). Serialized (``serialized_gemm``: a 2023 stack on A100s): each weight
+    slice is loaded, then multiplied, so the math adds to the weight stream, at
+    ``SYNC_MMA_EFFICIENCY`` of peak per row of the batch (a single row runs cuBLAS's GEMV path:
+    no tile to pad). This is why a legacy batch of 64 costs ~1.8x the step of one on A100s
+    (issue 12), where Hopper's TMA and wgmma hide most of it.
     """
     mem = weight_bytes_read(m, precision, tokens) / (n * g.hbm_tb_s * 1e12 * p.mem_efficiency) * 1e3
-    cmp = compute_ms(2 * m.params_active * tokens, g, n, precision, gemm_efficiency(tokens, p))
+    efficiency = SYNC_MMA_EFFICIENCY if serialized_gemm(g, p) else gemm_efficiency(tokens, p)
+    cmp = compute_ms(2 * m.params_active * tokens, g, n, precision, efficiency)
     return mem, cmp
+
+
+def gemm_time_ms(w_mem: float, w_cmp: float, g: GpuSpec, p: ServingParams) -> float:
+    """Weight GEMMs' time from their weight-read and math times: the sum where serialized, else the
+    larger plus the share of the smaller the pipeline does not hide (``gemm_overlap``)."""
+    if serialized_gemm(g, p):
+        return w_mem + w_cmp
+    return max(w_mem, w_cmp) + (1 - p.gemm_overlap) * min(w_mem, w_cmp)
 
 
 def attention_ms(m: ModelSpec, g: GpuSpec, n: int, precision: str, tokens: float, batch: int, context: float,
@@ -466,7 +503,7 @@ def _step(m: ModelSpec, g: GpuSpec, n: int, precision: str, batch: int, context:
     verified = batch * (1 + p.draft_tokens)  # tokens the target model processes this step
     w_mem, w_cmp = gemm_ms(m, g, n, precision, verified, p)
     a_mem, a_cmp = attention_ms(m, g, n, precision, verified, batch, context, p)
-    gemm = max(w_mem, w_cmp) + (1 - p.gemm_overlap) * min(w_mem, w_cmp)
+    gemm = gemm_time_ms(w_mem, w_cmp, g, p)
     attn = max(a_mem, a_cmp)
     comm = tp_comm_ms(m, g, n, verified, p.one_shot_allreduce)
     over = overhead_ms(m, p)
@@ -523,6 +560,34 @@ def decode(
         overhead_ms=over, draft_ms=drafts, gemm_ms=gemm, attention_ms=attn, speculative=p.draft_tokens > 0,
         draft_tokens=p.draft_tokens,
     )
+
+
+def batch_points(lo: int, hi: int) -> list[int]:
+    """The batches a batch curve shows: ``lo``, the powers of two between, and ``hi`` (tile-aligned
+    points, so tile quantization's sawtooth between them does not hide the curve's shape)."""
+    if lo < 1 or hi < lo:
+        raise PhysicsError(f"a batch range runs from 1 or more up to at least its start, got {lo}..{hi}")
+    points, b = [lo], 1
+    while b < hi:
+        b *= 2
+        if lo < b < hi:
+            points.append(b)
+    return points + ([hi] if hi > lo else [])
+
+
+def batch_curve(m: ModelSpec, g: GpuSpec, n: int, precision: str, context: int, stack: Stack = LEGACY,
+                lo: int = 1, hi: int | None = None) -> list[DecodeResult]:
+    """Decode steps from batch ``lo`` to ``hi`` (None: the memory cap) at ``batch_points`` (issue 12 item 2).
+
+    Flat while weight reads bind, bending where the GEMMs' math shows: at the knee on Hopper, from
+    the start with a 2023 stack on A100s, where stock GEMMs multiply after each weight slice
+    (``serialized_gemm``: ~1.8x from batch 1 to 64 for 70B TP4, as measured).
+    """
+    cap = max_batch(m, g, n, precision, context, stack)
+    hi = cap if hi is None else hi
+    if hi > cap:
+        raise PhysicsError(f"at most {cap} sequences of {context:,} tokens fit {n} x {g.id.upper()} at {precision}")
+    return [decode(m, g, n, precision, b, context, stack) for b in batch_points(lo, hi)]
 
 
 def speculative_crossover(m: ModelSpec, g: GpuSpec, n: int, precision: str, context: int, stack: Stack = FULL) -> int | None:

@@ -128,8 +128,8 @@ def _inputs(args: argparse.Namespace, precision: str, n: int) -> dict[str, Any]:
     return {"model": args.model, "gpu": args.gpu, "gpus": n, "precision": precision, "stack": args.stack}
 
 
-def _batches(args: argparse.Namespace, cap: int) -> list[int] | None:
-    """``--batch N`` is one batch; ``--batch A..B`` (or ``1..max``) a curve: powers of two and the ends."""
+def _batch_range(args: argparse.Namespace, cap: int) -> tuple[int, int] | None:
+    """``--batch N`` is one batch; ``--batch A..B`` (or ``1..max``) a curve (``physics.batch_points``)."""
     text = args.batch
     if text is None or ".." not in text:
         return None
@@ -143,12 +143,7 @@ def _batches(args: argparse.Namespace, cap: int) -> list[int] | None:
         raise UserError(f"--batch {text}: a range runs from 1 or more up to at least its start")
     if hi > cap:
         raise UserError(f"--batch {text}: at most {cap} sequences fit (use 1..max)")
-    points, b = [lo], 1
-    while b < hi:
-        b *= 2
-        if lo < b < hi:
-            points.append(b)
-    return points + ([hi] if hi > lo else [])
+    return lo, hi
 
 
 def _batch_int(args: argparse.Namespace) -> int | None:
@@ -167,17 +162,14 @@ def cmd_decode(args: argparse.Namespace) -> int:
     _positive(args, "context")
     m, g, stack, precision, n = _replica(args, args.context)
     cap = _physics(physics.max_batch, m, g, n, precision, args.context, stack)
-    curve = _batches(args, cap)
-    if curve is not None:  # the batch curve (issue 12 item 2): where the step stops being flat
-        rows = []
-        base = _physics(physics.decode, m, g, n, precision, curve[0], args.context, stack)
-        for b in curve:
-            r = _physics(physics.decode, m, g, n, precision, b, args.context, stack)
-            rows.append({
-                "batch": b, "step_ms": r.step_ms, "vs_first": r.step_ms / base.step_ms, "tpot_ms": r.tpot_ms,
-                "tokens_per_s": r.tokens_per_s, "gemm_ms": r.gemm_ms, "attention_ms": r.attention_ms,
-                "comm_ms": r.comm_ms, "bound": r.bound, "draft_tokens": r.draft_tokens,
-            })
+    span = _batch_range(args, cap)
+    if span is not None:  # the batch curve (issue 12 item 2): where the step stops being flat
+        curve = _physics(physics.batch_curve, m, g, n, precision, args.context, stack, *span)
+        rows = [{
+            "batch": r.batch, "step_ms": r.step_ms, "vs_first": r.step_ms / curve[0].step_ms, "tpot_ms": r.tpot_ms,
+            "tokens_per_s": r.tokens_per_s, "gemm_ms": r.gemm_ms, "attention_ms": r.attention_ms,
+            "comm_ms": r.comm_ms, "bound": r.bound, "draft_tokens": r.draft_tokens,
+        } for r in curve]
         header = _inputs(args, precision, n) | {"context": args.context, "max_batch": cap}
         return _emit_rows(args, header, rows, f"Batch curve: {m.name} on {n} x {g.name}, {precision}, {args.stack} stack")
     batch = _batch_int(args)

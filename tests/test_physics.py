@@ -186,7 +186,7 @@ def test_item6_each_technique_changes_only_its_own_parameter(technique):
         "fp8": set(),  # precision: bytes and FLOPS (see default_precision)
         "custom_kernels": {  # issue 12: CUDA graphs, skinny-M GEMMs, the one-shot all-reduce
             "mem_efficiency", "compute_efficiency", "fixed_overhead_ms", "layer_overhead_us", "gemm_tile",
-            "gemm_overlap", "one_shot_allreduce",
+            "gemm_overlap", "one_shot_allreduce", "pipelined_gemm",
         },
         "speculative_decoding": {"draft_tokens"},
     }[technique]
