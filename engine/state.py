@@ -88,6 +88,8 @@ class Loan(BaseModel):
     # "sculpted": principal_schedule_cents[i] is repaid in quarter start_quarter + i (CALIBRATION 16)
     amortization: Literal["level", "sculpted"] = "level"
     principal_schedule_cents: list[int] = Field(default_factory=list)
+    # a balloon (bullet) left at maturity beyond the level schedule: refinanced then, or repaid from cash (KB §4)
+    balloon_cents: int = 0
 
 
 class Holder(BaseModel):
@@ -182,6 +184,9 @@ class QuarterRecord(BaseModel):
     cure_needed_cents: int = 0  # equity that would lift trailing DSCR to the lock-up level
     accelerated_cents: int = 0  # loan balances the lenders called and cash repaid
     prepayment_fee_cents: int = 0
+    balloon_due_cents: int = 0  # balloons that fell due this quarter (engine.step._service_debt)
+    refinanced_cents: int = 0  # of which the lenders refinanced at this quarter's rates; cash repaid the rest
+    balloon_unpaid_cents: int = 0  # of which neither was enough for: a payment default (engine.step._maturity_default)
 
 
 class GameState(BaseModel):
