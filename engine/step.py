@@ -1064,7 +1064,7 @@ def _balloons(s: GameState, wq, rules, news: list[News]) -> tuple[int, int, int]
             title="Refinancing wall" if refinanced < balloon else "Balloon refinanced",
             text=(f"Loan {loan.id}'s {fmt_usd(balloon)} balloon fell due at SOFR {wq.sofr:.1%}: "
                   + (f"{offer.lender} refinanced {fmt_usd(refinanced)} at SOFR + {offer.spread_bps:.0f} bps, "
-                     f"all that {offer.target_dscr:.2f}x DSCR on today's rates allows; " if refinanced > 0 else
+                     f"all that the {offer.target_dscr:.2f}x covenant allows at today's rates; " if refinanced > 0 else
                      "the lenders refinanced none of it (no term loan on offer at today's rates and covenant); ")
                   + (f"cash repaid {fmt_usd(paid)}" if paid > 0 else "nothing was due in cash" if unpaid == 0 else "no cash was left to repay it")
                   + (f", and {fmt_usd(unpaid)} is unpaid: a payment default." if unpaid > 0 else ".")),
