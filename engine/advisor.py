@@ -18,7 +18,7 @@ from engine.actions import active_gpus, available_credit_cents, committed_gpus, 
 from engine.calendar import TICKS_PER_QUARTER
 from engine.hardware import GPU_ORDER
 from engine.leases import colo_rent_usd, lease_payment_usd
-from engine.lenders import principal_due, quarterly_interest_cents
+from engine.lenders import balloon_at_maturity_cents, principal_due, quarterly_interest_cents
 from engine.money import fmt_usd, to_cents
 from engine.report import ActionResult
 from engine.scenario import Scenario
@@ -269,10 +269,14 @@ def _endings(state: GameState, world: World) -> list[Risk]:
         maturity = loan.start_quarter + loan.tenor_quarters
         if loan.balance_cents <= 0 or maturity > horizon:
             continue
+        balloon = balloon_at_maturity_cents(loan, q)
+        text = (f"Loan {loan.id} from {loan.lender} matures with a {fmt_usd(balloon)} balloon due {_when(state, world, maturity).replace('ends ', '')}: "
+                "the lenders refinance it only as far as the lock-up covenant passes at that quarter's rates (none in lock-up); "
+                "cash repays the rest, and what cash cannot is a payment default." if balloon > 0 else
+                f"Loan {loan.id} from {loan.lender} matures: {fmt_usd(loan.balance_cents)} outstanding is due {_when(state, world, maturity).replace('ends ', '')}.")
         out.append(Risk(
-            "ending", "warning" if maturity <= q + 1 else "info",
-            f"Loan {loan.id} from {loan.lender} matures: {fmt_usd(loan.balance_cents)} outstanding is due {_when(state, world, maturity).replace('ends ', '')}.",
-            (("balance_cents", loan.balance_cents), ("end_quarter", maturity)),
+            "ending", "warning" if maturity <= q + 1 or balloon > 0 else "info", text,
+            (("balance_cents", loan.balance_cents), ("balloon_cents", balloon), ("end_quarter", maturity)),
         ))
     return out
 

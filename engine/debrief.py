@@ -685,9 +685,12 @@ def _rate_shock(reports: list[QuarterReport], s: int) -> tuple[str, bool]:
     head = (f"{r.label}: SOFR went from {sofr0:.1%} to {r.market.sofr:.1%}. You carried {_usd(debt0)} of floating-rate "
             f"debt into it: interest went from {_usd(pre.income.interest / 100 if pre else 0)} a quarter to "
             f"{_usd(r.income.interest / 100)}")
-    shown = debt0 > 0 and (dscr_hit >= MATERIAL_DSCR_MOVE or share >= MATERIAL_SHARE_OF_EBITDA or bool(breaches))
+    # the refinancing wall (KB §4): a balloon that fell due inside the shock, refinanced only in part at its rates
+    walls = [f"{x.label}: {n.text.rstrip('.')}" for x in after for n in x.news if n.title == "Refinancing wall"]
+    shown = debt0 > 0 and (dscr_hit >= MATERIAL_DSCR_MOVE or share >= MATERIAL_SHARE_OF_EBITDA or bool(breaches) or bool(walls))
     if shown:
         tail = f", covenant breached in {', '.join(breaches[:3])}" if breaches else ""
+        tail += f". A refinancing wall hit in {walls[0]}" if walls else ""
         return (f"{head}; the higher rate cost ~{_usd(total_extra)} over {len(after)} quarter(s) "
                 f"({_pct(min(share, 9.99))} of EBITDA) and took ~{dscr_hit:.2f}x off DSCR by itself; {path}{tail}."), True
     return (f"{head}. The rate shock came, but with {_usd(debt0)} of floating debt it added only ~{_usd(total_extra)} of "

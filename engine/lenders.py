@@ -64,6 +64,24 @@ def principal_due(loan: Loan, quarter: int, balance_cents: int | None = None) ->
     return min(balance, loan.scheduled_principal_cents)
 
 
+def balloon_due_cents(loan: Loan, quarter: int) -> int:
+    """The part of ``principal_due`` in ``quarter`` that is a balloon, not scheduled service: at or
+    after maturity, the balance beyond the level instalment of a loan that carries one (KB §4)."""
+    if loan.balloon_cents <= 0 or loan.balance_cents <= 0 or loan.start_quarter + loan.tenor_quarters - 1 > quarter:
+        return 0
+    return loan.balance_cents - min(loan.balance_cents, loan.scheduled_principal_cents)
+
+
+def balloon_at_maturity_cents(loan: Loan, quarter: int) -> int:
+    """The balloon ``loan`` will leave at maturity, seen from ``quarter``: its balance less the level
+    instalments due before then, less the last one (0 for a loan without a balloon)."""
+    if loan.balloon_cents <= 0 or loan.balance_cents <= 0:
+        return 0
+    last = loan.start_quarter + loan.tenor_quarters - 1
+    left = max(0, loan.balance_cents - loan.scheduled_principal_cents * max(0, last - quarter))
+    return left - min(left, loan.scheduled_principal_cents)
+
+
 def quarterly_interest_cents(balance_cents: int, spread_bps: float, sofr: float) -> int:
     """A quarter's floating interest on a balance: SOFR + spread, a quarter of the annual rate (KB §4)."""
     return to_cents(balance_cents / 100 * (sofr + spread_bps / 10_000) / 4)
@@ -85,6 +103,23 @@ def projected_service(loans: list[Loan], first_quarter: int, quarters: int, sofr
             principal += p
         out.append((interest, principal))
     return out
+
+
+REFINANCING_TENOR = 16  # a balloon is underwritten as rolled into the shortest term loan lenders give (4 years, KB §4)
+
+
+def as_refinanced(loan: Loan) -> Loan:
+    """How a lender projects a loan with a balloon: the scheduled principal until maturity, then the
+    balloon rolled into a level loan over REFINANCING_TENOR quarters (lenders size beside a balloon
+    assuming it is refinanced; whether it is, is decided at maturity at that quarter's rates)."""
+    if loan.balloon_cents <= 0:
+        return loan
+    before = [loan.scheduled_principal_cents] * (loan.tenor_quarters - 1)
+    after = [-(-loan.balloon_cents // REFINANCING_TENOR)] * REFINANCING_TENOR
+    return loan.model_copy(update={
+        "amortization": "sculpted", "principal_schedule_cents": before + after,
+        "tenor_quarters": loan.tenor_quarters - 1 + REFINANCING_TENOR,
+    })
 
 
 def _projected_depreciation(state: GameState, rules: CompanyRules, quarters: int) -> list[int]:
@@ -155,7 +190,7 @@ def underwrite(state: GameState, rules: CompanyRules, sofr: float = 0.0) -> Unde
     uncontracted_q = max(0, last.revenue_cents - last.contracted_revenue_cents) if last else 0
     costs_q = max(0, last.revenue_cents - last.ebitda_cents) if last else 0
     haircut_q = round(uncontracted_q * (1 - rules.uncontracted_haircut))
-    existing = projected_service(state.loans, q, n, sofr)
+    existing = projected_service([as_refinanced(l) for l in state.loans], q, n, sofr)
     dep = _projected_depreciation(state, rules, n)
     nol = state.nol_cents
     cfads_q = []
@@ -355,6 +390,50 @@ def loan_offers(state: GameState, wq: WorldQuarter, rules: CompanyRules) -> list
             )
         )
     return offers
+
+
+def extension_service_per_dollar(rate_q: float, tenor: int = REFINANCING_TENOR) -> float:
+    """First-year service of one dollar extended over ``tenor`` quarters, level principal at ``rate_q``
+    a quarter: 4/tenor of principal plus interest on the four opening balances (1, 1 - 1/tenor, ...)."""
+    return 4 / tenor + rate_q * sum(1 - k / tenor for k in range(4))
+
+
+def refinancing_capacity_cents(
+    cfads_year_cents: int, other_service_year_cents: int, covenant: float, rate_q: float, tenor: int = REFINANCING_TENOR
+) -> int:
+    """The most a lender extends at maturity (KB §4: "refinancing at year 5, rates might be 300bps
+    higher"): the balance whose first year of service at today's rate, with the other debt's next
+    year of service at today's SOFR, still passes the lock-up covenant on the last year's CFADS:
+    (CFADS / covenant - other service) / first-year service per dollar."""
+    room = cfads_year_cents / covenant - other_service_year_cents
+    return max(0, int(room / extension_service_per_dollar(rate_q, tenor)))
+
+
+def refinancing_offer(state: GameState, wq: WorldQuarter, rules: CompanyRules, maturing: Loan) -> LoanOffer | None:
+    """The refinancing wall (KB §4, §18): a balloon falling due is extended (level, over
+    REFINANCING_TENOR quarters, at SOFR + today's term spread) only as far as the company still
+    passes its lock-up covenant with it at that quarter's rates (``refinancing_capacity_cents``, on
+    the last four quarters' CFADS). Higher SOFR raises the service of every floating loan and of the
+    extension, and spreads widen: the capacity shrinks. Nothing is extended in lock-up or default."""
+    if state.covenant in ("lock-up", "default") or not state.history:
+        return None
+    recent = state.history[-4:]
+    cfads_year = round(sum(r.cfads_cents + r.equity_cure_cents for r in recent) * 4 / len(recent))
+    others = [as_refinanced(l) for l in state.loans if l.id != maturing.id]
+    other_service = sum(i + p for i, p in projected_service(others, state.quarter + 1, 4, wq.sofr))
+    u = underwrite(state, rules, wq.sofr)
+    spread = round(term_spread_bps(wq, u.ig_share))
+    rate_q = (wq.sofr + spread / 10_000) / 4
+    room = refinancing_capacity_cents(cfads_year, other_service, rules.covenant_lockup_dscr, rate_q)
+    if room <= 0:
+        return None
+    return LoanOffer(
+        id=f"R{wq.index}", lender=maturing.lender, kind="term", max_cents=room, spread_bps=spread,
+        tenor_quarters=REFINANCING_TENOR, target_dscr=rules.covenant_lockup_dscr,
+        basis=(f"Last year's cash flow {fmt_usd(cfads_year)} / {rules.covenant_lockup_dscr:.2f}x lock-up covenant, less "
+               f"{fmt_usd(other_service)} of other debt service at today's SOFR, over the first year of a "
+               f"{REFINANCING_TENOR // 4}-year extension at SOFR + {spread} bps"),
+    )
 
 
 def service_window(state: GameState) -> list:

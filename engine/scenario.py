@@ -77,6 +77,8 @@ class StartingLoan(FileModel):
     balance_usd: float = Field(gt=0, le=MAX_USD)
     spread_bps: float = Field(ge=0, le=2000)
     quarters_left: int = Field(gt=0, le=80)
+    # share of today's balance left as a balloon at maturity (1.0: a bullet); the rest amortizes level (KB §4)
+    balloon_share: float = Field(default=0.0, ge=0, le=1)
 
 
 class StartingDeployment(FileModel):

@@ -12,7 +12,7 @@ from json.encoder import encode_basestring_ascii
 from types import UnionType
 from typing import Callable, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_serializer
 
 from engine.inference import InferenceState
 from engine.ledger import Ledger
@@ -76,6 +76,15 @@ class Contract(BaseModel):
     status: Literal["active", "ended", "defaulted"] = "active"
 
 
+def _omit_zero(data, fields: tuple[str, ...]):
+    """Drop ``fields`` that are 0 from a serialized model (recorded runs keep their state hashes)."""
+    if isinstance(data, dict):
+        for f in fields:
+            if data.get(f) == 0:
+                del data[f]
+    return data
+
+
 class Loan(BaseModel):
     id: str
     lender: str
@@ -90,6 +99,13 @@ class Loan(BaseModel):
     # "sculpted": principal_schedule_cents[i] is repaid in quarter start_quarter + i (CALIBRATION 16)
     amortization: Literal["level", "sculpted"] = "level"
     principal_schedule_cents: list[int] = Field(default_factory=list)
+    # a balloon (bullet) left at maturity beyond the level schedule: refinanced then, or repaid from cash (KB §4)
+    balloon_cents: int = 0
+
+    @model_serializer(mode="wrap")
+    def _omit_no_balloon(self, handler):
+        """Left out at 0: a loan without a balloon serializes (and hashes) as it did before the field existed."""
+        return _omit_zero(handler(self), ("balloon_cents",))
 
 
 class Holder(BaseModel):
@@ -184,6 +200,14 @@ class QuarterRecord(BaseModel):
     cure_needed_cents: int = 0  # equity that would lift trailing DSCR to the lock-up level
     accelerated_cents: int = 0  # loan balances the lenders called and cash repaid
     prepayment_fee_cents: int = 0
+    balloon_due_cents: int = 0  # balloons that fell due this quarter (engine.step._service_debt)
+    refinanced_cents: int = 0  # of which the lenders refinanced at this quarter's rates; cash repaid the rest
+    balloon_unpaid_cents: int = 0  # of which neither was enough for: a payment default (engine.step._maturity_default)
+
+    @model_serializer(mode="wrap")
+    def _omit_no_balloon(self, handler):
+        """Left out at 0: a quarter without a balloon serializes (and hashes) as it did before the fields existed."""
+        return _omit_zero(handler(self), ("balloon_due_cents", "refinanced_cents", "balloon_unpaid_cents"))
 
 
 class GameState(BaseModel):

@@ -24,8 +24,8 @@ from engine.equity import equity_offers, founder_ownership, stage_for_revenue
 from engine.hardware import GPU_ORDER, GPUS
 from engine.leases import colo_rent_usd, incremental_borrowing_rate, lease_payment_usd, total_lease_liability_cents
 from engine.lenders import (
-    PREPAYMENT_FEE, dscr_without_debt, equity_cure_cents, loan_offers, principal_due, quarterly_interest_cents, trailing_dscr,
-    venture_debt_offer,
+    PREPAYMENT_FEE, balloon_due_cents, dscr_without_debt, equity_cure_cents, loan_from_offer, loan_offers, principal_due, quarterly_interest_cents, trailing_dscr,
+    refinancing_offer, venture_debt_offer,
 )
 from engine.market import market_view
 from engine.money import fmt_usd, to_cents
@@ -121,10 +121,11 @@ def new_game(scenario: Scenario, world: World, seed: int) -> GameState:
     for ln in c.loans:
         cents = to_cents(ln.balance_usd)
         debt += cents
+        balloon = round(cents * ln.balloon_share)
         state.loans.append(Loan(
             id=state.new_id("D"), lender=ln.lender, kind="term", principal_cents=cents, balance_cents=cents,
             spread_bps=ln.spread_bps, tenor_quarters=ln.quarters_left, start_quarter=0,
-            scheduled_principal_cents=-(-cents // ln.quarters_left),
+            scheduled_principal_cents=-(-(cents - balloon) // ln.quarters_left), balloon_cents=balloon,
         ))
     if debt:
         opening.append(("debt", -debt))
@@ -329,6 +330,7 @@ def close_quarter(oq: OpenQuarter, clearing: dict | None = None) -> tuple[GameSt
     debt_service, interest = _service_debt(s, wq)
     _remeasure_leases(s)
     tax = _tax(s, rules)
+    balloon_due, refinanced, unpaid = _balloons(s, wq, rules, news)
 
     inc = income_statement(led)
     contracted_rev = -led.balances["rev_reserved"]
@@ -339,9 +341,12 @@ def close_quarter(oq: OpenQuarter, clearing: dict | None = None) -> tuple[GameSt
         token_revenue_cents=-led.balances["rev_tokens"], depreciation_cents=inc.depreciation,
         cash_gross_profit_cents=inc.gross_profit + inc.cogs_depreciation, gpus_in_service=_gpus_in_service(s, served),
         capex_cents=-sum(v for k, v in led.cash_flows.items() if k.startswith("investing:") and v < 0),
+        balloon_due_cents=balloon_due, refinanced_cents=refinanced, balloon_unpaid_cents=unpaid,
     )
     s.history.append(record)
     dscr_value = _covenant(s, scenario, news, warnings)
+    if unpaid > 0:
+        _maturity_default(s, unpaid, news, warnings)
     inc = income_statement(led)
     bal = balance_sheet(led)
     cfs = cash_flow_statement(led, cash_begin, inc)
@@ -1042,19 +1047,56 @@ def _amortize_debt_discount(s: GameState) -> None:
 
 
 def _service_debt(s: GameState, wq) -> tuple[int, int]:
-    """Floating interest at SOFR + spread and the scheduled principal (level or sculpted), paid at quarter end."""
+    """Floating interest at SOFR + spread and the scheduled principal (level or sculpted), paid at quarter end.
+
+    A balloon falling due is not debt service (the covenant tests scheduled service, KB §4): it
+    stays on the loan for ``_balloons``, after the quarter's other payments."""
     service = interest_total = 0
     for loan in s.loans:
         if loan.balance_cents <= 0:
             continue
         interest = quarterly_interest_cents(loan.balance_cents, loan.spread_bps, wq.sofr)
-        principal = principal_due(loan, s.quarter)
+        principal = principal_due(loan, s.quarter) - balloon_due_cents(loan, s.quarter)
         loan.balance_cents -= principal
         s.ledger.post("Interest paid", [("interest_expense", interest), ("cash", -interest)], "operating")
         s.ledger.post("Debt repaid", [("debt", principal), ("cash", -principal)], "financing")
         service += interest + principal
         interest_total += interest
     return service, interest_total
+
+
+def _balloons(s: GameState, wq, rules, news: list[News]) -> tuple[int, int, int]:
+    """The refinancing wall (KB §4, §18): each balloon falling due is refinanced as far as this
+    quarter's sizing allows (engine.lenders.refinancing_offer), cash left after the quarter's other
+    payments repays the rest, and what neither covers stays unpaid (a payment default,
+    ``_maturity_default``). Returns (balloons due, refinanced, unpaid)."""
+    due_total = refinanced_total = unpaid_total = 0
+    rollovers: list[Loan] = []
+    for loan in s.loans:
+        balloon = balloon_due_cents(loan, s.quarter)
+        if balloon <= 0:
+            continue
+        offer = refinancing_offer(s, wq, rules, loan)
+        refinanced = min(balloon, offer.max_cents) if offer is not None else 0
+        paid = min(balloon - refinanced, max(0, s.cash_cents))
+        unpaid = balloon - refinanced - paid
+        if refinanced > 0:  # the new lender pays the old one
+            rollovers.append(loan_from_offer(offer, refinanced, s.new_id("D"), s.quarter + 1))
+            s.ledger.post("Balloon refinanced", [("cash", refinanced), ("debt", -refinanced)], "financing")
+        s.ledger.post("Balloon repaid", [("debt", balloon - unpaid), ("cash", -(balloon - unpaid))], "financing")
+        loan.balance_cents -= balloon - unpaid
+        due_total, refinanced_total, unpaid_total = due_total + balloon, refinanced_total + refinanced, unpaid_total + unpaid
+        news.append(News(
+            title="Refinancing wall" if refinanced < balloon else "Balloon refinanced",
+            text=(f"Loan {loan.id}'s {fmt_usd(balloon)} balloon fell due at SOFR {wq.sofr:.1%}: "
+                  + (f"{offer.lender} refinanced {fmt_usd(refinanced)} at SOFR + {offer.spread_bps:.0f} bps, "
+                     f"all that the {offer.target_dscr:.2f}x covenant allows at today's rates; " if refinanced > 0 else
+                     "the lenders refinanced none of it (no term loan on offer at today's rates and covenant); ")
+                  + (f"cash repaid {fmt_usd(paid)}" if paid > 0 else "nothing was due in cash" if unpaid == 0 else "no cash was left to repay it")
+                  + (f", and {fmt_usd(unpaid)} is unpaid: a payment default." if unpaid > 0 else ".")),
+        ))
+    s.loans += rollovers
+    return due_total, refinanced_total, unpaid_total
 
 
 def _tax(s: GameState, rules) -> int:
@@ -1151,6 +1193,22 @@ def _covenant(s: GameState, scenario: Scenario, news: list[News], warnings: list
     s.clean_tests = 0
     s.covenant = "ok" if s.debt_cents > 0 else "none"
     return value if s.debt_cents > 0 else None  # released with no debt: nothing left to test (DSCR null with "none")
+
+
+def _maturity_default(s: GameState, unpaid: int, news: list[News], warnings: list[str]) -> None:
+    """A balloon neither refinanced nor repaid is a payment default (KB §4): one cure period to
+    pay it (new equity, GPU sales); still unpaid a quarter later, the lenders accelerate every loan."""
+    rec = s.history[-1]
+    why = f"{fmt_usd(unpaid)} of a balloon due at maturity is unpaid"
+    if len(s.history) > 1 and s.history[-2].balloon_unpaid_cents > 0:
+        _accelerate(s, why, news)
+        return
+    s.covenant, s.cure_due, s.clean_tests = "default", True, 0
+    rec.covenant_event, rec.cure_needed_cents = "default-notice", max(rec.cure_needed_cents, unpaid)
+    text = (f"Payment default: {why}. Pay it next quarter (cash, new equity, GPU sales); otherwise the lenders "
+            f"accelerate: every loan ({fmt_usd(s.debt_cents)}) falls due with a {PREPAYMENT_FEE:.0%} prepayment fee.")
+    warnings.append(text)
+    news.append(News(title="Event of default", text=text))
 
 
 def _accelerate(s: GameState, why: str, news: list[News]) -> None:

@@ -747,6 +747,21 @@ def _w_covenants() -> str:
             f"{_pct(cfads_decline_to_breach(400e6, five, r.covenant_default_dscr))} before default.")
 
 
+@_worked("refinancing-wall")
+def _w_refinancing_wall() -> str:
+    from engine.lenders import REFINANCING_TENOR, refinancing_capacity_cents
+    from engine.scenario import CompanyRules
+
+    cov = CompanyRules().covenant_lockup_dscr
+    cfads, other, balloon = 52e6, 16e6, 70e6
+    calm = refinancing_capacity_cents(round(cfads * 100), round(other * 100), cov, (0.042 + 0.03) / 4) / 100
+    shock = refinancing_capacity_cents(round(cfads * 100), round((other + 60e6 * 0.03) * 100), cov, (0.072 + 0.045) / 4) / 100
+    return (f"{_usd(cfads)} a year of cash flow, {_usd(other)} of other service and a {_usd(balloon)} balloon: at SOFR 4.2% + "
+            f"300 bps up to {_usd(calm)} fits the {cov:.2f}x covenant over a {REFINANCING_TENOR // 4}-year "
+            f"extension: the lender rolls it all. Three points of SOFR later, spreads 150 bps wider: {_usd(shock)}, and cash must find "
+            f"the other {_usd(balloon - min(balloon, shock))}.")
+
+
 @_worked("equity-cure")
 def _w_cure() -> str:
     from engine.finance import dscr
@@ -1244,6 +1259,12 @@ _C = (
      "lock-up level, no new debt and a cash sweep; below the default level, or after repeated breaches, default: "
      "the lenders accelerate the loan unless the owners cure it with equity.",
      "Dashboard: covenant status; Finance screen: covenant row", ("covenant", "lock-up", "default", "breach")),
+    ("refinancing-wall", "Balloon and the refinancing wall", "KB §4",
+     "A balloon (bullet) loan repays little or nothing until maturity, then the whole balance at once; it must be "
+     "refinanced at the rates and credit of that day. \"Interest rates might be 300bps higher. Credit markets might be "
+     "tight.\" The game extends a balloon only as far as the lock-up covenant still passes with it at that quarter's "
+     "SOFR and spreads (none in lock-up); cash repays the rest, and what cash cannot is a payment default.",
+     "Advisor: loans ending; Quarter report: news (Refinancing wall); Debrief", ("balloon", "bullet", "refinancing", "maturity", "wall", "extension")),
     ("equity-cure", "Equity cure", "KB §4",
      "After an event of default, the owners can inject equity; the cure counts as cash flow in the DSCR test. "
      "Without it, the lenders accelerate: every loan falls due and cash repays it with a prepayment fee; only a "
