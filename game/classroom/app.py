@@ -1,10 +1,11 @@
 """The classroom server's web application (Starlette, ASGI; served by uvicorn) - issue 13.
 
 Routes:
-  POST /api/runs[?code=CLASS]            a run file as the body: 201 accepted (board, rank, score),
+  POST /api/runs[?code=CLASS]            a run file or an industry file as the body: 201 accepted (board, rank, score;
+                                         an industry: each company's rank within it),
                                          422 refused (the reason), 202 still queued (poll the job), 429 slow down
   GET  /api/jobs/{id}                    a submission's state
-  GET  /api/standings?scenario=ID&seed=N or ?competition=ID    JSON standings
+  GET  /api/standings?scenario=ID&seed=N or ?competition=ID    JSON standings (``entries``, ``industries``)
   GET  /                                 boards and competitions (HTML)
   GET  /standings?...                    the standings page: table and server-drawn SVG charts
   POST /api/competitions                 (instructor token) a competition TOML: creates it, returns its class code
@@ -132,10 +133,80 @@ def board_of(db: Database, q: dict[str, str]) -> tuple[str, Competition | None, 
     facts = db.facts([e.id for _, e, _ in rows if e.id is not None])
     entries = [
         {"rank": rank, "player": e.player, "score": e.score_usd, "verdict": e.verdict, "quarters": e.quarters_played,
-         "submitted_at": e.added_at, "bankrupt": e.bankrupt, "id": e.id, **extra, "facts": facts.get(e.id or -1, {})}
+         "submitted_at": e.added_at, "bankrupt": e.bankrupt, "id": e.id, **extra, "industry": None,
+         "facts": facts.get(e.id or -1, {})}
         for rank, e, extra in rows
     ]
+    if comp is not None:
+        entries = overall_board(entries, db.industries(competition=comp.id))
     return title, comp, entries
+
+
+def industries_of(db: Database, q: dict[str, str]) -> list[dict[str, Any]]:
+    """The industries on the board ``board_of`` reads (issue 15), each company ranked within its industry."""
+    if q.get("competition"):
+        return db.industries(competition=q["competition"])
+    return db.industries(scenario=q.get("scenario", ""), seed=int(q.get("seed") or 0))
+
+
+def overall_board(entries: list[dict[str, Any]], industries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A competition's overall board: its counted runs and every player's company of its industries
+    (bot rivals are not students: they stay in their industry's table), by score; equal scores share
+    a rank. Industry entries carry ``industry`` (its id) and ``industry_rank`` (its rank in it)."""
+    merged = list(entries)
+    for ind in industries:
+        for co in ind["companies"]:
+            if co["rival"]:
+                continue
+            merged.append({"player": co["name"], "score": co["score"], "verdict": co["verdict"], "quarters": co["quarters"],
+                           "submitted_at": ind["submitted_at"], "bankrupt": co["bankrupt"], "id": None, "attempts": 1,
+                           "counted_attempt": 1, "industry": ind["id"], "industry_rank": co["rank"],
+                           "industry_size": len(ind["companies"]), "facts": co["facts"]})
+    if not industries:
+        return merged
+    merged.sort(key=lambda e: (-e["score"], e["player"]))
+    for i, e in enumerate(merged):
+        e["rank"] = merged[i - 1]["rank"] if i and merged[i - 1]["score"] == e["score"] else i + 1
+    return merged
+
+
+def industry_winners(industries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Who won each industry and by what (the instructor report): the top company (a player or a bot
+    rival), its score, and its lead over the runner-up, in dollars of score."""
+    out = []
+    for ind in industries:
+        cos = ind["companies"]
+        if not cos:
+            continue
+        top, second = cos[0], cos[1] if len(cos) > 1 else None
+        out.append({"industry": ind["id"], "winner": top["name"], "bot": top["bot"], "score": top["score"],
+                    "share": top["share"], "runner_up": second["name"] if second else None,
+                    "margin": top["score"] - second["score"] if second else None, "tied": bool(second and second["rank"] == top["rank"])})
+    return out
+
+
+GRADEBOOK_INDUSTRY_COLUMNS = ("student", "source", "industry", "rank_in_industry", "companies_in_industry", "overall_rank",
+                              "score_usd", "revenue_usd", "revenue_share", "verdict", "bankrupt", "scenario", "seed")
+
+
+def industry_gradebook(comp: Competition, entries: list[dict[str, Any]], industries: list[dict[str, Any]]) -> str:
+    """The gradebook of a competition that takes industries: one row per student's entry (a company
+    of an industry, or a counted run), with the industry and the rank in it."""
+    import csv
+
+    from game.safe_text import csv_text
+
+    revenue = {(ind["id"], co["name"]): (co["revenue"], co["share"]) for ind in industries for co in ind["companies"]}
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(GRADEBOOK_INDUSTRY_COLUMNS)
+    for e in entries:
+        rev, share = revenue.get((e["industry"], e["player"]), ("", ""))
+        w.writerow([csv_text(e["player"]), "industry" if e["industry"] is not None else "run",
+                    e["industry"] if e["industry"] is not None else "", e.get("industry_rank", ""), e.get("industry_size", ""),
+                    e["rank"], f"{e['score']:.2f}", "" if rev == "" else f"{rev:.2f}", share, csv_text(e["verdict"]),
+                    int(bool(e["bankrupt"])), comp.scenario, comp.seed])
+    return buf.getvalue()
 
 
 def charts(entries: list[dict[str, Any]]) -> list[Markup]:
@@ -154,9 +225,10 @@ def charts(entries: list[dict[str, Any]]) -> list[Markup]:
     )]
 
 
-def instructor_report(comp: Competition, bots: list[dict[str, Any]], entries: list[dict[str, Any]]) -> dict[str, Any]:
+def instructor_report(comp: Competition, bots: list[dict[str, Any]], entries: list[dict[str, Any]],
+                      industries: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The class against the built-in bots on the same scenario and seed: medians, outliers
-    (beyond 1.5 interquartile ranges, Tukey's fences), and who defaulted and why."""
+    (beyond 1.5 interquartile ranges, Tukey's fences), who defaulted and why, and who won each industry."""
     scores = [e["score"] for e in entries]
     med = statistics.median(scores) if scores else None
     outliers: list[dict[str, Any]] = []
@@ -168,7 +240,7 @@ def instructor_report(comp: Competition, bots: list[dict[str, Any]], entries: li
     bot_med = statistics.median([b["score"] for b in bots]) if bots else None
     return {"players": len(entries), "median": med, "bots": bots, "bot_median": bot_med,
             "beat_best_bot": sum(1 for s in scores if bots and s > max(b["score"] for b in bots)),
-            "outliers": outliers, "defaulted": defaulted}
+            "outliers": outliers, "defaulted": defaulted, "industries": industry_winners(industries or [])}
 
 
 # ----------------------------------------------------------------------------- the app
@@ -271,16 +343,25 @@ def create_app(db_url: str, *, workers: int = 2, token: str | None = None, max_b
             return _json({"error": str(exc)}, 400)
         except LookupError as exc:
             return _json({"error": exc.args[0]}, 404)
+        industries = await run_in_threadpool(industries_of, db, dict(request.query_params))
         for e in entries:
             e.pop("facts")
-        return _json({"board": title, "competition": comp.id if comp else None, "entries": entries})
+        for ind in industries:
+            for co in ind["companies"]:
+                co.pop("facts")
+        return _json({"board": title, "competition": comp.id if comp else None, "entries": entries, "industries": industries})
 
     async def index(request: Request) -> Response:
         def read() -> tuple[Any, Any, Any]:
             return db.boards(), db.competitions(), db.queue_counts()
 
         boards, comps, queue = await run_in_threadpool(read)
-        open_boards = sorted(((s, seed, n) for (s, _sha, _r, seed), n in boards.items()), key=lambda t: (t[0], t[1]))
+        counts: dict[tuple[str, int], int] = {}
+        for (s, _sha, _r, seed), n in boards.items():
+            counts[(s, seed)] = counts.get((s, seed), 0) + n
+        for key, n in (await run_in_threadpool(db.industry_boards)).items():  # industries count as entries of their board
+            counts[key] = counts.get(key, 0) + n
+        open_boards = sorted(((s, seed, n) for (s, seed), n in counts.items()), key=lambda t: (t[0], t[1]))
         return _html("index.html", boards=open_boards, competitions=comps, queue=queue)
 
     async def standings_page(request: Request) -> Response:
@@ -290,7 +371,8 @@ def create_app(db_url: str, *, workers: int = 2, token: str | None = None, max_b
             return _html("error.html", 400, message=str(exc))
         except LookupError as exc:
             return _html("error.html", 404, message=exc.args[0])
-        return _html("standings.html", title=title, comp=comp, entries=entries, charts=charts(entries))
+        industries = await run_in_threadpool(industries_of, db, dict(request.query_params))
+        return _html("standings.html", title=title, comp=comp, entries=entries, charts=charts(entries), industries=industries)
 
     async def add_competition(request: Request) -> Response:
         from game.competition import load_competition
@@ -328,6 +410,10 @@ def create_app(db_url: str, *, workers: int = 2, token: str | None = None, max_b
             return _json({"error": "no such competition"}, 404)
 
         def render() -> str:
+            comp = found[0]
+            if comp.kind != "run":  # one row per student, with the industry and the rank in it
+                _, _, entries = board_of(db, {"competition": comp.id})
+                return industry_gradebook(comp, entries, db.industries(competition=comp.id))
             buf = io.StringIO()
             write_export(buf, db, found[0])  # the local leaderboard's export, on this database
             return buf.getvalue()
@@ -345,7 +431,9 @@ def create_app(db_url: str, *, workers: int = 2, token: str | None = None, max_b
             return _html("error.html", 404, message=f"no competition {comp_id!r} on this server")
         comp, bots = found
         title, _, entries = await run_in_threadpool(board_of, db, {"competition": comp.id})
-        return _html("report.html", title=title, comp=comp, report=instructor_report(comp, bots, entries), charts=charts(entries))
+        industries = await run_in_threadpool(db.industries, competition=comp.id)
+        return _html("report.html", title=title, comp=comp, report=instructor_report(comp, bots, entries, industries),
+                     charts=charts(entries))
 
     async def health(request: Request) -> Response:
         queue = await run_in_threadpool(db.queue_counts)

@@ -68,8 +68,12 @@ def submit_bytes(server: str, body: bytes, code: str | None = None) -> Reply:
 
 
 def describe(reply: Reply) -> tuple[bool, str]:
-    """(accepted, one line): the rank on its board, or the refusal's reason."""
+    """(accepted, one line): the rank on its board (an industry: each player's rank within it), or the refusal's reason."""
     d = reply.data
+    if reply.status == 201 and d.get("accepted") and d.get("kind") == "industry":
+        ranks = ", ".join(f"{c['name']} rank {c['rank']} of {c['of']} (${c['score']:,.0f})"
+                          for c in d.get("companies", []) if c.get("bot") is None)
+        return True, f"accepted: industry {d.get('industry')} on {d.get('board')}: {ranks}"
     if reply.status == 201 and d.get("accepted"):
         return True, f"accepted: {d.get('player')}, ${d.get('score', 0):,.0f}, rank {d.get('rank')} of {d.get('of')} on {d.get('board')}"
     if reply.status == 202:

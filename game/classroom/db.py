@@ -61,6 +61,27 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         "CREATE INDEX IF NOT EXISTS jobs_waiting ON jobs (status, id)",
         "CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
     ]),
+    # issue 15: industry files, each company ranked within its industry
+    (2, [
+        """CREATE TABLE IF NOT EXISTS industries (
+            id {ID},
+            competition TEXT NOT NULL DEFAULT '', scenario TEXT NOT NULL, scenario_sha256 TEXT NOT NULL,
+            ruleset TEXT NOT NULL, seed BIGINT NOT NULL,
+            industry_hash TEXT NOT NULL,  -- every company's final state hash: the same industry twice is a duplicate
+            file_sha256 TEXT NOT NULL, quarters INTEGER NOT NULL, added_at TEXT NOT NULL, job_id BIGINT,
+            UNIQUE (competition, industry_hash),
+            UNIQUE (competition, file_sha256)
+        )""",
+        "CREATE INDEX IF NOT EXISTS industries_board ON industries (competition, scenario, seed, id)",
+        """CREATE TABLE IF NOT EXISTS industry_companies (
+            industry_id BIGINT NOT NULL REFERENCES industries (id), name TEXT NOT NULL,
+            bot TEXT,  -- the bot that ran a rival company; NULL for a player's
+            rank INTEGER NOT NULL, score_cents BIGINT NOT NULL, revenue_cents BIGINT NOT NULL,
+            share DOUBLE PRECISION NOT NULL, verdict TEXT NOT NULL, bankrupt INTEGER NOT NULL,
+            quarters_played INTEGER NOT NULL, facts TEXT NOT NULL DEFAULT '{{}}',
+            PRIMARY KEY (industry_id, name)
+        )""",
+    ]),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 MAX_TRIES = 3  # a job whose verification killed its worker this often is refused, not retried forever
@@ -272,10 +293,11 @@ class Database:
         return class_code
 
     def competitions(self) -> list[tuple[Competition, str, int]]:
-        """(competition, class code, verified runs) for each, newest first."""
+        """(competition, class code, verified runs and industries) for each, newest first."""
         with self.read() as c:
             rows = c.execute(
                 "SELECT c.spec, c.class_code, (SELECT COUNT(*) FROM runs r WHERE r.competition = c.id) "
+                "+ (SELECT COUNT(*) FROM industries i WHERE i.competition = c.id) "
                 "FROM competitions c ORDER BY c.created_at DESC, c.id"
             ).fetchall()
         return [(Competition.model_validate_json(r[0]), str(r[1]), int(r[2])) for r in rows]
@@ -369,6 +391,94 @@ class Database:
             c.execute("UPDATE jobs SET status = 'done', accepted = ?, result = ?, run_id = ?, finished_at = ? WHERE id = ?",
                       (int(result["accepted"]), json.dumps(result), run_id, time.time(), job_id))
         return result
+
+    def finish_industry(self, job_id: int, ok: bool, reason: str, record: dict[str, Any] | None,
+                        comp: Competition | None) -> dict[str, Any]:
+        """Store a verified industry file (unless the same industry is already on this board) and close
+        its job, in one transaction. Returns the job's result: each player's rank within the industry."""
+        with self.tx() as c:
+            row = c.execute("SELECT status, result FROM jobs WHERE id = ?" + (" FOR UPDATE" if self.postgres else ""), (job_id,)).fetchone()
+            if row is None:
+                return {"accepted": False, "reason": "unknown job"}
+            if row[0] == "done":
+                return json.loads(row[1])
+            industry_id = None
+            if not ok or record is None:
+                result: dict[str, Any] = {"accepted": False, "reason": reason}
+            else:
+                board = comp.id if comp is not None else ""
+                if self.postgres:  # one writer per board: the duplicate check stays exact
+                    c.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (board or f"{record['scenario']}/{record['seed']}",))
+                dup = c.execute("SELECT id FROM industries WHERE competition = ? AND (industry_hash = ? OR file_sha256 = ?)",
+                                (board, record["industry_hash"], record["file_sha256"])).fetchone()
+                if dup is not None:
+                    result = {"accepted": False, "reason": f"duplicate: this industry is already on the board (industry {int(dup[0])})"}
+                else:
+                    industry_id = self._insert_industry(c, board, record, job_id)
+                    players = [co for co in record["companies"] if co["bot"] is None]
+                    of = len(record["companies"])
+                    result = {
+                        "accepted": True, "kind": "industry", "industry": industry_id,
+                        "board": f"competition {comp.id}" if comp is not None else f"{record['scenario']} seed {record['seed']}",
+                        "competition": board or None, "scenario": record["scenario"], "seed": record["seed"],
+                        "companies": [{"name": co["name"], "bot": co["bot"], "rank": co["rank"], "of": of,
+                                       "score": co["score_cents"] / 100, "share": co["share"], "verdict": co["verdict"],
+                                       "bankrupt": co["bankrupt"]} for co in record["companies"]],
+                        "player": ", ".join(co["name"] for co in players),
+                        "score": max(co["score_cents"] for co in players) / 100, "rank": min(co["rank"] for co in players), "of": of,
+                    }
+            c.execute("UPDATE jobs SET status = 'done', accepted = ?, result = ?, finished_at = ? WHERE id = ?",
+                      (int(result["accepted"]), json.dumps(result), time.time(), job_id))
+        return result
+
+    @staticmethod
+    def _insert_industry(c: _Conn, board: str, record: dict[str, Any], job_id: int) -> int:
+        row = c.execute(
+            "INSERT INTO industries (competition, scenario, scenario_sha256, ruleset, seed, industry_hash, file_sha256, quarters, "
+            "added_at, job_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (board, record["scenario"], record["scenario_sha256"], record["ruleset"], record["seed"], record["industry_hash"],
+             record["file_sha256"], record["quarters"], now_iso(), job_id),
+        ).fetchone()
+        industry_id = int(row[0])
+        for co in record["companies"]:
+            c.execute("INSERT INTO industry_companies (industry_id, name, bot, rank, score_cents, revenue_cents, share, verdict, "
+                      "bankrupt, quarters_played, facts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      (industry_id, co["name"], co["bot"], co["rank"], co["score_cents"], co["revenue_cents"], co["share"],
+                       co["verdict"], int(co["bankrupt"]), co["quarters_played"], json.dumps(co.get("facts") or {})))
+        return industry_id
+
+    def industries(self, *, competition: str = "", scenario: str | None = None, seed: int | None = None) -> list[dict[str, Any]]:
+        """The industries on a board (a competition's, or an open board's scenario and seed), oldest
+        first, each with its companies in rank order: ``{id, scenario, seed, quarters, added_at, companies}``."""
+        where, params = "competition = ?", [competition]
+        if scenario is not None:
+            where += " AND scenario = ? AND seed = ?"
+            params += [scenario, seed]
+        with self.read() as c:
+            heads = c.execute(f"SELECT id, scenario, seed, quarters, added_at FROM industries WHERE {where} ORDER BY id", params).fetchall()
+            ids = [int(h[0]) for h in heads]
+            rows = []
+            for i in range(0, len(ids), 500):
+                part = ids[i:i + 500]
+                rows += c.execute(
+                    "SELECT industry_id, name, bot, rank, score_cents, revenue_cents, share, verdict, bankrupt, quarters_played, facts "
+                    f"FROM industry_companies WHERE industry_id IN ({', '.join('?' * len(part))}) ORDER BY industry_id, rank, name",
+                    part).fetchall()
+        companies: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
+        for r in rows:
+            companies[int(r[0])].append({
+                "name": str(r[1]), "bot": r[2], "rival": r[2] is not None, "rank": int(r[3]), "score": int(r[4]) / 100,
+                "revenue": int(r[5]) / 100, "share": float(r[6]), "verdict": str(r[7]), "bankrupt": bool(r[8]),
+                "quarters": int(r[9]), "facts": json.loads(r[10]),
+            })
+        return [{"id": int(h[0]), "scenario": str(h[1]), "seed": int(h[2]), "quarters": int(h[3]), "submitted_at": str(h[4]),
+                 "companies": companies[int(h[0])]} for h in heads]
+
+    def industry_boards(self) -> dict[tuple[str, int], int]:
+        """Open boards' industries: (scenario, seed) -> how many."""
+        with self.read() as c:
+            rows = c.execute("SELECT scenario, seed, COUNT(*) FROM industries WHERE competition = '' GROUP BY scenario, seed").fetchall()
+        return {(str(r[0]), int(r[1])): int(r[2]) for r in rows}
 
     @staticmethod
     def _over_policy(c: _Conn, e: Entry, comp: Competition | None) -> str | None:

@@ -12,6 +12,8 @@ A job whose verification killed its worker ``MAX_TRIES`` times is refused instea
 
 from __future__ import annotations
 
+import hashlib
+import json
 import multiprocessing
 import os
 import tempfile
@@ -20,10 +22,11 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from typing import Any
 
 from game.classroom.db import MAX_TRIES, Database, Job
-from game.competition import Competition
+from game.competition import Competition, competition_mismatch
 from game.leaderboard import RUN_TIME_LIMIT_S, Outcome, _verify_star
 
 DEFAULT_LEASE_S = 30.0  # renewed every third of it: a crashed server's jobs wait at most this long
@@ -69,6 +72,126 @@ def verify_submission(body: bytes, competition: Competition | None, time_limit_s
                                                 "is not this server's built-in scenario")
         e.source = "upload"
     return outcome
+
+
+# ----------------------------------------------------------------------------- industry files (issue 15)
+
+
+@dataclass
+class IndustryOutcome:
+    """What verifying one submitted industry file found: ``record`` (when ok) holds the industry's
+    identity and each company's result, ranked within the industry (plain data: it crosses processes)."""
+
+    ok: bool
+    reason: str
+    record: dict[str, Any] | None = None
+
+
+def is_industry_body(body: bytes) -> bool:
+    """Whether a submission is an industry file (its JSON ``format``), not a single-player run file."""
+    from game.industry import FORMAT
+
+    try:
+        data = json.loads(body.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return False
+    return isinstance(data, dict) and data.get("format") == FORMAT
+
+
+def rank_companies(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rank an industry's companies by final score (issue 15: "ranks companies within their
+    industry"): equal scores share a rank (1, 1, 3), name order breaks the listing; ``share`` is
+    each company's part of the industry's revenue over the whole game."""
+    total = sum(r["revenue_cents"] for r in rows)
+    ordered = sorted(rows, key=lambda r: (-r["score_cents"], r["name"]))
+    out = []
+    for i, r in enumerate(ordered):
+        rank = out[-1]["rank"] if out and out[-1]["score_cents"] == r["score_cents"] else i + 1
+        out.append({**r, "rank": rank, "share": round(r["revenue_cents"] / total, 4) if total > 0 else 0.0})
+    return out
+
+
+def industry_record(ind: Any, f: Any, file_sha256: str) -> dict[str, Any]:
+    """A verified industry (engine.industry.Industry re-simulated from file ``f``) as the board stores it."""
+    from types import SimpleNamespace
+
+    from engine.industry import industry_hash
+
+    rows = []
+    for n in ind.order:
+        c = ind.companies[n]
+        last = c.reports[-1]
+        facts = class_facts(SimpleNamespace(reports=c.reports))
+        rows.append({"name": n, "bot": c.bot, "score_cents": int(last.score.score_cents),
+                     "revenue_cents": int(sum(r.income.revenue for r in c.reports)), "verdict": last.score.verdict,
+                     "bankrupt": bool(c.state.bankrupt), "quarters_played": len(c.reports), "facts": facts})
+    # the duplicate key: every company's final state hash (a bankrupt company's is its last quarter's)
+    final = industry_hash({n: ind.companies[n].reports[-1].state_hash for n in ind.order})
+    return {"scenario": f.scenario, "scenario_sha256": f.scenario_sha256, "ruleset": f.ruleset, "seed": f.seed,
+            "industry_hash": final, "file_sha256": file_sha256, "quarters": len(f.quarters), "companies": rank_companies(rows)}
+
+
+def verify_industry_submission(body: bytes, competition: Competition | None,
+                               time_limit_s: float | None = RUN_TIME_LIMIT_S) -> IndustryOutcome:
+    """Verify one submitted industry file with ``tycoon verify``'s own verification
+    (game.industry.verify_industry: every company re-simulated, every quarter's hash compared), then
+    the board's rules: a built-in scenario, the competition's scenario, seed and size, a finished game.
+    Runs in a worker; never raises for a bad file."""
+    from game.errors import UserError
+    from game.industry import load_industry, verify_industry
+    from game.leaderboard import RunTooSlow, time_limit
+    from game.runfile import is_builtin
+
+    with tempfile.TemporaryDirectory(prefix="tycoon-industry-") as tmp:
+        path = os.path.join(tmp, "industry.json")
+        with open(path, "wb") as fh:
+            fh.write(body)
+
+        def clean(text: str) -> str:
+            return text.replace(f"{path}: ", "").replace(path, "the industry file")
+
+        try:
+            f = load_industry(path)
+            if competition is not None:
+                if competition.kind == "run":
+                    return IndustryOutcome(False, f"competition {competition.id!r} takes run files, not industry files (kind = \"run\")")
+                why = competition_mismatch(competition, f.scenario, f.seed, None, f.scenario_sha256)
+                if why:
+                    return IndustryOutcome(False, f"not an industry of this competition: it {why}")
+                if competition.industry_size is not None and len(f.companies) != competition.industry_size:
+                    return IndustryOutcome(False, f"competition {competition.id!r} plays industries of {competition.industry_size} "
+                                                  f"companies; this one has {len(f.companies)}")
+            if not is_builtin(f.scenario, f.scenario_sha256):  # checked before simulating: a board compares one world
+                return IndustryOutcome(False, f"another scenario version: {f.scenario!r} (sha256 {f.scenario_sha256[:12]}...) "
+                                              "is not this server's built-in scenario")
+            if not any(c["bot"] is None for c in f.companies):
+                return IndustryOutcome(False, "only bots play this industry: a board ranks players' companies")
+            with time_limit(time_limit_s):
+                v = verify_industry(path)
+        except UserError as exc:
+            return IndustryOutcome(False, clean(str(exc)))
+        except RunTooSlow as exc:
+            return IndustryOutcome(False, f"refused: it {exc} (limit per file)")
+        except MemoryError:
+            return IndustryOutcome(False, "could not be re-simulated: it asks for more memory than this machine has")
+        except Exception as exc:  # noqa: BLE001 - one broken file must not stop the queue
+            return IndustryOutcome(False, f"could not be re-simulated ({type(exc).__name__}: {clean(str(exc))[:200]})")
+    if not v.ok:
+        return IndustryOutcome(False, f"does not verify: {clean(v.reason)}")
+    ind = v.industry
+    if not ind.over:
+        return IndustryOutcome(False, f"unfinished: {len(f.quarters)} of {ind.scenario.quarters} quarters played; finish the game first")
+    return IndustryOutcome(True, v.reason, industry_record(ind, f, hashlib.sha256(body).hexdigest()))
+
+
+def verify_body(body: bytes, competition: Competition | None, time_limit_s: float | None = RUN_TIME_LIMIT_S) -> Outcome | IndustryOutcome:
+    """One submission, whichever it is: an industry file or a single-player run file."""
+    if is_industry_body(body):
+        return verify_industry_submission(body, competition, time_limit_s)
+    if competition is not None and competition.kind == "industry":
+        return Outcome("submission", False, f"competition {competition.id!r} takes industry files only (kind = \"industry\"): "
+                                            "submit the file of `tycoon industry play`")
+    return verify_submission(body, competition, time_limit_s)
 
 
 def bot_baselines(scenario: str, seed: int) -> list[dict[str, Any]]:
@@ -164,7 +287,7 @@ class Dispatcher:
                     self._close(job.id, Outcome("submission", False, f"could not be re-simulated: its verification stopped "
                                                                      f"the worker process {MAX_TRIES} times"), comp)
                 else:
-                    self._inflight[job.id] = (job, self._pool.submit(verify_submission, job.body, comp, self.time_limit_s))
+                    self._inflight[job.id] = (job, self._pool.submit(verify_body, job.body, comp, self.time_limit_s))
         done = [jid for jid, (_, fut) in self._inflight.items() if fut.done()]
         if not done and self._inflight:
             # wait a little for the first to finish, but keep claiming for free workers
@@ -195,7 +318,10 @@ class Dispatcher:
             acted = True
         return acted or bool(self._inflight)
 
-    def _close(self, job_id: int, outcome: Outcome, comp: Competition | None) -> None:
-        result = self.db.finish(job_id, outcome, comp)
+    def _close(self, job_id: int, outcome: Outcome | IndustryOutcome, comp: Competition | None) -> None:
+        if isinstance(outcome, IndustryOutcome):
+            result = self.db.finish_industry(job_id, outcome.ok, outcome.reason, outcome.record, comp)
+        else:
+            result = self.db.finish(job_id, outcome, comp)
         if self.on_done is not None:
             self.on_done(job_id, result)
