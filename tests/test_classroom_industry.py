@@ -323,3 +323,225 @@ def test_overall_board_and_winners_worked_example():
     w = industry_winners(inds)
     assert (w[0]["winner"], w[0]["margin"], w[0]["runner_up"], w[0]["tied"]) == ("amy", 10.0, "flex", False)
     assert w[1]["tied"] and w[1]["margin"] == 0.0
+
+
+# ----------------------------------------------------------------------------- networked rounds
+
+
+class FakeClock:
+    """The server's clock for round deadlines: moved by the test, never slept on."""
+
+    def __init__(self, t: float = 1_000_000.0) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@pytest.fixture
+def live_client(db_url):
+    clock = FakeClock()
+    app = create_app(db_url, workers=1, token=TOKEN, rate_per_minute=0, clock=clock)
+    with TestClient(app) as c:
+        c.clock, c.app_state = clock, app.state
+        yield c
+
+
+def wait_round(client, live_id: str, round_no: int, timeout: float = 60.0) -> dict:
+    """Poll (real seconds, briefly) until the server's worker has resolved up to ``round_no``."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        st_ = client.get(f"/api/live/{live_id}").json()
+        if st_["quarter"] >= round_no:
+            return st_
+        time.sleep(0.05)
+    raise AssertionError(f"round {round_no} was not resolved: {st_}")
+
+
+def open_live(client, players=("alice", "bob"), rivals=("barbell",), minutes=10):
+    r = client.post("/api/live", json={"scenario": SCEN, "seed": SEED, "players": list(players), "rivals": list(rivals),
+                                       "round_minutes": minutes}, headers={"Authorization": f"Bearer {TOKEN}"})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def observe(client, live_id, name, key):
+    r = client.get(f"/api/live/{live_id}/observation?player={name}", headers={"X-Player-Key": key})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def plan(client, live_id, name, key, round_no, actions):
+    return client.post(f"/api/live/{live_id}/plan?player={name}", json={"round": round_no, "actions": actions},
+                       headers={"X-Player-Key": key})
+
+
+def bot_plan(view: dict, bot: str, cache: dict) -> list[dict]:
+    from engine.game import _loggable
+    from game.classroom.live import observation_from_view
+
+    return [_loggable(a) for a in make_bot(bot).act(observation_from_view(view, SCEN, SEED, cache))]
+
+
+def test_networked_three_quarters_late_player_and_verified_file(live_client, tmp_path):
+    """Two players and a bot rival play three quarters through the server: round 0 resolves when
+    both have planned; in round 1 bob is late and the deadline (the injected clock) plays his empty
+    plan; the file the server grew verifies with `tycoon verify`, and equals the same industry
+    played locally with the same plans (same hashes)."""
+    from game.industry import load_industry, verify_industry
+
+    c = live_client
+    made = open_live(c)
+    live_id, keys = made["id"], made["keys"]
+    assert set(keys) == {"alice", "bob"} and [co["bot"] for co in made["companies"]] == [None, None, "barbell"]
+    assert c.get(f"/api/live/{live_id}/observation?player=alice", headers={"X-Player-Key": keys["bob"]}).status_code == 403
+
+    cache: dict = {}
+    view = observe(c, live_id, "alice", keys["alice"])
+    # own company in full, the others' public disclosure only (nothing before the first quarter), no plans
+    assert view["round"] == 0 and view["state"] and view["reports"] == [] and view["rivals"] == []
+    bad = plan(c, live_id, "alice", keys["alice"], 0, [{"kind": "buy_gpus", "gen": "H100", "count": "many"}])
+    assert bad.status_code == 422 and bad.json()["reason"].startswith("actions[0]")  # invalid: refused, loses nothing
+    sent = {"alice": [], "bob": []}
+    for name, bot in (("alice", "flex"), ("bob", "all-in")):
+        actions = bot_plan(observe(c, live_id, name, keys[name]), bot, cache)
+        assert plan(c, live_id, name, keys[name], 0, actions).status_code == 201
+        sent[name].append(actions)
+    st1 = wait_round(c, live_id, 1)
+    assert st1["last_quarter"] and st1["deadline"] == c.clock.t + 600  # the next round's deadline, from the clock
+
+    v1 = observe(c, live_id, "alice", keys["alice"])
+    assert len(v1["reports"]) == 1 and {r["name"] for r in v1["rivals"]} == {"bob", "barbell"}
+    assert all("actions" not in r and "cash" not in json.dumps(r) for r in v1["rivals"])
+    a1 = bot_plan(v1, "flex", cache)
+    assert plan(c, live_id, "alice", keys["alice"], 1, a1).status_code == 201
+    sent["alice"].append(a1)
+    sent["bob"].append([])
+    import time
+    time.sleep(1.0)  # the worker looks for due rounds: bob has not planned and the deadline is not reached
+    assert c.get(f"/api/live/{live_id}").json()["quarter"] == 1
+    c.clock.t += 601  # the deadline passes
+    wait_round(c, live_id, 2)
+    late = plan(c, live_id, "bob", keys["bob"], 1, [])
+    assert late.status_code == 409 and "round 1 is not the one being played" in late.json()["reason"]
+
+    for name, bot in (("alice", "flex"), ("bob", "all-in")):
+        actions = bot_plan(observe(c, live_id, name, keys[name]), bot, cache)
+        assert plan(c, live_id, name, keys[name], 2, actions).status_code == 201
+        sent[name].append(actions)
+    wait_round(c, live_id, 3)
+
+    assert c.get(f"/api/live/{live_id}/file").status_code == 403  # the others' plans stay private until the end
+    text = c.get(f"/api/live/{live_id}/file", headers={"Authorization": f"Bearer {TOKEN}"}).text
+    path = tmp_path / "live.json"
+    path.write_text(text)
+    v = verify_industry(path)
+    assert v.ok, v.reason
+    f = load_industry(path)
+    assert len(f.quarters) == 3 and f.quarters[1]["actions"]["bob"] == []  # bob's empty plan at the deadline
+    # the same industry played here, with the plans sent and the rival's bot: the same hashes
+    local = Industry(load_scenario(SCEN).scenario, SEED, [("alice", None), ("bob", None), ("barbell", "barbell")])
+    rival = make_bot("barbell")
+    for q in range(3):
+        local.play({"alice": sent["alice"][q], "bob": sent["bob"][q], "barbell": rival.act(local.observation("barbell"))})
+    assert [q["state_hashes"] for q in f.quarters] == [{n: r.state_hash for n, r in iq.reports.items()} for iq in local.quarters]
+
+
+def test_no_double_resolution_with_two_servers(db_url):
+    """Two servers on one database: a due round is claimed by one; when a slow server's lease runs
+    out and another resolves the round, the slow one's result is not stored (compare and set)."""
+    from game.classroom.live import new_industry, resolve_round
+
+    with Database(db_url) as a, Database(db_url) as b:
+        made = new_industry(SCEN, SEED, ["alice"], ["flex"])
+        a.open_live("x1", SCEN, SEED, made, {"alice": "k"}, 600.0, 0.0)
+        assert a.post_plan("x1", "alice", 0, [], 1.0) is None
+        first = a.claim_rounds(2, 30.0, 2.0)
+        assert [r[:2] for r in first] == [("x1", 0)]
+        assert b.claim_rounds(2, 30.0, 3.0) == []  # leased: the other server skips it
+        assert a.post_plan("x1", "alice", 0, [], 4.0).startswith("round 0 is being resolved")  # a late plan is refused, not lost silently
+        resolved_a = resolve_round(first[0][2], first[0][3])
+        # server a stalls past its lease; server b takes the round and stores it
+        second = b.claim_rounds(2, 30.0, 40.0)
+        assert [r[:2] for r in second] == [("x1", 0)]
+        assert b.finish_round("x1", 0, resolve_round(second[0][2], second[0][3]), 41.0) is True
+        assert a.finish_round("x1", 0, resolved_a, 42.0) is False  # too late: not stored twice
+        live = a.live("x1")
+        assert live["quarter"] == 1 and live["deadline"] == 41.0 + 600.0
+        assert len(json.loads(a.live_file("x1"))["quarters"]) == 1
+
+
+def test_concurrent_round_claims_never_share_a_round(db_url):
+    """Many threads of two servers claim at once: each due round is taken exactly once."""
+    import threading
+
+    from game.classroom.live import new_industry
+
+    made = new_industry(SCEN, SEED, ["alice"], [])
+    with Database(db_url) as a, Database(db_url) as b:
+        for i in range(6):
+            a.open_live(f"r{i}", SCEN, SEED, made, {"alice": "k"}, 1.0, 0.0)  # all past their deadline at t=5
+        got: list[str] = []
+        lock = threading.Lock()
+
+        def claim(db):
+            for _ in range(4):
+                ids = [r[0] for r in db.claim_rounds(1, 60.0, 5.0)]
+                with lock:
+                    got.extend(ids)
+
+        threads = [threading.Thread(target=claim, args=(db,)) for db in (a, b, a, b)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert sorted(got) == [f"r{i}" for i in range(6)]
+
+
+def test_headless_client_plays_every_round(live_client, monkeypatch, capsys):
+    """`tycoon board industry play`: a bot plays each round for its player until the industry ends;
+    the other player's rounds end at the deadline (the clock moves whenever the client waits)."""
+    from game.classroom import client as http
+
+    c = live_client
+
+    def fake_request(method, url, body=None, headers=None, timeout=0):
+        path = url.split("://", 1)[1].split("/", 1)[1]
+        r = c.request(method, "/" + path, content=body, headers=headers or {})
+        return http.Reply(r.status_code, r.json() if "json" in r.headers.get("content-type", "") else {}, r.text)
+
+    monkeypatch.setattr(http, "request", fake_request)
+    made = open_live(c, players=("alice", "bob"), rivals=())
+
+    def wait(_s):  # bob never plans: each wait lets the deadline pass and gives the worker a moment
+        import time
+
+        c.clock.t += 601
+        time.sleep(0.1)
+
+    lines: list[str] = []
+    n = http.play_live("http://class.example", made["id"], "alice", made["keys"]["alice"], make_bot("flex"),
+                       sleep=wait, out=lines.append)
+    quarters = load_scenario(SCEN).scenario.quarters
+    assert n == quarters and lines[-1].startswith("alice: the industry is over after")
+    assert sum("action(s) sent" in line for line in lines) == quarters
+    st_ = c.get(f"/api/live/{made['id']}").json()
+    assert st_["status"] == "over" and st_["quarter"] == quarters
+    public = c.get(f"/api/live/{made['id']}/file")  # over: the file is public now, and it verifies
+    assert public.status_code == 200 and json.loads(public.text)["format"] == "ai-cloud-tycoon-industry"
+
+
+def test_open_refuses_bad_requests(live_client):
+    c = live_client
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    assert c.post("/api/live", json={"scenario": SCEN, "players": ["a"]}).status_code == 401
+    r = c.post("/api/live", json={"scenario": SCEN, "players": ["a"], "rivals": ["nope"]}, headers=auth)
+    assert r.status_code == 422 and "unknown bot 'nope'" in r.json()["error"]
+    r = c.post("/api/live", json={"scenario": "x.toml", "players": ["a"]}, headers=auth)
+    assert r.status_code == 422 and "built-in scenario" in r.json()["error"]
+    r = c.post("/api/live", json={"scenario": SCEN, "players": ["a"], "round_minutes": 0}, headers=auth)
+    assert r.status_code == 422 and "round_minutes" in r.json()["error"]
+    r = c.post("/api/live", json={"scenario": SCEN, "players": ["<b>"]}, headers=auth)
+    assert r.status_code == 422 and "not a usable name" in r.json()["error"]

@@ -11,6 +11,11 @@ Routes:
   POST /api/competitions                 (instructor token) a competition TOML: creates it, returns its class code
   GET  /api/competitions/{id}/gradebook.csv   (instructor token) per-quarter scorecards
   GET  /instructor/{id}                  (instructor token) the class against the built-in bots
+  POST /api/live                         (instructor token) open a networked industry: its id and each player's key
+  GET  /api/live/{id}                    its round, deadline, who has planned (public)
+  GET  /api/live/{id}/observation?player=NAME   (X-Player-Key) the player's company and the others' disclosures
+  POST /api/live/{id}/plan?player=NAME   (X-Player-Key) {"round": N, "actions": [...]}: 201 kept, 422 invalid, 409 too late
+  GET  /api/live/{id}/file               the industry file so far (the instructor's until the industry is over)
 
 Verification runs in ``game.classroom.worker.Dispatcher``'s processes, never in this event loop.
 """
@@ -20,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import io
+import json
 import os
 import secrets
 import statistics
@@ -248,7 +254,7 @@ def instructor_report(comp: Competition, bots: list[dict[str, Any]], entries: li
 
 def create_app(db_url: str, *, workers: int = 2, token: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
                rate_per_minute: int = DEFAULT_RATE, wait_s: float = DEFAULT_WAIT_S, lease_s: float = DEFAULT_LEASE_S,
-               time_limit_s: float | None = RUN_TIME_LIMIT_S, pool_size: int = 16) -> Starlette:
+               time_limit_s: float | None = RUN_TIME_LIMIT_S, pool_size: int = 16, clock: Any = time.time) -> Starlette:
     """The ASGI app. The database opens (and migrates) here; the verification processes start with
     the app's lifespan. ``token`` (the instructor's) is stored as its SHA-256 and replaces an earlier one."""
     db = Database(db_url, pool_size=pool_size)
@@ -264,7 +270,7 @@ def create_app(db_url: str, *, workers: int = 2, token: str | None = None, max_b
         if loop is not None and fut is not None:
             loop.call_soon_threadsafe(lambda: fut.done() or fut.set_result(result))
 
-    dispatcher = Dispatcher(db, workers=workers, lease_s=lease_s, time_limit_s=time_limit_s, on_done=done)
+    dispatcher = Dispatcher(db, workers=workers, lease_s=lease_s, time_limit_s=time_limit_s, on_done=done, clock=clock)
 
     @asynccontextmanager
     async def lifespan(app: Starlette):
@@ -435,6 +441,100 @@ def create_app(db_url: str, *, workers: int = 2, token: str | None = None, max_b
         return _html("report.html", title=title, comp=comp, report=instructor_report(comp, bots, entries, industries),
                      charts=charts(entries))
 
+    # ---- networked rounds of an industry (issue 15)
+
+    async def live_open(request: Request) -> Response:
+        """(instructor) Open an industry: JSON {scenario, seed, players: [...], rivals: [...], round_minutes}."""
+        from game.classroom.live import MAX_ROUND_MINUTES, new_industry
+        from game.industry import company_names
+
+        if not authorized(request):
+            return _json({"error": "the instructor token is missing or wrong"}, 401)
+        try:
+            spec = json.loads(await request.body())
+            if not isinstance(spec, dict):
+                raise ValueError
+        except ValueError:
+            return _json({"error": "send a JSON object: {scenario, seed, players, rivals, round_minutes}"}, 422)
+        seed, minutes = spec.get("seed", 1), spec.get("round_minutes", 10)
+        if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**63:
+            return _json({"error": f"seed: a whole number from 0 to 2^63-1, got {seed!r}"}, 422)
+        if not isinstance(minutes, (int, float)) or isinstance(minutes, bool) or not 0 < minutes <= MAX_ROUND_MINUTES:
+            return _json({"error": f"round_minutes: more than 0 and at most {MAX_ROUND_MINUTES}, got {minutes!r}"}, 422)
+        try:
+            players = company_names(",".join(spec.get("players") or []), "players")
+            rivals = company_names(",".join(spec.get("rivals") or []), "rivals")
+            made = await asyncio.get_running_loop().run_in_executor(
+                dispatcher._pool, new_industry, str(spec.get("scenario", "")), seed, players, rivals)
+        except (UserError, TypeError) as exc:
+            return _json({"error": str(exc)}, 422)
+        live_id = new_class_code().replace("-", "").lower()
+        keys = {p: secrets.token_urlsafe(12) for p in players}
+        await run_in_threadpool(db.open_live, live_id, made["scenario"], seed, made,
+                                {p: token_digest(k) for p, k in keys.items()}, float(minutes) * 60, clock())
+        return _json({"id": live_id, "scenario": made["scenario"], "seed": seed, "companies": made["companies"],
+                      "keys": keys, "round_seconds": float(minutes) * 60, "quarters": made["quarters"]}, 201)
+
+    async def live_status(request: Request) -> Response:
+        live = await run_in_threadpool(db.live, request.path_params["live_id"])
+        if live is None:
+            return _json({"error": "no such industry"}, 404)
+        return _json({**live, "now": clock()})
+
+    async def player(request: Request) -> tuple[str, Response | None]:
+        """The player named by ``?player=`` and proven by their key (``X-Player-Key``), or the refusal."""
+        name = request.query_params.get("player", "")
+        key = request.headers.get("x-player-key", "")
+        ok = bool(name and key) and await run_in_threadpool(db.live_key_ok, request.path_params["live_id"], name, token_digest(key))
+        return name, None if ok else _json({"error": "unknown industry, player or key (X-Player-Key: the key the instructor gave you)"}, 403)
+
+    async def live_observation(request: Request) -> Response:
+        name, refused = await player(request)
+        if refused is not None:
+            return refused
+        live_id = request.path_params["live_id"]
+        view, live = await run_in_threadpool(lambda: (db.live_view(live_id, name), db.live(live_id)))
+        if view is None or live is None:
+            return _json({"error": "no such industry"}, 404)
+        return _json({**view, "industry": live_id, "round": live["quarter"], "deadline": live["deadline"], "now": clock(),
+                      "status": live["status"], "planned": name in live["planned"], "scenario": live["scenario"], "seed": live["seed"]})
+
+    async def live_plan(request: Request) -> Response:
+        from game.classroom.live import validate_plan
+
+        name, refused = await player(request)
+        if refused is not None:
+            return refused
+        body = await request.body()
+        if len(body) > max_bytes:
+            return _refuse(f"too large: a plan is at most {max_bytes:,} bytes")
+        try:
+            posted = json.loads(body)
+            if not isinstance(posted, dict) or not isinstance(posted.get("round"), int):
+                raise ValueError("send {\"round\": N, \"actions\": [...]} (N: the round your observation names)")
+            actions = validate_plan(posted.get("actions", []))
+        except ValueError as exc:
+            return _refuse(str(exc) if str(exc) else "not JSON")
+        why = await run_in_threadpool(db.post_plan, request.path_params["live_id"], name, posted["round"], actions, clock())
+        if why is not None:
+            return _refuse(why, 409)
+        dispatcher.round_wake.set()
+        dispatcher.wake.set()
+        return _json({"accepted": True, "player": name, "round": posted["round"], "actions": len(actions)}, 201)
+
+    async def live_file(request: Request) -> Response:
+        """The industry file so far: for the instructor at any time, for everyone once it is over
+        (before, it would show the players' past plans to their rivals)."""
+        live_id = request.path_params["live_id"]
+        live = await run_in_threadpool(db.live, live_id)
+        if live is None:
+            return _json({"error": "no such industry"}, 404)
+        if live["status"] != "over" and not authorized(request):
+            return _json({"error": "the industry is still being played: its file is the instructor's until it is over"}, 403)
+        text = await run_in_threadpool(db.live_file, live_id)
+        return Response(text, media_type="application/json", headers={
+            **SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="industry-{live_id}.json"'})
+
     async def health(request: Request) -> Response:
         queue = await run_in_threadpool(db.queue_counts)
         return _json({"ok": True, "queue": queue, "verifier_error": repr(dispatcher.error) if dispatcher.error else None})
@@ -449,6 +549,11 @@ def create_app(db_url: str, *, workers: int = 2, token: str | None = None, max_b
         Route("/api/competitions", add_competition, methods=["POST"]),
         Route("/api/competitions/{comp_id}/gradebook.csv", gradebook),
         Route("/api/health", health),
+        Route("/api/live", live_open, methods=["POST"]),
+        Route("/api/live/{live_id}", live_status),
+        Route("/api/live/{live_id}/observation", live_observation),
+        Route("/api/live/{live_id}/plan", live_plan, methods=["POST"]),
+        Route("/api/live/{live_id}/file", live_file),
     ])
     app.state.db = db
     app.state.dispatcher = dispatcher

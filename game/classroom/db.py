@@ -81,6 +81,26 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             quarters_played INTEGER NOT NULL, facts TEXT NOT NULL DEFAULT '{{}}',
             PRIMARY KEY (industry_id, name)
         )""",
+        # networked rounds: an industry played on the server, a quarter per round
+        """CREATE TABLE IF NOT EXISTS live_industries (
+            id TEXT PRIMARY KEY, scenario TEXT NOT NULL, seed BIGINT NOT NULL,
+            companies TEXT NOT NULL,  -- JSON: each company's name and bot
+            keys TEXT NOT NULL,  -- JSON: each player's key, as its SHA-256
+            round_seconds DOUBLE PRECISION NOT NULL, quarter INTEGER NOT NULL DEFAULT 0, quarters INTEGER NOT NULL,
+            label TEXT NOT NULL DEFAULT '',  -- the last quarter resolved
+            deadline DOUBLE PRECISION NOT NULL, waiting TEXT NOT NULL,  -- JSON: the players this round waits for
+            n_waiting INTEGER NOT NULL, status TEXT NOT NULL DEFAULT 'open',  -- open, over
+            file TEXT NOT NULL,  -- the industry file so far (tycoon verify reads it)
+            lease_until DOUBLE PRECISION NOT NULL DEFAULT 0, created_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS live_due ON live_industries (status, deadline)",
+        """CREATE TABLE IF NOT EXISTS live_plans (
+            industry_id TEXT NOT NULL, quarter INTEGER NOT NULL, name TEXT NOT NULL, actions TEXT NOT NULL,
+            submitted_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (industry_id, quarter, name)
+        )""",
+        """CREATE TABLE IF NOT EXISTS live_views (
+            industry_id TEXT NOT NULL, name TEXT NOT NULL, view TEXT NOT NULL, PRIMARY KEY (industry_id, name)
+        )""",
     ]),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
@@ -479,6 +499,136 @@ class Database:
         with self.read() as c:
             rows = c.execute("SELECT scenario, seed, COUNT(*) FROM industries WHERE competition = '' GROUP BY scenario, seed").fetchall()
         return {(str(r[0]), int(r[1])): int(r[2]) for r in rows}
+
+    # ---- networked rounds (issue 15)
+
+    def open_live(self, live_id: str, scenario: str, seed: int, made: dict[str, Any], keys: dict[str, str],
+                  round_seconds: float, now: float) -> None:
+        """Store a new networked industry (``game.classroom.live.new_industry``'s ``made``); its first
+        round ends ``round_seconds`` from ``now``."""
+        with self.tx() as c:
+            c.execute("INSERT INTO live_industries (id, scenario, seed, companies, keys, round_seconds, quarter, quarters, deadline, "
+                      "waiting, n_waiting, file, created_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
+                      (live_id, scenario, seed, json.dumps(made["companies"]), json.dumps(keys), round_seconds, made["quarters"],
+                       now + round_seconds, json.dumps(made["waiting"]), len(made["waiting"]), made["file"], now_iso()))
+            self._put_views(c, live_id, made["views"])
+
+    @staticmethod
+    def _put_views(c: _Conn, live_id: str, views: dict[str, Any]) -> None:
+        for name, view in sorted(views.items()):
+            c.execute("DELETE FROM live_views WHERE industry_id = ? AND name = ?", (live_id, name))
+            c.execute("INSERT INTO live_views (industry_id, name, view) VALUES (?, ?, ?)", (live_id, name, json.dumps(view)))
+
+    def live(self, live_id: str) -> dict[str, Any] | None:
+        """A networked industry's public state (no plans, no keys): quarter, deadline, who has planned."""
+        with self.read() as c:
+            row = c.execute("SELECT id, scenario, seed, companies, round_seconds, quarter, quarters, label, deadline, waiting, status, "
+                            "lease_until FROM live_industries WHERE id = ?", (live_id,)).fetchone()
+            if row is None:
+                return None
+            planned = [str(r[0]) for r in c.execute("SELECT name FROM live_plans WHERE industry_id = ? AND quarter = ? ORDER BY name",
+                                                    (live_id, int(row[5]))).fetchall()]
+        return {"id": str(row[0]), "scenario": str(row[1]), "seed": int(row[2]), "companies": json.loads(row[3]),
+                "round_seconds": float(row[4]), "quarter": int(row[5]), "quarters": int(row[6]), "last_quarter": str(row[7]),
+                "deadline": float(row[8]), "waiting": json.loads(row[9]), "status": str(row[10]), "planned": planned,
+                "resolving": float(row[11]) > 0}
+
+    def live_key_ok(self, live_id: str, name: str, key_digest: str) -> bool:
+        import hmac
+
+        with self.read() as c:
+            row = c.execute("SELECT keys FROM live_industries WHERE id = ?", (live_id,)).fetchone()
+        stored = json.loads(row[0]).get(name) if row is not None else None
+        return stored is not None and hmac.compare_digest(stored, key_digest)
+
+    def live_view(self, live_id: str, name: str) -> dict[str, Any] | None:
+        with self.read() as c:
+            row = c.execute("SELECT view FROM live_views WHERE industry_id = ? AND name = ?", (live_id, name)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def live_file(self, live_id: str) -> str | None:
+        with self.read() as c:
+            row = c.execute("SELECT file FROM live_industries WHERE id = ?", (live_id,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def post_plan(self, live_id: str, name: str, quarter: int, actions: list[dict[str, Any]], now: float) -> str | None:
+        """Keep a player's plan for the round (a second post replaces the first). None if kept, else
+        why not: the round is another one, is being resolved, or the player is out of the game."""
+        lock = " FOR UPDATE" if self.postgres else ""
+        with self.tx() as c:
+            row = c.execute(f"SELECT quarter, status, lease_until, waiting FROM live_industries WHERE id = ?{lock}", (live_id,)).fetchone()
+            if row is None:
+                return "no such industry"
+            if row[1] != "open":
+                return "the industry is over"
+            if int(row[0]) != quarter:
+                return f"round {quarter} is not the one being played: this is round {int(row[0])}"
+            if float(row[2]) > now:  # the resolver read the plans already: a late one must not be lost silently
+                return f"round {quarter} is being resolved: your plan was not kept; plan the next round"
+            if name not in json.loads(row[3]):
+                return f"{name} is out of the game (bankrupt): no plan to make"
+            c.execute("DELETE FROM live_plans WHERE industry_id = ? AND quarter = ? AND name = ?", (live_id, quarter, name))
+            c.execute("INSERT INTO live_plans (industry_id, quarter, name, actions, submitted_at) VALUES (?, ?, ?, ?, ?)",
+                      (live_id, quarter, name, json.dumps(actions), now))
+        return None
+
+    def claim_rounds(self, limit: int, lease_s: float, now: float) -> list[tuple[str, int, str, dict[str, list]]]:
+        """Take up to ``limit`` rounds due for resolution (every player planned, or past the deadline)
+        for ``lease_s`` seconds: (id, quarter, file, plans). On PostgreSQL servers skip each other's
+        locked rows; a round whose claimer crashed is taken again when its lease ends."""
+        lock = "FOR UPDATE SKIP LOCKED" if self.postgres else ""
+        with self.tx() as c:
+            rows = c.execute(
+                "UPDATE live_industries SET lease_until = ? WHERE id IN ("
+                "SELECT l.id FROM live_industries l WHERE l.status = 'open' AND l.lease_until < ? AND (l.deadline <= ? OR "
+                "(SELECT COUNT(*) FROM live_plans p WHERE p.industry_id = l.id AND p.quarter = l.quarter) >= l.n_waiting) "
+                f"ORDER BY l.deadline, l.id LIMIT ? {lock}) RETURNING id, quarter, file",
+                (now + lease_s, now, now, limit),
+            ).fetchall()
+            out = []
+            for r in sorted(rows, key=lambda r: str(r[0])):
+                plans = {str(p[0]): json.loads(p[1]) for p in c.execute(
+                    "SELECT name, actions FROM live_plans WHERE industry_id = ? AND quarter = ?", (r[0], int(r[1]))).fetchall()}
+                out.append((str(r[0]), int(r[1]), str(r[2]), plans))
+        return out
+
+    def finish_round(self, live_id: str, quarter: int, resolved: dict[str, Any], now: float) -> bool:
+        """Store a resolved round: the grown file, the players' views, the next deadline. Only if the
+        industry is still at ``quarter`` (compare and set): a round is never resolved twice, even when
+        a slow server's lease ran out and another resolved it. When the industry is over, its file is
+        queued for the board like a submission. True if this call stored it."""
+        with self.tx() as c:
+            cur = c.execute(
+                "UPDATE live_industries SET quarter = quarter + 1, file = ?, label = ?, deadline = ?, waiting = ?, n_waiting = ?, "
+                "status = ?, lease_until = 0 WHERE id = ? AND quarter = ? AND status = 'open'",
+                (resolved["file"], resolved["label"], now + self._round_seconds(c, live_id), json.dumps(resolved["waiting"]),
+                 len(resolved["waiting"]), "over" if resolved["over"] else "open", live_id, quarter))
+            if cur.rowcount != 1:
+                return False
+            self._put_views(c, live_id, resolved["views"])
+            if resolved["over"]:
+                c.execute("INSERT INTO jobs (body, competition, client, created_at) VALUES (?, '', ?, ?)",
+                          (resolved["file"].encode("utf-8"), f"live industry {live_id}"[:200], time.time()))
+        return True
+
+    @staticmethod
+    def _round_seconds(c: _Conn, live_id: str) -> float:
+        row = c.execute("SELECT round_seconds FROM live_industries WHERE id = ?", (live_id,)).fetchone()
+        return float(row[0]) if row else 0.0
+
+    def release_rounds(self, live_ids: Sequence[str]) -> None:
+        """Give rounds back (their resolution failed here): the next claim retries them."""
+        if not live_ids:
+            return
+        with self.tx() as c:
+            c.execute(f"UPDATE live_industries SET lease_until = 0 WHERE id IN ({', '.join('?' * len(live_ids))})", tuple(live_ids))
+
+    def renew_rounds(self, live_ids: Sequence[str], lease_s: float, now: float) -> None:
+        if not live_ids:
+            return
+        with self.tx() as c:
+            c.execute(f"UPDATE live_industries SET lease_until = ? WHERE lease_until > 0 AND id IN ({', '.join('?' * len(live_ids))})",
+                      (now + lease_s, *live_ids))
 
     @staticmethod
     def _over_policy(c: _Conn, e: Entry, comp: Competition | None) -> str | None:

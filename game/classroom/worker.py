@@ -26,11 +26,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from game.classroom.db import MAX_TRIES, Database, Job
+from game.classroom.live import resolve_round
 from game.competition import Competition, competition_mismatch
 from game.leaderboard import RUN_TIME_LIMIT_S, Outcome, _verify_star
 
 DEFAULT_LEASE_S = 30.0  # renewed every third of it: a crashed server's jobs wait at most this long
 RENEW_EVERY = 1 / 3
+ROUND_POLL_S = 0.5  # how often a server looks for a round past its deadline (a plan arriving wakes it at once)
 BOT_NAMES = ("passive", "flex", "barbell", "all-in")  # the baselines of the instructor report
 
 
@@ -211,8 +213,13 @@ class Dispatcher:
 
     def __init__(self, db: Database, workers: int = 2, lease_s: float = DEFAULT_LEASE_S,
                  time_limit_s: float | None = RUN_TIME_LIMIT_S, on_done: Callable[[int, dict[str, Any]], None] | None = None,
-                 idle_poll_s: float = 0.2) -> None:
+                 idle_poll_s: float = 0.2, clock: Callable[[], float] = time.time) -> None:
         self.db, self.workers, self.lease_s, self.time_limit_s = db, max(1, workers), lease_s, time_limit_s
+        self.clock = clock  # networked rounds' deadlines and leases (injectable: tests never sleep for minutes)
+        self._rounds: dict[str, tuple[int, Future]] = {}  # live industry id -> (quarter, its resolution)
+        self.rounds_resolved = 0
+        self.round_wake = threading.Event()  # set by the app when a plan arrives: the round may be complete
+        self._last_round_claim = 0.0
         self.on_done, self.idle_poll_s = on_done, idle_poll_s
         self.wake = threading.Event()  # set by the app when it queues a job: no need to wait for the poll
         self._stop = threading.Event()
@@ -240,9 +247,10 @@ class Dispatcher:
             self._thread.join(timeout=30)
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
-        if self._inflight:
+        if self._inflight or self._rounds:
             try:
                 self.db.release(list(self._inflight))
+                self.db.release_rounds(list(self._rounds))
             except Exception:  # noqa: BLE001 - the lease covers it
                 pass
 
@@ -257,8 +265,10 @@ class Dispatcher:
         while not self._stop.is_set():
             try:
                 busy = self._step()
+                busy = self._step_rounds() or busy
                 if time.monotonic() - last_renew > self.lease_s * RENEW_EVERY:
                     self.db.renew(list(self._inflight), self.lease_s)
+                    self.db.renew_rounds(list(self._rounds), self.lease_s, self.clock())
                     last_renew = time.monotonic()
             except Exception as exc:  # noqa: BLE001 - a database hiccup: keep serving, retry
                 self.error = exc
@@ -317,6 +327,39 @@ class Dispatcher:
             self._pool = self._new_pool()
             acted = True
         return acted or bool(self._inflight)
+
+    def _step_rounds(self) -> bool:
+        """Networked rounds (issue 15): claim the rounds that are due (every player planned, or the
+        deadline passed), resolve each in a worker process, store it. True if anything happened."""
+        assert self._pool is not None
+        acted = False
+        free = self.workers - len(self._rounds)
+        due = self.round_wake.is_set() or time.monotonic() - self._last_round_claim > ROUND_POLL_S
+        if free > 0 and due:
+            self.round_wake.clear()
+            self._last_round_claim = time.monotonic()
+            for live_id, quarter, file_text, plans in self.db.claim_rounds(free, self.lease_s, self.clock()):
+                self._rounds[live_id] = (quarter, self._pool.submit(resolve_round, file_text, plans))
+                acted = True
+        if self._rounds and not any(fut.done() for _, fut in self._rounds.values()):
+            try:  # wait a little for one to finish rather than spin
+                next(iter(self._rounds.values()))[1].exception(timeout=0.05)
+            except Exception:  # noqa: BLE001 - timeout or a broken pool: handled below
+                pass
+        for live_id in [k for k, (_, fut) in self._rounds.items() if fut.done()]:
+            quarter, fut = self._rounds.pop(live_id)
+            try:
+                resolved = fut.result()
+            except Exception as exc:  # noqa: BLE001 - a broken pool or a file that no longer verifies: retried, reported
+                self.error = exc
+                self.db.release_rounds([live_id])
+                continue
+            if self.db.finish_round(live_id, quarter, resolved, self.clock()):
+                self.rounds_resolved += 1
+                if resolved["over"]:
+                    self.wake.set()  # its file is queued for the board
+            acted = True
+        return acted or bool(self._rounds)
 
     def _close(self, job_id: int, outcome: Outcome | IndustryOutcome, comp: Competition | None) -> None:
         if isinstance(outcome, IndustryOutcome):
