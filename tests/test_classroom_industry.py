@@ -545,3 +545,38 @@ def test_open_refuses_bad_requests(live_client):
     assert r.status_code == 422 and "round_minutes" in r.json()["error"]
     r = c.post("/api/live", json={"scenario": SCEN, "players": ["<b>"]}, headers=auth)
     assert r.status_code == 422 and "not a usable name" in r.json()["error"]
+
+
+def test_industry_cli_open_play_file(live_client, monkeypatch, capsys, tmp_path):
+    """`tycoon board industry open|play|file` through the CLI: the keys printed, a bot playing a
+    player's rounds, the file downloaded and verified; bad input is one line (exit 2)."""
+    import re
+
+    from game.classroom import client as http
+    from game.cli import main
+    from game.industry import verify_industry
+
+    c = live_client
+
+    def fake_request(method, url, body=None, headers=None, timeout=0):
+        path = url.split("://", 1)[1].split("/", 1)[1]
+        r = c.request(method, "/" + path, content=body, headers=headers or {})
+        return http.Reply(r.status_code, r.json() if "json" in r.headers.get("content-type", "") else {}, r.text)
+
+    monkeypatch.setattr(http, "request", fake_request)
+    url = "http://class.example"
+    assert main(["board", "industry", "open", url, "--scenario", SCEN, "--seed", str(SEED), "--players", "solo",
+                 "--round-minutes", "5", "--token", TOKEN]) == 0
+    out = capsys.readouterr().out
+    live_id, key = re.search(r"--industry (\S+) --player solo --key (\S+)", out).groups()
+    assert main(["board", "industry", "play", url, "--industry", live_id, "--player", "solo", "--key", key, "--bot", "barbell",
+                 "--poll", "0.05"]) == 0
+    out = capsys.readouterr().out
+    assert f"solo: planned {load_scenario(SCEN).scenario.quarters} round(s)" in out
+    target = tmp_path / "solo.json"
+    assert main(["board", "industry", "file", url, "--industry", live_id, "--out", str(target)]) == 0
+    assert verify_industry(target).ok
+    assert main(["board", "industry", "play", url, "--industry", live_id, "--player", "solo", "--key", "wrong", "--bot", "flex"]) == 2
+    assert "unknown industry, player or key" in capsys.readouterr().err
+    assert main(["board", "industry", "open", url, "--players", "a", "--round-minutes", "0", "--token", TOKEN]) == 2
+    assert "--round-minutes" in capsys.readouterr().err

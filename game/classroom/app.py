@@ -469,7 +469,7 @@ def create_app(db_url: str, *, workers: int = 2, token: str | None = None, max_b
         except (UserError, TypeError) as exc:
             return _json({"error": str(exc)}, 422)
         live_id = new_class_code().replace("-", "").lower()
-        keys = {p: secrets.token_urlsafe(12) for p in players}
+        keys = {p: secrets.token_hex(10) for p in players}  # hex: never starts with "-", which a command line would take for an option
         await run_in_threadpool(db.open_live, live_id, made["scenario"], seed, made,
                                 {p: token_digest(k) for p, k in keys.items()}, float(minutes) * 60, clock())
         return _json({"id": live_id, "scenario": made["scenario"], "seed": seed, "companies": made["companies"],
