@@ -454,7 +454,7 @@ def create_app(db_url: str, *, workers: int = 2, token: str | None = None, max_b
             spec = json.loads(await request.body())
             if not isinstance(spec, dict):
                 raise ValueError
-        except ValueError:
+        except (ValueError, RecursionError):
             return _json({"error": "send a JSON object: {scenario, seed, players, rivals, round_minutes}"}, 422)
         seed, minutes = spec.get("seed", 1), spec.get("round_minutes", 10)
         if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**63:
@@ -513,6 +513,8 @@ def create_app(db_url: str, *, workers: int = 2, token: str | None = None, max_b
             if not isinstance(posted, dict) or not isinstance(posted.get("round"), int):
                 raise ValueError("send {\"round\": N, \"actions\": [...]} (N: the round your observation names)")
             actions = validate_plan(posted.get("actions", []))
+        except RecursionError:
+            return _refuse("not a usable plan: nested too deeply")
         except ValueError as exc:
             return _refuse(str(exc) if str(exc) else "not JSON")
         why = await run_in_threadpool(db.post_plan, request.path_params["live_id"], name, posted["round"], actions, clock())
