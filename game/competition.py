@@ -55,6 +55,8 @@ class Competition(BaseModel):
     server: str | None = Field(default=None, pattern=r"^https?://[^\s]+$", max_length=300)  # the class's `tycoon board serve`
     class_code: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{3,31}$")  # what students submit with
     branches: Literal["count", "refuse"] = "count"  # whether a branch of another run (issue 14) counts as an attempt
+    kind: Literal["run", "industry", "both"] = "run"  # what the classroom server takes: run files, industry files (issue 15), or both
+    industry_size: int | None = Field(default=None, ge=1, le=12, strict=True)  # companies per industry file, if fixed
 
     @field_validator("policy")
     @classmethod

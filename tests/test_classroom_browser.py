@@ -54,3 +54,29 @@ def test_standings_page_renders_in_chromium_and_escapes_names(tmp_path):
     assert "<script" not in dom and "<img" not in dom and "pwned</title>" not in dom
     assert "Standings:" in re.search(r"<title>(.*?)</title>", dom).group(1)
     assert f"/standings?scenario={SCEN}&amp;seed={SEED}" in index
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium; .ci/run does it)")
+def test_industry_section_renders_in_chromium_and_escapes_names(tmp_path):
+    """Issue 15: an industry's section (its companies ranked within it, the bot rival marked) in a
+    real browser; a rival's bot label ``<script>...`` is text."""
+    from tests.test_classroom_industry import make_industry
+
+    path = make_industry(tmp_path, "abc", {"alice": "flex", "bob": "all-in"}, ["barbell"])
+    data = json.loads(path.read_text())
+    data["companies"][2]["bot"] = EVIL  # a label only: the file still verifies
+    path.write_text(json.dumps(data))
+    server = ServerProcess(f"sqlite:///{tmp_path / 'classroom.sqlite3'}", "--rate-limit", "0")
+    try:
+        reply = submit_bytes(server.url, path.read_bytes())
+        assert reply.status == 201, reply.data
+        dom = dump_dom(f"{server.url}/standings?scenario={SCEN}&seed={SEED}")
+    finally:
+        server.stop()
+    section = re.search(r'<section class="industry".*?</section>', dom, re.S).group(0)
+    names = re.findall(r'<td class="player">([^<]*)', section)
+    ranked = sorted(reply.data["companies"], key=lambda c: (c["rank"], c["name"]))
+    assert [n.strip() for n in names] == [c["name"] for c in ranked]
+    assert section.count('class="rival"') == 1 and section.count('class="company"') == 2
+    assert "<script" not in dom and "<img" not in dom and "pwned</title>" not in dom
+    assert "&lt;script&gt;" in section

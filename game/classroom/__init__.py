@@ -4,6 +4,9 @@
     tycoon board submit RUN.json... --server URL [--code CLASS_CODE]
     tycoon board competition add FILE --server URL --token T
     tycoon board gradebook --server URL --token T --competition ID --csv FILE
+    tycoon board industry open URL --scenario ID --seed N --players a,b [--rivals barbell] --round-minutes N --token T
+    tycoon board industry play URL --industry ID --player NAME --key KEY --bot barbell|FILE.py:Class
+    tycoon board industry file URL --industry ID --out FILE [--token T]
 
 This module only registers the commands: the server's dependencies (the ``server`` extra) are
 imported when a command runs, so ``tycoon play`` starts as fast as before.
@@ -136,13 +139,72 @@ def cmd_gradebook(args: argparse.Namespace) -> int:
     return 0
 
 
+def _company_label(c: dict) -> str:
+    return f"{c['name']} (bot {c['bot']})" if c["bot"] else c["name"]
+
+
+def cmd_industry_open(args: argparse.Namespace) -> int:
+    from game.classroom.client import live_open
+    from game.industry import company_names
+    from game.safe_text import printable
+
+    players = company_names(args.players, "--players")
+    rivals = company_names(args.rivals, "--rivals") if args.rivals else []
+    if not 0 < args.round_minutes:
+        raise UserError(f"--round-minutes must be more than 0, got {args.round_minutes:g}")
+    reply = live_open(args.url, _token(args), {"scenario": args.scenario, "seed": args.seed, "players": players,
+                                                "rivals": rivals, "round_minutes": args.round_minutes})
+    if reply.status != 201:
+        raise UserError(f"{args.url}: the server refused the industry: {reply.data.get('error') or reply.text[:200]}")
+    d = reply.data
+    print(printable(f"industry {d['id']} on {d['scenario']}, seed {d['seed']}: "
+                    f"{', '.join(_company_label(c) for c in d['companies'])}; "
+                    f"a round every {d['round_seconds'] / 60:g} minute(s), {d['quarters']} quarters"))
+    print("give each player their key (shown once):")
+    for name, key in d["keys"].items():
+        print(printable(f"  {name}: tycoon board industry play {args.url} --industry {d['id']} --player {name} --key {key} --bot BOT"))
+    return 0
+
+
+def cmd_industry_play(args: argparse.Namespace) -> int:
+    from game.botfile import resolve_bot
+    from game.classroom.client import play_live
+    from game.safe_text import printable
+
+    key = args.key or os.environ.get("TYCOON_PLAYER_KEY")
+    if not key:
+        raise UserError("--key: give the key the instructor gave you for this player (or set TYCOON_PLAYER_KEY)")
+    if args.poll <= 0:
+        raise UserError(f"--poll must be more than 0 seconds, got {args.poll:g}")
+    bot = resolve_bot(args.bot)
+    n = play_live(args.url, args.industry, args.player, key, bot, poll_s=args.poll, out=lambda line: print(printable(line), flush=True))
+    print(printable(f"{args.player}: planned {n} round(s)"))
+    return 0
+
+
+def cmd_industry_file(args: argparse.Namespace) -> int:
+    from game.classroom.client import live_file
+    from game.leaderboard import _write_atomic
+
+    token = args.token or os.environ.get("TYCOON_INSTRUCTOR_TOKEN")
+    reply = live_file(args.url, args.industry, token)
+    if reply.status != 200:
+        raise UserError(f"--industry {args.industry}: {reply.data.get('error') or reply.text[:200]}")
+    try:
+        _write_atomic(Path(args.out), lambda fh: fh.write(reply.text))
+    except OSError as exc:
+        raise UserError(f"--out {args.out}: cannot write ({exc.strerror})") from None
+    print(f"wrote {args.out}: check it with tycoon verify {args.out}", file=sys.stderr)
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     from game.leaderboard import RUN_TIME_LIMIT_S
 
     board = sub.add_parser("board", help="the classroom server: submissions verified on arrival, live standings",
                            description="Serve a class's boards over HTTP, submit run files to it, manage competitions.")
     inner = board.add_subparsers(dest="board_command", parser_class=type(board), required=True,
-                                 metavar="{serve,submit,competition,gradebook}")
+                                 metavar="{serve,submit,competition,gradebook,industry}")
 
     p = inner.add_parser("serve", help="run the classroom server (SQLite or PostgreSQL)")
     p.add_argument("--db", metavar="URL", default=None,
@@ -180,3 +242,32 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--competition", required=True, metavar="ID", help="the competition's id")
     p.add_argument("--csv", required=True, metavar="FILE", help="output file ('-' for stdout)")
     p.set_defaults(handler=cmd_gradebook)
+
+    from game.cli import seed_arg
+
+    ind = inner.add_parser("industry", help="networked rounds: an industry played on the server, a quarter per round")
+    ind_inner = ind.add_subparsers(dest="industry_command", parser_class=type(board), required=True, metavar="{open,play,file}")
+    p = ind_inner.add_parser("open", help="open an industry on the server (instructor); prints each player's key")
+    p.add_argument("url", metavar="URL", help="the server, e.g. http://10.0.0.5:8765")
+    p.add_argument("--scenario", default="neocloud-2025", help="a built-in scenario id (default neocloud-2025)")
+    p.add_argument("--seed", type=seed_arg, default=1)
+    p.add_argument("--players", required=True, help="comma-separated player names, one company each")
+    p.add_argument("--rivals", default="", help="comma-separated built-in bots playing rival companies")
+    p.add_argument("--round-minutes", type=float, default=10.0, metavar="N",
+                   help="a round ends when every player has planned, or after N minutes (missing plans: the empty plan)")
+    p.add_argument("--token", default=None, help="the instructor token (default: $TYCOON_INSTRUCTOR_TOKEN)")
+    p.set_defaults(handler=cmd_industry_open)
+    p = ind_inner.add_parser("play", help="a bot plays every round of a networked industry for one player (headless)")
+    p.add_argument("url", metavar="URL", help="the server")
+    p.add_argument("--industry", required=True, metavar="ID", help="the industry's id (industry open prints it)")
+    p.add_argument("--player", required=True, help="the player's name")
+    p.add_argument("--key", default=None, help="the player's key (default: $TYCOON_PLAYER_KEY)")
+    p.add_argument("--bot", required=True, help="a built-in bot (e.g. barbell) or a bot file FILE.py:ClassName")
+    p.add_argument("--poll", type=float, default=2.0, metavar="SECONDS", help="how often to look for the next round (default 2)")
+    p.set_defaults(handler=cmd_industry_play)
+    p = ind_inner.add_parser("file", help="download a networked industry's file (anyone once it is over; the instructor before)")
+    p.add_argument("url", metavar="URL", help="the server")
+    p.add_argument("--industry", required=True, metavar="ID", help="the industry's id")
+    p.add_argument("--out", required=True, metavar="FILE", help="where to write it")
+    p.add_argument("--token", default=None, help="the instructor token (needed before the industry is over)")
+    p.set_defaults(handler=cmd_industry_file)

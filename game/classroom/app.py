@@ -1,15 +1,21 @@
 """The classroom server's web application (Starlette, ASGI; served by uvicorn) - issue 13.
 
 Routes:
-  POST /api/runs[?code=CLASS]            a run file as the body: 201 accepted (board, rank, score),
+  POST /api/runs[?code=CLASS]            a run file or an industry file as the body: 201 accepted (board, rank, score;
+                                         an industry: each company's rank within it),
                                          422 refused (the reason), 202 still queued (poll the job), 429 slow down
   GET  /api/jobs/{id}                    a submission's state
-  GET  /api/standings?scenario=ID&seed=N or ?competition=ID    JSON standings
+  GET  /api/standings?scenario=ID&seed=N or ?competition=ID    JSON standings (``entries``, ``industries``)
   GET  /                                 boards and competitions (HTML)
   GET  /standings?...                    the standings page: table and server-drawn SVG charts
   POST /api/competitions                 (instructor token) a competition TOML: creates it, returns its class code
   GET  /api/competitions/{id}/gradebook.csv   (instructor token) per-quarter scorecards
   GET  /instructor/{id}                  (instructor token) the class against the built-in bots
+  POST /api/live                         (instructor token) open a networked industry: its id and each player's key
+  GET  /api/live/{id}                    its round, deadline, who has planned (public)
+  GET  /api/live/{id}/observation?player=NAME   (X-Player-Key) the player's company and the others' disclosures
+  POST /api/live/{id}/plan?player=NAME   (X-Player-Key) {"round": N, "actions": [...]}: 201 kept, 422 invalid, 409 too late
+  GET  /api/live/{id}/file               the industry file so far (the instructor's until the industry is over)
 
 Verification runs in ``game.classroom.worker.Dispatcher``'s processes, never in this event loop.
 """
@@ -19,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import io
+import json
 import os
 import secrets
 import statistics
@@ -132,10 +139,80 @@ def board_of(db: Database, q: dict[str, str]) -> tuple[str, Competition | None, 
     facts = db.facts([e.id for _, e, _ in rows if e.id is not None])
     entries = [
         {"rank": rank, "player": e.player, "score": e.score_usd, "verdict": e.verdict, "quarters": e.quarters_played,
-         "submitted_at": e.added_at, "bankrupt": e.bankrupt, "id": e.id, **extra, "facts": facts.get(e.id or -1, {})}
+         "submitted_at": e.added_at, "bankrupt": e.bankrupt, "id": e.id, **extra, "industry": None,
+         "facts": facts.get(e.id or -1, {})}
         for rank, e, extra in rows
     ]
+    if comp is not None:
+        entries = overall_board(entries, db.industries(competition=comp.id))
     return title, comp, entries
+
+
+def industries_of(db: Database, q: dict[str, str]) -> list[dict[str, Any]]:
+    """The industries on the board ``board_of`` reads (issue 15), each company ranked within its industry."""
+    if q.get("competition"):
+        return db.industries(competition=q["competition"])
+    return db.industries(scenario=q.get("scenario", ""), seed=int(q.get("seed") or 0))
+
+
+def overall_board(entries: list[dict[str, Any]], industries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A competition's overall board: its counted runs and every player's company of its industries
+    (bot rivals are not students: they stay in their industry's table), by score; equal scores share
+    a rank. Industry entries carry ``industry`` (its id) and ``industry_rank`` (its rank in it)."""
+    merged = list(entries)
+    for ind in industries:
+        for co in ind["companies"]:
+            if co["rival"]:
+                continue
+            merged.append({"player": co["name"], "score": co["score"], "verdict": co["verdict"], "quarters": co["quarters"],
+                           "submitted_at": ind["submitted_at"], "bankrupt": co["bankrupt"], "id": None, "attempts": 1,
+                           "counted_attempt": 1, "industry": ind["id"], "industry_rank": co["rank"],
+                           "industry_size": len(ind["companies"]), "facts": co["facts"]})
+    if not industries:
+        return merged
+    merged.sort(key=lambda e: (-e["score"], e["player"]))
+    for i, e in enumerate(merged):
+        e["rank"] = merged[i - 1]["rank"] if i and merged[i - 1]["score"] == e["score"] else i + 1
+    return merged
+
+
+def industry_winners(industries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Who won each industry and by what (the instructor report): the top company (a player or a bot
+    rival), its score, and its lead over the runner-up, in dollars of score."""
+    out = []
+    for ind in industries:
+        cos = ind["companies"]
+        if not cos:
+            continue
+        top, second = cos[0], cos[1] if len(cos) > 1 else None
+        out.append({"industry": ind["id"], "winner": top["name"], "bot": top["bot"], "score": top["score"],
+                    "share": top["share"], "runner_up": second["name"] if second else None,
+                    "margin": top["score"] - second["score"] if second else None, "tied": bool(second and second["rank"] == top["rank"])})
+    return out
+
+
+GRADEBOOK_INDUSTRY_COLUMNS = ("student", "source", "industry", "rank_in_industry", "companies_in_industry", "overall_rank",
+                              "score_usd", "revenue_usd", "revenue_share", "verdict", "bankrupt", "scenario", "seed")
+
+
+def industry_gradebook(comp: Competition, entries: list[dict[str, Any]], industries: list[dict[str, Any]]) -> str:
+    """The gradebook of a competition that takes industries: one row per student's entry (a company
+    of an industry, or a counted run), with the industry and the rank in it."""
+    import csv
+
+    from game.safe_text import csv_text
+
+    revenue = {(ind["id"], co["name"]): (co["revenue"], co["share"]) for ind in industries for co in ind["companies"]}
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(GRADEBOOK_INDUSTRY_COLUMNS)
+    for e in entries:
+        rev, share = revenue.get((e["industry"], e["player"]), ("", ""))
+        w.writerow([csv_text(e["player"]), "industry" if e["industry"] is not None else "run",
+                    e["industry"] if e["industry"] is not None else "", e.get("industry_rank", ""), e.get("industry_size", ""),
+                    e["rank"], f"{e['score']:.2f}", "" if rev == "" else f"{rev:.2f}", share, csv_text(e["verdict"]),
+                    int(bool(e["bankrupt"])), comp.scenario, comp.seed])
+    return buf.getvalue()
 
 
 def charts(entries: list[dict[str, Any]]) -> list[Markup]:
@@ -154,9 +231,10 @@ def charts(entries: list[dict[str, Any]]) -> list[Markup]:
     )]
 
 
-def instructor_report(comp: Competition, bots: list[dict[str, Any]], entries: list[dict[str, Any]]) -> dict[str, Any]:
+def instructor_report(comp: Competition, bots: list[dict[str, Any]], entries: list[dict[str, Any]],
+                      industries: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The class against the built-in bots on the same scenario and seed: medians, outliers
-    (beyond 1.5 interquartile ranges, Tukey's fences), and who defaulted and why."""
+    (beyond 1.5 interquartile ranges, Tukey's fences), who defaulted and why, and who won each industry."""
     scores = [e["score"] for e in entries]
     med = statistics.median(scores) if scores else None
     outliers: list[dict[str, Any]] = []
@@ -168,7 +246,7 @@ def instructor_report(comp: Competition, bots: list[dict[str, Any]], entries: li
     bot_med = statistics.median([b["score"] for b in bots]) if bots else None
     return {"players": len(entries), "median": med, "bots": bots, "bot_median": bot_med,
             "beat_best_bot": sum(1 for s in scores if bots and s > max(b["score"] for b in bots)),
-            "outliers": outliers, "defaulted": defaulted}
+            "outliers": outliers, "defaulted": defaulted, "industries": industry_winners(industries or [])}
 
 
 # ----------------------------------------------------------------------------- the app
@@ -176,7 +254,7 @@ def instructor_report(comp: Competition, bots: list[dict[str, Any]], entries: li
 
 def create_app(db_url: str, *, workers: int = 2, token: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
                rate_per_minute: int = DEFAULT_RATE, wait_s: float = DEFAULT_WAIT_S, lease_s: float = DEFAULT_LEASE_S,
-               time_limit_s: float | None = RUN_TIME_LIMIT_S, pool_size: int = 16) -> Starlette:
+               time_limit_s: float | None = RUN_TIME_LIMIT_S, pool_size: int = 16, clock: Any = time.time) -> Starlette:
     """The ASGI app. The database opens (and migrates) here; the verification processes start with
     the app's lifespan. ``token`` (the instructor's) is stored as its SHA-256 and replaces an earlier one."""
     db = Database(db_url, pool_size=pool_size)
@@ -192,7 +270,7 @@ def create_app(db_url: str, *, workers: int = 2, token: str | None = None, max_b
         if loop is not None and fut is not None:
             loop.call_soon_threadsafe(lambda: fut.done() or fut.set_result(result))
 
-    dispatcher = Dispatcher(db, workers=workers, lease_s=lease_s, time_limit_s=time_limit_s, on_done=done)
+    dispatcher = Dispatcher(db, workers=workers, lease_s=lease_s, time_limit_s=time_limit_s, on_done=done, clock=clock)
 
     @asynccontextmanager
     async def lifespan(app: Starlette):
@@ -271,16 +349,25 @@ def create_app(db_url: str, *, workers: int = 2, token: str | None = None, max_b
             return _json({"error": str(exc)}, 400)
         except LookupError as exc:
             return _json({"error": exc.args[0]}, 404)
+        industries = await run_in_threadpool(industries_of, db, dict(request.query_params))
         for e in entries:
             e.pop("facts")
-        return _json({"board": title, "competition": comp.id if comp else None, "entries": entries})
+        for ind in industries:
+            for co in ind["companies"]:
+                co.pop("facts")
+        return _json({"board": title, "competition": comp.id if comp else None, "entries": entries, "industries": industries})
 
     async def index(request: Request) -> Response:
         def read() -> tuple[Any, Any, Any]:
             return db.boards(), db.competitions(), db.queue_counts()
 
         boards, comps, queue = await run_in_threadpool(read)
-        open_boards = sorted(((s, seed, n) for (s, _sha, _r, seed), n in boards.items()), key=lambda t: (t[0], t[1]))
+        counts: dict[tuple[str, int], int] = {}
+        for (s, _sha, _r, seed), n in boards.items():
+            counts[(s, seed)] = counts.get((s, seed), 0) + n
+        for key, n in (await run_in_threadpool(db.industry_boards)).items():  # industries count as entries of their board
+            counts[key] = counts.get(key, 0) + n
+        open_boards = sorted(((s, seed, n) for (s, seed), n in counts.items()), key=lambda t: (t[0], t[1]))
         return _html("index.html", boards=open_boards, competitions=comps, queue=queue)
 
     async def standings_page(request: Request) -> Response:
@@ -290,7 +377,8 @@ def create_app(db_url: str, *, workers: int = 2, token: str | None = None, max_b
             return _html("error.html", 400, message=str(exc))
         except LookupError as exc:
             return _html("error.html", 404, message=exc.args[0])
-        return _html("standings.html", title=title, comp=comp, entries=entries, charts=charts(entries))
+        industries = await run_in_threadpool(industries_of, db, dict(request.query_params))
+        return _html("standings.html", title=title, comp=comp, entries=entries, charts=charts(entries), industries=industries)
 
     async def add_competition(request: Request) -> Response:
         from game.competition import load_competition
@@ -328,6 +416,10 @@ def create_app(db_url: str, *, workers: int = 2, token: str | None = None, max_b
             return _json({"error": "no such competition"}, 404)
 
         def render() -> str:
+            comp = found[0]
+            if comp.kind != "run":  # one row per student, with the industry and the rank in it
+                _, _, entries = board_of(db, {"competition": comp.id})
+                return industry_gradebook(comp, entries, db.industries(competition=comp.id))
             buf = io.StringIO()
             write_export(buf, db, found[0])  # the local leaderboard's export, on this database
             return buf.getvalue()
@@ -345,7 +437,105 @@ def create_app(db_url: str, *, workers: int = 2, token: str | None = None, max_b
             return _html("error.html", 404, message=f"no competition {comp_id!r} on this server")
         comp, bots = found
         title, _, entries = await run_in_threadpool(board_of, db, {"competition": comp.id})
-        return _html("report.html", title=title, comp=comp, report=instructor_report(comp, bots, entries), charts=charts(entries))
+        industries = await run_in_threadpool(db.industries, competition=comp.id)
+        return _html("report.html", title=title, comp=comp, report=instructor_report(comp, bots, entries, industries),
+                     charts=charts(entries))
+
+    # ---- networked rounds of an industry (issue 15)
+
+    async def live_open(request: Request) -> Response:
+        """(instructor) Open an industry: JSON {scenario, seed, players: [...], rivals: [...], round_minutes}."""
+        from game.classroom.live import MAX_ROUND_MINUTES, new_industry
+        from game.industry import company_names
+
+        if not authorized(request):
+            return _json({"error": "the instructor token is missing or wrong"}, 401)
+        try:
+            spec = json.loads(await request.body())
+            if not isinstance(spec, dict):
+                raise ValueError
+        except (ValueError, RecursionError):
+            return _json({"error": "send a JSON object: {scenario, seed, players, rivals, round_minutes}"}, 422)
+        seed, minutes = spec.get("seed", 1), spec.get("round_minutes", 10)
+        if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**63:
+            return _json({"error": f"seed: a whole number from 0 to 2^63-1, got {seed!r}"}, 422)
+        if not isinstance(minutes, (int, float)) or isinstance(minutes, bool) or not 0 < minutes <= MAX_ROUND_MINUTES:
+            return _json({"error": f"round_minutes: more than 0 and at most {MAX_ROUND_MINUTES}, got {minutes!r}"}, 422)
+        try:
+            players = company_names(",".join(spec.get("players") or []), "players")
+            rivals = company_names(",".join(spec.get("rivals") or []), "rivals")
+            made = await asyncio.get_running_loop().run_in_executor(
+                dispatcher._pool, new_industry, str(spec.get("scenario", "")), seed, players, rivals)
+        except (UserError, TypeError) as exc:
+            return _json({"error": str(exc)}, 422)
+        live_id = new_class_code().replace("-", "").lower()
+        keys = {p: secrets.token_hex(10) for p in players}  # hex: never starts with "-", which a command line would take for an option
+        await run_in_threadpool(db.open_live, live_id, made["scenario"], seed, made,
+                                {p: token_digest(k) for p, k in keys.items()}, float(minutes) * 60, clock())
+        return _json({"id": live_id, "scenario": made["scenario"], "seed": seed, "companies": made["companies"],
+                      "keys": keys, "round_seconds": float(minutes) * 60, "quarters": made["quarters"]}, 201)
+
+    async def live_status(request: Request) -> Response:
+        live = await run_in_threadpool(db.live, request.path_params["live_id"])
+        if live is None:
+            return _json({"error": "no such industry"}, 404)
+        return _json({**live, "now": clock()})
+
+    async def player(request: Request) -> tuple[str, Response | None]:
+        """The player named by ``?player=`` and proven by their key (``X-Player-Key``), or the refusal."""
+        name = request.query_params.get("player", "")
+        key = request.headers.get("x-player-key", "")
+        ok = bool(name and key) and await run_in_threadpool(db.live_key_ok, request.path_params["live_id"], name, token_digest(key))
+        return name, None if ok else _json({"error": "unknown industry, player or key (X-Player-Key: the key the instructor gave you)"}, 403)
+
+    async def live_observation(request: Request) -> Response:
+        name, refused = await player(request)
+        if refused is not None:
+            return refused
+        live_id = request.path_params["live_id"]
+        view, live = await run_in_threadpool(lambda: (db.live_view(live_id, name), db.live(live_id)))
+        if view is None or live is None:
+            return _json({"error": "no such industry"}, 404)
+        return _json({**view, "industry": live_id, "round": live["quarter"], "deadline": live["deadline"], "now": clock(),
+                      "status": live["status"], "planned": name in live["planned"], "scenario": live["scenario"], "seed": live["seed"]})
+
+    async def live_plan(request: Request) -> Response:
+        from game.classroom.live import validate_plan
+
+        name, refused = await player(request)
+        if refused is not None:
+            return refused
+        body = await request.body()
+        if len(body) > max_bytes:
+            return _refuse(f"too large: a plan is at most {max_bytes:,} bytes")
+        try:
+            posted = json.loads(body)
+            if not isinstance(posted, dict) or not isinstance(posted.get("round"), int):
+                raise ValueError("send {\"round\": N, \"actions\": [...]} (N: the round your observation names)")
+            actions = validate_plan(posted.get("actions", []))
+        except RecursionError:
+            return _refuse("not a usable plan: nested too deeply")
+        except ValueError as exc:
+            return _refuse(str(exc) if str(exc) else "not JSON")
+        why = await run_in_threadpool(db.post_plan, request.path_params["live_id"], name, posted["round"], actions, clock())
+        if why is not None:
+            return _refuse(why, 409)
+        dispatcher.round_wake.set()
+        dispatcher.wake.set()
+        return _json({"accepted": True, "player": name, "round": posted["round"], "actions": len(actions)}, 201)
+
+    async def live_file(request: Request) -> Response:
+        """The industry file so far: for the instructor at any time, for everyone once it is over
+        (before, it would show the players' past plans to their rivals)."""
+        live_id = request.path_params["live_id"]
+        live = await run_in_threadpool(db.live, live_id)
+        if live is None:
+            return _json({"error": "no such industry"}, 404)
+        if live["status"] != "over" and not authorized(request):
+            return _json({"error": "the industry is still being played: its file is the instructor's until it is over"}, 403)
+        text = await run_in_threadpool(db.live_file, live_id)
+        return Response(text, media_type="application/json", headers={
+            **SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="industry-{live_id}.json"'})
 
     async def health(request: Request) -> Response:
         queue = await run_in_threadpool(db.queue_counts)
@@ -361,6 +551,11 @@ def create_app(db_url: str, *, workers: int = 2, token: str | None = None, max_b
         Route("/api/competitions", add_competition, methods=["POST"]),
         Route("/api/competitions/{comp_id}/gradebook.csv", gradebook),
         Route("/api/health", health),
+        Route("/api/live", live_open, methods=["POST"]),
+        Route("/api/live/{live_id}", live_status),
+        Route("/api/live/{live_id}/observation", live_observation),
+        Route("/api/live/{live_id}/plan", live_plan, methods=["POST"]),
+        Route("/api/live/{live_id}/file", live_file),
     ])
     app.state.db = db
     app.state.dispatcher = dispatcher

@@ -68,8 +68,12 @@ def submit_bytes(server: str, body: bytes, code: str | None = None) -> Reply:
 
 
 def describe(reply: Reply) -> tuple[bool, str]:
-    """(accepted, one line): the rank on its board, or the refusal's reason."""
+    """(accepted, one line): the rank on its board (an industry: each player's rank within it), or the refusal's reason."""
     d = reply.data
+    if reply.status == 201 and d.get("accepted") and d.get("kind") == "industry":
+        ranks = ", ".join(f"{c['name']} rank {c['rank']} of {c['of']} (${c['score']:,.0f})"
+                          for c in d.get("companies", []) if c.get("bot") is None)
+        return True, f"accepted: industry {d.get('industry')} on {d.get('board')}: {ranks}"
     if reply.status == 201 and d.get("accepted"):
         return True, f"accepted: {d.get('player')}, ${d.get('score', 0):,.0f}, rank {d.get('rank')} of {d.get('of')} on {d.get('board')}"
     if reply.status == 202:
@@ -101,3 +105,72 @@ def class_server(competition: Any = None) -> tuple[str, str | None] | None:
     if not server:
         return None
     return server, getattr(competition, "class_code", None) or os.environ.get("TYCOON_CLASS_CODE")
+
+
+# ----------------------------------------------------------------------------- networked rounds (issue 15)
+
+
+def _player_headers(key: str) -> dict[str, str]:
+    return {"X-Player-Key": key}
+
+
+def live_open(server: str, token: str, spec: dict[str, Any]) -> Reply:
+    return request("POST", _url(server, "/api/live"), json.dumps(spec).encode(),
+                   {**instructor_headers(token), "Content-Type": "application/json"})
+
+
+def live_observation(server: str, live_id: str, player: str, key: str) -> Reply:
+    return request("GET", _url(server, f"/api/live/{urllib.parse.quote(live_id, safe='')}/observation", {"player": player}),
+                   headers=_player_headers(key))
+
+
+def live_plan(server: str, live_id: str, player: str, key: str, round_no: int, actions: list[dict[str, Any]]) -> Reply:
+    return request("POST", _url(server, f"/api/live/{urllib.parse.quote(live_id, safe='')}/plan", {"player": player}),
+                   json.dumps({"round": round_no, "actions": actions}).encode(),
+                   {**_player_headers(key), "Content-Type": "application/json"})
+
+
+def live_file(server: str, live_id: str, token: str | None = None) -> Reply:
+    return request("GET", _url(server, f"/api/live/{urllib.parse.quote(live_id, safe='')}/file"),
+                   headers=instructor_headers(token) if token else {})
+
+
+def play_live(server: str, live_id: str, player: str, key: str, bot: Any, *, poll_s: float = 2.0, rounds: int | None = None,
+              sleep: Any = None, out: Any = print) -> int:
+    """``tycoon board industry play``: a bot (built-in or a bot file) plays every round of a
+    networked industry for ``player``: fetch the observation, plan, post, wait for the next round.
+    Returns the rounds it planned. Stops when the industry (or the player's company) is over."""
+    import time
+
+    from engine.game import _loggable
+    from game.classroom.live import observation_from_view
+
+    sleep = sleep or time.sleep
+    cache: dict[str, Any] = {}
+    planned = 0
+    while rounds is None or planned < rounds:
+        obs = live_observation(server, live_id, player, key)
+        if obs.status != 200:
+            raise UserError(f"industry {live_id}: {obs.data.get('error') or obs.text[:200]}")
+        v = obs.data
+        if v["status"] == "over" or v["game_over"]:
+            out(f"{player}: the {'industry' if v['status'] == 'over' else 'company'} is over after {len(v['reports'])} quarter(s)"
+                + (f"; score ${v['reports'][-1]['score']['score_cents'] / 100:,.0f}" if v["reports"] else ""))
+            break
+        if v["planned"]:
+            sleep(poll_s)  # this round is planned: wait for the others or the deadline
+            continue
+        actions = [_loggable(a) for a in bot.act(observation_from_view(v, v["scenario"], v["seed"], cache))]
+        reply = live_plan(server, live_id, player, key, v["round"], actions)
+        if reply.status == 422:  # the engine refused the plan: say why and play the empty plan (nothing is lost)
+            out(f"{player}: round {v['round']}: plan refused ({reply.data.get('reason')}); sending the empty plan")
+            reply = live_plan(server, live_id, player, key, v["round"], [])
+        if reply.status == 201:
+            planned += 1
+            out(f"{player}: round {v['round']} ({v['label']}): {len(actions)} action(s) sent")
+        elif reply.status == 409:
+            out(f"{player}: round {v['round']}: {reply.data.get('reason')}")
+            sleep(poll_s)
+        else:
+            raise UserError(f"industry {live_id}: {reply.data.get('reason') or reply.data.get('error') or reply.text[:200]}")
+    return planned

@@ -61,6 +61,47 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         "CREATE INDEX IF NOT EXISTS jobs_waiting ON jobs (status, id)",
         "CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
     ]),
+    # issue 15: industry files, each company ranked within its industry
+    (2, [
+        """CREATE TABLE IF NOT EXISTS industries (
+            id {ID},
+            competition TEXT NOT NULL DEFAULT '', scenario TEXT NOT NULL, scenario_sha256 TEXT NOT NULL,
+            ruleset TEXT NOT NULL, seed BIGINT NOT NULL,
+            industry_hash TEXT NOT NULL,  -- every company's final state hash: the same industry twice is a duplicate
+            file_sha256 TEXT NOT NULL, quarters INTEGER NOT NULL, added_at TEXT NOT NULL, job_id BIGINT,
+            UNIQUE (competition, industry_hash),
+            UNIQUE (competition, file_sha256)
+        )""",
+        "CREATE INDEX IF NOT EXISTS industries_board ON industries (competition, scenario, seed, id)",
+        """CREATE TABLE IF NOT EXISTS industry_companies (
+            industry_id BIGINT NOT NULL REFERENCES industries (id), name TEXT NOT NULL,
+            bot TEXT,  -- the bot that ran a rival company; NULL for a player's
+            rank INTEGER NOT NULL, score_cents BIGINT NOT NULL, revenue_cents BIGINT NOT NULL,
+            share DOUBLE PRECISION NOT NULL, verdict TEXT NOT NULL, bankrupt INTEGER NOT NULL,
+            quarters_played INTEGER NOT NULL, facts TEXT NOT NULL DEFAULT '{{}}',
+            PRIMARY KEY (industry_id, name)
+        )""",
+        # networked rounds: an industry played on the server, a quarter per round
+        """CREATE TABLE IF NOT EXISTS live_industries (
+            id TEXT PRIMARY KEY, scenario TEXT NOT NULL, seed BIGINT NOT NULL,
+            companies TEXT NOT NULL,  -- JSON: each company's name and bot
+            keys TEXT NOT NULL,  -- JSON: each player's key, as its SHA-256
+            round_seconds DOUBLE PRECISION NOT NULL, quarter INTEGER NOT NULL DEFAULT 0, quarters INTEGER NOT NULL,
+            label TEXT NOT NULL DEFAULT '',  -- the last quarter resolved
+            deadline DOUBLE PRECISION NOT NULL, waiting TEXT NOT NULL,  -- JSON: the players this round waits for
+            n_waiting INTEGER NOT NULL, status TEXT NOT NULL DEFAULT 'open',  -- open, over
+            file TEXT NOT NULL,  -- the industry file so far (tycoon verify reads it)
+            lease_until DOUBLE PRECISION NOT NULL DEFAULT 0, created_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS live_due ON live_industries (status, deadline)",
+        """CREATE TABLE IF NOT EXISTS live_plans (
+            industry_id TEXT NOT NULL, quarter INTEGER NOT NULL, name TEXT NOT NULL, actions TEXT NOT NULL,
+            submitted_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (industry_id, quarter, name)
+        )""",
+        """CREATE TABLE IF NOT EXISTS live_views (
+            industry_id TEXT NOT NULL, name TEXT NOT NULL, view TEXT NOT NULL, PRIMARY KEY (industry_id, name)
+        )""",
+    ]),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 MAX_TRIES = 3  # a job whose verification killed its worker this often is refused, not retried forever
@@ -272,10 +313,11 @@ class Database:
         return class_code
 
     def competitions(self) -> list[tuple[Competition, str, int]]:
-        """(competition, class code, verified runs) for each, newest first."""
+        """(competition, class code, verified runs and industries) for each, newest first."""
         with self.read() as c:
             rows = c.execute(
                 "SELECT c.spec, c.class_code, (SELECT COUNT(*) FROM runs r WHERE r.competition = c.id) "
+                "+ (SELECT COUNT(*) FROM industries i WHERE i.competition = c.id) "
                 "FROM competitions c ORDER BY c.created_at DESC, c.id"
             ).fetchall()
         return [(Competition.model_validate_json(r[0]), str(r[1]), int(r[2])) for r in rows]
@@ -369,6 +411,224 @@ class Database:
             c.execute("UPDATE jobs SET status = 'done', accepted = ?, result = ?, run_id = ?, finished_at = ? WHERE id = ?",
                       (int(result["accepted"]), json.dumps(result), run_id, time.time(), job_id))
         return result
+
+    def finish_industry(self, job_id: int, ok: bool, reason: str, record: dict[str, Any] | None,
+                        comp: Competition | None) -> dict[str, Any]:
+        """Store a verified industry file (unless the same industry is already on this board) and close
+        its job, in one transaction. Returns the job's result: each player's rank within the industry."""
+        with self.tx() as c:
+            row = c.execute("SELECT status, result FROM jobs WHERE id = ?" + (" FOR UPDATE" if self.postgres else ""), (job_id,)).fetchone()
+            if row is None:
+                return {"accepted": False, "reason": "unknown job"}
+            if row[0] == "done":
+                return json.loads(row[1])
+            industry_id = None
+            if not ok or record is None:
+                result: dict[str, Any] = {"accepted": False, "reason": reason}
+            else:
+                board = comp.id if comp is not None else ""
+                if self.postgres:  # one writer per board: the duplicate check stays exact
+                    c.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (board or f"{record['scenario']}/{record['seed']}",))
+                dup = c.execute("SELECT id FROM industries WHERE competition = ? AND (industry_hash = ? OR file_sha256 = ?)",
+                                (board, record["industry_hash"], record["file_sha256"])).fetchone()
+                if dup is not None:
+                    result = {"accepted": False, "reason": f"duplicate: this industry is already on the board (industry {int(dup[0])})"}
+                else:
+                    industry_id = self._insert_industry(c, board, record, job_id)
+                    players = [co for co in record["companies"] if co["bot"] is None]
+                    of = len(record["companies"])
+                    result = {
+                        "accepted": True, "kind": "industry", "industry": industry_id,
+                        "board": f"competition {comp.id}" if comp is not None else f"{record['scenario']} seed {record['seed']}",
+                        "competition": board or None, "scenario": record["scenario"], "seed": record["seed"],
+                        "companies": [{"name": co["name"], "bot": co["bot"], "rank": co["rank"], "of": of,
+                                       "score": co["score_cents"] / 100, "share": co["share"], "verdict": co["verdict"],
+                                       "bankrupt": co["bankrupt"]} for co in record["companies"]],
+                        "player": ", ".join(co["name"] for co in players),
+                        "score": max(co["score_cents"] for co in players) / 100, "rank": min(co["rank"] for co in players), "of": of,
+                    }
+            c.execute("UPDATE jobs SET status = 'done', accepted = ?, result = ?, finished_at = ? WHERE id = ?",
+                      (int(result["accepted"]), json.dumps(result), time.time(), job_id))
+        return result
+
+    @staticmethod
+    def _insert_industry(c: _Conn, board: str, record: dict[str, Any], job_id: int) -> int:
+        row = c.execute(
+            "INSERT INTO industries (competition, scenario, scenario_sha256, ruleset, seed, industry_hash, file_sha256, quarters, "
+            "added_at, job_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (board, record["scenario"], record["scenario_sha256"], record["ruleset"], record["seed"], record["industry_hash"],
+             record["file_sha256"], record["quarters"], now_iso(), job_id),
+        ).fetchone()
+        industry_id = int(row[0])
+        for co in record["companies"]:
+            c.execute("INSERT INTO industry_companies (industry_id, name, bot, rank, score_cents, revenue_cents, share, verdict, "
+                      "bankrupt, quarters_played, facts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      (industry_id, co["name"], co["bot"], co["rank"], co["score_cents"], co["revenue_cents"], co["share"],
+                       co["verdict"], int(co["bankrupt"]), co["quarters_played"], json.dumps(co.get("facts") or {})))
+        return industry_id
+
+    def industries(self, *, competition: str = "", scenario: str | None = None, seed: int | None = None) -> list[dict[str, Any]]:
+        """The industries on a board (a competition's, or an open board's scenario and seed), oldest
+        first, each with its companies in rank order: ``{id, scenario, seed, quarters, added_at, companies}``."""
+        where, params = "competition = ?", [competition]
+        if scenario is not None:
+            where += " AND scenario = ? AND seed = ?"
+            params += [scenario, seed]
+        with self.read() as c:
+            heads = c.execute(f"SELECT id, scenario, seed, quarters, added_at FROM industries WHERE {where} ORDER BY id", params).fetchall()
+            ids = [int(h[0]) for h in heads]
+            rows = []
+            for i in range(0, len(ids), 500):
+                part = ids[i:i + 500]
+                rows += c.execute(
+                    "SELECT industry_id, name, bot, rank, score_cents, revenue_cents, share, verdict, bankrupt, quarters_played, facts "
+                    f"FROM industry_companies WHERE industry_id IN ({', '.join('?' * len(part))}) ORDER BY industry_id, rank, name",
+                    part).fetchall()
+        companies: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
+        for r in rows:
+            companies[int(r[0])].append({
+                "name": str(r[1]), "bot": r[2], "rival": r[2] is not None, "rank": int(r[3]), "score": int(r[4]) / 100,
+                "revenue": int(r[5]) / 100, "share": float(r[6]), "verdict": str(r[7]), "bankrupt": bool(r[8]),
+                "quarters": int(r[9]), "facts": json.loads(r[10]),
+            })
+        return [{"id": int(h[0]), "scenario": str(h[1]), "seed": int(h[2]), "quarters": int(h[3]), "submitted_at": str(h[4]),
+                 "companies": companies[int(h[0])]} for h in heads]
+
+    def industry_boards(self) -> dict[tuple[str, int], int]:
+        """Open boards' industries: (scenario, seed) -> how many."""
+        with self.read() as c:
+            rows = c.execute("SELECT scenario, seed, COUNT(*) FROM industries WHERE competition = '' GROUP BY scenario, seed").fetchall()
+        return {(str(r[0]), int(r[1])): int(r[2]) for r in rows}
+
+    # ---- networked rounds (issue 15)
+
+    def open_live(self, live_id: str, scenario: str, seed: int, made: dict[str, Any], keys: dict[str, str],
+                  round_seconds: float, now: float) -> None:
+        """Store a new networked industry (``game.classroom.live.new_industry``'s ``made``); its first
+        round ends ``round_seconds`` from ``now``."""
+        with self.tx() as c:
+            c.execute("INSERT INTO live_industries (id, scenario, seed, companies, keys, round_seconds, quarter, quarters, deadline, "
+                      "waiting, n_waiting, file, created_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
+                      (live_id, scenario, seed, json.dumps(made["companies"]), json.dumps(keys), round_seconds, made["quarters"],
+                       now + round_seconds, json.dumps(made["waiting"]), len(made["waiting"]), made["file"], now_iso()))
+            self._put_views(c, live_id, made["views"])
+
+    @staticmethod
+    def _put_views(c: _Conn, live_id: str, views: dict[str, Any]) -> None:
+        for name, view in sorted(views.items()):
+            c.execute("DELETE FROM live_views WHERE industry_id = ? AND name = ?", (live_id, name))
+            c.execute("INSERT INTO live_views (industry_id, name, view) VALUES (?, ?, ?)", (live_id, name, json.dumps(view)))
+
+    def live(self, live_id: str) -> dict[str, Any] | None:
+        """A networked industry's public state (no plans, no keys): quarter, deadline, who has planned."""
+        with self.read() as c:
+            row = c.execute("SELECT id, scenario, seed, companies, round_seconds, quarter, quarters, label, deadline, waiting, status, "
+                            "lease_until FROM live_industries WHERE id = ?", (live_id,)).fetchone()
+            if row is None:
+                return None
+            planned = [str(r[0]) for r in c.execute("SELECT name FROM live_plans WHERE industry_id = ? AND quarter = ? ORDER BY name",
+                                                    (live_id, int(row[5]))).fetchall()]
+        return {"id": str(row[0]), "scenario": str(row[1]), "seed": int(row[2]), "companies": json.loads(row[3]),
+                "round_seconds": float(row[4]), "quarter": int(row[5]), "quarters": int(row[6]), "last_quarter": str(row[7]),
+                "deadline": float(row[8]), "waiting": json.loads(row[9]), "status": str(row[10]), "planned": planned,
+                "resolving": float(row[11]) > 0}
+
+    def live_key_ok(self, live_id: str, name: str, key_digest: str) -> bool:
+        import hmac
+
+        with self.read() as c:
+            row = c.execute("SELECT keys FROM live_industries WHERE id = ?", (live_id,)).fetchone()
+        stored = json.loads(row[0]).get(name) if row is not None else None
+        return stored is not None and hmac.compare_digest(stored, key_digest)
+
+    def live_view(self, live_id: str, name: str) -> dict[str, Any] | None:
+        with self.read() as c:
+            row = c.execute("SELECT view FROM live_views WHERE industry_id = ? AND name = ?", (live_id, name)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def live_file(self, live_id: str) -> str | None:
+        with self.read() as c:
+            row = c.execute("SELECT file FROM live_industries WHERE id = ?", (live_id,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def post_plan(self, live_id: str, name: str, quarter: int, actions: list[dict[str, Any]], now: float) -> str | None:
+        """Keep a player's plan for the round (a second post replaces the first). None if kept, else
+        why not: the round is another one, is being resolved, or the player is out of the game."""
+        lock = " FOR UPDATE" if self.postgres else ""
+        with self.tx() as c:
+            row = c.execute(f"SELECT quarter, status, lease_until, waiting FROM live_industries WHERE id = ?{lock}", (live_id,)).fetchone()
+            if row is None:
+                return "no such industry"
+            if row[1] != "open":
+                return "the industry is over"
+            if int(row[0]) != quarter:
+                return f"round {quarter} is not the one being played: this is round {int(row[0])}"
+            if float(row[2]) > now:  # the resolver read the plans already: a late one must not be lost silently
+                return f"round {quarter} is being resolved: your plan was not kept; plan the next round"
+            if name not in json.loads(row[3]):
+                return f"{name} is out of the game (bankrupt): no plan to make"
+            c.execute("DELETE FROM live_plans WHERE industry_id = ? AND quarter = ? AND name = ?", (live_id, quarter, name))
+            c.execute("INSERT INTO live_plans (industry_id, quarter, name, actions, submitted_at) VALUES (?, ?, ?, ?, ?)",
+                      (live_id, quarter, name, json.dumps(actions), now))
+        return None
+
+    def claim_rounds(self, limit: int, lease_s: float, now: float) -> list[tuple[str, int, str, dict[str, list]]]:
+        """Take up to ``limit`` rounds due for resolution (every player planned, or past the deadline)
+        for ``lease_s`` seconds: (id, quarter, file, plans). On PostgreSQL servers skip each other's
+        locked rows; a round whose claimer crashed is taken again when its lease ends."""
+        lock = "FOR UPDATE SKIP LOCKED" if self.postgres else ""
+        with self.tx() as c:
+            rows = c.execute(
+                "UPDATE live_industries SET lease_until = ? WHERE id IN ("
+                "SELECT l.id FROM live_industries l WHERE l.status = 'open' AND l.lease_until < ? AND (l.deadline <= ? OR "
+                "(SELECT COUNT(*) FROM live_plans p WHERE p.industry_id = l.id AND p.quarter = l.quarter) >= l.n_waiting) "
+                f"ORDER BY l.deadline, l.id LIMIT ? {lock}) RETURNING id, quarter, file",
+                (now + lease_s, now, now, limit),
+            ).fetchall()
+            out = []
+            for r in sorted(rows, key=lambda r: str(r[0])):
+                plans = {str(p[0]): json.loads(p[1]) for p in c.execute(
+                    "SELECT name, actions FROM live_plans WHERE industry_id = ? AND quarter = ?", (r[0], int(r[1]))).fetchall()}
+                out.append((str(r[0]), int(r[1]), str(r[2]), plans))
+        return out
+
+    def finish_round(self, live_id: str, quarter: int, resolved: dict[str, Any], now: float) -> bool:
+        """Store a resolved round: the grown file, the players' views, the next deadline. Only if the
+        industry is still at ``quarter`` (compare and set): a round is never resolved twice, even when
+        a slow server's lease ran out and another resolved it. When the industry is over, its file is
+        queued for the board like a submission. True if this call stored it."""
+        with self.tx() as c:
+            cur = c.execute(
+                "UPDATE live_industries SET quarter = quarter + 1, file = ?, label = ?, deadline = ?, waiting = ?, n_waiting = ?, "
+                "status = ?, lease_until = 0 WHERE id = ? AND quarter = ? AND status = 'open'",
+                (resolved["file"], resolved["label"], now + self._round_seconds(c, live_id), json.dumps(resolved["waiting"]),
+                 len(resolved["waiting"]), "over" if resolved["over"] else "open", live_id, quarter))
+            if cur.rowcount != 1:
+                return False
+            self._put_views(c, live_id, resolved["views"])
+            if resolved["over"]:
+                c.execute("INSERT INTO jobs (body, competition, client, created_at) VALUES (?, '', ?, ?)",
+                          (resolved["file"].encode("utf-8"), f"live industry {live_id}"[:200], time.time()))
+        return True
+
+    @staticmethod
+    def _round_seconds(c: _Conn, live_id: str) -> float:
+        row = c.execute("SELECT round_seconds FROM live_industries WHERE id = ?", (live_id,)).fetchone()
+        return float(row[0]) if row else 0.0
+
+    def release_rounds(self, live_ids: Sequence[str]) -> None:
+        """Give rounds back (their resolution failed here): the next claim retries them."""
+        if not live_ids:
+            return
+        with self.tx() as c:
+            c.execute(f"UPDATE live_industries SET lease_until = 0 WHERE id IN ({', '.join('?' * len(live_ids))})", tuple(live_ids))
+
+    def renew_rounds(self, live_ids: Sequence[str], lease_s: float, now: float) -> None:
+        if not live_ids:
+            return
+        with self.tx() as c:
+            c.execute(f"UPDATE live_industries SET lease_until = ? WHERE lease_until > 0 AND id IN ({', '.join('?' * len(live_ids))})",
+                      (now + lease_s, *live_ids))
 
     @staticmethod
     def _over_policy(c: _Conn, e: Entry, comp: Competition | None) -> str | None:

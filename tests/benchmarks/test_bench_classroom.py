@@ -79,3 +79,34 @@ def test_bench_300_submissions_from_30_clients(benchmark, db_url, tmp_path):  # 
         "p95_accepted_s": round(lat[int(0.95 * (len(lat) - 1))], 3),
     })
     print(f"\n{db_url.split(':')[0]}: {benchmark.extra_info}")
+
+
+# ----------------------------------------------------------------------------- industries (issue 15)
+
+INDUSTRY_SCEN = "neocloud-2025"  # 20 quarters
+INDUSTRY_PLAYERS = {"p-barbell": "barbell", "p-all-in": "all-in", "p-flex": "flex", "p-passive": "passive"}
+INDUSTRY_RIVALS = ["barbell", "flex"]
+
+
+def test_bench_verify_and_rank_industry_of_6x20(benchmark, tmp_path):
+    """An industry file of 6 companies (4 players, 2 bot rivals) x 20 quarters, verified as the
+    server's worker does (``verify_industry_submission``: every company re-simulated, every hash
+    compared, then ranked within the industry). Recorded: seconds per industry file; no target."""
+    from engine.industry import Industry
+    from engine.bots import make_bot
+    from game.classroom.worker import verify_industry_submission
+    from game.industry import industry_file, save_industry
+    from scenarios import load_scenario
+
+    loaded = load_scenario(INDUSTRY_SCEN)
+    ind = Industry(loaded.scenario, SEED, [(p, None) for p in INDUSTRY_PLAYERS] + [(b, b) for b in INDUSTRY_RIVALS])
+    drivers = {**{p: make_bot(b) for p, b in INDUSTRY_PLAYERS.items()}, **{b: make_bot(b) for b in INDUSTRY_RIVALS}}
+    while not ind.over:
+        ind.play({n: drivers[n].act(ind.observation(n)) for n in ind.active()})
+    body = save_industry(industry_file(ind, loaded), tmp_path / "industry.json").read_bytes()
+    assert len(ind.quarters) == 20
+
+    out = benchmark.pedantic(verify_industry_submission, args=(body, None, None), rounds=3, iterations=1)
+    assert out.ok, out.reason
+    assert len(out.record["companies"]) == 6 and sorted(c["rank"] for c in out.record["companies"])[0] == 1
+    benchmark.extra_info.update({"companies": 6, "quarters": 20, "file_bytes": len(body)})
