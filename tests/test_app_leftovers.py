@@ -158,3 +158,79 @@ async def test_end_quarter_confirmation_scrolls_to_the_last_risk_at_80x24(answer
             assert type(app.screen).__name__ == "QuarterReportScreen" and len(s.reports) == 1
         else:
             assert type(app.screen).__name__ == "DashboardScreen" and not s.reports
+
+
+# ---------------------------------------------------------------- one key renews from the alert
+
+
+def _alert_text(app) -> str:
+    return str(app.screen.query_one("#alerts").render())
+
+
+async def _play_empty_quarters_until(pilot, done, limit: int = 6) -> None:
+    """End quarters with the plan as it is (the session's own call, as `e` `y` runs it) until ``done()``."""
+    app = pilot.app
+    for _ in range(limit):
+        if done():
+            break
+        app.session.end_quarter()
+    app.refresh_area()
+    await pilot.pause()
+    assert done()
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_j_on_a_lease_alert_renews_that_lease(size):
+    from engine.actions import renewal_of
+
+    app = make_app(scenario="neocloud-2025", seed=7, skip_start=True, theme="textual-dark", cursor_blink=False)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        s = app.session
+        assert s.add({"kind": "lease_gpus", "gen": "h100", "count": 128, "term_quarters": 4}).ok
+        s.end_quarter()
+        lot = s.state.lots[-1]
+        assert lot.ownership == "leased" and lot.count == 128
+
+        def lease_alert():
+            return next((r for r in s.advice().risks if r.kind == "ending" and f"GPU lease {lot.id} " in r.message), None)
+
+        await _play_empty_quarters_until(pilot, lambda: lease_alert() is not None)
+        assert type(app.screen).__name__ == "DashboardScreen"
+        assert f"[j: renew] " in _alert_text(app) and f"GPU lease {lot.id}" in _alert_text(app)
+
+        await pilot.press("j")  # one key: the renew form, on the lease the alert names
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ActionForm" and app.screen.kind == "renew_lease"
+        assert app.screen.query_one("#f-lot_id").value == lot.id
+        await pilot.press("enter")  # "Add to plan" has focus: no number to type
+        await pilot.pause()
+        assert s.plan[-1]["kind"] == "renew_lease" and s.plan[-1]["lot_id"] == lot.id
+        assert renewal_of(s.preview().state, s.preview().state.lot(lot.id)) is not None
+        assert lease_alert() is None and f"GPU lease {lot.id}" not in _alert_text(app)  # renewed: the alert is gone
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_k_on_a_contract_alert_opens_its_renewal_offer(size):
+    from engine.actions import renewal_offer_id
+
+    app = make_app(scenario="deflation", seed=7, skip_start=True, theme="textual-dark", cursor_blink=False)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        s = app.session
+        renewal = lambda: next((o for o in s.state.offers.contracts if o.id.startswith("R-")), None)  # noqa: E731
+        await _play_empty_quarters_until(pilot, lambda: renewal() is not None)
+        offer = renewal()
+        contract = next(c for c in s.state.contracts if renewal_offer_id(c.id) == offer.id)
+        assert f"[k: renew] {contract.customer}'s contract" in _alert_text(app)
+
+        await pilot.press("k")
+        await pilot.pause()
+        form = app.screen
+        assert type(form).__name__ == "ActionForm" and form.kind == "sign_contract"
+        assert form.query_one("#f-offer_id").value == offer.id
+        assert [o.id for o in s.state.offers.contracts].index(offer.id) > 0  # not merely the list's first offer
+        await pilot.press("enter")
+        await pilot.pause()
+        assert s.plan[-1] == {"kind": "sign_contract", "offer_id": offer.id}
+        assert f"{contract.customer}'s contract on" not in _alert_text(app)  # renewal signed: no longer ends
