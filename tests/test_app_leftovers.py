@@ -234,3 +234,32 @@ async def test_k_on_a_contract_alert_opens_its_renewal_offer(size):
         await pilot.pause()
         assert s.plan[-1] == {"kind": "sign_contract", "offer_id": offer.id}
         assert f"{contract.customer}'s contract on" not in _alert_text(app)  # renewal signed: no longer ends
+
+
+# ---------------------------------------------------------------- start-up: the menu fills in after the first paint
+
+
+@pytest.mark.parametrize("scenario", [None, "deflation", "no-such-scenario"])
+async def test_start_screen_menu_lists_every_scenario_with_the_asked_one_selected(scenario):
+    """The first paint reads one scenario file; the menu then holds the whole catalogue, in order, and the
+    selection (and its briefing) is the one asked for (the default, or the first for an unknown id)."""
+    from textual.widgets import Select
+    from textual.widgets._select import SelectOverlay
+
+    from scenarios import DEFAULT_SCENARIO, scenario_summaries
+
+    catalogue = scenario_summaries()
+    expected = scenario or DEFAULT_SCENARIO
+    if expected not in {sc.id for sc in catalogue}:
+        expected = catalogue[0].id
+    app = make_app(scenario=scenario, seed=7, theme="textual-dark", cursor_blink=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        select = app.screen.query_one("#scenario", Select)
+        assert select.value == expected
+        assert select.query_one(SelectOverlay).option_count == len(catalogue) > 1
+        title = next(sc.title for sc in catalogue if sc.id == expected)
+        assert str(app.screen.query_one("#briefing-text").render()).startswith(title)
+        await pilot.press("enter")  # Start game
+        await pilot.pause()
+        assert app.session.game.scenario.id == expected
