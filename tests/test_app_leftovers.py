@@ -263,3 +263,28 @@ async def test_start_screen_menu_lists_every_scenario_with_the_asked_one_selecte
         await pilot.press("enter")  # Start game
         await pilot.pause()
         assert app.session.game.scenario.id == expected
+
+
+async def test_j_opens_the_lease_the_alert_names_not_the_soonest_ending():
+    """Two leases in the renewal window: the alert lists the older lease first (same severity, fleet order)
+    while the form's list puts the sooner-ending one first; j must open the form on the alert's lease."""
+    app = make_app(scenario="neocloud-2025", seed=7, skip_start=True, theme="textual-dark", cursor_blink=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        s = app.session
+        assert s.add({"kind": "lease_gpus", "gen": "h100", "count": 64, "term_quarters": 8}).ok  # ends before quarter 8
+        for _ in range(3):
+            s.end_quarter()
+        assert s.add({"kind": "lease_gpus", "gen": "h100", "count": 32, "term_quarters": 4}).ok  # ends before quarter 7
+        s.end_quarter()
+        older, newer = [l for l in s.state.lots if l.ownership == "leased"][-2:]
+        assert older.lease_end_quarter > newer.lease_end_quarter
+        await _play_empty_quarters_until(pilot, lambda: s.state.quarter >= older.lease_end_quarter - 2)
+        lease_alerts = [r.message for r in s.advice().risks if r.kind == "ending" and "GPU lease" in r.message]
+        assert f"GPU lease {older.id} " in lease_alerts[0] and any(f"GPU lease {newer.id} " in m for m in lease_alerts)
+        await pilot.press("j")
+        await pilot.pause()
+        from game.app.forms import _ending_leases
+
+        assert _ending_leases(s)[0][1] == newer.id  # the form's list starts with the sooner end...
+        assert app.screen.query_one("#f-lot_id").value == older.id  # ...yet it opens on the alert's lease
