@@ -53,20 +53,22 @@ class ScenarioSummary:
 
 def scenario_summaries() -> list[ScenarioSummary]:
     """The built-in scenarios for a menu. Full validation happens when one is loaded to play."""
-    out = []
-    for path in scenario_paths():
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-            continue  # load_scenario reports it properly when someone picks it
-        out.append(ScenarioSummary(
-            id=str(raw.get("id", path.stem)), title=str(raw.get("title", path.stem)),
-            archetype=str(raw.get("archetype", "neocloud")), difficulty=str(raw.get("difficulty", "normal")),
-            start=str(raw.get("start", "2025Q1")), quarters=int(raw.get("quarters", 20)),
-            briefing=str(raw.get("briefing", "")).strip(), objectives=tuple(str(o) for o in raw.get("objectives", ())),
-            lesson=str(raw.get("lesson", "")), path=path,
-        ))
-    return out
+    return [s for s in map(scenario_summary, scenario_paths()) if s is not None]
+
+
+def scenario_summary(path: Path) -> ScenarioSummary | None:
+    """One scenario's menu entry (None if its TOML cannot be read: load_scenario says why when it is picked)."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    return ScenarioSummary(
+        id=str(raw.get("id", path.stem)), title=str(raw.get("title", path.stem)),
+        archetype=str(raw.get("archetype", "neocloud")), difficulty=str(raw.get("difficulty", "normal")),
+        start=str(raw.get("start", "2025Q1")), quarters=int(raw.get("quarters", 20)),
+        briefing=str(raw.get("briefing", "")).strip(), objectives=tuple(str(o) for o in raw.get("objectives", ())),
+        lesson=str(raw.get("lesson", "")), path=path,
+    )
 
 
 def scenario_paths() -> list[Path]:

@@ -22,7 +22,7 @@ AREA_TITLES = {
     "contracts": "Contracts", "finance": "Finance", "news": "News",
 }
 FORM_KEYS = {spec.key: kind for kind, spec in FORMS.items()}  # one key, one decision
-GAME_ACTIONS = {"area", "end_quarter", "plan", "form", "actions", "save", "debrief", "leaderboard", "rivals"}
+GAME_ACTIONS = {"area", "end_quarter", "plan", "form", "actions", "save", "debrief", "leaderboard", "rivals", "new_game"}
 REPLAY_ACTIONS = {"replay_view", "replay_step", "replay_jump", "branch"}  # only in replay mode (game.app.screens.replay)
 
 
@@ -41,6 +41,7 @@ class TycoonApp(App):
     """AI Cloud Tycoon: run an AI cloud, quarter by quarter."""
 
     CSS_PATH = "tycoon.tcss"
+    NEW_GAME = True  # ctrl+n returns to the start screen (a hot-seat industry has none)
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # 80x24 stacks what sits side by side at 120x40
     TITLE = "AI Cloud Tycoon"
     BINDINGS = [
@@ -61,6 +62,7 @@ class TycoonApp(App):
         Binding("question_mark,f1", "help", "Help", id="help", key_display="?", tooltip="Glossary and help for this screen"),
         Binding("ctrl+s", "save", "Save", id="save", tooltip="Save the run file now"),
         Binding("q", "quit_confirm", "Quit", id="quit", tooltip="Quit (the run is saved after every quarter)"),
+        Binding("ctrl+n", "new_game", "New game", show=False, id="new_game", tooltip="Back to the start screen: another scenario, seed or run file"),
         # replay mode (issue 14); listed after the forms: in a replay, b takes over instead of buying
         Binding("0", "replay_view", "Timeline", id="replay.view", tooltip="The replay's timeline, decisions and report"),
         Binding("left", "replay_step(-1)", "Earlier", id="replay.prev", priority=True, tooltip="The previous quarter of the replay"),
@@ -133,14 +135,23 @@ class TycoonApp(App):
     def begin(self, session: Session) -> None:
         """Start (or continue) a game: install one mode per area and show the dashboard."""
         self.session = session
-        screens = _area_screens(session.archetype)
-        for area in AREAS:
-            if area not in self._modes:
-                self.add_mode(area, screens[area])
+        self.install_areas(session.archetype, fresh=self.current_mode not in AREAS)
         self.update_titles()
         self.switch_mode("dashboard")
         if session.over:
             self.call_after_refresh(self.action_debrief)
+
+    def install_areas(self, archetype: str, fresh: bool) -> None:
+        """One mode per area, with this company's screens (an inference platform's Market is its own).
+        ``fresh`` (a game begun from the start screen or a replay): every area screen is composed anew
+        for the new company, none kept from the last one (issue 11: switching company in one session).
+        A hot-seat turn keeps the screens: the same industry, the same archetype."""
+        screens = _area_screens(archetype)
+        for area in AREAS:
+            if area in self._modes and area != self.current_mode and (fresh or self._modes[area] is not screens[area]):
+                self.remove_mode(area)
+            if area not in self._modes:
+                self.add_mode(area, screens[area])
 
     def update_titles(self) -> None:
         s = self.session
@@ -185,6 +196,8 @@ class TycoonApp(App):
             return False if s.over else True  # after game over the footer no longer offers them
         if action == "debrief":
             return True if s.over else False
+        if action == "new_game":
+            return self.NEW_GAME and self.competition is None  # a competition is one scenario and seed
         return True
 
     async def _on_key(self, event) -> None:
@@ -311,6 +324,27 @@ class TycoonApp(App):
         path = self.session.save()
         self.notify(f"Saved {path}", title="Run file saved")
 
+    def action_new_game(self) -> None:
+        """ctrl+n: back to the start screen (after a confirmation naming what is saved); the game
+        begun there installs its own area screens (install_areas)."""
+        from game.app.screens.modals import ConfirmNewGame
+        from game.app.screens.start import StartScreen
+
+        if self.check_action("new_game", ()) is not True:
+            return
+
+        def done(yes: bool | None) -> None:
+            if not yes:
+                return
+            self.session = None
+            self.sub_title = ""
+            if "start" in self._modes:  # a fresh start screen: its recent runs list the run just left
+                self.remove_mode("start")
+            self.add_mode("start", StartScreen)
+            self.switch_mode("start")
+
+        self.push_screen(ConfirmNewGame(self.session), done)
+
     def action_quit_confirm(self) -> None:
         from game.app.screens.modals import ConfirmQuit
 
@@ -344,4 +378,6 @@ class TycoonApp(App):
         yield SystemCommand("End quarter", "Play the quarter with your turn plan", self.action_end_quarter)
         yield SystemCommand("Turn plan", "Queued actions; remove one", self.action_plan)
         yield SystemCommand("Save run", "Write the run file now", self.action_save)
+        if self.check_action("new_game", ()) is True:
+            yield SystemCommand("New game", "Back to the start screen: another scenario, seed or run file", self.action_new_game)
         yield SystemCommand("Help and glossary", "Searchable concepts from the knowledge base", self.action_help)

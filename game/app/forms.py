@@ -179,6 +179,37 @@ def _ending_leases(s: Session) -> list[tuple[str, str]]:
     return [(f"{l.id} · {l.count:,} {l.gen.upper()} · ${l.lease_usd_per_hour:.2f}/h · ends after {s.quarter_label(l.lease_end_quarter - 1)}", l.id) for l in lots]
 
 
+def alert_target(s: Session, risk) -> tuple[str, str] | None:
+    """(form, item) that renews what an advisor risk says ends (issue 11, renewals): ``("renew_lease", lot
+    id)`` for a GPU lease a lessor would renew now, ``("sign_contract", renewal offer id)`` for a contract
+    whose customer has offered its renewal (not yet signed in the plan); None otherwise. The risk names
+    its lease by id and its contract by customer, size and end (engine.advisor._endings)."""
+    if risk.kind != "ending":
+        return None
+    end = dict(risk.numbers).get("end_quarter")
+    if "GPU lease" in risk.message:
+        return next((("renew_lease", lot_id) for _, lot_id in _ending_leases(s) if f"GPU lease {lot_id} on " in risk.message), None)
+    from engine.actions import renewal_offer_id
+
+    open_offers = {oid for _, oid in _contract_offers(s)}
+    for c in s.state.contracts:
+        if c.status == "active" and c.end_quarter == end and risk.message.startswith(f"{c.customer}'s contract on {c.gpus:,} {c.gen.upper()} ") \
+                and renewal_offer_id(c.id) in open_offers:
+            return "sign_contract", renewal_offer_id(c.id)
+    return None
+
+
+def _alerted(s: Session, kind: str) -> str | None:
+    """The item the worst alert of the dashboard names for this form: its key opens the form on it."""
+    if s.over:
+        return None
+    for risk in s.advice().risks:
+        target = alert_target(s, risk)
+        if target is not None and target[0] == kind:
+            return target[1]
+    return None
+
+
 def _d_renew(s: Session, a: dict, base: Preview, after: Preview) -> list[str]:
     old = base.state.lot(a["lot_id"])
     new = _new_lot(after)
@@ -529,7 +560,7 @@ FORMS: dict[str, FormSpec] = {
     "renew_lease": FormSpec(
         "Renew lease", "j", "Renew a GPU lease that ends within two quarters: the same GPUs, a new term at today's rate",
         lambda s: [
-            FieldSpec("lot_id", "Lease", "select", _ending_leases(s)),
+            FieldSpec("lot_id", "Lease", "select", _ending_leases(s), _alerted(s, "renew_lease")),  # the alert's lease (j from the alert)
             FieldSpec("term_quarters", "Term", "select", [("4 quarters", 4), ("8 quarters", 8), ("12 quarters", 12)], 4),
         ],
         _d_renew, _no("no GPU lease ends within two quarters (or each is renewed)", lambda s: not _ending_leases(s)),
@@ -567,7 +598,7 @@ FORMS: dict[str, FormSpec] = {
     ),
     "sign_contract": FormSpec(
         "Sign contract", "k", "Sign a reserved-capacity contract from this quarter's offers",
-        lambda s: [FieldSpec("offer_id", "Offer", "select", _contract_offers(s))],
+        lambda s: [FieldSpec("offer_id", "Offer", "select", _contract_offers(s), _alerted(s, "sign_contract"))],  # an alert's renewal offer first
         _d_sign,
         lambda s: "no contract offers this quarter" if not s.state.offers.contracts
         else ("every contract offer is already signed in your plan" if not _contract_offers(s) else None),

@@ -106,6 +106,8 @@ class HandOff(Screen[None]):
 class HotSeatApp(TycoonApp):
     """The game app over an industry: the players take turns, the bots play their companies."""
 
+    NEW_GAME = False  # no start screen: the industry file is the game
+
     def __init__(self, industry, loaded, path: str | Path, **kw) -> None:
         super().__init__(**kw)  # no start screen and no single-player game: see get_default_screen
         self.industry, self.loaded, self.industry_path = industry, loaded, Path(path)

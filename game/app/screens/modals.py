@@ -6,7 +6,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, OptionList, Static
 from textual.widgets.option_list import Option
@@ -100,6 +100,11 @@ class _Confirm(ModalScreen[bool]):
     BINDINGS = [
         Binding("y,enter", "yes", "Yes", id="confirm.yes"),
         Binding("n,escape", "no", "No", id="confirm.no"),
+        # a long body (8 risks at 80x24) scrolls under the buttons, which stay in sight (issue 11)
+        Binding("down", "scroll_body('down')", "Scroll down", show=False, id="confirm.down"),
+        Binding("up", "scroll_body('up')", "Scroll up", show=False, id="confirm.up"),
+        Binding("pagedown", "scroll_body('page_down')", "Page down", show=False, id="confirm.pagedown"),
+        Binding("pageup", "scroll_body('page_up')", "Page up", show=False, id="confirm.pageup"),
     ]
     TITLE_TEXT = ""
     YES = "Yes"
@@ -111,13 +116,18 @@ class _Confirm(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog confirm"):
             yield Label(self.TITLE_TEXT, classes="dialog-title")
-            yield Static(self.body(), id="confirm-body")
+            with VerticalScroll(id="confirm-scroll", can_focus=False):  # the keys scroll it; focus stays on the buttons
+                yield Static(self.body(), id="confirm-body")
             with Horizontal(classes="buttons"):
                 yield Button(self.YES, id="yes", variant="primary", compact=True)
                 yield Button(self.NO, id="no", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#yes", Button).focus()
+
+    def action_scroll_body(self, how: str) -> None:
+        scroll = self.query_one("#confirm-scroll", VerticalScroll)
+        {"down": scroll.scroll_down, "up": scroll.scroll_up, "page_down": scroll.scroll_page_down, "page_up": scroll.scroll_page_up}[how](animate=False)
 
     @on(Button.Pressed, "#yes")
     def action_yes(self) -> None:
@@ -180,3 +190,9 @@ class ConfirmQuit(_Confirm):
         where = s.last_saved or s.save_path
         extra = f" Your queued plan ({len(s.plan)} actions) is not saved: it is not played yet." if s.plan else ""
         return f"Every finished quarter is saved in {where}.{extra}"
+
+
+class ConfirmNewGame(ConfirmQuit):
+    TITLE_TEXT = "Leave this game for the start screen?"
+    YES = "New game (y)"
+    NO = "Stay (n)"

@@ -46,13 +46,8 @@ def _session_at(app, i: int):
 
 def begin_replay(app) -> None:
     """Open replay mode: the area screens as modes, plus the timeline (key 0) shown first."""
-    from game.app.app import AREAS, _area_screens
-
-    screens = _area_screens()
     app.session = _session_at(app, app.replay_index)
-    for area in AREAS:
-        if area not in app._modes:
-            app.add_mode(area, screens[area])
+    app.install_areas(app.session.archetype, fresh=False)  # an inference run replays on its own Market screen
     if "replay" not in app._modes:
         app.add_mode("replay", ReplayScreen)
     app.update_titles()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
@@ -16,6 +17,25 @@ from textual.widgets import Button, Header, Input, Label, Select, Static
 from game.app.widgets.common import GameFooter
 from game.errors import UserError
 
+if TYPE_CHECKING:
+    from scenarios import ScenarioSummary
+
+_SUMMARIES: dict[tuple[Path, int, int], ScenarioSummary | None] = {}  # (file, mtime, size) -> menu entry: read once a process (`tycoon serve` runs an app per player)
+
+
+def _summary(path: Path) -> ScenarioSummary | None:
+    """A scenario's menu entry, read again only when its file changes (None: missing or unreadable)."""
+    from scenarios import scenario_summary
+
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    key = (path, st.st_mtime_ns, st.st_size)
+    if key not in _SUMMARIES:
+        _SUMMARIES[key] = scenario_summary(path)
+    return _SUMMARIES[key]
+
 
 class StartScreen(Screen):
     AREA = "start"
@@ -26,17 +46,28 @@ class StartScreen(Screen):
 
     def __init__(self) -> None:
         super().__init__()
-        from scenarios import scenario_summaries  # TOML only: the engine loads when a game starts
+        self.scenarios: dict[str, ScenarioSummary] = {}  # id -> summary; the whole catalogue loads after the first paint
+        self._catalogue_complete = False
 
-        self.scenarios = {sc.id: sc for sc in scenario_summaries()}
+    def _load_catalogue(self) -> None:
+        from scenarios import scenario_paths  # TOML only: the engine loads when a game starts
+
+        self.scenarios = {sc.id: sc for sc in filter(None, map(_summary, scenario_paths()))}
+        self._catalogue_complete = True
 
     def compose(self) -> ComposeResult:
         app = self.app
-        from scenarios import DEFAULT_SCENARIO
+        from scenarios import DEFAULT_SCENARIO, SCENARIO_DIR
 
         first = getattr(app, "start_scenario", None) or DEFAULT_SCENARIO
-        if first not in self.scenarios:
-            first = next(iter(self.scenarios))
+        # the first screen reads only the scenario it preselects; the menu fills in after the first paint (issue 11: start-up)
+        one = _summary(SCENARIO_DIR / f"{first}.toml") if Path(first).name == first else None
+        if one is not None and one.id == first:
+            self.scenarios = {first: one}
+        else:  # a path or an unknown id: the whole catalogue now, then its first scenario
+            self._load_catalogue()
+            if first not in self.scenarios:
+                first = next(iter(self.scenarios))
         seed = getattr(app, "start_seed", None)
         yield Header()
         with Horizontal(id="start"):
@@ -78,6 +109,18 @@ class StartScreen(Screen):
         self.query_one("#load-path", Input).cursor_blink = self.app.cursor_blink  # type: ignore[attr-defined]
         self.query_one("#start-game", Button).focus()
         self.show_briefing()
+        if not self._catalogue_complete:
+            self.call_after_refresh(self._fill_catalogue)
+
+    def _fill_catalogue(self) -> None:
+        """Every built-in scenario in the menu, the one shown still selected (no Changed: nothing changed)."""
+        select = self.query_one("#scenario", Select)
+        chosen = select.value
+        self._load_catalogue()
+        with select.prevent(Select.Changed):
+            select.set_options([(sc.title, sid) for sid, sc in self.scenarios.items()])
+            if chosen in self.scenarios:
+                select.value = chosen
 
     @on(Select.Changed, "#scenario")
     def show_briefing(self) -> None:

@@ -11,12 +11,15 @@ STYLE = {"critical": "bold red", "warning": "yellow", "info": ""}
 MARK = {"critical": "!!", "warning": "! ", "info": "· "}
 
 
-def alert_key(risk) -> str:
-    """The key that acts on a risk: renew a lease (j, the ending lease selected), sign a contract (k), raise cash (o, i)."""
+def alert_key(risk, session=None) -> str:
+    """The key that acts on a risk: renew a lease (j) or sign a contract's renewal offer (k), the form opening
+    on the lease or offer the alert names (game.app.forms.alert_target); raise cash (o, i); add GPUs (g, u)."""
     if risk.kind == "ending" and "GPU lease" in risk.message:
         return "j: renew"
     if risk.kind == "ending" and "contract" in risk.message:
-        return "k: offers"
+        from game.app.forms import alert_target
+
+        return "k: renew" if session is not None and alert_target(session, risk) is not None else "k: offers"
     if risk.kind in ("cash", "runway"):
         return "o/i: raise cash"
     if risk.kind in ("capacity", "sla"):
@@ -43,7 +46,7 @@ class Alerts(Static):
         for i, r in enumerate(risks[:MAX_ALERTS]):
             if i:
                 text.append("\n")
-            key = alert_key(r)
+            key = alert_key(r, session)
             text.append(f"{MARK[r.severity]} ", style=STYLE[r.severity])
             if key:
                 text.append(f"[{key}] ", style="bold")
