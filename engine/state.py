@@ -10,7 +10,7 @@ import hashlib
 import json
 from json.encoder import encode_basestring_ascii
 from types import UnionType
-from typing import Callable, Literal, Union, get_args, get_origin
+from typing import Callable, ClassVar, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, Field, model_serializer
 
@@ -76,16 +76,24 @@ class Contract(BaseModel):
     status: Literal["active", "ended", "defaulted"] = "active"
 
 
-def _omit_zero(data, fields: tuple[str, ...]):
-    """Drop ``fields`` that are 0 from a serialized model (recorded runs keep their state hashes)."""
-    if isinstance(data, dict):
-        for f in fields:
-            if data.get(f) == 0:
-                del data[f]
-    return data
+class OmitZero(BaseModel):
+    """A model whose ``OMIT_ZERO`` int fields are left out of its serialized form while they are 0:
+    fields added after runs were recorded, so those runs keep their state hashes. The fast
+    canonical encoder (``_encoder``) knows this rule, so such models stay on its fast path."""
+
+    OMIT_ZERO: ClassVar[tuple[str, ...]] = ()
+
+    @model_serializer(mode="wrap")
+    def _omit_zero(self, handler):
+        data = handler(self)
+        if isinstance(data, dict):
+            for f in self.OMIT_ZERO:
+                if data.get(f) == 0:
+                    del data[f]
+        return data
 
 
-class Loan(BaseModel):
+class Loan(OmitZero):
     id: str
     lender: str
     kind: Literal["term", "equipment", "project", "venture"]
@@ -101,11 +109,8 @@ class Loan(BaseModel):
     principal_schedule_cents: list[int] = Field(default_factory=list)
     # a balloon (bullet) left at maturity beyond the level schedule: refinanced then, or repaid from cash (KB §4)
     balloon_cents: int = 0
-
-    @model_serializer(mode="wrap")
-    def _omit_no_balloon(self, handler):
-        """Left out at 0: a loan without a balloon serializes (and hashes) as it did before the field existed."""
-        return _omit_zero(handler(self), ("balloon_cents",))
+    # left out at 0: a loan without a balloon serializes (and hashes) as it did before the field existed
+    OMIT_ZERO: ClassVar[tuple[str, ...]] = ("balloon_cents",)
 
 
 class Holder(BaseModel):
@@ -180,7 +185,7 @@ class Offers(BaseModel):
     equity: list[EquityOffer] = Field(default_factory=list)
 
 
-class QuarterRecord(BaseModel):
+class QuarterRecord(OmitZero):
     """What later quarters need to know about a past one (trailing tests, multiples)."""
 
     quarter: int
@@ -203,11 +208,8 @@ class QuarterRecord(BaseModel):
     balloon_due_cents: int = 0  # balloons that fell due this quarter (engine.step._service_debt)
     refinanced_cents: int = 0  # of which the lenders refinanced at this quarter's rates; cash repaid the rest
     balloon_unpaid_cents: int = 0  # of which neither was enough for: a payment default (engine.step._maturity_default)
-
-    @model_serializer(mode="wrap")
-    def _omit_no_balloon(self, handler):
-        """Left out at 0: a quarter without a balloon serializes (and hashes) as it did before the fields existed."""
-        return _omit_zero(handler(self), ("balloon_due_cents", "refinanced_cents", "balloon_unpaid_cents"))
+    # left out at 0: a quarter without a balloon serializes (and hashes) as it did before the fields existed
+    OMIT_ZERO: ClassVar[tuple[str, ...]] = ("balloon_due_cents", "refinanced_cents", "balloon_unpaid_cents")
 
 
 class GameState(BaseModel):
@@ -416,12 +418,16 @@ def _encoder(cls: type[BaseModel]) -> Callable[[object], str]:
     env: dict[str, object] = {"_cls": cls, "_NotPlain": _NotPlain, "_int": int.__repr__, "_float": float.__repr__,
                               "_str": encode_basestring_ascii}
     checks, parts = [], []
+    omit = set(getattr(cls, "OMIT_ZERO", ()))
     for i, name in enumerate(sorted(cls.model_fields)):
         ann = cls.model_fields[name].annotation
         v = f"v{i}"
         checks.append(f"    {v} = d[{name!r}]")
         key = json.dumps(("," if i else "{") + encode_basestring_ascii(name) + ":")
-        if ann is int:
+        if name in omit and ann is int and i:  # OmitZero: the key and value only when not 0
+            checks.append(f"    if type({v}) is not int: raise _NotPlain")
+            parts.append(f"({key} + _int({v})) if {v} else ''")
+        elif ann is int:
             checks.append(f"    if type({v}) is not int: raise _NotPlain")
             parts.append(f"{key}, _int({v})")
         elif ann is float:
@@ -438,7 +444,9 @@ def _encoder(cls: type[BaseModel]) -> Callable[[object], str]:
             parts.append(f"{key}, _e{i}({v})")
     decorators = cls.__pydantic_decorators__
     plain = (cls.model_config.get("extra") != "allow" and not cls.__pydantic_computed_fields__
-             and not decorators.field_serializers and not decorators.model_serializers
+             and not decorators.field_serializers
+             and set(decorators.model_serializers) <= ({"_omit_zero"} if issubclass(cls, OmitZero) else set())
+             and omit <= {n for n, f in cls.model_fields.items() if f.annotation is int} and sorted(cls.model_fields)[0] not in omit
              and not any(f.exclude for f in cls.model_fields.values()))  # else pydantic's dump differs from the fields
     body = "\n".join(checks) if plain else "    raise _NotPlain"
     source = (f"def enc(m):\n    if type(m) is not _cls: raise _NotPlain\n    d = m.__dict__\n{body}\n"

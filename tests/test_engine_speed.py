@@ -28,9 +28,10 @@ from scenarios import DEFAULT_SCENARIO, load_scenario
 
 @pytest.fixture(scope="module")
 def played_states() -> list[GameState]:
-    """States from whole games: a leveraged neocloud and an inference platform, every quarter."""
+    """States from whole games: a leveraged neocloud, an inference platform and rate-shock's
+    balloon loans (fields omitted at zero, engine.state.OmitZero), every quarter."""
     out = []
-    for scenario, bot in ((DEFAULT_SCENARIO, "max-leverage"), ("inference-2025", "inference-neocloud")):
+    for scenario, bot in ((DEFAULT_SCENARIO, "max-leverage"), ("inference-2025", "inference-neocloud"), ("rate-shock", "max-leverage")):
         game, b = Game(load_scenario(scenario).scenario, 11), make_bot(bot)
         out.append(copy_state(game.state))
         while not game.over:
@@ -254,3 +255,14 @@ def test_rental_fleet_failures_follow_their_definition_whatever_the_lot_order():
         results.append(({lot.id: lot.count for lot in s.lots}, {g: f["cap"].tolist() for g, f in fleet.items()}, s.ledger.balances))
     assert results[0] == results[1]
     assert any(v for v in results[0][0].values()) and sum(f["failed"] for f in fleet.values()) > 0  # failures happened
+
+
+def test_every_state_model_stays_on_the_fast_path(played_states):
+    """The engine's own models (including OmitZero ones such as Loan and QuarterRecord) are written
+    by the generated encoders, never by the reference fallback: otherwise the hash speed-up is lost."""
+    from engine import state as state_module
+
+    assert any(loan.balloon_cents for s in played_states for loan in s.loans)  # the omitted field set
+    assert any(not loan.balloon_cents for s in played_states for loan in s.loans)  # and left out
+    for s in played_states:
+        state_module._encoder(GameState)(s)  # raises _NotPlain if any model refused
