@@ -76,10 +76,16 @@ def growth_factor(growth: float) -> float:
     return min(hi, max(lo, GROWTH_FACTOR_AT_ZERO + slope * growth))
 
 
-def blended_growth(gross_profits: list[int]) -> float:
+def blended_growth(gross_profits: list[int], revenues: list[int] | None = None) -> float:
     """Year-on-year growth of cash gross profit (revenue less cash costs of sales), blended with
     the 50% the market assumes until two years of results show otherwise: zero-margin revenue
-    earns no growth credit, and one quarter cannot swing the multiple."""
+    earns no growth credit, and one quarter cannot swing the multiple.
+
+    Growth is a ratio to a year that had gross profit. A company with none in the trailing year
+    has nothing growing (-50%, however much smaller last year's loss was); one that turned
+    gross-profitable after a year without any has no measurable profit growth, so its top line
+    (``revenues``) is the evidence, and with no revenue a year ago neither is: the market's 50%
+    (KB §18: the market pays for cash generation and its predictability, not for a turnaround)."""
     n = len(gross_profits)
     if n < 2:
         return GROWTH_PRICED_IN
@@ -88,8 +94,12 @@ def blended_growth(gross_profits: list[int]) -> float:
     prev = sum(gross_profits[-2 * k:-k]) / k
     if prev > 0:
         measured = (max(last, 0) / prev) ** (4 / k) - 1
+    elif last <= 0:
+        measured = -0.5
     else:
-        measured = 1.0 if last > prev else -0.5
+        rev = revenues if revenues and len(revenues) >= 2 * k else [0] * (2 * k)
+        rev_last, rev_prev = sum(rev[-k:]) / k, sum(rev[-2 * k:-k]) / k
+        measured = (rev_last / rev_prev) ** (4 / k) - 1 if rev_prev > 0 else GROWTH_PRICED_IN
     measured = min(2.0, max(-0.75, measured))
     weight = min(1.0, n / (2 * TRAILING_QUARTERS))
     return weight * measured + (1 - weight) * GROWTH_PRICED_IN
@@ -149,7 +159,7 @@ def value(
     latest = (records[-1].ebitda_cents - records[-1].depreciation_cents) * TRAILING_QUARTERS if records else 0
     latest_binds = latest < run_rate
     run_rate = min(run_rate, latest)  # a buyer reads the latest quarter too: the year cannot hide a collapse
-    growth = blended_growth([r.cash_gross_profit_cents for r in records])
+    growth = blended_growth([r.cash_gross_profit_cents for r in records], [r.revenue_cents for r in records])
     infra = sum(m[0] for m in market_multiples) / len(market_multiples)
     software = sum(m[1] for m in market_multiples) / len(market_multiples)
     multiple = earnings_multiple(infra, software, software_share, growth)
