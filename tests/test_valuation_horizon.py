@@ -3,7 +3,7 @@ base teaches"; KB §18 "The Investor and IPO Lens"; CALIBRATION 26).
 
 The score reads the trailing four quarters and their growth over the year before. These tests pin
 how growth is measured when a year had no gross profit, and check that the strategies written to
-game the horizon (engine.exploits: harvest, sprint, growth-pump) do what they say; whether they
+game the horizon (engine.exploits: harvest, growth-pump) do what they say; whether they
 ever beat the scenario's best principled bot is checked over seeds 1-20 in tests/test_lessons.py.
 """
 
@@ -13,7 +13,7 @@ import pytest
 
 from engine import valuation as val
 from engine.bots import make_bot
-from engine.exploits import DISCRETIONARY, EXPLOITS, LAST_QUARTERS, SPRINT_DISCOUNT, SPRINT_MARKUP
+from engine.exploits import DISCRETIONARY, EXPLOITS, LAST_QUARTERS, PUMP_DISCOUNT
 from engine.game import Game
 from scenarios import load_scenario
 
@@ -51,6 +51,19 @@ def test_growth_on_a_profitable_base_is_unchanged():
     assert val.blended_growth([20 * M] * 4 + [30 * M] * 4, [50 * M] * 4 + [200 * M] * 4) == pytest.approx(0.5)
 
 
+def test_kb18_recovering_a_dip_is_not_growth():
+    """The growth-pump exploit: $10M of gross profit a quarter, $5M in the year before the last
+    (priced 50% under market on purpose), $10M again in the last. Against the year before that is
+    +100%; against two years ago it is 0%. Durable growth is the lower: 0%, a 0.6x growth factor,
+    where the one-year ratio gave the 1.4x cap."""
+    pumped = [10 * M] * 4 + [5 * M] * 4 + [10 * M] * 4
+    assert val.blended_growth(pumped, [30 * M] * 12) == pytest.approx(0.0)
+    # a company that really grew both years keeps its credit: 5 -> 10 -> 20 is +100% on either base
+    assert val.blended_growth([5 * M] * 4 + [10 * M] * 4 + [20 * M] * 4, [30 * M] * 12) == pytest.approx(1.0)
+    # and one that grew 10 -> 5 -> 15: +200% on last year, sqrt(1.5) - 1 = +22% a year over two
+    assert val.blended_growth([10 * M] * 4 + [5 * M] * 4 + [15 * M] * 4, [30 * M] * 12) == pytest.approx(1.5 ** 0.5 - 1)
+
+
 # ------------------------------------------------------------------------------ the horizon exploits
 
 
@@ -69,7 +82,7 @@ def _token_prices(turns) -> list[tuple[int, float]]:
 
 
 def test_horizon_exploits_are_exploits_not_built_in_bots():
-    assert {"harvest", "sprint", "growth-pump"} <= set(EXPLOITS)
+    assert {"harvest", "growth-pump"} <= set(EXPLOITS)
 
 
 def test_harvest_cuts_discretionary_spend_only_in_the_last_four_quarters():
@@ -87,15 +100,6 @@ def test_harvest_cuts_discretionary_spend_only_in_the_last_four_quarters():
         assert sum(a["on_demand"] for a in late if a["kind"] == "rent_gpus") >= leased
 
 
-def test_sprint_prices_under_market_then_over_it_in_the_year_the_score_reads():
-    game, turns = _play("price-war", 1, "sprint")
-    n = game.scenario.quarters
-    prices = _token_prices(turns)
-    assert {p for q, p in prices if q < n - LAST_QUARTERS} == {SPRINT_DISCOUNT}
-    assert {p for q, p in prices if q >= n - LAST_QUARTERS} == {SPRINT_MARKUP}
-    assert {d.price_vs_market for d in game.state.inference.deployments} == {SPRINT_MARKUP}
-
-
 def test_growth_pump_depresses_the_year_before_the_last_then_prices_at_market():
     game, turns = _play("price-war", 1, "growth-pump")
     _, base = _play("price-war", 1, "all-in")
@@ -103,7 +107,7 @@ def test_growth_pump_depresses_the_year_before_the_last_then_prices_at_market():
     first = n - 2 * LAST_QUARTERS
     assert [a for _, a, _ in turns[:first]] == [a for _, a, _ in base[:first]]
     prices = _token_prices(turns)
-    assert {p for q, p in prices if first <= q < n - LAST_QUARTERS} == {SPRINT_DISCOUNT}
+    assert {p for q, p in prices if first <= q < n - LAST_QUARTERS} == {PUMP_DISCOUNT}
     assert {d.price_vs_market for d in game.state.inference.deployments} == {0.0}
     # the pump shows in the growth the score reads: trailing gross profit jumps against the year before
     gp = [r.cash_gross_profit_cents for r in game.state.history]
