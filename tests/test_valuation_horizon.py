@@ -3,7 +3,7 @@ base teaches"; KB §18 "The Investor and IPO Lens"; CALIBRATION 26).
 
 The score reads the trailing four quarters and their growth over the year before. These tests pin
 how growth is measured when a year had no gross profit, and check that the strategies written to
-game the horizon (engine.exploits: harvest, growth-pump) do what they say; whether they
+game the horizon (engine.exploits: harvest) do what they say; whether they
 ever beat the scenario's best principled bot is checked over seeds 1-20 in tests/test_lessons.py.
 """
 
@@ -13,7 +13,7 @@ import pytest
 
 from engine import valuation as val
 from engine.bots import make_bot
-from engine.exploits import DISCRETIONARY, EXPLOITS, LAST_QUARTERS, PUMP_DISCOUNT
+from engine.exploits import DISCRETIONARY, EXPLOITS, LAST_QUARTERS
 from engine.game import Game
 from scenarios import load_scenario
 
@@ -52,7 +52,7 @@ def test_growth_on_a_profitable_base_is_unchanged():
 
 
 def test_kb18_recovering_a_dip_is_not_growth():
-    """The growth-pump exploit: $10M of gross profit a quarter, $5M in the year before the last
+    """A pumped year: $10M of gross profit a quarter, $5M in the year before the last
     (priced 50% under market on purpose), $10M again in the last. Against the year before that is
     +100%; against two years ago it is 0%. Durable growth is the lower: 0%, a 0.6x growth factor,
     where the one-year ratio gave the 1.4x cap."""
@@ -77,12 +77,8 @@ def _play(sid: str, seed: int, bot_name: str):
     return game, turns
 
 
-def _token_prices(turns) -> list[tuple[int, float]]:
-    return [(obs.quarter, a["vs_market"]) for obs, actions, _ in turns for a in actions if a["kind"] == "set_token_price"]
-
-
 def test_horizon_exploits_are_exploits_not_built_in_bots():
-    assert {"harvest", "growth-pump"} <= set(EXPLOITS)
+    assert "harvest" in EXPLOITS
 
 
 def test_harvest_cuts_discretionary_spend_only_in_the_last_four_quarters():
@@ -98,17 +94,3 @@ def test_harvest_cuts_discretionary_spend_only_in_the_last_four_quarters():
     leased = sum(a["count"] for a in base_late if a["kind"] == "lease_gpus")
     if leased:
         assert sum(a["on_demand"] for a in late if a["kind"] == "rent_gpus") >= leased
-
-
-def test_growth_pump_depresses_the_year_before_the_last_then_prices_at_market():
-    game, turns = _play("price-war", 1, "growth-pump")
-    _, base = _play("price-war", 1, "all-in")
-    n = game.scenario.quarters
-    first = n - 2 * LAST_QUARTERS
-    assert [a for _, a, _ in turns[:first]] == [a for _, a, _ in base[:first]]
-    prices = _token_prices(turns)
-    assert {p for q, p in prices if first <= q < n - LAST_QUARTERS} == {PUMP_DISCOUNT}
-    assert {d.price_vs_market for d in game.state.inference.deployments} == {0.0}
-    # the pump shows in the growth the score reads: trailing gross profit jumps against the year before
-    gp = [r.cash_gross_profit_cents for r in game.state.history]
-    assert sum(gp[-LAST_QUARTERS:]) > sum(gp[-2 * LAST_QUARTERS:-LAST_QUARTERS])
