@@ -76,20 +76,41 @@ def growth_factor(growth: float) -> float:
     return min(hi, max(lo, GROWTH_FACTOR_AT_ZERO + slope * growth))
 
 
-def blended_growth(gross_profits: list[int]) -> float:
-    """Year-on-year growth of cash gross profit (revenue less cash costs of sales), blended with
-    the 50% the market assumes until two years of results show otherwise: zero-margin revenue
-    earns no growth credit, and one quarter cannot swing the multiple."""
+def _growth_over(gross_profits: list[int], revenues: list[int], k: int, years: float) -> float:
+    """Annual growth of the last ``k`` quarters over the ``k`` quarters ``years`` earlier. Growth is
+    a ratio to a period that had gross profit: with none in the latest period nothing is growing
+    (-50%, however much smaller the earlier loss was); after a period without any, profit growth
+    measures nothing, so the top line is the evidence, and with no revenue then either, the
+    market's 50%."""
+    lag = round(years * TRAILING_QUARTERS)
+    last = sum(gross_profits[-k:]) / k
+    prev = sum(gross_profits[-lag - k:-lag]) / k
+    if prev > 0:
+        return (max(last, 0) / prev) ** (1 / years) - 1
+    if last <= 0:
+        return -0.5
+    rev_last, rev_prev = sum(revenues[-k:]) / k, sum(revenues[-lag - k:-lag]) / k
+    return (rev_last / rev_prev) ** (1 / years) - 1 if rev_prev > 0 else GROWTH_PRICED_IN
+
+
+def blended_growth(gross_profits: list[int], revenues: list[int] | None = None) -> float:
+    """Durable year-on-year growth of cash gross profit (revenue less cash costs of sales), blended
+    with the 50% the market assumes until two years of results show otherwise: zero-margin revenue
+    earns no growth credit, and one quarter cannot swing the multiple.
+
+    Durable means the last year grew both on the year before and, annualized, on the year before
+    that (with three years of results): recovering from a dip is not growth, so a company cannot
+    depress the year before the last to make the year the score reads look like a jump (KB §18:
+    the market pays for cash generation and its predictability). A ratio to a loss measures
+    nothing (``_growth_over``)."""
     n = len(gross_profits)
     if n < 2:
         return GROWTH_PRICED_IN
+    revenues = list(revenues) if revenues is not None and len(revenues) == n else [0] * n
     k = min(TRAILING_QUARTERS, n // 2)
-    last = sum(gross_profits[-k:]) / k
-    prev = sum(gross_profits[-2 * k:-k]) / k
-    if prev > 0:
-        measured = (max(last, 0) / prev) ** (4 / k) - 1
-    else:
-        measured = 1.0 if last > prev else -0.5
+    measured = _growth_over(gross_profits, revenues, k, k / TRAILING_QUARTERS)
+    if n >= 3 * TRAILING_QUARTERS:
+        measured = min(measured, _growth_over(gross_profits, revenues, TRAILING_QUARTERS, 2.0))
     measured = min(2.0, max(-0.75, measured))
     weight = min(1.0, n / (2 * TRAILING_QUARTERS))
     return weight * measured + (1 - weight) * GROWTH_PRICED_IN
@@ -149,7 +170,7 @@ def value(
     latest = (records[-1].ebitda_cents - records[-1].depreciation_cents) * TRAILING_QUARTERS if records else 0
     latest_binds = latest < run_rate
     run_rate = min(run_rate, latest)  # a buyer reads the latest quarter too: the year cannot hide a collapse
-    growth = blended_growth([r.cash_gross_profit_cents for r in records])
+    growth = blended_growth([r.cash_gross_profit_cents for r in records], [r.revenue_cents for r in records])
     infra = sum(m[0] for m in market_multiples) / len(market_multiples)
     software = sum(m[1] for m in market_multiples) / len(market_multiples)
     multiple = earnings_multiple(infra, software, software_share, growth)

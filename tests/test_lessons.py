@@ -3,8 +3,9 @@
 Over seeds 1-20, every scenario's lesson holds in the medians (each scenario states it in its TOML
 as comparisons of strategies, ``[[lesson_checks]]``), no single bot wins every scenario, and the
 strategies written to exploit the rules (engine.exploits: stuffing leases in the last quarters,
-renting at zero margin, raising every round, pricing +100%, selling the fleet in the last quarter)
-never beat the scenario's best principled bot.
+renting at zero margin, raising every round, pricing +100%, selling the fleet in the last quarter,
+and the valuation-horizon exploits: harvest) never beat the scenario's best
+principled bot.
 
 The whole matrix (10 scenarios x 12 strategies x 20 seeds, plus the calm counterfactuals) is played
 once per session in a process pool, exactly as ``tycoon tournament`` plays it.
