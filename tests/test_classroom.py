@@ -29,27 +29,13 @@ from game.classroom.db import MIGRATIONS, SCHEMA_VERSION, Database, token_digest
 from game.classroom.worker import class_facts  # noqa: E402
 from game.errors import UserError  # noqa: E402
 from scenarios import load_scenario  # noqa: E402
-from tests.classroom_helpers import SCEN, SEED, PgCluster, edited, make_run, pg_bin, renamed  # noqa: E402
+from tests.classroom_helpers import SCEN, SEED, edited, make_run, renamed  # noqa: E402
 
 TOKEN = "instructor-secret"
 EVIL = "<script>document.title='pwned'</script>"
 COMPETITION = f'id = "econ-101"\ntitle = "ECON 101 <b>week 1</b>"\nscenario = "{SCEN}"\nseed = {SEED}\npolicy = "best-of-2"\n'
 
 
-@pytest.fixture(scope="session")
-def pg_cluster():
-    if pg_bin() is None:
-        pytest.skip("PostgreSQL's initdb/pg_ctl are not installed (apt-get install postgresql; .ci/run does it)")
-    cluster = PgCluster()
-    yield cluster
-    cluster.stop()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'classroom.sqlite3'}"
-    return request.getfixturevalue("pg_cluster").new_database()
 
 
 @pytest.fixture(scope="module")

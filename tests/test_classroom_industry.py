@@ -30,7 +30,7 @@ from game.classroom.db import SCHEMA_VERSION, Database  # noqa: E402
 from game.classroom.worker import rank_companies, verify_industry_submission  # noqa: E402
 from game.industry import industry_file, save_industry  # noqa: E402
 from scenarios import load_scenario  # noqa: E402
-from tests.classroom_helpers import SCEN, SEED, PgCluster, edited, make_run, pg_bin  # noqa: E402
+from tests.classroom_helpers import SCEN, SEED, edited, make_run  # noqa: E402
 
 TOKEN = "instructor-secret"
 EVIL = "<script>document.title='pwned'</script>"
@@ -54,20 +54,6 @@ def make_industry(folder: Path, name: str, players: dict[str, str], rivals: list
     return save_industry(industry_file(ind, loaded), folder / f"{name}.json")
 
 
-@pytest.fixture(scope="session")
-def pg_cluster():
-    if pg_bin() is None:
-        pytest.skip("PostgreSQL's initdb/pg_ctl are not installed (apt-get install postgresql; .ci/run does it)")
-    cluster = PgCluster()
-    yield cluster
-    cluster.stop()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'classroom.sqlite3'}"
-    return request.getfixturevalue("pg_cluster").new_database()
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,6 @@ from game.classroom.client import submit_bytes  # noqa: E402
 from game.classroom.db import Database  # noqa: E402
 from game.errors import UserError  # noqa: E402
 from tests.classroom_helpers import SCEN, SEED, ServerProcess, make_run, renamed  # noqa: E402
-from tests.test_classroom import db_url, pg_cluster  # noqa: E402,F401 - the same backends
 
 N_RUNS = 6
 
@@ -28,7 +27,7 @@ def _health(url: str) -> dict:
         return json.loads(r.read())
 
 
-def test_kill_mid_queue_then_restart_loses_nothing(db_url, tmp_path):  # noqa: F811 - the fixture
+def test_kill_mid_queue_then_restart_loses_nothing(db_url, tmp_path):
     base = [make_run(tmp_path, "a", "flex", "p0"), make_run(tmp_path, "b", "all-in", "p1")]
     runs = [renamed(base[i % 2], tmp_path / f"s{i}.json", f"student-{i}") for i in range(N_RUNS)]
     server = ServerProcess(db_url, "--lease", "2", "--rate-limit", "0", workers=1)

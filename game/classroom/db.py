@@ -384,15 +384,21 @@ class Database:
             rows = c.execute("SELECT status, COUNT(*) FROM jobs GROUP BY status").fetchall()
         return {str(r[0]): int(r[1]) for r in rows}
 
+    def _closed_job(self, c: Any, job_id: int) -> dict[str, Any] | None:
+        """Lock the job's row; the result it already has if another server closed it (or an unknown
+        job's refusal), else None: the caller closes it."""
+        row = c.execute("SELECT status, result FROM jobs WHERE id = ?" + (" FOR UPDATE" if self.postgres else ""), (job_id,)).fetchone()
+        if row is None:
+            return {"accepted": False, "reason": "unknown job"}
+        return json.loads(row[1]) if row[0] == "done" else None
+
     def finish(self, job_id: int, outcome: Outcome, comp: Competition | None) -> dict[str, Any]:
         """Store a verified run (unless a duplicate or over the attempt policy) and close its job, in
         one transaction. Returns the job's result. A job another server already closed stays closed."""
         with self.tx() as c:
-            row = c.execute("SELECT status, result FROM jobs WHERE id = ?" + (" FOR UPDATE" if self.postgres else ""), (job_id,)).fetchone()
-            if row is None:
-                return {"accepted": False, "reason": "unknown job"}
-            if row[0] == "done":
-                return json.loads(row[1])
+            closed = self._closed_job(c, job_id)
+            if closed is not None:
+                return closed
             result: dict[str, Any]
             run_id = None
             if not outcome.ok or outcome.entry is None:
@@ -417,11 +423,9 @@ class Database:
         """Store a verified industry file (unless the same industry is already on this board) and close
         its job, in one transaction. Returns the job's result: each player's rank within the industry."""
         with self.tx() as c:
-            row = c.execute("SELECT status, result FROM jobs WHERE id = ?" + (" FOR UPDATE" if self.postgres else ""), (job_id,)).fetchone()
-            if row is None:
-                return {"accepted": False, "reason": "unknown job"}
-            if row[0] == "done":
-                return json.loads(row[1])
+            closed = self._closed_job(c, job_id)
+            if closed is not None:
+                return closed
             industry_id = None
             if not ok or record is None:
                 result: dict[str, Any] = {"accepted": False, "reason": reason}

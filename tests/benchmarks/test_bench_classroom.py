@@ -20,7 +20,6 @@ pytest.importorskip("uvicorn", reason="the server extra is not installed")
 from game.classroom.client import submit_bytes  # noqa: E402
 from game.classroom.db import Database  # noqa: E402
 from tests.classroom_helpers import SCEN, SEED, ServerProcess, make_run, renamed  # noqa: E402
-from tests.test_classroom import db_url, pg_cluster  # noqa: E402,F401 - the same backends
 
 CLIENTS = 30
 DISTINCT = 270
@@ -28,7 +27,7 @@ DUPLICATES = 30
 BOTS = ("passive", "flex", "barbell", "all-in")
 
 
-def test_bench_300_submissions_from_30_clients(benchmark, db_url, tmp_path):  # noqa: F811 - the fixture
+def test_bench_300_submissions_from_30_clients(benchmark, db_url, tmp_path):
     base = [make_run(tmp_path, f"base-{b}", b, b) for b in BOTS]
     files = [renamed(base[i % len(base)], tmp_path / f"s{i:03d}.json", f"student-{i:03d}") for i in range(DISTINCT)]
     bodies = [f.read_bytes() for f in files]
