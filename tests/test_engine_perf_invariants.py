@@ -64,6 +64,23 @@ def _failures_one_stream_per_lot(s, owned, gen, q, p_fail, cap):
     return total
 
 
+def _growth_as_measured_then(gross_profits, revenues=None):
+    """The valuation's growth rule when the scores above were measured: last year's gross profit on
+    the year before, +100% after a year without gross profit, blended with the 50% priced in."""
+    from engine.valuation import GROWTH_PRICED_IN, TRAILING_QUARTERS
+
+    n = len(gross_profits)
+    if n < 2:
+        return GROWTH_PRICED_IN
+    k = min(TRAILING_QUARTERS, n // 2)
+    last = sum(gross_profits[-k:]) / k
+    prev = sum(gross_profits[-2 * k:-k]) / k
+    measured = (max(last, 0) / prev) ** (4 / k) - 1 if prev > 0 else (1.0 if last > prev else -0.5)
+    measured = min(2.0, max(-0.75, measured))
+    weight = min(1.0, n / (2 * TRAILING_QUARTERS))
+    return weight * measured + (1 - weight) * GROWTH_PRICED_IN
+
+
 @pytest.mark.parametrize(("bot", "seed"), list(SCORES_BEFORE))
 def test_bot_scores_are_those_measured_before_copying_less_and_pruning(bot, seed, monkeypatch):
     # issue 11 added contract renewal offers, a deliberate model change the scores above predate:
@@ -72,6 +89,8 @@ def test_bot_scores_are_those_measured_before_copying_less_and_pruning(bot, seed
     # so did drawing GPU failures from one stream per generation (engine.step._fail_gpus): with the
     # per-lot streams of then, the same scores
     monkeypatch.setattr("engine.step._fail_gpus", _failures_one_stream_per_lot)
+    # and so did durable growth in the valuation (issue 9, the horizon audit): with the growth rule of then, the same scores
+    monkeypatch.setattr("engine.valuation.blended_growth", _growth_as_measured_then)
     game = run_bot(Game(SCENARIO, seed), make_bot(bot))
     final = game.reports[-1].score
     assert (final.score_cents, final.equity_value_cents) == SCORES_BEFORE[(bot, seed)]
