@@ -98,20 +98,25 @@ def allocate_cents(total: int, weights: dict[str, float]) -> dict[str, int]:
     if total == 0:
         return {}
     keys = [k for k, w in weights.items() if w > 0]
-    w_sum = sum(weights[k] for k in keys)
-    if not keys or w_sum <= 0:
+    if not keys:
+        return {UNALLOCATED: total}
+    positive = [weights[k] for k in keys]
+    w_sum = sum(positive)
+    if w_sum <= 0:
         return {UNALLOCATED: total}
     if len(keys) == 1:  # the common case: one lot, one generation
         return {keys[0]: total}
     sign, size = (1, total) if total > 0 else (-1, -total)
-    exact = [size * weights[k] / w_sum for k in keys]
+    exact = [size * w / w_sum for w in positive]
     parts = [int(x) for x in exact]
     left = size - sum(parts)
+    # sorted() is stable over ascending indices, so sorting by the remainder alone breaks ties to the
+    # earlier key; p - x is exactly -(x - p) in floating point (issue 10, item 12: no tuple keys)
     if left > 0:
-        for i in sorted(range(len(keys)), key=lambda i: (-(exact[i] - parts[i]), i))[:left]:
+        for i in sorted(range(len(keys)), key=[p - x for x, p in zip(exact, parts)].__getitem__)[:left]:
             parts[i] += 1
     elif left < 0:  # float rounding floored a part past its true value: take the cent back from the smallest remainders
-        for i in sorted(range(len(keys)), key=lambda i: (exact[i] - parts[i], i))[:-left]:
+        for i in sorted(range(len(keys)), key=[x - p for x, p in zip(exact, parts)].__getitem__)[:-left]:
             parts[i] -= 1
     return {k: sign * p for k, p in zip(keys, parts) if p}
 

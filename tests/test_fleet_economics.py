@@ -59,6 +59,37 @@ def test_allocate_cents_parts_sum_to_the_total_and_stay_within_a_cent_of_the_sha
             assert abs(part - total * weights[key] / w_sum) < 1 + 1e-6 * abs(total)
 
 
+def _largest_remainder(total: int, weights: dict[str, float]) -> dict[str, int]:
+    """The textbook definition allocate_cents implements, with explicit (remainder, index) tie keys."""
+    keys = [k for k, w in weights.items() if w > 0]
+    w_sum = sum(weights[k] for k in keys)
+    if total == 0:
+        return {}
+    if not keys or w_sum <= 0:
+        return {UNALLOCATED: total}
+    sign, size = (1, total) if total > 0 else (-1, -total)
+    exact = [size * weights[k] / w_sum for k in keys]
+    parts = [int(x) for x in exact]
+    left = size - sum(parts)
+    if left > 0:
+        for i in sorted(range(len(keys)), key=lambda i: (-(exact[i] - parts[i]), i))[:left]:
+            parts[i] += 1
+    elif left < 0:
+        for i in sorted(range(len(keys)), key=lambda i: (exact[i] - parts[i], i))[:-left]:
+            parts[i] -= 1
+    return {k: sign * p for k, p in zip(keys, parts) if p}
+
+
+@given(total=st.integers(min_value=-10**13, max_value=10**13),
+       weights=st.dictionaries(st.text(min_size=1, max_size=3),
+                               st.one_of(st.sampled_from([0.0, 1.0, 2.0, 3.0, 1 / 3]),
+                                         st.floats(min_value=0, max_value=1e9, allow_nan=False)), max_size=12))
+def test_allocate_cents_matches_the_largest_remainder_definition_ties_to_the_earlier_key(total, weights):
+    """Issue 10 item 12 made allocate_cents sort by the remainder alone (a stable sort keeps ties in
+    key order): the same cents as the definition with explicit tie keys, equal weights included."""
+    assert allocate_cents(total, weights) == _largest_remainder(total, weights)
+
+
 def test_worked_example_neocloud_2025_first_quarter_by_generation_and_lot():
     """neocloud-2025, seed 1: 2,048 owned H100 (L1) at the owned Texas campus, 512 owned A100 (L2)
     in the Virginia colo; lease 64 H100 (L4). Each line falls where engine.step booked it: the
