@@ -15,7 +15,7 @@ from engine.finance import debt_capacity, dscr, equity_cure, level_principal_cap
 from engine.leases import lease_payment_usd
 from engine.money import fmt_usd, to_cents
 from engine.scenario import INVESTMENT_GRADE, CompanyRules
-from engine.state import GameState, Loan, LoanOffer
+from engine.state import GameState, GpuLot, Loan, LoanOffer
 from engine.world import WorldQuarter
 
 VENTURE_STAGES = ("seed", "series-a", "series-b", "series-c")
@@ -161,6 +161,29 @@ def _underwritten_ebitda(contracted: int, merchant: int, costs: int, haircut: fl
     return round(contracted + merchant * (1 - haircut) - costs)
 
 
+def leases_ended(lots: list[GpuLot], q: int, n: int) -> tuple[list[int], list[int]]:
+    """Per projected quarter k (quarter q + k), the leased GPUs whose lease has ended by then and
+    their quarterly lease payments in cents: what the lender's projection drops (KB §4, a lender
+    counts cash flow from assets the company holds). Each lease is added once, from the quarter it
+    ends, rather than the ended leases re-summed every quarter (issue 10, item 12): integer sums,
+    so the same cents."""
+    gone_from = [0] * (n + 1)
+    saved_from = [0] * (n + 1)
+    for lot in lots:
+        if lot.ownership == "leased":
+            k_end = min(n, max(0, lot.lease_end_quarter - q))
+            gone_from[k_end] += lot.count
+            saved_from[k_end] += to_cents(lease_payment_usd(lot.count, lot.lease_usd_per_hour))
+    gone, saved = [], []
+    g = s = 0
+    for k in range(n):
+        g += gone_from[k]
+        s += saved_from[k]
+        gone.append(g)
+        saved.append(s)
+    return gone, saved
+
+
 def underwrite(state: GameState, rules: CompanyRules, sofr: float = 0.0) -> Underwriting:
     """Project CFADS quarter by quarter (KB §4, CALIBRATION 16): each signed contract at full weight
     until it ends, the trailing quarter's other revenue at the haircut, the trailing quarter's cash
@@ -198,11 +221,10 @@ def underwrite(state: GameState, rules: CompanyRules, sofr: float = 0.0) -> Unde
     # payments, leave the projection then (a lender counts cash flow from assets the company holds)
     active = [l for l in state.lots if l.status == "active" and l.count > 0 and (l.ownership == "owned" or l.lease_end_quarter > q)]
     held_now = sum(l.count for l in active)
+    gone_q, lease_saved_q = leases_ended(active, q, n)
     for k in range(n):
-        ending = [l for l in active if l.ownership == "leased" and l.lease_end_quarter <= q + k]
-        gone = sum(l.count for l in ending)
-        kept = 1.0 if held_now <= 0 else (held_now - gone) / held_now
-        lease_saved = sum(to_cents(lease_payment_usd(l.count, l.lease_usd_per_hour)) for l in ending)
+        kept = 1.0 if held_now <= 0 else (held_now - gone_q[k]) / held_now
+        lease_saved = lease_saved_q[k]
         ebitda = _underwritten_ebitda(
             contracted_q[k], merchant_q[k] + round(uncontracted_q * kept), max(0, costs_q - lease_saved), rules.uncontracted_haircut,
         )

@@ -300,3 +300,22 @@ def test_an_equipment_offer_made_instead_of_the_term_loan_is_withdrawn_when_eith
                     found += 1
                 game.play(bot.act(game.observation()))
     assert found >= 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(leases=st.lists(st.tuples(st.integers(min_value=0, max_value=4096), st.floats(min_value=0, max_value=10),
+                                 st.integers(min_value=-3, max_value=60), st.booleans()), max_size=8),
+       q=st.integers(min_value=0, max_value=20))
+def test_leases_ended_equals_the_ended_leases_summed_each_quarter(leases, q):
+    """Issue 10 item 12: the lender's projection (KB §4) drops each lease from the quarter it ends.
+    leases_ended adds each lease once; the definition re-sums the ended leases every quarter."""
+    base = Game(_scenario("neocloud-2025"), 1).state.lots[0]
+    lots = [base.model_copy(update={"id": f"L{i}", "count": count, "ownership": "leased" if leased else "owned",
+                                    "lease_usd_per_hour": rate, "lease_end_quarter": q + end})
+            for i, (count, rate, end, leased) in enumerate(leases)]
+    n = lenders.PROJECTION_QUARTERS
+    gone, saved = lenders.leases_ended(lots, q, n)
+    for k in range(n):
+        ended = [lot for lot in lots if lot.ownership == "leased" and lot.lease_end_quarter <= q + k]
+        assert gone[k] == sum(lot.count for lot in ended)
+        assert saved[k] == sum(lenders.to_cents(lenders.lease_payment_usd(lot.count, lot.lease_usd_per_hour)) for lot in ended)
