@@ -17,6 +17,8 @@ def to_cents(usd: float) -> int:
 
     Amounts beyond ±``MAX_USD`` are refused before any float conversion (10**309 overflows one).
     """
+    if -MAX_USD <= usd <= MAX_USD:  # the common case first (issue 10, item 12); NaN and ±inf fail it
+        return int(round(usd * CENTS_PER_USD))
     if isinstance(usd, int) and abs(usd) > MAX_USD:  # an int too large for a float must not reach math.isfinite
         raise ValueError(f"cannot post an amount beyond ±10^15 USD ({len(str(abs(usd)))} digits)")
     if not math.isfinite(usd):

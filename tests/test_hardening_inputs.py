@@ -44,6 +44,18 @@ def test_to_cents_refuses_amounts_beyond_a_quadrillion_dollars_issue10_item3():
             to_cents(amount)
 
 
+@given(usd=st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(min_value=-2 * MAX_USD, max_value=2 * MAX_USD),
+                    st.floats(min_value=-MAX_USD, max_value=MAX_USD)))
+def test_to_cents_is_round_half_even_of_the_cents_within_bounds_and_refuses_the_rest(usd):
+    """The one rounding rule (engine.money; issue 10 items 3 and 12): in range, round(usd * 100);
+    beyond ±10^15 USD or not finite, refused."""
+    if math.isfinite(usd) and abs(usd) <= MAX_USD:
+        assert to_cents(usd) == int(round(usd * 100)) and type(to_cents(usd)) is int
+    else:
+        with pytest.raises(ValueError, match="cannot post"):
+            to_cents(usd)
+
+
 @pytest.mark.parametrize("kind,ref", [("take_loan", "offer_id"), ("repay_loan", "loan_id"), ("raise_equity", "offer_id")])
 @pytest.mark.parametrize("amount", [10**309, MAX_USD + 1])
 def test_huge_amounts_are_rejected_with_a_reason_not_a_crash_issue10_item3(kind, ref, amount):
