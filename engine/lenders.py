@@ -88,21 +88,23 @@ def quarterly_interest_cents(balance_cents: int, spread_bps: float, sofr: float)
 
 
 def projected_service(loans: list[Loan], first_quarter: int, quarters: int, sofr: float) -> list[tuple[int, int]]:
-    """(interest, principal) per quarter of the debt already drawn, at today's SOFR, as engine.step services it."""
-    balances = {loan.id: loan.balance_cents for loan in loans}
-    out = []
-    for k in range(quarters):
-        interest = principal = 0
-        for loan in loans:
-            bal = balances[loan.id]
-            if bal <= 0:
-                continue
-            interest += quarterly_interest_cents(bal, loan.spread_bps, sofr)
+    """(interest, principal) per quarter of the debt already drawn, at today's SOFR, as engine.step services it.
+
+    Loan by loan over the quarters (integer cents, so the same sums as quarter by quarter), a repaid
+    loan left at once (issue 10, item 12); each quarter's interest is quarterly_interest_cents."""
+    interest = [0] * quarters
+    principal = [0] * quarters
+    for loan in loans:
+        bal = loan.balance_cents
+        rate = sofr + loan.spread_bps / 10_000  # quarterly_interest_cents's annual rate, computed once
+        for k in range(quarters):
+            if bal <= 0:  # repaid: it is skipped from here on, its balance never changes again
+                break
+            interest[k] += to_cents(bal / 100 * rate / 4)
             p = principal_due(loan, first_quarter + k, bal)
-            balances[loan.id] = bal - p
-            principal += p
-        out.append((interest, principal))
-    return out
+            bal -= p
+            principal[k] += p
+    return list(zip(interest, principal))
 
 
 REFINANCING_TENOR = 16  # a balloon is underwritten as rolled into the shortest term loan lenders give (4 years, KB §4)

@@ -319,3 +319,31 @@ def test_leases_ended_equals_the_ended_leases_summed_each_quarter(leases, q):
         ended = [lot for lot in lots if lot.ownership == "leased" and lot.lease_end_quarter <= q + k]
         assert gone[k] == sum(lot.count for lot in ended)
         assert saved[k] == sum(lenders.to_cents(lenders.lease_payment_usd(lot.count, lot.lease_usd_per_hour)) for lot in ended)
+
+
+@settings(max_examples=40, deadline=None)
+@given(loans=st.lists(st.tuples(st.integers(min_value=0, max_value=10**11), st.floats(min_value=0, max_value=1500),
+                                st.integers(min_value=1, max_value=48), st.integers(min_value=-10, max_value=10),
+                                st.sampled_from(["level", "sculpted"]),
+                                st.lists(st.integers(min_value=0, max_value=10**10), max_size=20)), max_size=6),
+       sofr=st.floats(min_value=0, max_value=0.1), first=st.integers(min_value=0, max_value=30))
+def test_projected_service_equals_the_quarter_by_quarter_definition(loans, sofr, first):
+    """Issue 10 item 12 projects the existing debt loan by loan; the definition (KB §4, as engine.step
+    services it) walks the quarters, each live loan's interest then its scheduled principal."""
+    objs = [lenders.Loan(id=f"D{i}", lender="L", kind="term", principal_cents=bal, balance_cents=bal, spread_bps=spread,
+                         tenor_quarters=tenor, start_quarter=first + start, scheduled_principal_cents=-(-bal // tenor),
+                         amortization=amort, principal_schedule_cents=schedule)
+            for i, (bal, spread, tenor, start, amort, schedule) in enumerate(loans)]
+    balances = {loan.id: loan.balance_cents for loan in objs}
+    expected = []
+    for k in range(lenders.PROJECTION_QUARTERS):
+        interest = principal = 0
+        for loan in objs:
+            if balances[loan.id] <= 0:
+                continue
+            interest += lenders.quarterly_interest_cents(balances[loan.id], loan.spread_bps, sofr)
+            p = lenders.principal_due(loan, first + k, balances[loan.id])
+            balances[loan.id] -= p
+            principal += p
+        expected.append((interest, principal))
+    assert lenders.projected_service(objs, first, lenders.PROJECTION_QUARTERS, sofr) == expected
