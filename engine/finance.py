@@ -254,8 +254,12 @@ def forward_rates(term_rates: dict[int, float], periods: int, floor: float = 0.0
         decline = 1.0
     last_first, last_end, last_fwd = segments[-1]
     mid = (last_first + last_end) / 2
-    out = []
-    for q in range(1, periods + 1):
-        seg = next((f for lo, hi, f in segments if lo <= q <= hi), None)
-        out.append(seg if seg is not None else max(floor, last_fwd * decline ** (q - mid)))
+    # the segments cover quarters 1..last_end one after another: each its run of quarters, then the
+    # trend past them (issue 10, item 12: no search of the segments per quarter)
+    out: list[float] = []
+    for lo, hi, f in segments:
+        out.extend([f] * (hi - lo + 1))
+    if len(out) >= periods:
+        return out[:periods]
+    out.extend(max(floor, last_fwd * decline ** (q - mid)) for q in range(last_end + 1, periods + 1))
     return out

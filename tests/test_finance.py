@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from engine import finance as F
 
@@ -112,3 +114,37 @@ def test_bad_loans_are_errors():
         F.level_principal_schedule(1e9, 0.08, 0)
     with pytest.raises(ValueError):
         F.annuity_payment(-1, 0.08, 5)
+
+
+def _forward_rates_by_search(term_rates: dict[int, float], periods: int, floor: float = 0.0) -> list[float]:
+    """KB §1 "The Deflation Dynamic" as first written: each quarter looks up the term segment it
+    falls in, past the longest term the trend."""
+    if periods <= 0:
+        return []
+    terms = sorted(term_rates)
+    segments, prev_t, prev_total = [], 0, 0.0
+    for t in terms:
+        total = term_rates[t] * t
+        segments.append((prev_t + 1, t, max(floor, (total - prev_total) / (t - prev_t))))
+        prev_t, prev_total = t, total
+    if len(segments) >= 2:
+        (a0, a1, fa), (b0, b1, fb) = segments[-2], segments[-1]
+        gap = (b0 + b1) / 2 - (a0 + a1) / 2
+        decline = min(1.0, fb / fa) ** (1 / gap) if fa > 0 and fb > 0 else 1.0
+    else:
+        decline = 1.0
+    last_first, last_end, last_fwd = segments[-1]
+    mid = (last_first + last_end) / 2
+    out = []
+    for q in range(1, periods + 1):
+        seg = next((f for lo, hi, f in segments if lo <= q <= hi), None)
+        out.append(seg if seg is not None else max(floor, last_fwd * decline ** (q - mid)))
+    return out
+
+
+@given(curve=st.dictionaries(st.integers(min_value=1, max_value=24), st.floats(min_value=0.01, max_value=20), min_size=1, max_size=5),
+       periods=st.integers(min_value=-1, max_value=60), floor=st.floats(min_value=0, max_value=5))
+def test_forward_rates_equal_the_per_quarter_segment_search(curve, periods, floor):
+    """Issue 10 item 12 lays the term segments out in one pass: the very same floats as looking up
+    each quarter's segment (KB §1)."""
+    assert F.forward_rates(curve, periods, floor=floor) == _forward_rates_by_search(curve, periods, floor=floor)
