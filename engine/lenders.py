@@ -96,11 +96,10 @@ def projected_service(loans: list[Loan], first_quarter: int, quarters: int, sofr
     principal = [0] * quarters
     for loan in loans:
         bal = loan.balance_cents
-        rate = sofr + loan.spread_bps / 10_000  # quarterly_interest_cents's annual rate, computed once
         for k in range(quarters):
             if bal <= 0:  # repaid: it is skipped from here on, its balance never changes again
                 break
-            interest[k] += to_cents(bal / 100 * rate / 4)
+            interest[k] += quarterly_interest_cents(bal, loan.spread_bps, sofr)
             p = principal_due(loan, first_quarter + k, bal)
             bal -= p
             principal[k] += p
