@@ -28,6 +28,11 @@ from engine.world import World
 RISK_KINDS = ("rejected", "cash", "runway", "covenant", "ending", "sla", "capacity")
 SEVERITIES = ("critical", "warning", "info")
 RUNWAY_WARN_QUARTERS = 4.0  # the same threshold as the quarter report's runway warning (engine.step._warnings)
+SUBJECTS = {  # Risk.subject: "<what>:<its id>" for the item a player can act on, else the company-wide topic
+    "lease": "a GPU lease, by lot id", "contract": "a contract, by contract id", "colo": "a colo site's term, by site id",
+    "loan": "a loan, by loan id", "plan": "an action of the plan, by its index", "gen": "a GPU generation",
+    "model": "a deployed model", "cash": "cash and runway", "covenant": "the DSCR covenant",
+}
 HORIZON_QUARTERS = 2  # ends announced this many quarters ahead (issue 11, item 2)
 TURNED_AWAY_WARN = 0.10  # capacity: more than this share of demand at our price turned away
 DROPPED_WARN = 0.02  # the same level at which the quarter report's news says requests were dropped
@@ -41,6 +46,7 @@ class Risk:
     severity: str  # one of SEVERITIES
     message: str
     numbers: tuple[tuple[str, float], ...] = ()
+    subject: str = ""  # what the risk is about, for a screen to act on it: see SUBJECTS
 
     def number(self, name: str) -> float:
         return dict(self.numbers)[name]
@@ -155,7 +161,8 @@ def advise(state: GameState, world: World, scenario: Scenario, plan: list) -> Ad
 
 
 def _rejected(results: list[ActionResult]) -> list[Risk]:
-    return [Risk("rejected", "warning", f"Not done: {r.action.get('kind', 'action')}: {r.message}") for r in results if not r.ok]
+    return [Risk("rejected", "warning", f"Not done: {r.action.get('kind', 'action')}: {r.message}", subject=f"plan:{i}")
+            for i, r in enumerate(results) if not r.ok]
 
 
 def _cash(trial: GameState, bills: list[tuple[str, int]], fc: Forecast, report) -> list[Risk]:
@@ -171,6 +178,7 @@ def _cash(trial: GameState, bills: list[tuple[str, int]], fc: Forecast, report) 
             f"bankrupt. Committed bills: {fmt_usd(total)} ({named}) against {fmt_usd(cash)} of cash after the plan"
             + (f"; lenders offer {fmt_usd(credit)}" if credit else "") + ".",
             (("cash_after_plan_cents", cash), ("bills_cents", total), ("cash_end_cents", fc.cash_end_cents), ("credit_cents", credit)),
+            "cash",
         ))
     elif total > cash:
         out.append(Risk(
@@ -178,6 +186,7 @@ def _cash(trial: GameState, bills: list[tuple[str, int]], fc: Forecast, report) 
             f"Committed bills of {fmt_usd(total)} ({named}) exceed the {fmt_usd(cash)} of cash after the plan by "
             f"{fmt_usd(total - cash)}: the quarter's revenue must arrive to pay them (expected end cash {fmt_usd(fc.cash_end_cents)}).",
             (("cash_after_plan_cents", cash), ("bills_cents", total), ("cash_end_cents", fc.cash_end_cents), ("credit_cents", credit)),
+            "cash",
         ))
     inc = report.income
     burn = -(inc.ebitda - inc.interest - inc.tax)
@@ -187,6 +196,7 @@ def _cash(trial: GameState, bills: list[tuple[str, int]], fc: Forecast, report) 
             "runway", "critical" if runway < 1 else "warning",
             f"Runway: at the expected burn of {fmt_usd(burn)} a quarter, cash lasts about {runway:.1f} quarters after this one.",
             (("runway_quarters", runway), ("burn_cents", burn), ("cash_end_cents", fc.cash_end_cents)),
+            "cash",
         ))
     return out
 
@@ -201,9 +211,11 @@ def _covenant(state: GameState, fc: Forecast) -> list[Risk]:
             f"{'default' if default else 'lock-up'} level ({fc.dscr_lockup:.2f}x lock-up, {fc.dscr_default:.2f}x default)"
             + (": an event of default." if default else ": no new debt and a cash sweep."),
             (("dscr", fc.dscr), ("lockup", fc.dscr_lockup), ("default", fc.dscr_default)),
+            "covenant",
         ))
     if state.cure_due:
-        out.append(Risk("covenant", "critical", "An equity cure is due this quarter: raise equity, or the lenders accelerate every loan."))
+        out.append(Risk("covenant", "critical", "An equity cure is due this quarter: raise equity, or the lenders accelerate every loan.",
+                        subject="covenant"))
     return out
 
 
@@ -245,6 +257,7 @@ def _endings(state: GameState, world: World) -> list[Risk]:
             f"GPU lease {lot.id} on {lot.count:,} {gen.upper()} {_when(state, world, end)}"
             + (f": {'; '.join(consequence)}. Renew the lease or rent GPUs." if consequence else ": the GPUs go back to the lessor unless you renew it."),
             (("gpus", lot.count), ("end_quarter", end), ("replicas_short_gpus", short_replicas), ("contract_short_gpus", short_contracts)),
+            f"lease:{lot.id}",
         ))
     for c in state.contracts:
         if c.status != "active" or c.end_quarter > horizon or any(o.id == renewal_offer_id(c.id) for o in state.contracts):
@@ -255,6 +268,7 @@ def _endings(state: GameState, world: World) -> list[Risk]:
             f"{c.customer}'s contract on {c.gpus:,} {c.gen.upper()} {_when(state, world, c.end_quarter)}: {fmt_usd(per_q)} a quarter of "
             f"take-or-pay revenue ends with it unless you sign its renewal offer (k) or resell the GPUs.",
             (("revenue_per_quarter_cents", per_q), ("gpus", c.gpus), ("end_quarter", c.end_quarter)),
+            f"contract:{c.id}",
         ))
     for s in state.sites:
         if s.kind != "colo" or s.stage == "released" or not (q < s.lease_end_quarter <= horizon):
@@ -264,6 +278,7 @@ def _endings(state: GameState, world: World) -> list[Risk]:
             f"Colo site {s.name}'s committed term {_when(state, world, s.lease_end_quarter)}: the site stays, rent continues, and it "
             "can then be released without paying rent still owed.",
             (("mw", s.mw), ("end_quarter", s.lease_end_quarter)),
+            f"colo:{s.id}",
         ))
     for loan in state.loans:
         maturity = loan.start_quarter + loan.tenor_quarters
@@ -277,6 +292,7 @@ def _endings(state: GameState, world: World) -> list[Risk]:
         out.append(Risk(
             "ending", "warning" if maturity <= q + 1 or balloon > 0 else "info", text,
             (("balance_cents", loan.balance_cents), ("balloon_cents", balloon), ("end_quarter", maturity)),
+            f"loan:{loan.id}",
         ))
     return out
 
@@ -294,6 +310,7 @@ def _sla_and_capacity(state: GameState, report) -> list[Risk]:
                 f"SLA: contracts need {committed:,} {gen.upper()} this quarter and {have:,} are in service: customers get credits "
                 "for the shortfall. Lease or buy GPUs that arrive now.",
                 (("contracted_gpus", committed), ("gpus_in_service", have)),
+                f"gen:{gen}",
             ))
     for g in report.kpis.by_gen:
         served = sum(g.served_gpu_hours.get(k, 0.0) for k in ("on_demand", "batch"))
@@ -305,6 +322,7 @@ def _sla_and_capacity(state: GameState, report) -> list[Risk]:
                 f"Capacity: at expected demand about {share:.0%} of {g.gen.upper()} on-demand and batch demand at your price is turned away "
                 f"({g.lost_gpu_hours:,.0f} GPU-hours).",
                 (("turned_away_share", share), ("lost_gpu_hours", g.lost_gpu_hours)),
+                f"gen:{g.gen}",
             ))
     inf = report.inference
     if inf is not None:
@@ -315,6 +333,7 @@ def _sla_and_capacity(state: GameState, report) -> list[Risk]:
                     "capacity", "critical",
                     f"Capacity: {m.model} has GPUs for only {m.replicas} of its {d.replicas} replicas this quarter; rent or lease more {d.gen.upper()}.",
                     (("replicas", m.replicas), ("replicas_planned", d.replicas)),
+                    f"model:{m.model}",
                 ))
             if m.dropped_share > DROPPED_WARN:
                 out.append(Risk(
@@ -322,6 +341,7 @@ def _sla_and_capacity(state: GameState, report) -> list[Risk]:
                     f"SLA: at expected demand {m.model} turns away about {m.dropped_share:.0%} of real-time requests at peak "
                     f"(p95 needs {m.replicas_needed_p95:,.1f} replicas, {m.replicas} run); customers churn when SLAs slip.",
                     (("dropped_share", m.dropped_share), ("replicas_needed_p95", m.replicas_needed_p95), ("replicas", m.replicas)),
+                    f"model:{m.model}",
                 ))
             if not m.ttft_sla_met:
                 out.append(Risk(
@@ -329,6 +349,7 @@ def _sla_and_capacity(state: GameState, report) -> list[Risk]:
                     f"SLA: {m.model}'s p95 time to first token would be {m.p95_ttft_ms:,.0f} ms, over the SLA: add replicas "
                     "(more prefill capacity) or lower the load with price.",
                     (("p95_ttft_ms", m.p95_ttft_ms),),
+                    f"model:{m.model}",
                 ))
     return out
 

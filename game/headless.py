@@ -126,8 +126,8 @@ def quarter_warnings(state, game: Game, plan: list, report: QuarterReport) -> li
     from engine.advisor import advise
 
     risks = advise(state, game.world, game.scenario, list(plan)).risks
-    return ([{"kind": r.kind, "severity": r.severity, "message": r.message, "numbers": dict(r.numbers)} for r in risks]
-            + [{"kind": "report", "severity": "warning", "message": w, "numbers": {}} for w in report.warnings])
+    return ([{"kind": r.kind, "severity": r.severity, "message": r.message, "numbers": dict(r.numbers), "subject": r.subject} for r in risks]
+            + [{"kind": "report", "severity": "warning", "message": w, "numbers": {}, "subject": ""} for w in report.warnings])
 
 
 def cmd_sim(args: argparse.Namespace) -> int:

@@ -169,6 +169,58 @@ def test_a_maturing_loan_is_announced():
     assert r.severity == "warning" and r.number("balance_cents") == loan.balance_cents
 
 
+def test_each_ending_risk_names_its_item_in_its_subject_issue11():
+    """Risk.subject (engine.advisor.SUBJECTS) names what ends by its id in the state: neocloud-2025's colo
+    site S-VA (term made to end after next quarter), its loan D3 (made to mature), and, after one quarter,
+    its soonest contract; inference-2025's lease L1 made to end; a refused action by its index in the plan."""
+    g = _game("neocloud-2025")
+    state = copy_state(g.state)
+    site = next(s for s in state.sites if s.kind == "colo")
+    site.lease_end_quarter = 2
+    state.loans[0].tenor_quarters = 1
+    plan = [{"kind": "rent_gpus", "gen": "h100", "on_demand": 0, "spot": 100_000}]  # refused: the bill exceeds cash and credit
+    risks = advise(state, g.world, g.scenario, plan).risks
+    by_subject = {r.subject: r for r in risks}
+    assert f"colo:{site.id}" in by_subject and site.name in by_subject[f"colo:{site.id}"].message
+    assert f"loan:{state.loans[0].id}" in by_subject and state.loans[0].id in by_subject[f"loan:{state.loans[0].id}"].message
+    assert by_subject["plan:0"].kind == "rejected"
+    g.play([])
+    c = min(g.state.contracts, key=lambda c: c.end_quarter)
+    [r] = [r for r in advise(g.state, g.world, g.scenario, []).risks if r.subject == f"contract:{c.id}"]
+    assert r.kind == "ending" and r.message.startswith(f"{c.customer}'s contract")
+    gi = _game("inference-2025")
+    state = copy_state(gi.state)
+    lease = next(l for l in state.lots if l.ownership == "leased")
+    lease.lease_end_quarter = 1
+    [r] = [r for r in advise(state, gi.world, gi.scenario, []).risks if r.kind == "ending"]
+    assert r.subject == f"lease:{lease.id}"
+
+
+@pytest.mark.parametrize("name", ["neocloud-2025", "inference-2025", "rate-shock"])
+def test_every_subject_is_a_known_topic_or_an_item_of_the_state(name):
+    """Over eight quarters of the barbell bot: each risk's subject is one of SUBJECTS, and an item's id exists."""
+    from engine.advisor import SUBJECTS
+    from engine.bots import make_bot
+
+    g = _game(name)
+    bot = make_bot("barbell")
+    seen = set()
+    for _ in range(8):
+        if g.over:
+            break
+        plan = bot.act(g.observation())
+        for r in advise(g.state, g.world, g.scenario, plan).risks:
+            what, _, item = r.subject.partition(":")
+            assert what in SUBJECTS, r
+            ids = {"lease": {l.id for l in g.state.lots}, "contract": {c.id for c in g.state.contracts},
+                   "loan": {l.id for l in g.state.loans}, "colo": {s.id for s in g.state.sites},
+                   "plan": {str(i) for i in range(len(plan))}}.get(what)
+            assert ids is None or item in ids, r
+            seen.add(what)
+        g.play(plan)
+    assert seen  # the bot's companies are warned about something in eight quarters
+
+
 # ---------------------------------------------------------------- SLA and capacity
 
 
@@ -371,9 +423,11 @@ def test_sim_json_carries_each_quarters_warnings(capsys):
     g = _game("inference-2025")
     for q in out["quarters"]:
         plan = make_bot("passive").act(g.observation())
-        expected = [r.message for r in advise(g.state, g.world, g.scenario, plan).risks]
+        advised = (copy_state(g.state), g.world, g.scenario, plan)
+        expected = [r.message for r in advise(*advised).risks]
         report = g.play(plan)
         assert [w["message"] for w in q["warnings"]] == expected + report.warnings
         assert all(w["severity"] in ("critical", "warning", "info") and isinstance(w["numbers"], dict) for w in q["warnings"])
+        assert [w["subject"] for w in q["warnings"]] == [r.subject for r in advise(*advised).risks] + [""] * len(report.warnings)
     # the starting fleet meets Q1 (issue 12 leftovers); a passive company falls behind demand by Q2
     assert any(w["kind"] == "sla" for w in out["quarters"][1]["warnings"])

@@ -288,3 +288,30 @@ async def test_j_opens_the_lease_the_alert_names_not_the_soonest_ending():
 
         assert _ending_leases(s)[0][1] == newer.id  # the form's list starts with the sooner end...
         assert app.screen.query_one("#f-lot_id").value == older.id  # ...yet it opens on the alert's lease
+
+
+def test_a_contract_alert_acts_on_the_contract_it_names_not_a_look_alike(tmp_path):
+    """Two contracts alike in customer, size, GPU and end (a look-alike added before the real one, without a
+    renewal offer): each alert acts on its own contract by its subject (engine.advisor.Risk.subject): k signs
+    the real one's renewal from its alert and only lists the offers from the look-alike's. Matching alerts to
+    contracts by their message could not tell the two apart and sent both to the real one's renewal."""
+    from engine.actions import renewal_offer_id
+    from game.app.forms import alert_target
+    from game.app.session import Session
+    from game.app.widgets.alerts import alert_key
+
+    s = Session.new("deflation", 7, save_dir=tmp_path)
+    for _ in range(6):
+        if any(o.id.startswith("R-") for o in s.state.offers.contracts):
+            break
+        s.end_quarter()
+    offer = next(o for o in s.state.offers.contracts if o.id.startswith("R-"))
+    real = next(c for c in s.state.contracts if renewal_offer_id(c.id) == offer.id)
+    twin = real.model_copy(update={"id": f"{real.id}-twin"})
+    s.state.contracts.insert(0, twin)
+    s._advice = None
+    ending = {r.subject: r for r in s.advice().risks if r.kind == "ending"}
+    mine, theirs = ending[f"contract:{real.id}"], ending[f"contract:{twin.id}"]
+    assert mine.message == theirs.message  # the same words: only the subject tells them apart
+    assert alert_target(s, mine) == ("sign_contract", offer.id) and alert_key(mine, s) == "k: renew"
+    assert alert_target(s, theirs) is None and alert_key(theirs, s) == "k: offers"

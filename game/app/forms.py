@@ -183,19 +183,17 @@ def alert_target(s: Session, risk) -> tuple[str, str] | None:
     """(form, item) that renews what an advisor risk says ends (issue 11, renewals): ``("renew_lease", lot
     id)`` for a GPU lease a lessor would renew now, ``("sign_contract", renewal offer id)`` for a contract
     whose customer has offered its renewal (not yet signed in the plan); None otherwise. The risk names
-    its lease by id and its contract by customer, size and end (engine.advisor._endings)."""
-    if risk.kind != "ending":
+    the lease or contract in its subject ("lease:<lot id>", "contract:<id>", engine.advisor.SUBJECTS)."""
+    what, _, item = risk.subject.partition(":")
+    if risk.kind != "ending" or not item:
         return None
-    end = dict(risk.numbers).get("end_quarter")
-    if "GPU lease" in risk.message:
-        return next((("renew_lease", lot_id) for _, lot_id in _ending_leases(s) if f"GPU lease {lot_id} on " in risk.message), None)
-    from engine.actions import renewal_offer_id
+    if what == "lease":
+        return ("renew_lease", item) if any(lot_id == item for _, lot_id in _ending_leases(s)) else None
+    if what == "contract":
+        from engine.actions import renewal_offer_id
 
-    open_offers = {oid for _, oid in _contract_offers(s)}
-    for c in s.state.contracts:
-        if c.status == "active" and c.end_quarter == end and risk.message.startswith(f"{c.customer}'s contract on {c.gpus:,} {c.gen.upper()} ") \
-                and renewal_offer_id(c.id) in open_offers:
-            return "sign_contract", renewal_offer_id(c.id)
+        offer = renewal_offer_id(item)
+        return ("sign_contract", offer) if any(oid == offer for _, oid in _contract_offers(s)) else None
     return None
 
 

@@ -13,10 +13,11 @@ MARK = {"critical": "!!", "warning": "! ", "info": "· "}
 
 def alert_key(risk, session=None) -> str:
     """The key that acts on a risk: renew a lease (j) or sign a contract's renewal offer (k), the form opening
-    on the lease or offer the alert names (game.app.forms.alert_target); raise cash (o, i); add GPUs (g, u)."""
-    if risk.kind == "ending" and "GPU lease" in risk.message:
+    on the lease or offer the alert names (game.app.forms.alert_target, by the risk's subject); raise cash
+    (o, i); add GPUs (g, u)."""
+    if risk.kind == "ending" and risk.subject.startswith("lease:"):
         return "j: renew"
-    if risk.kind == "ending" and "contract" in risk.message:
+    if risk.kind == "ending" and risk.subject.startswith("contract:"):
         from game.app.forms import alert_target
 
         return "k: renew" if session is not None and alert_target(session, risk) is not None else "k: offers"
