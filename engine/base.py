@@ -8,7 +8,9 @@ from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 class Frozen(BaseModel):
     """Immutable model; unknown fields are an error (a typo in a scenario must not pass)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # defer_build: a model's validator is built on its first use, not at import (issue 11 start-up: 33 of the
+    # engine's 72 models, the actions and the scenario's starting company among them, are not needed by the first screen)
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 FILE_NUMBER_LIMIT = 10**15  # issue 10: no count or dollar amount a real company has reaches a quadrillion

@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from game.app.forms import FORMS, ActionForm, applies, unavailable_reason
+from game.app.widgets.common import StyledOnMount
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the engine loads when a game starts, not with the start screen
@@ -35,6 +36,10 @@ def _area_screens(archetype: str = "neocloud") -> dict[str, type[Screen]]:
         "dashboard": areas.DashboardScreen, "fleet": areas.FleetScreen, "market": market,
         "contracts": areas.ContractsScreen, "finance": areas.FinanceScreen, "news": areas.NewsScreen,
     }
+
+
+class _Blank(StyledOnMount, Screen):
+    """The default screen when a game starts at once (the game's modes replace it)."""
 
 
 class TycoonApp(App):
@@ -106,10 +111,26 @@ class TycoonApp(App):
 
     def get_default_screen(self) -> Screen:
         if self.start_load or self.skip_start or self.competition is not None or self.replay is not None:
-            return Screen()  # the game's modes replace it at once; skip building the start screen
+            return self.with_breakpoints(_Blank())  # the game's modes replace it at once; skip building the start screen
         from game.app.screens.start import StartScreen
 
-        return StartScreen()
+        return self.with_breakpoints(StartScreen())
+
+    def get_screen(self, screen, screen_class=None):  # every mode's and every pushed screen comes through here
+        got = super().get_screen(screen, screen_class)
+        return got if got.is_running else self.with_breakpoints(got)
+
+    def with_breakpoints(self, screen: Screen) -> Screen:
+        """The screen with its width class (-narrow/-wide) before its widgets are styled: Textual adds it when
+        the new screen gets its first Resize, after every widget was styled as it mounted, and that class
+        change restyled the whole screen once more (issue 11: start-up). The same rule as Textual's
+        Screen._on_resize (the largest breakpoint at or below the width), which then finds nothing to change."""
+        points = screen.HORIZONTAL_BREAKPOINTS if screen.HORIZONTAL_BREAKPOINTS is not None else self.HORIZONTAL_BREAKPOINTS
+        width = self.size.width
+        names = {name for _, name in points or ()}
+        chosen = next((name for minimum, name in sorted(points or (), reverse=True) if width >= minimum), None)
+        screen.update_classes({name: name == chosen for name in names}, update=False)
+        return screen
 
     def on_mount(self) -> None:
         if self.replay is not None:

@@ -23,7 +23,7 @@ from engine.score import bridge_lines
 from engine.statements import cash_flow_lines, income_statement_lines
 from engine.step import market_headlines, news_to_show
 from game.app.widgets.alerts import Alerts
-from game.app.widgets.common import AreaTabs, GameFooter, StatusLine, plot_series
+from game.app.widgets.common import AreaTabs, GameFooter, StatusLine, StyledOnMount, plot_series
 from game.app.widgets.kpi import KpiCard
 
 
@@ -64,7 +64,7 @@ def _delta_pts(now: float | None, before: float | None) -> str:
     return f"{'▲' if d > 0 else '▼' if d < 0 else '='} {abs(d):.1f} pts"
 
 
-class AreaScreen(Screen):
+class AreaScreen(StyledOnMount, Screen):
     AREA = "dashboard"
 
     def __init__(self) -> None:

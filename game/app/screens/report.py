@@ -13,6 +13,7 @@ from textual.widgets import Label, Static
 
 from engine.money import fmt_usd
 from engine.step import news_to_show
+from game.app.widgets.common import StyledOnMount
 
 
 def _chg(now, before, fmt) -> str:
@@ -23,7 +24,7 @@ def _chg(now, before, fmt) -> str:
     return f"{fmt(now)} (was {fmt(before)})"
 
 
-class QuarterReportScreen(ModalScreen[None]):
+class QuarterReportScreen(StyledOnMount, ModalScreen[None]):
     BINDINGS = [Binding("enter,escape", "close", "Continue", id="report.close", tooltip="Back to the game")]
 
     def __init__(self, session, report) -> None:

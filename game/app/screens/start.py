@@ -14,7 +14,7 @@ from textual.screen import Screen
 from rich.text import Text
 from textual.widgets import Button, Header, Input, Label, Select, Static
 
-from game.app.widgets.common import GameFooter
+from game.app.widgets.common import GameFooter, StyledOnMount
 from game.errors import UserError
 
 if TYPE_CHECKING:
@@ -37,8 +37,9 @@ def _summary(path: Path) -> ScenarioSummary | None:
     return _SUMMARIES[key]
 
 
-class StartScreen(Screen):
+class StartScreen(StyledOnMount, Screen):
     AREA = "start"
+    AUTO_FOCUS = "#start-game"  # focused as it is composed: focusing the scenario menu first restyled both twice
     BINDINGS = [
         Binding("ctrl+r", "random_seed", "Random seed", id="start.random", tooltip="Draw a random seed"),
         Binding("ctrl+l", "load", "Load run", id="start.load", tooltip="Continue the run file named below"),

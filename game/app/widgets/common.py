@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual import events
 from textual.widgets import Footer, Static
+from textual.widgets._footer import FooterKey
 
 from engine.money import fmt_usd
 
@@ -37,9 +39,35 @@ class AreaTabs(Static):
             pos += width
 
 
+class StyledOnMount:
+    """A screen mixin: no whole-screen restyle when the screen resumes without having been suspended.
+    Textual restyles every node of a screen each time it resumes; a new screen resumes as it is first
+    shown (twice when it is a mode's first screen) right after each of its widgets was styled as it
+    mounted: two or three passes over every widget for nothing (issue 11: start-up, the report). After a
+    suspension (another screen was on top, the theme may have changed) it restyles as Textual does."""
+
+    _suspended_since_styled = False
+
+    def _on_screen_suspend(self) -> None:  # Textual's own Screen._on_screen_suspend runs as well (the MRO)
+        self._suspended_since_styled = True
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:  # runs before Screen._on_screen_resume
+        if not self._suspended_since_styled:
+            event.refresh_styles = False
+        self._suspended_since_styled = False
+
+
 class GameFooter(Footer):
     """Textual's Footer, recomposed only when the keys it shows change: every binding refresh (a screen
-    switch, a plan change) rebuilt all its keys and restyled them, a visible share of the latency (issue 11)."""
+    switch, a plan change) rebuilt all its keys and restyled them, a visible share of the latency (issue 11).
+    Its keys start with the footer's own ``compact``: a FooterKey starts compact and is then bound to the
+    footer's (not compact), each key restyled twice on every recompose for no visible change (issue 11)."""
+
+    def compose(self):
+        for widget in super().compose():
+            if isinstance(widget, FooterKey) and "compact" in (getattr(widget, "_reactive_connect", None) or {}):
+                widget.set_reactive(FooterKey.compact, self.compact)  # the value it is bound to (not the palette key)
+            yield widget
 
     def bindings_changed(self, screen) -> None:
         shown = tuple((b.key, b.description, enabled) for (_, b, enabled, _) in screen.active_bindings.values() if b.show)

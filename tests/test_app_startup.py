@@ -1,0 +1,93 @@
+"""Start-up work of the first screens (issue 11: the first screen within 1.5x of a bare Textual app).
+
+The times are measured by tests/benchmarks/test_bench_app.py; these tests pin the work that was cut, so
+that it cannot come back unnoticed: no pass restyling a whole screen between its mount and its first
+paint (Textual restyled every widget again when the new screen resumed, twice for a mode's first screen,
+and once more when the width class arrived with the first Resize), no footer key restyled for its
+``compact`` class, and the width class (-narrow/-wide) on every screen before its widgets are styled.
+"""
+
+from __future__ import annotations
+
+import pytest
+from textual.app import App
+from textual.screen import Screen
+from textual.widgets._footer import FooterKey
+
+from game.app import make_app
+
+SIZES = [(120, 40), (80, 24)]
+
+
+@pytest.fixture(autouse=True)
+def _save_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("TYCOON_SAVE_DIR", str(tmp_path / "runs"))
+
+
+@pytest.fixture
+def restyles(monkeypatch) -> list[object]:
+    """Every node whose subtree Textual restyles (App.update_styles: class and pseudo-class changes, resume)."""
+    seen: list[object] = []
+    original = App.update_styles
+
+    def update_styles(self, node, animate: bool = True) -> None:
+        seen.append(node)
+        original(self, node, animate)
+
+    monkeypatch.setattr(App, "update_styles", update_styles)
+    return seen
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("first", ["start", "dashboard"])
+async def test_no_whole_screen_restyle_before_the_first_screen_is_shown(first, size, restyles):
+    app = make_app(seed=7, skip_start=first == "dashboard", theme="textual-dark", cursor_blink=False)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        shown = app.screen
+        assert type(shown).__name__ == ("StartScreen" if first == "start" else "DashboardScreen")
+        assert [n for n in restyles if isinstance(n, Screen)] == []
+        assert [n for n in restyles if isinstance(n, FooterKey) and not n.has_class("-command-palette")] == []  # (compact, as in Textual)
+        # and still the widgets have their styles: the start screen's focused button, the layout's width class
+        assert shown.has_class("-wide" if size[0] >= 100 else "-narrow") and not shown.has_class("-narrow" if size[0] >= 100 else "-wide")
+        if first == "start":
+            assert shown.focused is shown.query_one("#start-game")
+
+
+async def test_a_resumed_screen_is_restyled_and_a_resize_changes_its_width_class(restyles):
+    """After another screen was on top (the theme may have changed meanwhile), a screen resumes restyled as
+    Textual does; a resize across the breakpoint still moves every screen to the other width class."""
+    app = make_app(seed=7, skip_start=True, theme="textual-dark", cursor_blink=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        dashboard = app.screen
+        await pilot.press("2")  # Fleet
+        await pilot.pause()
+        restyles.clear()
+        await pilot.press("1")  # back to the dashboard, suspended meanwhile
+        await pilot.pause()
+        assert dashboard in restyles
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert app.screen is dashboard and dashboard.has_class("-narrow") and not dashboard.has_class("-wide")
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_a_pushed_screen_has_its_width_class_before_it_mounts(size):
+    """The quarter report (a pushed modal) is composed with the width class already on its screen."""
+    app = make_app(seed=7, skip_start=True, theme="textual-dark", cursor_blink=False)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        classes: list[set[str]] = []
+        original = app.get_screen
+
+        def get_screen(screen, screen_class=None):
+            got = original(screen, screen_class)
+            classes.append(set(got.classes))
+            return got
+
+        app.get_screen = get_screen  # type: ignore[method-assign]
+        app.play_quarter()
+        await pilot.pause()
+        assert type(app.screen).__name__ == "QuarterReportScreen"
+        assert classes and classes[-1] >= {"-wide" if size[0] >= 100 else "-narrow"}
