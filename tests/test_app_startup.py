@@ -91,3 +91,36 @@ async def test_a_pushed_screen_has_its_width_class_before_it_mounts(size):
         await pilot.pause()
         assert type(app.screen).__name__ == "QuarterReportScreen"
         assert classes and classes[-1] >= {"-wide" if size[0] >= 100 else "-narrow"}
+
+
+@pytest.mark.parametrize("first", ["start", "dashboard"])
+async def test_the_collector_waits_during_start_up_and_is_back_once_the_first_screen_is_shown(first, monkeypatch):
+    """game.app.app._collect_less_while_starting: the young-generation threshold is START_GEN0_THRESHOLD while the
+    first screen is built (its compose sees it) and the process's own threshold again once it is shown; an app
+    that exits before its first screen restores it too."""
+    import gc
+
+    from game.app import app as app_module
+    from game.app.screens.areas import DashboardScreen
+    from game.app.screens.start import StartScreen
+
+    normal = gc.get_threshold()
+    seen: list[tuple[int, ...]] = []
+    screen = StartScreen if first == "start" else DashboardScreen
+    original = screen.compose
+
+    def compose(self):
+        seen.append(gc.get_threshold())
+        yield from original(self)
+
+    monkeypatch.setattr(screen, "compose", compose)
+    app = make_app(seed=7, skip_start=first == "dashboard", theme="textual-dark", cursor_blink=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert seen and seen[0][0] == max(app_module.START_GEN0_THRESHOLD, normal[0]) and seen[0][1:] == normal[1:]
+        assert app.ready_seconds is not None and gc.get_threshold() == normal
+    early = make_app(seed=7, theme="textual-dark", cursor_blink=False)
+    assert gc.get_threshold() == normal  # made, not yet run
+    async with early.run_test(size=(80, 24)):
+        early.exit()
+    assert gc.get_threshold() == normal
