@@ -124,3 +124,36 @@ async def test_the_collector_waits_during_start_up_and_is_back_once_the_first_sc
     async with early.run_test(size=(80, 24)):
         early.exit()
     assert gc.get_threshold() == normal
+
+
+async def test_apps_of_one_process_share_parsed_css_per_theme():
+    """game.app.app._SharedParseStylesheet: a second app parses no CSS text again for the same theme, and an
+    app on another theme gets its own rules (its colours), not the first theme's."""
+    from textual.css.stylesheet import Stylesheet
+
+    from game.app.app import _SharedParseStylesheet
+
+    async def first_screen(theme: str) -> tuple[int, object]:
+        calls = []
+        original = Stylesheet._parse_rules
+
+        def counting(self, *args, **kw):
+            calls.append(args[0])
+            return original(self, *args, **kw)
+
+        Stylesheet._parse_rules = counting
+        try:
+            app = make_app(seed=7, theme=theme, cursor_blink=False)
+            async with app.run_test(size=(120, 40)) as pilot:
+                await pilot.pause()
+                assert isinstance(app.stylesheet, _SharedParseStylesheet)
+                return len(calls), app.screen.query_one("#start-error").styles.color, app.screen.styles.background
+        finally:
+            Stylesheet._parse_rules = original
+
+    _SharedParseStylesheet._SHARED.clear()
+    parsed, dark_error, dark_bg = await first_screen("textual-dark")
+    again, same_error, same_bg = await first_screen("textual-dark")
+    assert parsed > 0 and again == 0 and (same_error, same_bg) == (dark_error, dark_bg)
+    light, light_error, light_bg = await first_screen("textual-light")
+    assert light > 0 and light_bg != dark_bg

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.cache import LRUCache
+from textual.css.stylesheet import Stylesheet
 from textual.screen import Screen
 
 from game.app.forms import FORMS, ActionForm, applies, unavailable_reason
@@ -39,7 +41,7 @@ def _area_screens(archetype: str = "neocloud") -> dict[str, type[Screen]]:
 
 
 START_GEN0_THRESHOLD = 100_000  # above the container objects a first screen allocates (the dashboard's, engine import included)
-_starting = 0  # apps of this process between __init__ and their first screen (`tycoon serve` runs several)
+_starting = 0  # apps of this process between their Load and their first screen (`tycoon serve` runs several)
 _normal_threshold: tuple[int, ...] = ()
 
 
@@ -65,6 +67,27 @@ def _started() -> None:
     _starting -= 1
     if _starting == 0:
         gc.set_threshold(*_normal_threshold)
+
+
+class _SharedParseStylesheet(Stylesheet):
+    """Textual's stylesheet, its parsed CSS shared by the apps of one process: each new app tokenized and
+    parsed every widget's CSS and tycoon.tcss again, 10-40 ms of its first screen, the same text giving the
+    same rules for the same theme variables (`tycoon serve` starts an app per player; issue 11). The rules
+    are only read once parsed (Stylesheet.apply). Keyed as Textual's own per-stylesheet cache, plus the
+    variables; the stylesheets a theme change builds (Stylesheet.reparse) parse as before."""
+
+    _SHARED: LRUCache[tuple, list] = LRUCache(1024)
+
+    def _parse_rules(self, css, read_from, is_default_rules=False, tie_breaker=0, scope=""):
+        variables = self._variables
+        if getattr(self, "_key_of", (None,))[0] is not variables:
+            self._key_of = (variables, tuple(sorted(variables.items())))
+        key = (self._key_of[1], css, read_from, is_default_rules, tie_breaker, scope)
+        rules = self._SHARED.get(key)
+        if rules is None:
+            rules = super()._parse_rules(css, read_from, is_default_rules, tie_breaker, scope)
+            self._SHARED[key] = rules
+        return rules
 
 
 class _Blank(StyledOnMount, Screen):
@@ -119,6 +142,7 @@ class TycoonApp(App):
         competition: object | None = None,
     ) -> None:
         super().__init__()
+        self.stylesheet = _SharedParseStylesheet(variables=self.stylesheet._variables)  # empty yet: its sources are read as it runs
         self.competition = competition  # game.competition.Competition: its scenario and seed, and its tag on the run file
         self.start_scenario = scenario
         self.start_seed = seed
