@@ -18,8 +18,9 @@ serving *one fixed model* falls with hardware and software cost, which is what c
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -407,6 +408,58 @@ def serving_table(model: str, gen: str, n: int, precision: str, stack: Stack, co
             prompt_ms)
 
 
+class _QueueShape(NamedTuple):
+    """The load-only terms of ``_gg1_exceed`` (per hour or per load bin): computed once, then
+    evaluated at as many waits as a quantile grid asks for."""
+
+    rho: np.ndarray
+    cond_mean: np.ndarray
+    p_wait: np.ndarray
+    p_pre: np.ndarray
+    mean_pre: np.ndarray
+    over: np.ndarray
+    any_over: bool
+    idle: np.ndarray
+    any_idle: bool
+    any_pre: bool
+
+
+def _queue_shape(load: np.ndarray, service_ms: float, ca2: float, servers: float = 1.0,
+                 prefill_load: np.ndarray | float = 0.0, prefill_ms: np.ndarray | float = 0.0) -> _QueueShape:
+    """The wait-independent half of ``_gg1_exceed``: the slot queue's utilization, conditional mean
+    wait and wait probability (physics.wait_probability), the prefill stage's."""
+    rho = np.clip(load, 0.0, 1.0)
+    busy = (rho > 0) & (rho < 1)
+    cond_mean = np.where(busy, (ca2 + SERVICE_CV2) / 2 * service_ms / np.where(busy, 1 - rho, 1.0), 1.0)
+    p_wait = np.minimum(1.0, rho ** (np.sqrt(2 * (max(1.0, servers) + 1)) - 1))  # physics.wait_probability
+    rho_p = np.clip(prefill_load, 0.0, 0.999999)
+    p_pre = np.where(np.asarray(prefill_ms) > 0, rho_p, 0.0)
+    mean_pre = np.maximum((ca2 + SERVICE_CV2) / 2 * np.asarray(prefill_ms) / (1 - rho_p), 1e-9)
+    over = rho >= 1  # in the load's own shape: per hour, or per load bin of a quantile grid
+    idle = ~(over | (rho > 0))  # as the comparisons read it: a NaN load counts as idle
+    return _QueueShape(rho, cond_mean, p_wait, p_pre, mean_pre, over, bool(over.any()), idle, bool(idle.any()),
+                       bool(p_pre.any()))
+
+
+def _queue_exceed(shape: _QueueShape, wait_ms: np.ndarray, limit_ms: np.ndarray) -> np.ndarray:
+    """The wait-dependent half of ``_gg1_exceed``, on a ``_queue_shape``."""
+    neg_wait = -np.maximum(wait_ms, 0.0)
+    # no wait asked (wait_ms <= 0): exp(-0) is exactly 1, so this is min(1, p_wait + p_pre) there too
+    tail = shape.p_wait * np.exp(neg_wait / shape.cond_mean)
+    if shape.any_pre:  # a prefill stage with no load adds exactly 0 to every hour: skipped
+        tail = tail + shape.p_pre * np.exp(neg_wait / shape.mean_pre)
+    out = np.minimum(1.0, tail)
+    if shape.any_over:  # only the overloaded hours pay for the admission queue
+        mask = np.broadcast_to(shape.over, out.shape)
+        limit = np.broadcast_to(limit_ms, out.shape)[mask]
+        out[mask] = np.clip(1 - np.divide(np.broadcast_to(wait_ms, out.shape)[mask], limit, out=np.ones_like(limit), where=limit > 0),
+                            0.0, 1.0)
+    if shape.any_idle:
+        mask = np.broadcast_to(shape.idle, out.shape)
+        out[mask] = np.where(np.broadcast_to(wait_ms, out.shape)[mask] > 0, 0.0, 1.0)
+    return out
+
+
 def _gg1_exceed(load: np.ndarray, service_ms: float, ca2: float, wait_ms: np.ndarray, limit_ms: np.ndarray,
                 servers: float = 1.0, prefill_load: np.ndarray | float = 0.0, prefill_ms: np.ndarray | float = 0.0) -> np.ndarray:
     """Share of requests waiting longer than ``wait_ms`` in each hour: a G/G/c queue for one of
@@ -417,27 +470,7 @@ def _gg1_exceed(load: np.ndarray, service_ms: float, ca2: float, wait_ms: np.nda
     turns away what it could not start within ``limit_ms`` (the TTFT SLA), and the queue of a
     zero-drift queue up to a wall is uniform, so the admitted wait is uniform on [0, limit].
     """
-    rho = np.clip(load, 0.0, 1.0)
-    busy = (rho > 0) & (rho < 1)
-    cond_mean = np.where(busy, (ca2 + SERVICE_CV2) / 2 * service_ms / np.where(busy, 1 - rho, 1.0), 1.0)
-    p_wait = np.minimum(1.0, rho ** (np.sqrt(2 * (max(1.0, servers) + 1)) - 1))  # physics.wait_probability
-    rho_p = np.clip(prefill_load, 0.0, 0.999999)
-    p_pre = np.where(np.asarray(prefill_ms) > 0, rho_p, 0.0)
-    mean_pre = np.maximum((ca2 + SERVICE_CV2) / 2 * np.asarray(prefill_ms) / (1 - rho_p), 1e-9)
-    neg_wait = -np.maximum(wait_ms, 0.0)
-    # no wait asked (wait_ms <= 0): exp(-0) is exactly 1, so this is min(1, p_wait + p_pre) there too
-    out = np.minimum(1.0, p_wait * np.exp(neg_wait / cond_mean) + p_pre * np.exp(neg_wait / mean_pre))
-    over = rho >= 1  # in the load's own shape: per hour, or per load bin of a quantile grid
-    if over.any():  # only the overloaded hours pay for the admission queue
-        mask = np.broadcast_to(over, out.shape)
-        limit = np.broadcast_to(limit_ms, out.shape)[mask]
-        out[mask] = np.clip(1 - np.divide(np.broadcast_to(wait_ms, out.shape)[mask], limit, out=np.ones_like(limit), where=limit > 0),
-                            0.0, 1.0)
-    idle = ~(over | (rho > 0))  # as the comparisons read it: a NaN load counts as idle
-    if idle.any():
-        mask = np.broadcast_to(idle, out.shape)
-        out[mask] = np.where(np.broadcast_to(wait_ms, out.shape)[mask] > 0, 0.0, 1.0)
-    return out
+    return _queue_exceed(_queue_shape(load, service_ms, ca2, servers, prefill_load, prefill_ms), wait_ms, limit_ms)
 
 
 def _normal_exceed(mean: np.ndarray, sd: np.ndarray, x) -> np.ndarray:
@@ -525,27 +558,92 @@ def _grid_quantile(late, total: float, q: float, lo: float, hi: float) -> float:
     return _grid_quantiles(late, total, (q,), lo, hi)[0]
 
 
+GRID_STRIDE = 6  # the first look at a grid takes every 6th point (8 of 48, the last one among them)
+_GRID_STEPS = np.arange(GRID_POINTS, dtype=float)
+_GRID_FIRST = np.arange(GRID_STRIDE - 1, GRID_POINTS, GRID_STRIDE)
+_FIRST_POINTS = tuple(int(i) for i in _GRID_FIRST)
+
+
+def _linear_grid(start: float, stop: float) -> np.ndarray:
+    """``np.linspace(start, stop, GRID_POINTS)`` to the bit (its steps times the step, plus the
+    start, the stop set last), without its generic machinery; a zero or non-finite step goes to numpy."""
+    step = (stop - start) / (GRID_POINTS - 1)
+    if step == 0 or not math.isfinite(step):
+        return np.linspace(start, stop, GRID_POINTS)
+    grid = _GRID_STEPS * step + start
+    grid[-1] = stop
+    return grid
+
+
+def _log_grid(start: float, stop: float) -> np.ndarray:
+    """``np.geomspace(start, stop, GRID_POINTS)`` to the bit for finite 0 < start, stop: ten to the
+    power of the linear grid of their logs, the ends set to start and stop."""
+    if not (0 < start < np.inf and 0 < stop < np.inf):
+        return np.geomspace(start, stop, GRID_POINTS)
+    grid = np.power(10.0, _linear_grid(np.log10(start), np.log10(stop)))
+    grid[0], grid[-1] = start, stop
+    return grid
+
+
+def _first_at_most(late, grids: list[np.ndarray], asks: list[tuple[int, float]]) -> list[int | None]:
+    """For each ask (grid, target): ``argmax(late(grid) <= target)``, the first of the grid's
+    points with ``late`` at most the target, or None if there is none, without running ``late``
+    on every point. ``late`` (a weighted share of requests above t) is non-increasing in t, so a
+    first look at every ``GRID_STRIDE``-th point brackets the answer and a second looks inside
+    the bracket: 13 points of 48. A NaN seen anywhere sends the asks to every point. The few
+    values are scanned as Python floats (the same comparisons, without an array call each)."""
+    n = len(_FIRST_POINTS)
+    first = late(grids[0][_GRID_FIRST] if len(grids) == 1 else np.concatenate([g[_GRID_FIRST] for g in grids])).tolist()
+    found: list[int | None] = []
+    inside: list[tuple[int, int, int]] = []  # (ask, first point of the bracket, its end)
+    for k, (g, target) in enumerate(asks):
+        row = first[g * n:(g + 1) * n]
+        m = next((j for j, v in enumerate(row) if v <= target), None)
+        if m is None:
+            found.append(None)
+            continue
+        end = _FIRST_POINTS[m]
+        found.append(end)
+        inside.append((k, end - GRID_STRIDE + 1, end))
+    nan = any(v != v for v in first)
+    if inside and not nan:
+        seen = late(np.concatenate([grids[asks[k][0]][a:b] for k, a, b in inside])).tolist()
+        nan = any(v != v for v in seen)
+        at = 0
+        for k, a, b in inside:
+            target = asks[k][1]
+            j = next((j for j, v in enumerate(seen[at:at + b - a]) if v <= target), None)
+            at += b - a
+            if j is not None:
+                found[k] = a + j
+    if nan:  # no order to rely on: every point
+        every = late(np.concatenate(grids))
+        found = []
+        for g, target in asks:
+            ok = every[g * GRID_POINTS:(g + 1) * GRID_POINTS] <= target
+            found.append(int(np.argmax(ok)) if ok.any() else None)
+    return found
+
+
 def _grid_quantiles(late, total: float, qs: tuple[float, ...], lo: float, hi: float) -> list[float]:
     """``_grid_quantile`` at several ``qs`` at once, the same numbers: the log-spaced grid is the
-    same for every q, so ``late`` runs on it once, then once on every q's linear grid together
-    (two calls instead of two per quantile: each call is dozens of array operations)."""
+    same for every q, so ``late`` runs on it once, then once on every q's linear grid together;
+    each grid is searched by ``_first_at_most`` (a few points, not all 48: each point is a row of
+    array operations over the load bins)."""
     span = max(hi - lo, 1e-9)
-    coarse = lo + np.geomspace(1e-4 * span, span, GRID_POINTS)
-    late_coarse = late(coarse)
+    coarse = lo + _log_grid(1e-4 * span, span)
+    targets = [float((1 - q) * total) for q in qs]
     out: list[float] = [hi] * len(qs)
-    fine: list[tuple[int, np.ndarray, float]] = []
-    for k, q in enumerate(qs):
-        target = (1 - q) * total
-        ok = late_coarse <= target
-        if not ok.any():
+    fine: list[tuple[int, np.ndarray]] = []
+    for k, i in enumerate(_first_at_most(late, [coarse], [(0, t) for t in targets])):
+        if i is None:
             continue
-        i = int(np.argmax(ok))
         left = lo if i == 0 else float(coarse[i - 1])
-        fine.append((k, np.linspace(left, float(coarse[i]), GRID_POINTS), target))
+        fine.append((k, _linear_grid(left, float(coarse[i]))))
     if fine:
-        late_fine = late(np.concatenate([grid for _, grid, _ in fine]))
-        for j, (k, grid, target) in enumerate(fine):
-            out[k] = float(grid[int(np.argmax(late_fine[j * GRID_POINTS:(j + 1) * GRID_POINTS] <= target))])
+        found = _first_at_most(late, [grid for _, grid in fine], [(j, targets[k]) for j, (k, _) in enumerate(fine)])
+        for (k, grid), i in zip(fine, found):
+            out[k] = float(grid[i or 0])  # argmax of no point at or below the target is the first point
     return out
 
 
@@ -558,11 +656,30 @@ def _mixture_quantile(mean: np.ndarray, sd: np.ndarray, weights: np.ndarray, q: 
     if total <= 0:
         return [lo] * len(qs) if isinstance(q, tuple) else lo
 
-    def late(t: np.ndarray) -> np.ndarray:
-        return (weights * _normal_exceed(mean[None, :], sd[None, :], t[:, None])).sum(axis=1)
-
-    out = _grid_quantiles(late, total, qs, lo, hi)
+    out = _grid_quantiles(_normal_late(mean, sd, weights), total, qs, lo, hi)
     return out if isinstance(q, tuple) else out[0]
+
+
+def _normal_late(mean: np.ndarray, sd: np.ndarray, weights: np.ndarray):
+    """``late(t)`` of ``_mixture_quantile``: the weighted share of tokens slower than each t,
+    ``(weights * _normal_exceed(mean[None, :], sd[None, :], t[:, None])).sum(axis=1)`` to the bit,
+    with the bins' own terms (the spread's floor, the bins without spread) worked out once."""
+    spread = np.maximum(sd, 1e-12)
+    flat = np.flatnonzero(~np.asarray(sd > 0))  # bins without spread: a step at their mean
+
+    def late(t: np.ndarray) -> np.ndarray:
+        gap = np.subtract.outer(t, mean)
+        z = gap / spread
+        z *= 1.702
+        out = np.exp(np.clip(z, -60, 60, out=z))
+        out += 1
+        np.divide(1, out, out=out)
+        if flat.size:
+            out[:, flat] = (gap[:, flat] < 0) * 1.0
+        out *= weights
+        return out.sum(axis=1)
+
+    return late
 
 
 REQUEST_TIMEOUT_MS = 60_000.0  # clients give up on a first token after a minute: the longest wait anyone sees
@@ -580,13 +697,43 @@ def _ttft_quantile(load: np.ndarray, base: np.ndarray, weights: np.ndarray, serv
         first = float(base.min()) if base.size else REQUEST_OVERHEAD_MS
         return [first] * len(qs) if isinstance(q, tuple) else first
 
-    def late(t: np.ndarray) -> np.ndarray:
-        wait = t[:, None] - base[None, :]
-        return (weights * _gg1_exceed(load[None, :], service_ms, ca2, wait, limit[None, :], servers,
-                                      np.asarray(prefill_load)[None, ...], np.asarray(prefill_ms)[None, ...])).sum(axis=1)
-
+    late = _queue_late(_queue_shape(load, service_ms, ca2, servers, prefill_load, prefill_ms), base, weights, limit)
     out = _grid_quantiles(late, total, qs, float(base.min()), float(base.max()) + REQUEST_TIMEOUT_MS)
     return out if isinstance(q, tuple) else out[0]
+
+
+def _queue_late(shape: _QueueShape, base: np.ndarray, weights: np.ndarray, limit: np.ndarray):
+    """``late(t)`` of ``_ttft_quantile``: the weighted share of requests whose first token comes
+    after each t, ``(weights * _gg1_exceed(load[None, :], ..., t[:, None] - base[None, :], ...)).sum(axis=1)``
+    to the bit, on a ``_queue_shape`` of the bins; the overloaded and idle bins' columns are
+    found once and only they are overwritten."""
+    over = np.flatnonzero(np.broadcast_to(shape.over, base.shape))
+    idle = np.flatnonzero(np.broadcast_to(shape.idle, base.shape))
+    limit_over = np.broadcast_to(limit, base.shape)[over]
+    limited = limit_over > 0
+    every_limited = bool(limited.all())
+
+    def late(t: np.ndarray) -> np.ndarray:
+        wait = np.subtract.outer(t, base)
+        neg_wait = np.maximum(wait, 0.0)
+        np.negative(neg_wait, out=neg_wait)
+        out = np.exp(neg_wait / shape.cond_mean)
+        out *= shape.p_wait
+        if shape.any_pre:  # a prefill stage with no load adds exactly 0: skipped
+            pre = np.exp(neg_wait / shape.mean_pre)
+            pre *= shape.p_pre
+            out += pre
+        np.minimum(out, 1.0, out=out)
+        if over.size:  # admission control: the admitted wait is uniform up to the limit
+            wait_over = wait[:, over]
+            share = wait_over / limit_over if every_limited else np.divide(wait_over, limit_over, out=np.ones_like(wait_over), where=limited)
+            out[:, over] = np.clip(1 - share, 0.0, 1.0)
+        if idle.size:
+            out[:, idle] = np.where(wait[:, idle] > 0, 0.0, 1.0)
+        out *= weights
+        return out.sum(axis=1)
+
+    return late
 
 
 def segment_prefix_cache_tokens(rows: list[tuple[int, float, float]]) -> float:
