@@ -449,14 +449,15 @@ def _queue_exceed(shape: _QueueShape, wait_ms: np.ndarray, limit_ms: np.ndarray)
     if shape.any_pre:  # a prefill stage with no load adds exactly 0 to every hour: skipped
         tail = tail + shape.p_pre * np.exp(neg_wait / shape.mean_pre)
     out = np.minimum(1.0, tail)
+    if shape.any_over or shape.any_idle:  # hours: the masks as they are; a grid: broadcast to its rows
+        wait_ms = wait_ms if np.shape(wait_ms) == out.shape else np.broadcast_to(wait_ms, out.shape)
     if shape.any_over:  # only the overloaded hours pay for the admission queue
-        mask = np.broadcast_to(shape.over, out.shape)
-        limit = np.broadcast_to(limit_ms, out.shape)[mask]
-        out[mask] = np.clip(1 - np.divide(np.broadcast_to(wait_ms, out.shape)[mask], limit, out=np.ones_like(limit), where=limit > 0),
-                            0.0, 1.0)
+        mask = shape.over if shape.over.shape == out.shape else np.broadcast_to(shape.over, out.shape)
+        limit = (limit_ms if np.shape(limit_ms) == out.shape else np.broadcast_to(limit_ms, out.shape))[mask]
+        out[mask] = np.clip(1 - np.divide(wait_ms[mask], limit, out=np.ones_like(limit), where=limit > 0), 0.0, 1.0)
     if shape.any_idle:
-        mask = np.broadcast_to(shape.idle, out.shape)
-        out[mask] = np.where(np.broadcast_to(wait_ms, out.shape)[mask] > 0, 0.0, 1.0)
+        mask = shape.idle if shape.idle.shape == out.shape else np.broadcast_to(shape.idle, out.shape)
+        out[mask] = np.where(wait_ms[mask] > 0, 0.0, 1.0)
     return out
 
 
@@ -517,19 +518,21 @@ def _group(idx: np.ndarray) -> tuple[int, np.ndarray]:
 
 def _bin_hours(idx: np.ndarray, weights: np.ndarray, *values: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
     """Group hours with the same integer bin ``idx``: per bin, the summed weights and the weighted
-    mean of each value (empty bins dropped). Percentiles then run over bins, not 2,184 hours."""
+    mean of each value (bins without weight dropped). Percentiles then run over bins, not 2,184 hours.
+
+    One count for all the values: value j's bins are offset by j x (number of bins), so each bin
+    still sums its own hours in hour order (the same floats as a count per value)."""
     n, inv = _group(idx) if idx.size else (0, idx)
     w = np.bincount(inv, weights=weights, minlength=n)
-    count = np.bincount(inv, minlength=n)
-    out = []
-    for v in values:  # weighted mean; unweighted where a bin has no weight
-        sw = np.bincount(inv, weights=v * weights, minlength=n)
-        sm = np.bincount(inv, weights=v, minlength=n)
-        out.append(np.where(w > 0, sw / np.where(w > 0, w, 1.0), sm / count))
+    k = len(values)
+    weighted = np.array(values, dtype=np.float64).reshape(k, idx.size)
+    weighted *= weights
+    sums = np.bincount((inv + (np.arange(k) * n)[:, None]).ravel(), weights=weighted.ravel(), minlength=k * n).reshape(k, n)
     keep = w > 0
     if keep.all():
-        return tuple(out), w
-    return tuple(o[keep] for o in out), w[keep]
+        return tuple(sums / w), w
+    kept = w[keep]
+    return tuple(sums[:, keep] / kept), kept
 
 
 def _percentile(x: np.ndarray, q: float) -> float:
@@ -888,8 +891,10 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
         rental += n * wq.gpus[gen].on_demand_usd_per_hour * params.on_demand_rental_premium * T
     for gen, n in inf.spot.items():
         rental += n * wq.gpus[gen].spot_usd_per_hour * T
-    left_gpus = {g: pool_gpus(state, g) for g in GPUS}
-    left_non_spot = {g: base_gpus(state, g) + inf.on_demand.get(g, 0) for g in GPUS}
+    own = {g: base_gpus(state, g) for g in GPUS}  # the quarter's own GPUs, once per generation
+    pool = {g: own[g] + inf.on_demand.get(g, 0) + inf.spot.get(g, 0) for g in GPUS}  # pool_gpus
+    left_gpus = dict(pool)
+    left_non_spot = {g: own[g] + inf.on_demand.get(g, 0) for g in GPUS}
     for d in inf.deployments:
         mk = wq.gpus[d.gen]
         traffic = [tr for tr in params.traffic if tr.model_mix.get(d.model, 0) > 0 and tr.segment in demand.by_segment]
@@ -949,10 +954,12 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
         batch = batch_queue(batch_need, left, inf.batch_backlog.get(d.model, 0.0))
         batch_served = batch.served
         inf.batch_backlog[d.model] = batch.backlog
-        b_frac = float(batch_served.sum() / batch_need.sum()) if batch_need.sum() > 0 else 1.0
+        batch_total = batch_need.sum()
+        b_frac = float(batch_served.sum() / batch_total) if batch_total > 0 else 1.0
         m_rev = m_in = m_out = m_cached = 0.0
         rt_outcomes: list[tuple[str, float, float]] = []  # (segment, output demanded, output served)
-        for tr, seg, out, need, cached_share in seg_tokens:
+        demanded = [float(out.sum()) if seg.latency_sensitive else 0.0 for _, seg, out, _, _ in seg_tokens]  # each once
+        for (tr, seg, out, need, cached_share), out_sum in zip(seg_tokens, demanded):
             served_out = float((out * (frac if seg.latency_sensitive else 1.0)).sum()) * 3600 * (1.0 if seg.latency_sensitive else b_frac)
             served_in = served_out * tr.prompt_tokens / tr.output_tokens
             cached = served_in * cached_share
@@ -964,7 +971,7 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
             m_out += served_out
             m_cached += cached
             if seg.latency_sensitive:
-                rt_outcomes.append((tr.segment, float(out.sum()) * 3600, served_out))
+                rt_outcomes.append((tr.segment, out_sum * 3600, served_out))
         # latency under load (issue 12 item 6): batch fills idle capacity but queues behind real-time
         # traffic, so TTFT sees the real-time load; decode steps carry both
         output = round(sum(tr.output_tokens * tr.model_mix[d.model] for tr in traffic) / out_weight)
@@ -973,27 +980,28 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
             d.model, d.gen, d.gpus_per_replica, d.precision, stack, context, d.tpot_ms, prompt, output,
             round(cached_mix, 3), params.prefill_chunk_tokens, d.disaggregated, held,
         )
-        busy = np.divide(rt_served + batch_served, cap, out=np.zeros(T), where=cap > 0)
+        tokens_h = rt_served + batch_served  # replica-hours: proportional to output tokens
+        busy = np.divide(tokens_h, cap, out=np.zeros(T), where=cap > 0)
         rt_load = np.divide(rt_served, cap, out=np.ones(T), where=cap > 0)
         step_h = np.interp(busy, LOAD_GRID, step_t)
         chunk_h = np.interp(busy, LOAD_GRID, chunk_t)
         share_h = np.interp(busy, LOAD_GRID, share_t)
         base_h = np.interp(busy, LOAD_GRID, base_t)
-        tokens_h = rt_served + batch_served  # replica-hours: proportional to output tokens
         tpot_mean_h = step_h + chunk_h * share_h  # a request's TPOT: the mean over its tokens
         frac_h = share_h - np.floor(share_h)  # steps carry floor(q) chunks, a share frac one more
         tpot_sd_h = chunk_h * np.sqrt(frac_h * (1 - frac_h) / output)
-        tpot_miss = float((tokens_h * _normal_exceed(tpot_mean_h, tpot_sd_h, d.tpot_ms)).sum() / tokens_h.sum()) if tokens_h.sum() > 0 else 0.0
+        tokens_total = tokens_h.sum()
+        tpot_miss = float((tokens_h * _normal_exceed(tpot_mean_h, tpot_sd_h, d.tpot_ms)).sum() / tokens_total) if tokens_total > 0 else 0.0
         # percentiles: hours of near-equal load share a bin (a few dozen instead of 2,184 hours)
         (b_mean, b_sd), b_tokens = _bin_hours(np.round(busy * 4 * HOUR_BINS).astype(np.int64), tokens_h, tpot_mean_h, tpot_sd_h)
         hi_tpot = float((step_h + chunk_h * np.ceil(share_h + 1e-9)).max())
         tpot50, tpot95 = _mixture_quantile(b_mean, b_sd, b_tokens, (0.5, 0.95), float(step_h.min()), hi_tpot)
         ca2_num = 0.0  # the real-time mix's arrival variability, weighted by requests
-        for tr, seg, out, need, cached_share in seg_tokens:
+        for (tr, seg, out, need, cached_share), out_sum in zip(seg_tokens, demanded):
             if seg.latency_sensitive:
-                reqs = float(out.sum()) / tr.output_tokens
+                reqs = out_sum / tr.output_tokens
                 ca2_num += reqs * tr.arrival_cv ** 2
-        rt_reqs_total = sum(float(out.sum()) / tr.output_tokens for tr, seg, out, _, _ in seg_tokens if seg.latency_sensitive)
+        rt_reqs_total = sum(out_sum / tr.output_tokens for (tr, seg, _, _, _), out_sum in zip(seg_tokens, demanded) if seg.latency_sensitive)
         ca2 = ca2_num / rt_reqs_total if rt_reqs_total > 0 else 1.0
         rt_req_h = rt_served  # requests per hour are proportional to real-time replica-hours served
         limit = np.maximum(0.0, params.ttft_sla_ms - base_h)  # admission control turns away what would start late
@@ -1001,7 +1009,8 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
         prompt_h = np.where(pre_load_h > 0, float(service[2]), 0.0)
         ttft_exceed = _gg1_exceed(rt_load, float(service[0]), ca2, params.ttft_sla_ms - base_h, limit, float(service[1]),
                                   pre_load_h, prompt_h)
-        ttft_miss = float((rt_req_h * ttft_exceed).sum() / rt_req_h.sum()) if rt_req_h.sum() > 0 else 0.0
+        rt_served_total = rt_served.sum()  # rt_req_h's
+        ttft_miss = float((rt_req_h * ttft_exceed).sum() / rt_served_total) if rt_served_total > 0 else 0.0
         (b_load, b_base, b_limit, b_pl, b_pm), b_reqs = _bin_hours(_load_key(rt_load), rt_req_h, rt_load, base_h, limit,
                                                                    pre_load_h, prompt_h)
         if not b_reqs.size:  # no real-time request all quarter: the idle replica's first token
@@ -1011,14 +1020,16 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
         late = 1 - (1 - ttft_miss) * (1 - tpot_miss)  # a served request missing either SLA
         for segment, demanded, served_out in rt_outcomes:  # dropped or late: both count as misses
             miss_by_segment.setdefault(segment, []).append((demanded - served_out * (1 - late)) / demanded if demanded > 0 else 0.0)
-        dropped = float(1 - rt_served.sum() / rt_need.sum()) if rt_need.sum() > 0 else 0.0
+        rt_need_total = rt_need.sum()
+        dropped = float(1 - rt_served_total / rt_need_total) if rt_need_total > 0 else 0.0
         gpus = running * d.gpus_per_replica
+        cap_total = cap.sum()
         hourly = own_gpu_hour_usd.get(d.gen, mk.reserved_usd_per_hour[4])
         m_cost = gpus * T * hourly
         results.append(ModelResult(
             model=d.model, gen=d.gen, replicas=running, gpus=gpus, price_out_usd_per_m=p_out, market_out_usd_per_m=market_out,
             tokens_in=m_in, tokens_out=m_out, tokens_cached=m_cached, revenue_usd=m_rev, gpu_cost_usd=m_cost,
-            utilization=float((rt_served + batch_served).sum() / cap.sum()) if cap.sum() > 0 else 0.0,
+            utilization=float(tokens_total / cap_total) if cap_total > 0 else 0.0,
             replicas_needed_p95=_percentile(rt_need + batch_need, 95), dropped_share=dropped,
             p50_tpot_ms=tpot50, p95_tpot_ms=tpot95, p95_ttft_ms=ttft95,
             ttft_sla_met=ttft95 <= params.ttft_sla_ms, p50_ttft_ms=ttft50, ttft_miss_share=ttft_miss,
@@ -1043,7 +1054,7 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
         if left > 0:
             rnd += params.roadmap[tech][1]
             inf.techniques[tech] = left - 1
-    pool_cost = sum(own_gpu_hour_usd.get(g, 0.0) * pool_gpus(state, g) * T for g in GPUS)  # idle GPUs cost too
+    pool_cost = sum(own_gpu_hour_usd.get(g, 0.0) * pool[g] * T for g in GPUS)  # idle GPUs cost too
     return InferenceResult(
         models=results, revenue_usd=revenue, gpu_cost_usd=pool_cost, rental_cost_usd=rental, tokens_in=t_in, tokens_out=t_out,
         tokens_cached=t_cached, churned_revenue_usd=churned, rnd_usd=rnd,

@@ -138,3 +138,34 @@ def test_quarter_percentiles_equal_the_all_points_grids(scenario, monkeypatch):
     slow = run_bot(Game(sc, 2), make_bot("barbell"), quarters=4)
     assert [r.inference.model_dump() for r in fast.reports] == [r.inference.model_dump() for r in slow.reports]
     assert fast.hashes() == slow.hashes()
+
+
+def _bin_hours_definition(idx, weights, *values):
+    """One count per value, the weighted mean where a bin has weight, then the weightless bins dropped."""
+    uniq, inv = np.unique(idx, return_inverse=True)
+    n = len(uniq)
+    w = np.bincount(inv, weights=weights, minlength=n)
+    count = np.bincount(inv, minlength=n)
+    out = []
+    for v in values:
+        sw = np.bincount(inv, weights=v * weights, minlength=n)
+        sm = np.bincount(inv, weights=v, minlength=n)
+        out.append(np.where(w > 0, sw / np.where(w > 0, w, 1.0), sm / count))
+    keep = w > 0
+    return tuple(o[keep] for o in out), w[keep]
+
+
+@settings(max_examples=150, deadline=None)
+@given(seed=SEEDS, n=st.integers(1, 2184), k=st.integers(1, 5), overloaded=st.floats(0, 1))
+def test_load_bins_counted_at_once_equal_one_count_per_value(seed, n, k, overloaded):
+    """Issue 12 item 6 percentiles run over load bins: the bins' weighted means from one stacked
+    count equal one count per value, to the bit (bins without weight dropped in both)."""
+    rng = np.random.default_rng(seed)
+    load = np.where(rng.random(n) < overloaded, 1.0, rng.beta(2, 2, n))
+    w = rng.uniform(0, 5, n) * (rng.random(n) > 0.2)
+    values = [rng.lognormal(3, 2, n) for _ in range(k)]
+    (got, got_w), (want, want_w) = inference._bin_hours(inference._load_key(load), w, *values), _bin_hours_definition(inference._load_key(load), w, *values)
+    np.testing.assert_array_equal(got_w, want_w)
+    assert len(got) == k
+    for g, e in zip(got, want):
+        np.testing.assert_array_equal(g, e)
