@@ -608,10 +608,10 @@ def _first_at_most(late, grids: list[np.ndarray], asks: list[tuple[int, float]])
         end = _FIRST_POINTS[m]
         found.append(end)
         inside.append((k, end - GRID_STRIDE + 1, end))
-    nan = any(v != v for v in first)
+    nan = any(map(math.isnan, first))
     if inside and not nan:
         seen = late(np.concatenate([grids[asks[k][0]][a:b] for k, a, b in inside])).tolist()
-        nan = any(v != v for v in seen)
+        nan = any(map(math.isnan, seen))
         at = 0
         for k, a, b in inside:
             target = asks[k][1]
@@ -710,9 +710,9 @@ def _queue_late(shape: _QueueShape, base: np.ndarray, weights: np.ndarray, limit
     after each t, ``(weights * _gg1_exceed(load[None, :], ..., t[:, None] - base[None, :], ...)).sum(axis=1)``
     to the bit, on a ``_queue_shape`` of the bins; the overloaded and idle bins' columns are
     found once and only they are overwritten."""
-    over = np.flatnonzero(np.broadcast_to(shape.over, base.shape))
-    idle = np.flatnonzero(np.broadcast_to(shape.idle, base.shape))
-    limit_over = np.broadcast_to(limit, base.shape)[over]
+    over = np.flatnonzero(shape.over if shape.over.shape == base.shape else np.broadcast_to(shape.over, base.shape))
+    idle = np.flatnonzero(shape.idle if shape.idle.shape == base.shape else np.broadcast_to(shape.idle, base.shape))
+    limit_over = (limit if np.shape(limit) == base.shape else np.broadcast_to(limit, base.shape))[over]
     limited = limit_over > 0
     every_limited = bool(limited.all())
 
