@@ -960,7 +960,7 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
         rt_outcomes: list[tuple[str, float, float]] = []  # (segment, output demanded, output served)
         demanded = [float(out.sum()) if seg.latency_sensitive else 0.0 for _, seg, out, _, _ in seg_tokens]  # each once
         for (tr, seg, out, need, cached_share), out_sum in zip(seg_tokens, demanded):
-            served_out = float((out * (frac if seg.latency_sensitive else 1.0)).sum()) * 3600 * (1.0 if seg.latency_sensitive else b_frac)
+            served_out = float((out * frac if seg.latency_sensitive else out).sum()) * 3600 * (1.0 if seg.latency_sensitive else b_frac)
             served_in = served_out * tr.prompt_tokens / tr.output_tokens
             cached = served_in * cached_share
             price_mult = 1.0 if seg.latency_sensitive else 1 - bd
