@@ -370,6 +370,30 @@ def replica_capacity(model: str, gen: str, n: int, precision: str, stack: Stack,
 
 
 LOAD_GRID = np.linspace(0.0, 0.99, 34)  # replica utilizations the latency table is computed at
+_LOAD_GAPS = LOAD_GRID[1:] - LOAD_GRID[:-1]
+
+
+def _interp_load_grid(x: np.ndarray, *tables: np.ndarray) -> np.ndarray:
+    """``np.interp(x, LOAD_GRID, table)`` for several tables at once, row by row, to the bit: each
+    x's grid segment found once (instead of a binary search per table), then numpy's own formula,
+    slope x (x - left point) + left value, with its slopes (difference over gap); loads below the
+    grid take the first value, at or above its last point the last. A NaN (a non-finite table)
+    goes to np.interp itself, which handles it its own way."""
+    values = np.array(tables, dtype=np.float64)
+    j = np.searchsorted(LOAD_GRID, x, side="right") - 1  # LOAD_GRID[j] <= x < LOAD_GRID[j + 1]
+    np.clip(j, 0, LOAD_GRID.size - 2, out=j)
+    slopes = (values[:, 1:] - values[:, :-1]) / _LOAD_GAPS
+    out = slopes[:, j]
+    out *= x - LOAD_GRID[j]
+    out += values[:, j]
+    below, top = np.flatnonzero(x < LOAD_GRID[0]), np.flatnonzero(x >= LOAD_GRID[-1])
+    if below.size:
+        out[:, below] = values[:, :1]
+    if top.size:
+        out[:, top] = values[:, -1:]
+    if np.isnan(out).any():
+        return np.array([np.interp(x, LOAD_GRID, t) for t in tables])
+    return out
 
 
 @lru_cache(maxsize=1024)
@@ -429,14 +453,15 @@ def _queue_shape(load: np.ndarray, service_ms: float, ca2: float, servers: float
     """The wait-independent half of ``_gg1_exceed``: the slot queue's utilization, conditional mean
     wait and wait probability (physics.wait_probability), the prefill stage's."""
     rho = np.clip(load, 0.0, 1.0)
-    busy = (rho > 0) & (rho < 1)
+    positive = rho > 0
+    busy = positive & (rho < 1)
     cond_mean = np.where(busy, (ca2 + SERVICE_CV2) / 2 * service_ms / np.where(busy, 1 - rho, 1.0), 1.0)
     p_wait = np.minimum(1.0, rho ** (np.sqrt(2 * (max(1.0, servers) + 1)) - 1))  # physics.wait_probability
     rho_p = np.clip(prefill_load, 0.0, 0.999999)
     p_pre = np.where(np.asarray(prefill_ms) > 0, rho_p, 0.0)
     mean_pre = np.maximum((ca2 + SERVICE_CV2) / 2 * np.asarray(prefill_ms) / (1 - rho_p), 1e-9)
     over = rho >= 1  # in the load's own shape: per hour, or per load bin of a quantile grid
-    idle = ~(over | (rho > 0))  # as the comparisons read it: a NaN load counts as idle
+    idle = ~(over | positive)  # as the comparisons read it: a NaN load counts as idle
     return _QueueShape(rho, cond_mean, p_wait, p_pre, mean_pre, over, bool(over.any()), idle, bool(idle.any()),
                        bool(p_pre.any()))
 
@@ -981,19 +1006,18 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
             round(cached_mix, 3), params.prefill_chunk_tokens, d.disaggregated, held,
         )
         tokens_h = rt_served + batch_served  # replica-hours: proportional to output tokens
-        busy = np.divide(tokens_h, cap, out=np.zeros(T), where=cap > 0)
-        rt_load = np.divide(rt_served, cap, out=np.ones(T), where=cap > 0)
-        step_h = np.interp(busy, LOAD_GRID, step_t)
-        chunk_h = np.interp(busy, LOAD_GRID, chunk_t)
-        share_h = np.interp(busy, LOAD_GRID, share_t)
-        base_h = np.interp(busy, LOAD_GRID, base_t)
+        up = cap > 0  # hours with replicas running
+        busy = np.divide(tokens_h, cap, out=np.zeros(T), where=up)
+        rt_load = np.divide(rt_served, cap, out=np.ones(T), where=up)
+        # the tables at each hour's load; pre_load_h: the prefill share of replica time
+        step_h, chunk_h, share_h, base_h, pre_load_h = _interp_load_grid(busy, step_t, chunk_t, share_t, base_t, prompt_t)
         tpot_mean_h = step_h + chunk_h * share_h  # a request's TPOT: the mean over its tokens
         frac_h = share_h - np.floor(share_h)  # steps carry floor(q) chunks, a share frac one more
         tpot_sd_h = chunk_h * np.sqrt(frac_h * (1 - frac_h) / output)
         tokens_total = tokens_h.sum()
         tpot_miss = float((tokens_h * _normal_exceed(tpot_mean_h, tpot_sd_h, d.tpot_ms)).sum() / tokens_total) if tokens_total > 0 else 0.0
         # percentiles: hours of near-equal load share a bin (a few dozen instead of 2,184 hours)
-        (b_mean, b_sd), b_tokens = _bin_hours(np.round(busy * 4 * HOUR_BINS).astype(np.int64), tokens_h, tpot_mean_h, tpot_sd_h)
+        (b_mean, b_sd), b_tokens = _bin_hours(np.round(busy * (4 * HOUR_BINS)).astype(np.int64), tokens_h, tpot_mean_h, tpot_sd_h)
         hi_tpot = float((step_h + chunk_h * np.ceil(share_h + 1e-9)).max())
         tpot50, tpot95 = _mixture_quantile(b_mean, b_sd, b_tokens, (0.5, 0.95), float(step_h.min()), hi_tpot)
         ca2_num = 0.0  # the real-time mix's arrival variability, weighted by requests
@@ -1004,10 +1028,10 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
         rt_reqs_total = sum(out_sum / tr.output_tokens for (tr, seg, _, _, _), out_sum in zip(seg_tokens, demanded) if seg.latency_sensitive)
         ca2 = ca2_num / rt_reqs_total if rt_reqs_total > 0 else 1.0
         rt_req_h = rt_served  # requests per hour are proportional to real-time replica-hours served
-        limit = np.maximum(0.0, params.ttft_sla_ms - base_h)  # admission control turns away what would start late
-        pre_load_h = np.interp(busy, LOAD_GRID, prompt_t)  # prefill share of replica time
+        sla_wait = params.ttft_sla_ms - base_h  # the queueing a request can take and still meet the TTFT SLA
+        limit = np.maximum(0.0, sla_wait)  # admission control turns away what would start late
         prompt_h = np.where(pre_load_h > 0, float(service[2]), 0.0)
-        ttft_exceed = _gg1_exceed(rt_load, float(service[0]), ca2, params.ttft_sla_ms - base_h, limit, float(service[1]),
+        ttft_exceed = _gg1_exceed(rt_load, float(service[0]), ca2, sla_wait, limit, float(service[1]),
                                   pre_load_h, prompt_h)
         rt_served_total = rt_served.sum()  # rt_req_h's
         ttft_miss = float((rt_req_h * ttft_exceed).sum() / rt_served_total) if rt_served_total > 0 else 0.0

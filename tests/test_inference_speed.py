@@ -169,3 +169,26 @@ def test_load_bins_counted_at_once_equal_one_count_per_value(seed, n, k, overloa
     assert len(got) == k
     for g, e in zip(got, want):
         np.testing.assert_array_equal(g, e)
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=SEEDS, n=st.integers(1, 2184), k=st.integers(1, 5), scale=st.sampled_from([1e-3, 1.0, 1e4]))
+def test_latency_tables_read_at_once_equal_np_interp(seed, n, k, scale):
+    """Issue 12 item 6: the latency tables (step, chunk, share, TTFT base, prefill share) read at
+    each hour's load in one pass equal np.interp on LOAD_GRID, to the bit: loads on grid points,
+    idle hours (0), saturated ones (at and above the last point, 0.99) and in between."""
+    rng = np.random.default_rng(seed)
+    grid = inference.LOAD_GRID
+    x = np.where(rng.random(n) < 0.2, rng.choice(grid, n), rng.uniform(-0.05, 1.05, n))
+    x[rng.random(n) < 0.1] = 0.0
+    tables = [rng.uniform(0, 100, grid.size) * scale for _ in range(k)]
+    tables[0] = np.maximum.accumulate(tables[0])  # a rising table, as step times are
+    got = inference._interp_load_grid(x, *tables)
+    for row, table in zip(got, tables):
+        np.testing.assert_array_equal(row, np.interp(x, grid, table))
+    flat = np.full(grid.size, 7.0)
+    np.testing.assert_array_equal(inference._interp_load_grid(x, flat)[0], np.interp(x, grid, flat))
+    bad = tables[0].copy()
+    bad[3] = np.inf  # a non-finite table: numpy's own handling
+    with np.errstate(invalid="ignore"):  # inf x 0 on the way to the fallback
+        np.testing.assert_array_equal(inference._interp_load_grid(x, bad)[0], np.interp(x, grid, bad))
