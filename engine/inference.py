@@ -377,22 +377,22 @@ def _interp_load_grid(x: np.ndarray, *tables: np.ndarray) -> np.ndarray:
     """``np.interp(x, LOAD_GRID, table)`` for several tables at once, row by row, to the bit: each
     x's grid segment found once (instead of a binary search per table), then numpy's own formula,
     slope x (x - left point) + left value, with its slopes (difference over gap); loads below the
-    grid take the first value, at or above its last point the last. A NaN (a non-finite table)
-    goes to np.interp itself, which handles it its own way."""
+    grid take the first value, at or above its last point the last (infinite loads too). A NaN
+    load or a non-finite table goes to np.interp itself, which handles them its own way."""
     values = np.array(tables, dtype=np.float64)
+    if not np.isfinite(values).all() or np.isnan(x).any():  # numpy's own NaN handling
+        return np.array([np.interp(x, LOAD_GRID, t) for t in tables])
     j = np.searchsorted(LOAD_GRID, x, side="right") - 1  # LOAD_GRID[j] <= x < LOAD_GRID[j + 1]
     np.clip(j, 0, LOAD_GRID.size - 2, out=j)
     slopes = (values[:, 1:] - values[:, :-1]) / _LOAD_GAPS
-    out = slopes[:, j]
-    out *= x - LOAD_GRID[j]
-    out += values[:, j]
+    out = slopes.take(j, axis=1)  # take: a plain gather, several times faster than fancy indexing here
+    out *= x - LOAD_GRID.take(j)
+    out += values.take(j, axis=1)
     below, top = np.flatnonzero(x < LOAD_GRID[0]), np.flatnonzero(x >= LOAD_GRID[-1])
     if below.size:
         out[:, below] = values[:, :1]
     if top.size:
         out[:, top] = values[:, -1:]
-    if np.isnan(out).any():
-        return np.array([np.interp(x, LOAD_GRID, t) for t in tables])
     return out
 
 

@@ -186,6 +186,10 @@ def test_latency_tables_read_at_once_equal_np_interp(seed, n, k, scale):
     got = inference._interp_load_grid(x, *tables)
     for row, table in zip(got, tables):
         np.testing.assert_array_equal(row, np.interp(x, grid, table))
+    ends = np.array([np.inf, -np.inf, 0.99, 1.0, -0.0])  # infinite loads take the end values as np.interp gives them
+    np.testing.assert_array_equal(inference._interp_load_grid(ends, tables[0])[0], np.interp(ends, grid, tables[0]))
+    np.testing.assert_array_equal(inference._interp_load_grid(np.array([0.5, np.nan]), tables[0])[0],
+                                  np.interp(np.array([0.5, np.nan]), grid, tables[0]))
     flat = np.full(grid.size, 7.0)
     np.testing.assert_array_equal(inference._interp_load_grid(x, flat)[0], np.interp(x, grid, flat))
     bad = tables[0].copy()
