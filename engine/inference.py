@@ -1050,7 +1050,7 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
         cap_total = cap.sum()
         hourly = own_gpu_hour_usd.get(d.gen, mk.reserved_usd_per_hour[4])
         m_cost = gpus * T * hourly
-        results.append(ModelResult(
+        results.append(ModelResult.model_construct(  # the fields' own types already: validation would return them as they are
             model=d.model, gen=d.gen, replicas=running, gpus=gpus, price_out_usd_per_m=p_out, market_out_usd_per_m=market_out,
             tokens_in=m_in, tokens_out=m_out, tokens_cached=m_cached, revenue_usd=m_rev, gpu_cost_usd=m_cost,
             utilization=float(tokens_total / cap_total) if cap_total > 0 else 0.0,
