@@ -371,6 +371,7 @@ def replica_capacity(model: str, gen: str, n: int, precision: str, stack: Stack,
 
 LOAD_GRID = np.linspace(0.0, 0.99, 34)  # replica utilizations the latency table is computed at
 _LOAD_GAPS = LOAD_GRID[1:] - LOAD_GRID[:-1]
+_LOAD_GAPS.setflags(write=False)  # module constants: read-only
 
 
 def _interp_load_grid(x: np.ndarray, *tables: np.ndarray) -> np.ndarray:
@@ -590,6 +591,8 @@ GRID_STRIDE = 6  # the first look at a grid takes every 6th point (8 of 48, the 
 _GRID_STEPS = np.arange(GRID_POINTS, dtype=float)
 _GRID_FIRST = np.arange(GRID_STRIDE - 1, GRID_POINTS, GRID_STRIDE)
 _FIRST_POINTS = tuple(int(i) for i in _GRID_FIRST)
+_GRID_STEPS.setflags(write=False)  # module constants: read-only
+_GRID_FIRST.setflags(write=False)
 
 
 def _linear_grid(start: float, stop: float) -> np.ndarray:
