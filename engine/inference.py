@@ -18,8 +18,9 @@ serving *one fixed model* falls with hardware and software cost, which is what c
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -369,6 +370,31 @@ def replica_capacity(model: str, gen: str, n: int, precision: str, stack: Stack,
 
 
 LOAD_GRID = np.linspace(0.0, 0.99, 34)  # replica utilizations the latency table is computed at
+_LOAD_GAPS = LOAD_GRID[1:] - LOAD_GRID[:-1]
+_LOAD_GAPS.setflags(write=False)  # module constants: read-only
+
+
+def _interp_load_grid(x: np.ndarray, *tables: np.ndarray) -> np.ndarray:
+    """``np.interp(x, LOAD_GRID, table)`` for several tables at once, row by row, to the bit: each
+    x's grid segment found once (instead of a binary search per table), then numpy's own formula,
+    slope x (x - left point) + left value, with its slopes (difference over gap); loads below the
+    grid take the first value, at or above its last point the last (infinite loads too). A NaN
+    load or a non-finite table goes to np.interp itself, which handles them its own way."""
+    values = np.array(tables, dtype=np.float64)
+    if not np.isfinite(values).all() or np.isnan(x).any():  # numpy's own NaN handling
+        return np.array([np.interp(x, LOAD_GRID, t) for t in tables])
+    j = np.searchsorted(LOAD_GRID, x, side="right") - 1  # LOAD_GRID[j] <= x < LOAD_GRID[j + 1]
+    np.clip(j, 0, LOAD_GRID.size - 2, out=j)
+    slopes = (values[:, 1:] - values[:, :-1]) / _LOAD_GAPS
+    out = slopes.take(j, axis=1)  # take: a plain gather, several times faster than fancy indexing here
+    out *= x - LOAD_GRID.take(j)
+    out += values.take(j, axis=1)
+    below, top = np.flatnonzero(x < LOAD_GRID[0]), np.flatnonzero(x >= LOAD_GRID[-1])
+    if below.size:
+        out[:, below] = values[:, :1]
+    if top.size:
+        out[:, top] = values[:, -1:]
+    return out
 
 
 @lru_cache(maxsize=1024)
@@ -407,6 +433,60 @@ def serving_table(model: str, gen: str, n: int, precision: str, stack: Stack, co
             prompt_ms)
 
 
+class _QueueShape(NamedTuple):
+    """The load-only terms of ``_gg1_exceed`` (per hour or per load bin): computed once, then
+    evaluated at as many waits as a quantile grid asks for."""
+
+    rho: np.ndarray
+    cond_mean: np.ndarray
+    p_wait: np.ndarray
+    p_pre: np.ndarray
+    mean_pre: np.ndarray
+    over: np.ndarray
+    any_over: bool
+    idle: np.ndarray
+    any_idle: bool
+    any_pre: bool
+
+
+def _queue_shape(load: np.ndarray, service_ms: float, ca2: float, servers: float = 1.0,
+                 prefill_load: np.ndarray | float = 0.0, prefill_ms: np.ndarray | float = 0.0) -> _QueueShape:
+    """The wait-independent half of ``_gg1_exceed``: the slot queue's utilization, conditional mean
+    wait and wait probability (physics.wait_probability), the prefill stage's."""
+    rho = np.clip(load, 0.0, 1.0)
+    positive = rho > 0
+    busy = positive & (rho < 1)
+    cond_mean = np.where(busy, (ca2 + SERVICE_CV2) / 2 * service_ms / np.where(busy, 1 - rho, 1.0), 1.0)
+    p_wait = np.minimum(1.0, rho ** (np.sqrt(2 * (max(1.0, servers) + 1)) - 1))  # physics.wait_probability
+    rho_p = np.clip(prefill_load, 0.0, 0.999999)
+    p_pre = np.where(np.asarray(prefill_ms) > 0, rho_p, 0.0)
+    mean_pre = np.maximum((ca2 + SERVICE_CV2) / 2 * np.asarray(prefill_ms) / (1 - rho_p), 1e-9)
+    over = rho >= 1  # in the load's own shape: per hour, or per load bin of a quantile grid
+    idle = ~(over | positive)  # as the comparisons read it: a NaN load counts as idle
+    return _QueueShape(rho, cond_mean, p_wait, p_pre, mean_pre, over, bool(over.any()), idle, bool(idle.any()),
+                       bool(p_pre.any()))
+
+
+def _queue_exceed(shape: _QueueShape, wait_ms: np.ndarray, limit_ms: np.ndarray) -> np.ndarray:
+    """The wait-dependent half of ``_gg1_exceed``, on a ``_queue_shape``."""
+    neg_wait = -np.maximum(wait_ms, 0.0)
+    # no wait asked (wait_ms <= 0): exp(-0) is exactly 1, so this is min(1, p_wait + p_pre) there too
+    tail = shape.p_wait * np.exp(neg_wait / shape.cond_mean)
+    if shape.any_pre:  # a prefill stage with no load adds exactly 0 to every hour: skipped
+        tail = tail + shape.p_pre * np.exp(neg_wait / shape.mean_pre)
+    out = np.minimum(1.0, tail)
+    if shape.any_over or shape.any_idle:  # hours: the masks as they are; a grid: broadcast to its rows
+        wait_ms = wait_ms if np.shape(wait_ms) == out.shape else np.broadcast_to(wait_ms, out.shape)
+    if shape.any_over:  # only the overloaded hours pay for the admission queue
+        mask = shape.over if shape.over.shape == out.shape else np.broadcast_to(shape.over, out.shape)
+        limit = (limit_ms if np.shape(limit_ms) == out.shape else np.broadcast_to(limit_ms, out.shape))[mask]
+        out[mask] = np.clip(1 - np.divide(wait_ms[mask], limit, out=np.ones_like(limit), where=limit > 0), 0.0, 1.0)
+    if shape.any_idle:
+        mask = shape.idle if shape.idle.shape == out.shape else np.broadcast_to(shape.idle, out.shape)
+        out[mask] = np.where(wait_ms[mask] > 0, 0.0, 1.0)
+    return out
+
+
 def _gg1_exceed(load: np.ndarray, service_ms: float, ca2: float, wait_ms: np.ndarray, limit_ms: np.ndarray,
                 servers: float = 1.0, prefill_load: np.ndarray | float = 0.0, prefill_ms: np.ndarray | float = 0.0) -> np.ndarray:
     """Share of requests waiting longer than ``wait_ms`` in each hour: a G/G/c queue for one of
@@ -417,27 +497,7 @@ def _gg1_exceed(load: np.ndarray, service_ms: float, ca2: float, wait_ms: np.nda
     turns away what it could not start within ``limit_ms`` (the TTFT SLA), and the queue of a
     zero-drift queue up to a wall is uniform, so the admitted wait is uniform on [0, limit].
     """
-    rho = np.clip(load, 0.0, 1.0)
-    busy = (rho > 0) & (rho < 1)
-    cond_mean = np.where(busy, (ca2 + SERVICE_CV2) / 2 * service_ms / np.where(busy, 1 - rho, 1.0), 1.0)
-    p_wait = np.minimum(1.0, rho ** (np.sqrt(2 * (max(1.0, servers) + 1)) - 1))  # physics.wait_probability
-    rho_p = np.clip(prefill_load, 0.0, 0.999999)
-    p_pre = np.where(np.asarray(prefill_ms) > 0, rho_p, 0.0)
-    mean_pre = np.maximum((ca2 + SERVICE_CV2) / 2 * np.asarray(prefill_ms) / (1 - rho_p), 1e-9)
-    neg_wait = -np.maximum(wait_ms, 0.0)
-    # no wait asked (wait_ms <= 0): exp(-0) is exactly 1, so this is min(1, p_wait + p_pre) there too
-    out = np.minimum(1.0, p_wait * np.exp(neg_wait / cond_mean) + p_pre * np.exp(neg_wait / mean_pre))
-    over = rho >= 1  # in the load's own shape: per hour, or per load bin of a quantile grid
-    if over.any():  # only the overloaded hours pay for the admission queue
-        mask = np.broadcast_to(over, out.shape)
-        limit = np.broadcast_to(limit_ms, out.shape)[mask]
-        out[mask] = np.clip(1 - np.divide(np.broadcast_to(wait_ms, out.shape)[mask], limit, out=np.ones_like(limit), where=limit > 0),
-                            0.0, 1.0)
-    idle = ~(over | (rho > 0))  # as the comparisons read it: a NaN load counts as idle
-    if idle.any():
-        mask = np.broadcast_to(idle, out.shape)
-        out[mask] = np.where(np.broadcast_to(wait_ms, out.shape)[mask] > 0, 0.0, 1.0)
-    return out
+    return _queue_exceed(_queue_shape(load, service_ms, ca2, servers, prefill_load, prefill_ms), wait_ms, limit_ms)
 
 
 def _normal_exceed(mean: np.ndarray, sd: np.ndarray, x) -> np.ndarray:
@@ -484,19 +544,21 @@ def _group(idx: np.ndarray) -> tuple[int, np.ndarray]:
 
 def _bin_hours(idx: np.ndarray, weights: np.ndarray, *values: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
     """Group hours with the same integer bin ``idx``: per bin, the summed weights and the weighted
-    mean of each value (empty bins dropped). Percentiles then run over bins, not 2,184 hours."""
+    mean of each value (bins without weight dropped). Percentiles then run over bins, not 2,184 hours.
+
+    One count for all the values: value j's bins are offset by j x (number of bins), so each bin
+    still sums its own hours in hour order (the same floats as a count per value)."""
     n, inv = _group(idx) if idx.size else (0, idx)
     w = np.bincount(inv, weights=weights, minlength=n)
-    count = np.bincount(inv, minlength=n)
-    out = []
-    for v in values:  # weighted mean; unweighted where a bin has no weight
-        sw = np.bincount(inv, weights=v * weights, minlength=n)
-        sm = np.bincount(inv, weights=v, minlength=n)
-        out.append(np.where(w > 0, sw / np.where(w > 0, w, 1.0), sm / count))
+    k = len(values)
+    weighted = np.array(values, dtype=np.float64).reshape(k, idx.size)
+    weighted *= weights
+    sums = np.bincount((inv + (np.arange(k) * n)[:, None]).ravel(), weights=weighted.ravel(), minlength=k * n).reshape(k, n)
     keep = w > 0
     if keep.all():
-        return tuple(out), w
-    return tuple(o[keep] for o in out), w[keep]
+        return tuple(sums / w), w
+    kept = w[keep]
+    return tuple(sums[:, keep] / kept), kept
 
 
 def _percentile(x: np.ndarray, q: float) -> float:
@@ -525,27 +587,94 @@ def _grid_quantile(late, total: float, q: float, lo: float, hi: float) -> float:
     return _grid_quantiles(late, total, (q,), lo, hi)[0]
 
 
+GRID_STRIDE = 6  # the first look at a grid takes every 6th point (8 of 48, the last one among them)
+_GRID_STEPS = np.arange(GRID_POINTS, dtype=float)
+_GRID_FIRST = np.arange(GRID_STRIDE - 1, GRID_POINTS, GRID_STRIDE)
+_FIRST_POINTS = tuple(int(i) for i in _GRID_FIRST)
+_GRID_STEPS.setflags(write=False)  # module constants: read-only
+_GRID_FIRST.setflags(write=False)
+
+
+def _linear_grid(start: float, stop: float) -> np.ndarray:
+    """``np.linspace(start, stop, GRID_POINTS)`` to the bit (its steps times the step, plus the
+    start, the stop set last), without its generic machinery; a zero or non-finite step goes to numpy."""
+    step = (stop - start) / (GRID_POINTS - 1)
+    if step == 0 or not math.isfinite(step):
+        return np.linspace(start, stop, GRID_POINTS)
+    grid = _GRID_STEPS * step + start
+    grid[-1] = stop
+    return grid
+
+
+def _log_grid(start: float, stop: float) -> np.ndarray:
+    """``np.geomspace(start, stop, GRID_POINTS)`` to the bit for finite 0 < start, stop: ten to the
+    power of the linear grid of their logs, the ends set to start and stop."""
+    if not (0 < start < np.inf and 0 < stop < np.inf):
+        return np.geomspace(start, stop, GRID_POINTS)
+    grid = np.power(10.0, _linear_grid(np.log10(start), np.log10(stop)))
+    grid[0], grid[-1] = start, stop
+    return grid
+
+
+def _first_at_most(late, grids: list[np.ndarray], asks: list[tuple[int, float]]) -> list[int | None]:
+    """For each ask (grid, target): ``argmax(late(grid) <= target)``, the first of the grid's
+    points with ``late`` at most the target, or None if there is none, without running ``late``
+    on every point. ``late`` (a weighted share of requests above t) is non-increasing in t, so a
+    first look at every ``GRID_STRIDE``-th point brackets the answer and a second looks inside
+    the bracket: 13 points of 48. A NaN seen anywhere sends the asks to every point. The few
+    values are scanned as Python floats (the same comparisons, without an array call each)."""
+    n = len(_FIRST_POINTS)
+    first = late(grids[0][_GRID_FIRST] if len(grids) == 1 else np.concatenate([g[_GRID_FIRST] for g in grids])).tolist()
+    found: list[int | None] = []
+    inside: list[tuple[int, int, int]] = []  # (ask, first point of the bracket, its end)
+    for k, (g, target) in enumerate(asks):
+        row = first[g * n:(g + 1) * n]
+        m = next((j for j, v in enumerate(row) if v <= target), None)
+        if m is None:
+            found.append(None)
+            continue
+        end = _FIRST_POINTS[m]
+        found.append(end)
+        inside.append((k, end - GRID_STRIDE + 1, end))
+    nan = any(map(math.isnan, first))
+    if inside and not nan:
+        seen = late(np.concatenate([grids[asks[k][0]][a:b] for k, a, b in inside])).tolist()
+        nan = any(map(math.isnan, seen))
+        at = 0
+        for k, a, b in inside:
+            target = asks[k][1]
+            j = next((j for j, v in enumerate(seen[at:at + b - a]) if v <= target), None)
+            at += b - a
+            if j is not None:
+                found[k] = a + j
+    if nan:  # no order to rely on: every point
+        every = late(np.concatenate(grids))
+        found = []
+        for g, target in asks:
+            ok = every[g * GRID_POINTS:(g + 1) * GRID_POINTS] <= target
+            found.append(int(np.argmax(ok)) if ok.any() else None)
+    return found
+
+
 def _grid_quantiles(late, total: float, qs: tuple[float, ...], lo: float, hi: float) -> list[float]:
     """``_grid_quantile`` at several ``qs`` at once, the same numbers: the log-spaced grid is the
-    same for every q, so ``late`` runs on it once, then once on every q's linear grid together
-    (two calls instead of two per quantile: each call is dozens of array operations)."""
+    same for every q, so ``late`` runs on it once, then once on every q's linear grid together;
+    each grid is searched by ``_first_at_most`` (a few points, not all 48: each point is a row of
+    array operations over the load bins)."""
     span = max(hi - lo, 1e-9)
-    coarse = lo + np.geomspace(1e-4 * span, span, GRID_POINTS)
-    late_coarse = late(coarse)
+    coarse = lo + _log_grid(1e-4 * span, span)
+    targets = [float((1 - q) * total) for q in qs]
     out: list[float] = [hi] * len(qs)
-    fine: list[tuple[int, np.ndarray, float]] = []
-    for k, q in enumerate(qs):
-        target = (1 - q) * total
-        ok = late_coarse <= target
-        if not ok.any():
+    fine: list[tuple[int, np.ndarray]] = []
+    for k, i in enumerate(_first_at_most(late, [coarse], [(0, t) for t in targets])):
+        if i is None:
             continue
-        i = int(np.argmax(ok))
         left = lo if i == 0 else float(coarse[i - 1])
-        fine.append((k, np.linspace(left, float(coarse[i]), GRID_POINTS), target))
+        fine.append((k, _linear_grid(left, float(coarse[i]))))
     if fine:
-        late_fine = late(np.concatenate([grid for _, grid, _ in fine]))
-        for j, (k, grid, target) in enumerate(fine):
-            out[k] = float(grid[int(np.argmax(late_fine[j * GRID_POINTS:(j + 1) * GRID_POINTS] <= target))])
+        found = _first_at_most(late, [grid for _, grid in fine], [(j, targets[k]) for j, (k, _) in enumerate(fine)])
+        for (k, grid), i in zip(fine, found):
+            out[k] = float(grid[i or 0])  # argmax of no point at or below the target is the first point
     return out
 
 
@@ -558,11 +687,30 @@ def _mixture_quantile(mean: np.ndarray, sd: np.ndarray, weights: np.ndarray, q: 
     if total <= 0:
         return [lo] * len(qs) if isinstance(q, tuple) else lo
 
-    def late(t: np.ndarray) -> np.ndarray:
-        return (weights * _normal_exceed(mean[None, :], sd[None, :], t[:, None])).sum(axis=1)
-
-    out = _grid_quantiles(late, total, qs, lo, hi)
+    out = _grid_quantiles(_normal_late(mean, sd, weights), total, qs, lo, hi)
     return out if isinstance(q, tuple) else out[0]
+
+
+def _normal_late(mean: np.ndarray, sd: np.ndarray, weights: np.ndarray):
+    """``late(t)`` of ``_mixture_quantile``: the weighted share of tokens slower than each t,
+    ``(weights * _normal_exceed(mean[None, :], sd[None, :], t[:, None])).sum(axis=1)`` to the bit,
+    with the bins' own terms (the spread's floor, the bins without spread) worked out once."""
+    spread = np.maximum(sd, 1e-12)
+    flat = np.flatnonzero(~np.asarray(sd > 0))  # bins without spread: a step at their mean
+
+    def late(t: np.ndarray) -> np.ndarray:
+        gap = np.subtract.outer(t, mean)
+        z = gap / spread
+        z *= 1.702
+        out = np.exp(np.clip(z, -60, 60, out=z))
+        out += 1
+        np.divide(1, out, out=out)
+        if flat.size:
+            out[:, flat] = (gap[:, flat] < 0) * 1.0
+        out *= weights
+        return out.sum(axis=1)
+
+    return late
 
 
 REQUEST_TIMEOUT_MS = 60_000.0  # clients give up on a first token after a minute: the longest wait anyone sees
@@ -580,13 +728,43 @@ def _ttft_quantile(load: np.ndarray, base: np.ndarray, weights: np.ndarray, serv
         first = float(base.min()) if base.size else REQUEST_OVERHEAD_MS
         return [first] * len(qs) if isinstance(q, tuple) else first
 
-    def late(t: np.ndarray) -> np.ndarray:
-        wait = t[:, None] - base[None, :]
-        return (weights * _gg1_exceed(load[None, :], service_ms, ca2, wait, limit[None, :], servers,
-                                      np.asarray(prefill_load)[None, ...], np.asarray(prefill_ms)[None, ...])).sum(axis=1)
-
+    late = _queue_late(_queue_shape(load, service_ms, ca2, servers, prefill_load, prefill_ms), base, weights, limit)
     out = _grid_quantiles(late, total, qs, float(base.min()), float(base.max()) + REQUEST_TIMEOUT_MS)
     return out if isinstance(q, tuple) else out[0]
+
+
+def _queue_late(shape: _QueueShape, base: np.ndarray, weights: np.ndarray, limit: np.ndarray):
+    """``late(t)`` of ``_ttft_quantile``: the weighted share of requests whose first token comes
+    after each t, ``(weights * _gg1_exceed(load[None, :], ..., t[:, None] - base[None, :], ...)).sum(axis=1)``
+    to the bit, on a ``_queue_shape`` of the bins; the overloaded and idle bins' columns are
+    found once and only they are overwritten."""
+    over = np.flatnonzero(shape.over if shape.over.shape == base.shape else np.broadcast_to(shape.over, base.shape))
+    idle = np.flatnonzero(shape.idle if shape.idle.shape == base.shape else np.broadcast_to(shape.idle, base.shape))
+    limit_over = (limit if np.shape(limit) == base.shape else np.broadcast_to(limit, base.shape))[over]
+    limited = limit_over > 0
+    every_limited = bool(limited.all())
+
+    def late(t: np.ndarray) -> np.ndarray:
+        wait = np.subtract.outer(t, base)
+        neg_wait = np.maximum(wait, 0.0)
+        np.negative(neg_wait, out=neg_wait)
+        out = np.exp(neg_wait / shape.cond_mean)
+        out *= shape.p_wait
+        if shape.any_pre:  # a prefill stage with no load adds exactly 0: skipped
+            pre = np.exp(neg_wait / shape.mean_pre)
+            pre *= shape.p_pre
+            out += pre
+        np.minimum(out, 1.0, out=out)
+        if over.size:  # admission control: the admitted wait is uniform up to the limit
+            wait_over = wait[:, over]
+            share = wait_over / limit_over if every_limited else np.divide(wait_over, limit_over, out=np.ones_like(wait_over), where=limited)
+            out[:, over] = np.clip(1 - share, 0.0, 1.0)
+        if idle.size:
+            out[:, idle] = np.where(wait[:, idle] > 0, 0.0, 1.0)
+        out *= weights
+        return out.sum(axis=1)
+
+    return late
 
 
 def segment_prefix_cache_tokens(rows: list[tuple[int, float, float]]) -> float:
@@ -741,8 +919,10 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
         rental += n * wq.gpus[gen].on_demand_usd_per_hour * params.on_demand_rental_premium * T
     for gen, n in inf.spot.items():
         rental += n * wq.gpus[gen].spot_usd_per_hour * T
-    left_gpus = {g: pool_gpus(state, g) for g in GPUS}
-    left_non_spot = {g: base_gpus(state, g) + inf.on_demand.get(g, 0) for g in GPUS}
+    own = {g: base_gpus(state, g) for g in GPUS}  # the quarter's own GPUs, once per generation
+    pool = {g: own[g] + inf.on_demand.get(g, 0) + inf.spot.get(g, 0) for g in GPUS}  # pool_gpus
+    left_gpus = dict(pool)
+    left_non_spot = {g: own[g] + inf.on_demand.get(g, 0) for g in GPUS}
     for d in inf.deployments:
         mk = wq.gpus[d.gen]
         traffic = [tr for tr in params.traffic if tr.model_mix.get(d.model, 0) > 0 and tr.segment in demand.by_segment]
@@ -802,11 +982,13 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
         batch = batch_queue(batch_need, left, inf.batch_backlog.get(d.model, 0.0))
         batch_served = batch.served
         inf.batch_backlog[d.model] = batch.backlog
-        b_frac = float(batch_served.sum() / batch_need.sum()) if batch_need.sum() > 0 else 1.0
+        batch_total = batch_need.sum()
+        b_frac = float(batch_served.sum() / batch_total) if batch_total > 0 else 1.0
         m_rev = m_in = m_out = m_cached = 0.0
         rt_outcomes: list[tuple[str, float, float]] = []  # (segment, output demanded, output served)
-        for tr, seg, out, need, cached_share in seg_tokens:
-            served_out = float((out * (frac if seg.latency_sensitive else 1.0)).sum()) * 3600 * (1.0 if seg.latency_sensitive else b_frac)
+        demanded = [float(out.sum()) if seg.latency_sensitive else 0.0 for _, seg, out, _, _ in seg_tokens]  # each once
+        for (tr, seg, out, need, cached_share), out_sum in zip(seg_tokens, demanded):
+            served_out = float((out * frac if seg.latency_sensitive else out).sum()) * 3600 * (1.0 if seg.latency_sensitive else b_frac)
             served_in = served_out * tr.prompt_tokens / tr.output_tokens
             cached = served_in * cached_share
             price_mult = 1.0 if seg.latency_sensitive else 1 - bd
@@ -817,7 +999,7 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
             m_out += served_out
             m_cached += cached
             if seg.latency_sensitive:
-                rt_outcomes.append((tr.segment, float(out.sum()) * 3600, served_out))
+                rt_outcomes.append((tr.segment, out_sum * 3600, served_out))
         # latency under load (issue 12 item 6): batch fills idle capacity but queues behind real-time
         # traffic, so TTFT sees the real-time load; decode steps carry both
         output = round(sum(tr.output_tokens * tr.model_mix[d.model] for tr in traffic) / out_weight)
@@ -826,35 +1008,36 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
             d.model, d.gen, d.gpus_per_replica, d.precision, stack, context, d.tpot_ms, prompt, output,
             round(cached_mix, 3), params.prefill_chunk_tokens, d.disaggregated, held,
         )
-        busy = np.divide(rt_served + batch_served, cap, out=np.zeros(T), where=cap > 0)
-        rt_load = np.divide(rt_served, cap, out=np.ones(T), where=cap > 0)
-        step_h = np.interp(busy, LOAD_GRID, step_t)
-        chunk_h = np.interp(busy, LOAD_GRID, chunk_t)
-        share_h = np.interp(busy, LOAD_GRID, share_t)
-        base_h = np.interp(busy, LOAD_GRID, base_t)
         tokens_h = rt_served + batch_served  # replica-hours: proportional to output tokens
+        up = cap > 0  # hours with replicas running
+        busy = np.divide(tokens_h, cap, out=np.zeros(T), where=up)
+        rt_load = np.divide(rt_served, cap, out=np.ones(T), where=up)
+        # the tables at each hour's load; pre_load_h: the prefill share of replica time
+        step_h, chunk_h, share_h, base_h, pre_load_h = _interp_load_grid(busy, step_t, chunk_t, share_t, base_t, prompt_t)
         tpot_mean_h = step_h + chunk_h * share_h  # a request's TPOT: the mean over its tokens
         frac_h = share_h - np.floor(share_h)  # steps carry floor(q) chunks, a share frac one more
         tpot_sd_h = chunk_h * np.sqrt(frac_h * (1 - frac_h) / output)
-        tpot_miss = float((tokens_h * _normal_exceed(tpot_mean_h, tpot_sd_h, d.tpot_ms)).sum() / tokens_h.sum()) if tokens_h.sum() > 0 else 0.0
+        tokens_total = tokens_h.sum()
+        tpot_miss = float((tokens_h * _normal_exceed(tpot_mean_h, tpot_sd_h, d.tpot_ms)).sum() / tokens_total) if tokens_total > 0 else 0.0
         # percentiles: hours of near-equal load share a bin (a few dozen instead of 2,184 hours)
-        (b_mean, b_sd), b_tokens = _bin_hours(np.round(busy * 4 * HOUR_BINS).astype(np.int64), tokens_h, tpot_mean_h, tpot_sd_h)
+        (b_mean, b_sd), b_tokens = _bin_hours(np.round(busy * (4 * HOUR_BINS)).astype(np.int64), tokens_h, tpot_mean_h, tpot_sd_h)
         hi_tpot = float((step_h + chunk_h * np.ceil(share_h + 1e-9)).max())
         tpot50, tpot95 = _mixture_quantile(b_mean, b_sd, b_tokens, (0.5, 0.95), float(step_h.min()), hi_tpot)
         ca2_num = 0.0  # the real-time mix's arrival variability, weighted by requests
-        for tr, seg, out, need, cached_share in seg_tokens:
+        for (tr, seg, out, need, cached_share), out_sum in zip(seg_tokens, demanded):
             if seg.latency_sensitive:
-                reqs = float(out.sum()) / tr.output_tokens
+                reqs = out_sum / tr.output_tokens
                 ca2_num += reqs * tr.arrival_cv ** 2
-        rt_reqs_total = sum(float(out.sum()) / tr.output_tokens for tr, seg, out, _, _ in seg_tokens if seg.latency_sensitive)
+        rt_reqs_total = sum(out_sum / tr.output_tokens for (tr, seg, _, _, _), out_sum in zip(seg_tokens, demanded) if seg.latency_sensitive)
         ca2 = ca2_num / rt_reqs_total if rt_reqs_total > 0 else 1.0
         rt_req_h = rt_served  # requests per hour are proportional to real-time replica-hours served
-        limit = np.maximum(0.0, params.ttft_sla_ms - base_h)  # admission control turns away what would start late
-        pre_load_h = np.interp(busy, LOAD_GRID, prompt_t)  # prefill share of replica time
+        sla_wait = params.ttft_sla_ms - base_h  # the queueing a request can take and still meet the TTFT SLA
+        limit = np.maximum(0.0, sla_wait)  # admission control turns away what would start late
         prompt_h = np.where(pre_load_h > 0, float(service[2]), 0.0)
-        ttft_exceed = _gg1_exceed(rt_load, float(service[0]), ca2, params.ttft_sla_ms - base_h, limit, float(service[1]),
+        ttft_exceed = _gg1_exceed(rt_load, float(service[0]), ca2, sla_wait, limit, float(service[1]),
                                   pre_load_h, prompt_h)
-        ttft_miss = float((rt_req_h * ttft_exceed).sum() / rt_req_h.sum()) if rt_req_h.sum() > 0 else 0.0
+        rt_served_total = rt_served.sum()  # rt_req_h's
+        ttft_miss = float((rt_req_h * ttft_exceed).sum() / rt_served_total) if rt_served_total > 0 else 0.0
         (b_load, b_base, b_limit, b_pl, b_pm), b_reqs = _bin_hours(_load_key(rt_load), rt_req_h, rt_load, base_h, limit,
                                                                    pre_load_h, prompt_h)
         if not b_reqs.size:  # no real-time request all quarter: the idle replica's first token
@@ -864,14 +1047,16 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
         late = 1 - (1 - ttft_miss) * (1 - tpot_miss)  # a served request missing either SLA
         for segment, demanded, served_out in rt_outcomes:  # dropped or late: both count as misses
             miss_by_segment.setdefault(segment, []).append((demanded - served_out * (1 - late)) / demanded if demanded > 0 else 0.0)
-        dropped = float(1 - rt_served.sum() / rt_need.sum()) if rt_need.sum() > 0 else 0.0
+        rt_need_total = rt_need.sum()
+        dropped = float(1 - rt_served_total / rt_need_total) if rt_need_total > 0 else 0.0
         gpus = running * d.gpus_per_replica
+        cap_total = cap.sum()
         hourly = own_gpu_hour_usd.get(d.gen, mk.reserved_usd_per_hour[4])
         m_cost = gpus * T * hourly
-        results.append(ModelResult(
+        results.append(ModelResult.model_construct(  # the fields' own types already: validation would return them as they are
             model=d.model, gen=d.gen, replicas=running, gpus=gpus, price_out_usd_per_m=p_out, market_out_usd_per_m=market_out,
             tokens_in=m_in, tokens_out=m_out, tokens_cached=m_cached, revenue_usd=m_rev, gpu_cost_usd=m_cost,
-            utilization=float((rt_served + batch_served).sum() / cap.sum()) if cap.sum() > 0 else 0.0,
+            utilization=float(tokens_total / cap_total) if cap_total > 0 else 0.0,
             replicas_needed_p95=_percentile(rt_need + batch_need, 95), dropped_share=dropped,
             p50_tpot_ms=tpot50, p95_tpot_ms=tpot95, p95_ttft_ms=ttft95,
             ttft_sla_met=ttft95 <= params.ttft_sla_ms, p50_ttft_ms=ttft50, ttft_miss_share=ttft_miss,
@@ -896,7 +1081,7 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
         if left > 0:
             rnd += params.roadmap[tech][1]
             inf.techniques[tech] = left - 1
-    pool_cost = sum(own_gpu_hour_usd.get(g, 0.0) * pool_gpus(state, g) * T for g in GPUS)  # idle GPUs cost too
+    pool_cost = sum(own_gpu_hour_usd.get(g, 0.0) * pool[g] * T for g in GPUS)  # idle GPUs cost too
     return InferenceResult(
         models=results, revenue_usd=revenue, gpu_cost_usd=pool_cost, rental_cost_usd=rental, tokens_in=t_in, tokens_out=t_out,
         tokens_cached=t_cached, churned_revenue_usd=churned, rnd_usd=rnd,

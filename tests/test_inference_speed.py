@@ -1,0 +1,216 @@
+"""The inference quarter's fast paths compute the same floats as their definitions (issue 12 item 6:
+"keep it cheap ... a quarter still a few ms", results unchanged).
+
+Each definition below is the code the fast path replaced, kept here verbatim: the percentile
+grids searched at every point, numpy's linspace and geomspace, the TTFT and TPOT tails evaluated
+through the general ``_gg1_exceed`` and ``_normal_exceed``. Hypothesis draws loads with idle,
+busy and overloaded bins, spreads of zero, limits of zero and prefill stages with and without
+load; every comparison is to the bit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine import inference
+
+SEEDS = st.integers(0, 2**32 - 1)
+
+
+def _grid_quantiles_definition(late, total, qs, lo, hi):
+    """Every point of a log grid, then every point of a linear grid inside the bracket."""
+    span = max(hi - lo, 1e-9)
+    coarse = lo + np.geomspace(1e-4 * span, span, inference.GRID_POINTS)
+    late_coarse = late(coarse)
+    out = [hi] * len(qs)
+    for k, q in enumerate(qs):
+        target = (1 - q) * total
+        ok = late_coarse <= target
+        if not ok.any():
+            continue
+        i = int(np.argmax(ok))
+        left = lo if i == 0 else float(coarse[i - 1])
+        grid = np.linspace(left, float(coarse[i]), inference.GRID_POINTS)
+        out[k] = float(grid[int(np.argmax(late(grid) <= target))])
+    return out
+
+
+def _ttft_late_definition(load, base, weights, service_ms, ca2, limit, servers, pl, pm):
+    def late(t):
+        wait = t[:, None] - base[None, :]
+        return (weights * inference._gg1_exceed(load[None, :], service_ms, ca2, wait, limit[None, :], servers,
+                                                np.asarray(pl)[None, ...], np.asarray(pm)[None, ...])).sum(axis=1)
+    return late
+
+
+def _tpot_late_definition(mean, sd, weights):
+    def late(t):
+        return (weights * inference._normal_exceed(mean[None, :], sd[None, :], t[:, None])).sum(axis=1)
+    return late
+
+
+def _bins(rng, n):
+    """Load bins as serve() makes them: idle, busy and overloaded (load 1) bins, some weights zero."""
+    kind = rng.integers(0, 4, n)
+    load = np.where(kind == 0, 0.0, np.where(kind == 1, 1.0, rng.uniform(0, 1, n)))
+    base = rng.uniform(40, 600, n)
+    limit = np.maximum(0.0, 2000.0 - base) * (rng.random(n) > 0.15)
+    weights = rng.uniform(0, 3, n) * (rng.random(n) > 0.1)
+    pl = rng.uniform(0, 0.95, n) * (rng.random(n) > 0.3)
+    pm = rng.uniform(0, 60, n) * (rng.random(n) > 0.3)
+    return load, base, weights, limit, pl, pm
+
+
+@settings(max_examples=300, deadline=None)
+@given(seed=SEEDS, n=st.integers(1, 140), servers=st.sampled_from([1.0, 8.0, 64.0]), no_prefill=st.booleans())
+def test_ttft_grid_search_equals_every_point(seed, n, servers, no_prefill):
+    """Issue 12 item 6: TTFT p50/p95 by the bracketing search equal the all-points grid, and the
+    precomputed tail (``_queue_late``) equals ``_gg1_exceed`` on every grid row."""
+    rng = np.random.default_rng(seed)
+    load, base, weights, limit, pl, pm = _bins(rng, n)
+    if no_prefill:
+        pl, pm = np.zeros(n), np.zeros(n)
+    args = (load, base, weights, float(rng.uniform(5, 3000)), float(rng.uniform(0.5, 6)))
+    fast = inference._queue_late(inference._queue_shape(load, args[3], args[4], servers, pl, pm), base, weights, limit)
+    slow = _ttft_late_definition(*args, limit, servers, pl, pm)
+    t = np.concatenate([rng.uniform(0, 5000, 7), base[:3], base[:3] + limit[:3]])  # waits at zero and at the limit
+    np.testing.assert_array_equal(fast(t), slow(t))
+    lo, hi = float(base.min()), float(base.max()) + inference.REQUEST_TIMEOUT_MS
+    total = weights.sum()
+    qs = (0.5, 0.95, 0.99)
+    expected = _grid_quantiles_definition(slow, total, qs, lo, hi) if total > 0 else None
+    got = inference._ttft_quantile(load, base, weights, args[3], args[4], qs, limit, servers, pl, pm)
+    if expected is not None:
+        assert got == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(seed=SEEDS, n=st.integers(1, 140), flat_share=st.sampled_from([0.0, 0.3, 1.0]))
+def test_tpot_grid_search_equals_every_point(seed, n, flat_share):
+    """Issue 12 item 6: TPOT p50/p95 of the normal mixture by the bracketing search equal the
+    all-points grid; bins without spread (a step at their mean) included."""
+    rng = np.random.default_rng(seed)
+    mean = rng.uniform(5, 90, n)
+    sd = rng.uniform(0, 6, n) * (rng.random(n) >= flat_share)
+    w = rng.uniform(0, 3, n) * (rng.random(n) > 0.1)
+    lo, hi = float(mean.min()), float(mean.max() + 4 * sd.max() + 1)
+    slow = _tpot_late_definition(mean, sd, w)
+    t = np.concatenate([rng.uniform(lo - 1, hi + 1, 9), mean[:3]])  # at a flat bin's mean: not late
+    np.testing.assert_array_equal(inference._normal_late(mean, sd, w)(t), slow(t))
+    if w.sum() > 0:
+        qs = (0.5, 0.95)
+        assert inference._mixture_quantile(mean, sd, w, qs, lo, hi) == _grid_quantiles_definition(slow, w.sum(), qs, lo, hi)
+
+
+def test_grid_search_on_a_nan_falls_back_to_every_point():
+    """A NaN breaks the order the bracketing relies on: the answer is then the all-points one."""
+    def late(t):
+        return np.where(t > 30, np.nan, 1.0 - t / 100)
+
+    qs = (0.5, 0.9)
+    assert inference._grid_quantiles(late, 1.0, qs, 1.0, 100.0) == _grid_quantiles_definition(late, 1.0, qs, 1.0, 100.0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(start=st.floats(-1e6, 1e6, allow_nan=False), span=st.floats(0, 1e7, allow_nan=False),
+       ratio=st.sampled_from([1e-4, 0.5, 1.0]))
+def test_grids_equal_numpy_linspace_and_geomspace(start, span, ratio):
+    """The quantile grids are np.linspace and np.geomspace to the bit, zero steps included."""
+    np.testing.assert_array_equal(inference._linear_grid(start, start + span), np.linspace(start, start + span, inference.GRID_POINTS))
+    if ratio * span > 0:
+        np.testing.assert_array_equal(inference._log_grid(ratio * span, span), np.geomspace(ratio * span, span, inference.GRID_POINTS))
+
+
+@pytest.mark.parametrize("scenario", ["inference-2025", "price-war"])
+def test_quarter_percentiles_equal_the_all_points_grids(scenario, monkeypatch):
+    """A played quarter's TTFT and TPOT percentiles (issue 12 item 6) with every grid evaluated at
+    every point: the same reports, float for float."""
+    from engine.bots import make_bot, run_bot
+    from engine.game import Game
+    from scenarios import load_scenario
+
+    sc = load_scenario(scenario).scenario
+    fast = run_bot(Game(sc, 2), make_bot("barbell"), quarters=4)
+    monkeypatch.setattr(inference, "_grid_quantiles", _grid_quantiles_definition)
+    slow = run_bot(Game(sc, 2), make_bot("barbell"), quarters=4)
+    assert [r.inference.model_dump() for r in fast.reports] == [r.inference.model_dump() for r in slow.reports]
+    assert fast.hashes() == slow.hashes()
+
+
+def _bin_hours_definition(idx, weights, *values):
+    """One count per value, the weighted mean where a bin has weight, then the weightless bins dropped."""
+    uniq, inv = np.unique(idx, return_inverse=True)
+    n = len(uniq)
+    w = np.bincount(inv, weights=weights, minlength=n)
+    count = np.bincount(inv, minlength=n)
+    out = []
+    for v in values:
+        sw = np.bincount(inv, weights=v * weights, minlength=n)
+        sm = np.bincount(inv, weights=v, minlength=n)
+        out.append(np.where(w > 0, sw / np.where(w > 0, w, 1.0), sm / count))
+    keep = w > 0
+    return tuple(o[keep] for o in out), w[keep]
+
+
+@settings(max_examples=150, deadline=None)
+@given(seed=SEEDS, n=st.integers(1, 2184), k=st.integers(1, 5), overloaded=st.floats(0, 1))
+def test_load_bins_counted_at_once_equal_one_count_per_value(seed, n, k, overloaded):
+    """Issue 12 item 6 percentiles run over load bins: the bins' weighted means from one stacked
+    count equal one count per value, to the bit (bins without weight dropped in both)."""
+    rng = np.random.default_rng(seed)
+    load = np.where(rng.random(n) < overloaded, 1.0, rng.beta(2, 2, n))
+    w = rng.uniform(0, 5, n) * (rng.random(n) > 0.2)
+    values = [rng.lognormal(3, 2, n) for _ in range(k)]
+    (got, got_w), (want, want_w) = inference._bin_hours(inference._load_key(load), w, *values), _bin_hours_definition(inference._load_key(load), w, *values)
+    np.testing.assert_array_equal(got_w, want_w)
+    assert len(got) == k
+    for g, e in zip(got, want):
+        np.testing.assert_array_equal(g, e)
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=SEEDS, n=st.integers(1, 2184), k=st.integers(1, 5), scale=st.sampled_from([1e-3, 1.0, 1e4]))
+def test_latency_tables_read_at_once_equal_np_interp(seed, n, k, scale):
+    """Issue 12 item 6: the latency tables (step, chunk, share, TTFT base, prefill share) read at
+    each hour's load in one pass equal np.interp on LOAD_GRID, to the bit: loads on grid points,
+    idle hours (0), saturated ones (at and above the last point, 0.99) and in between."""
+    rng = np.random.default_rng(seed)
+    grid = inference.LOAD_GRID
+    x = np.where(rng.random(n) < 0.2, rng.choice(grid, n), rng.uniform(-0.05, 1.05, n))
+    x[rng.random(n) < 0.1] = 0.0
+    tables = [rng.uniform(0, 100, grid.size) * scale for _ in range(k)]
+    tables[0] = np.maximum.accumulate(tables[0])  # a rising table, as step times are
+    got = inference._interp_load_grid(x, *tables)
+    for row, table in zip(got, tables):
+        np.testing.assert_array_equal(row, np.interp(x, grid, table))
+    ends = np.array([np.inf, -np.inf, 0.99, 1.0, -0.0])  # infinite loads take the end values as np.interp gives them
+    with np.errstate(invalid="ignore"):  # inf x a flat segment's 0 slope, overwritten by the end value
+        np.testing.assert_array_equal(inference._interp_load_grid(ends, tables[0])[0], np.interp(ends, grid, tables[0]))
+    np.testing.assert_array_equal(inference._interp_load_grid(np.array([0.5, np.nan]), tables[0])[0],
+                                  np.interp(np.array([0.5, np.nan]), grid, tables[0]))
+    flat = np.full(grid.size, 7.0)
+    np.testing.assert_array_equal(inference._interp_load_grid(x, flat)[0], np.interp(x, grid, flat))
+    bad = tables[0].copy()
+    bad[3] = np.inf  # a non-finite table: numpy's own handling
+    with np.errstate(invalid="ignore"):  # inf x 0 on the way to the fallback
+        np.testing.assert_array_equal(inference._interp_load_grid(x, bad)[0], np.interp(x, grid, bad))
+
+
+@pytest.mark.parametrize("scenario, bot", [("inference-2025", "flex"), ("price-war", "undercutter"), ("neocloud-2025", "inference-neocloud")])
+def test_model_results_built_without_validation_are_what_validation_gives(scenario, bot):
+    """serve() builds each ModelResult with model_construct: every field already has its type, so
+    validating the same values gives an equal model with the same field types and fields set."""
+    from engine.bots import make_bot, run_bot
+    from engine.game import Game
+    from scenarios import load_scenario
+
+    game = run_bot(Game(load_scenario(scenario).scenario, 3), make_bot(bot), quarters=6)
+    results = [m for r in game.reports if r.inference is not None for m in r.inference.models]
+    assert results
+    for m in results:
+        checked = inference.ModelResult.model_validate(dict(m))
+        assert checked == m and checked.model_fields_set == m.model_fields_set
+        assert [type(v) for v in dict(checked).values()] == [type(v) for v in dict(m).values()]
