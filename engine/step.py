@@ -42,9 +42,9 @@ from engine.state import (
     GpuLot,
     Holder,
     Loan,
-    Offers,
     QuarterRecord,
     Site,
+    copy_model,
     copy_state,
     prune_ended,
     state_hash,
@@ -381,7 +381,7 @@ def close_quarter(oq: OpenQuarter, clearing: dict | None = None) -> tuple[GameSt
     prune_ended(s)  # after everything this quarter reads them, before the hash
     report = QuarterReport(
         quarter=q, label=wq.label, actions=results, income=inc, balance=bal, cash_flow=cfs, kpis=kpis,
-        market=market_view(wq), news=news, warnings=warnings, offers=Offers.model_validate(s.offers.model_dump()), score=sc, inference=inf_result,
+        market=market_view(wq), news=news, warnings=warnings, offers=copy_model(s.offers), score=sc, inference=inf_result,
         game_over=s.game_over, bankrupt=s.bankrupt, end_reason=s.end_reason, state_hash=state_hash(s),
     )
     return s, report
