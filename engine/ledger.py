@@ -67,20 +67,22 @@ class Ledger(BaseModel):
 
     def post(self, memo: str, lines: list[tuple[str, int]], cash_class: str | None = None) -> None:
         """Post one balanced entry. ``lines`` are (account, signed cents: debit +, credit -)."""
-        total = 0
-        for account, cents in lines:
+        total = cash_delta = 0
+        for account, cents in lines:  # checked in full before any balance moves
             if account not in ACCOUNTS:
                 raise LedgerError(f"unknown account {account!r} in {memo!r}")
             if not isinstance(cents, int):
                 raise LedgerError(f"{memo!r}: amounts must be integer cents, got {cents!r}")
             total += cents
+            if account == "cash":
+                cash_delta += cents
         if total != 0:
             raise LedgerError(f"entry {memo!r} does not balance: off by {total} cents")
-        cash_delta = sum(c for a, c in lines if a == "cash")
         if cash_delta and cash_class not in CASH_FLOW_CLASSES:
             raise LedgerError(f"entry {memo!r} moves cash but has no cash-flow class")
+        balances = self.balances
         for account, cents in lines:
-            self.balances[account] += cents
+            balances[account] += cents
         if cash_delta:
             key = f"{cash_class}:{memo}"
             self.cash_flows[key] = self.cash_flows.get(key, 0) + cash_delta

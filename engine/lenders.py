@@ -9,6 +9,8 @@ life (KB §4: long contracts support long debt; without them lenders stop at 3-5
 
 from __future__ import annotations
 
+from itertools import accumulate
+
 from engine.base import Frozen
 from engine.calendar import TICKS_PER_QUARTER
 from engine.finance import debt_capacity, dscr, equity_cure, level_principal_capacity, sculpted_principal_shares
@@ -147,9 +149,14 @@ def _projected_depreciation(state: GameState, rules: CompanyRules, quarters: int
         if st.kind == "owned" and st.stage == "operating":
             shell = st.capex_shell_cents - st.dep_shell_cents
             power = st.capex_power_cents - st.dep_power_cents
+            # the straight-line charges are the same every quarter: computed once, not per quarter
+            shell_q = round(st.capex_shell_cents / (rules.shell_life_years * 4))
+            power_q = round(st.capex_power_cents / (rules.power_life_years * 4))
             for k in range(quarters):
-                ds = min(max(0, shell), round(st.capex_shell_cents / (rules.shell_life_years * 4)))
-                dp = min(max(0, power), round(st.capex_power_cents / (rules.power_life_years * 4)))
+                if shell <= 0 and power <= 0:
+                    break  # fully depreciated: nothing more to add in any later quarter
+                ds = min(max(0, shell), shell_q)
+                dp = min(max(0, power), power_q)
                 shell, power = shell - ds, power - dp
                 out[k] += ds + dp
     return out
@@ -194,21 +201,26 @@ def underwrite(state: GameState, rules: CompanyRules, sofr: float = 0.0) -> Unde
     underwritten at the haircut (``_underwritten_ebitda``)."""
     q = state.quarter  # the quarter about to be played
     n = PROJECTION_QUARTERS
-    contracted_q = [0] * n
-    merchant_q = [0] * n  # contracted GPUs back on the market once their contract ends
+    # each contract's revenue added where its quarters start and taken off where they end, then
+    # summed once over the projection (integer cents: the same sums as quarter by quarter)
+    contracted_step = [0] * (n + 1)
+    merchant_step = [0] * (n + 1)  # contracted GPUs back on the market once their contract ends
     ig_year = weighted_life = 0
     for c in state.contracts:
         if c.status != "active" or c.end_quarter <= q:
             continue
         per_q = to_cents(c.gpus * c.usd_per_gpu_hour * TICKS_PER_QUARTER)
-        for k in range(max(0, c.start_quarter - q), min(n, c.end_quarter - q)):
-            contracted_q[k] += per_q
-        for k in range(max(0, c.end_quarter - q), n):  # after it ends its GPUs are merchant capacity
-            merchant_q[k] += per_q
+        first, end = max(0, c.start_quarter - q), min(n, c.end_quarter - q)
+        if first < end:
+            contracted_step[first] += per_q
+            contracted_step[end] -= per_q
+        merchant_step[min(n, c.end_quarter - q)] += per_q  # after it ends its GPUs are merchant capacity
         year = per_q * min(4, c.end_quarter - max(q, c.start_quarter))
         weighted_life += year * (c.end_quarter - q)
         if c.grade in INVESTMENT_GRADE:
             ig_year += year
+    contracted_q = list(accumulate(contracted_step[:n]))
+    merchant_q = list(accumulate(merchant_step[:n]))
     contracted = sum(contracted_q[:4])
     last = state.history[-1] if state.history else None
     uncontracted_q = max(0, last.revenue_cents - last.contracted_revenue_cents) if last else 0
@@ -223,20 +235,24 @@ def underwrite(state: GameState, rules: CompanyRules, sofr: float = 0.0) -> Unde
     active = [l for l in state.lots if l.status == "active" and l.count > 0 and (l.ownership == "owned" or l.lease_end_quarter > q)]
     held_now = sum(l.count for l in active)
     gone_q, lease_saved_q = leases_ended(active, q, n)
+    haircut, nol_limit, tax_rate = rules.uncontracted_haircut, rules.nol_limit, rules.tax_rate
+    inputs = ebitda = None
     for k in range(n):
-        kept = 1.0 if held_now <= 0 else (held_now - gone_q[k]) / held_now
-        lease_saved = lease_saved_q[k]
-        ebitda = _underwritten_ebitda(
-            contracted_q[k], merchant_q[k] + round(uncontracted_q * kept), max(0, costs_q - lease_saved), rules.uncontracted_haircut,
-        )
+        key = (contracted_q[k], merchant_q[k], gone_q[k], lease_saved_q[k])
+        if key != inputs:  # the same inputs as the quarter before give the same EBITDA
+            inputs = key
+            kept = 1.0 if held_now <= 0 else (held_now - gone_q[k]) / held_now
+            ebitda = _underwritten_ebitda(
+                contracted_q[k], merchant_q[k] + round(uncontracted_q * kept), max(0, costs_q - lease_saved_q[k]), haircut,
+            )
         pretax = ebitda - dep[k] - existing[k][0]
         if pretax <= 0:
             nol += -pretax
             tax = 0
         else:
-            used = min(nol, int(pretax * rules.nol_limit))
+            used = min(nol, int(pretax * nol_limit))
             nol -= used
-            tax = to_cents((pretax - used) / 100 * rules.tax_rate)
+            tax = to_cents((pretax - used) / 100 * tax_rate)
         cfads_q.append(ebitda - tax)
     underwritten_rev = contracted + haircut_q * 4
     return Underwriting(

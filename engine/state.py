@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from json.encoder import encode_basestring_ascii
 from types import UnionType
 from typing import Callable, ClassVar, Literal, Union, get_args, get_origin
 
@@ -277,10 +276,25 @@ class GameState(BaseModel):
 def copy_state(state: GameState) -> GameState:
     """An independent copy of the state, sharing no mutable object with it.
 
-    Dumped and re-validated by pydantic-core rather than ``model_copy(deep=True)``: the same
-    values, built in Rust, about a third of the time of Python's ``copy.deepcopy`` (issue 10,
-    item 12: each quarter copied the whole state in pure Python)."""
-    return GameState.model_validate(state.model_dump())
+    Written by copiers generated from the models' field types (``_copier``): the same models as
+    ``reference_copy`` (pydantic's dump, re-validated) in a fraction of the time (issue 10, item
+    12: two copies a quarter were ~17% of the engine's time). A value validation would convert or
+    refuse (an int in a float field, a subclass, a word outside a Literal...) sends the whole
+    state down the reference path, so the copy never depends on which path ran."""
+    return copy_model(state)
+
+
+def copy_model(model: BaseModel) -> BaseModel:
+    """``copy_state`` for any of the state's models (the offers a report carries, ...)."""
+    try:
+        return _copier(type(model))(model)
+    except _NotPlain:
+        return reference_copy(model)
+
+
+def reference_copy(model: BaseModel) -> BaseModel:
+    """The definition of a copy: pydantic's Python-mode dump, validated again into the same class."""
+    return type(model).model_validate(model.model_dump())
 
 
 def lot_has_ended(lot: GpuLot) -> bool:
@@ -309,15 +323,17 @@ def prune_ended(state: GameState) -> None:
 def canonical_json(state: GameState) -> str:
     """Sorted keys, no whitespace: the same state gives the same bytes on every machine.
 
-    Written by encoders generated from the models' field types (``_encoder``): the same bytes as
-    ``reference_canonical_json`` (pydantic's JSON-mode dump through ``json.dumps`` with sorted keys)
-    in about a third of the time (issue 10, item 12). A value whose JSON form the encoders do not
-    know exactly (an int in a float field, a subclass, a NaN...) sends the whole state down the
-    reference path, so the digest never depends on which path ran."""
+    The models' fields handed to ``json.dumps``'s C encoder as they are, by functions generated
+    from the field types (``_tree``): the same bytes as ``reference_canonical_json`` (pydantic's
+    JSON-mode dump through ``json.dumps`` with sorted keys) without the dump (issue 10, item 12).
+    A value whose JSON form could differ (an int in a float field, a subclass, a numpy float...)
+    sends the whole state down the reference path, so the digest never depends on which path ran;
+    a NaN is refused by both."""
     try:
-        return _encoder(GameState)(state)
+        tree = _tree(GameState)(state)
     except _NotPlain:
         return reference_canonical_json(state)
+    return _JSON_ENCODE(tree)
 
 
 def reference_canonical_json(state: GameState) -> str:
@@ -340,117 +356,210 @@ def _not_plain(_v: object = None) -> str:
     raise _NotPlain
 
 
-def _enc_int(v: object) -> str:
-    if type(v) is int:
-        return int.__repr__(v)
-    raise _NotPlain
-
-
-def _enc_float(v: object) -> str:
-    if type(v) is float and v - v == 0.0:  # finite: json.dumps(allow_nan=False) refuses the rest
-        return float.__repr__(v)
-    raise _NotPlain
-
-
-def _enc_str(v: object) -> str:
-    if type(v) is str:
-        return encode_basestring_ascii(v)
-    raise _NotPlain
-
-
-def _enc_bool(v: object) -> str:
-    if v is True:
-        return "true"
-    if v is False:
-        return "false"
-    raise _NotPlain
-
-
-_SCALARS = {int: _enc_int, float: _enc_float, str: _enc_str, bool: _enc_bool}
-_ENCODERS: dict[type, Callable[[object], str]] = {}
-
-
-def _field_encoder(annotation: object) -> Callable[[object], str]:
-    """The JSON text of one value of this declared type, as pydantic's JSON-mode dump and
-    ``json.dumps`` write it; ``_not_plain`` for any type not listed here."""
-    if annotation in _SCALARS:
-        return _SCALARS[annotation]
-    origin, args = get_origin(annotation), get_args(annotation)
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return _encoder(annotation)
-    if origin is Literal:
-        return _enc_str if all(type(a) is str for a in args) else _not_plain
-    if origin in (Union, UnionType) and len(args) == 2 and type(None) in args:
-        inner = _field_encoder(next(a for a in args if a is not type(None)))
-        return lambda v: "null" if v is None else inner(v)
-    if origin is list and len(args) == 1:
-        item = _field_encoder(args[0])
-
-        def enc_list(v: object) -> str:
-            if type(v) is not list:
-                raise _NotPlain
-            return "[" + ",".join([item(x) for x in v]) + "]"
-
-        return enc_list
-    if origin is dict and len(args) == 2 and args[0] is str:
-        value = _field_encoder(args[1])
-
-        def enc_dict(v: object) -> str:
-            if type(v) is not dict:
-                raise _NotPlain
-            keys = sorted(v)
-            for k in keys:
-                if type(k) is not str:
-                    raise _NotPlain
-            return "{" + ",".join([encode_basestring_ascii(k) + ":" + value(v[k]) for k in keys]) + "}"
-
-        return enc_dict
-    return _not_plain
+# the reference's own final step (json.dumps with sorted keys, compact, no NaN), its C encoder
+_JSON_ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), allow_nan=False, check_circular=False).encode
+_TREES: dict[type, Callable[[object], object]] = {}
 
 
 def _encoder(cls: type[BaseModel]) -> Callable[[object], str]:
-    """One function per model class that writes its canonical JSON: the fields in sorted order,
-    each checked for its exact declared type and written inline (generated once per class, then
-    cached: a loop over fields calling an encoder each cost as much as ``json.dumps``)."""
-    if cls in _ENCODERS:
-        return _ENCODERS[cls]
-    _ENCODERS[cls] = lambda m: _ENCODERS[cls](m)  # a model that contains itself resolves on first use
-    env: dict[str, object] = {"_cls": cls, "_NotPlain": _NotPlain, "_int": int.__repr__, "_float": float.__repr__,
-                              "_str": encode_basestring_ascii}
-    checks, parts = [], []
-    omit = set(getattr(cls, "OMIT_ZERO", ()))
-    for i, name in enumerate(sorted(cls.model_fields)):
-        ann = cls.model_fields[name].annotation
-        v = f"v{i}"
-        checks.append(f"    {v} = d[{name!r}]")
-        key = json.dumps(("," if i else "{") + encode_basestring_ascii(name) + ":")
-        if name in omit and ann is int and i:  # OmitZero: the key and value only when not 0
-            checks.append(f"    if type({v}) is not int: raise _NotPlain")
-            parts.append(f"({key} + _int({v})) if {v} else ''")
-        elif ann is int:
-            checks.append(f"    if type({v}) is not int: raise _NotPlain")
-            parts.append(f"{key}, _int({v})")
-        elif ann is float:
-            checks.append(f"    if type({v}) is not float or {v} - {v} != 0.0: raise _NotPlain")
-            parts.append(f"{key}, _float({v})")
-        elif ann is str or (get_origin(ann) is Literal and all(type(a) is str for a in get_args(ann))):
-            checks.append(f"    if type({v}) is not str: raise _NotPlain")
-            parts.append(f"{key}, _str({v})")
-        elif ann is bool:
-            checks.append(f"    if type({v}) is not bool: raise _NotPlain")
-            parts.append(f"{key}, 'true' if {v} else 'false'")
-        else:
-            env[f"_e{i}"] = _field_encoder(ann)
-            parts.append(f"{key}, _e{i}({v})")
+    """The canonical JSON of one model of this class: its JSON tree (``_tree``) through the C
+    encoder; raises ``_NotPlain`` where the reference must decide."""
+    tree = _tree(cls)
+    return lambda m: _JSON_ENCODE(tree(m))
+
+
+def _tree_expr(kind: tuple, x: str, env: dict[str, object], name: str) -> str | None:
+    """A Python expression giving the JSON-ready form of the value ``x`` of this kind (its type
+    already checked): ``x`` itself for scalars and containers of scalars (their items' types
+    checked), the trees of nested models; it raises ``_NotPlain`` where the JSON-mode dump could
+    differ from what ``json.dumps`` writes of the value."""
+    tag, what, _ = kind
+    if tag == "scalar":
+        return None
+    if tag == "model":
+        env[name] = _tree(what)
+        return f"{name}({x})"
+    if tag == "optional":
+        inner = _tree_expr(what, x, env, name)
+        return None if inner is None else f"(None if {x} is None else {inner})"
+    env[name + "t"] = _types_of(what)
+    inner = _tree_expr(what, "y", env, name + "i")
+    if tag == "list":
+        if inner is None:
+            return f"({x} if set(map(type, {x})) <= {name}t else _not_plain())"
+        return f"[{inner} if type(y) in {name}t else _not_plain() for y in {x}]"
+    keys = f"set(map(type, {x})) <= _str_only"
+    if inner is None:
+        return f"({x} if {keys} and set(map(type, {x}.values())) <= {name}t else _not_plain())"
+    return f"({{k: ({inner} if type(y) in {name}t else _not_plain()) for k, y in {x}.items()}} if {keys} else _not_plain())"
+
+
+def _tree(cls: type[BaseModel]) -> Callable[[object], object]:
+    """One function per model class giving what its JSON-mode dump holds, as plain dicts, lists
+    and exact scalars for ``json.dumps``: the fields' exact types checked at once against the
+    field types (an int or a bool in a float field, a numpy float... is left to the reference),
+    the model's own ``__dict__`` when every field is a scalar or a container of them, OmitZero's
+    zero fields left out. Generated once per class, then cached (issue 10, item 12: the hash of
+    every quarter's state)."""
+    if cls in _TREES:
+        return _TREES[cls]
+    _TREES[cls] = lambda m: _TREES[cls](m)  # a model that contains itself resolves on first use
+    fields = cls.model_fields
+    kinds = {name: None if info.exclude else _kind(info.annotation) for name, info in fields.items()}
+    omit = tuple(getattr(cls, "OMIT_ZERO", ()))
     decorators = cls.__pydantic_decorators__
     plain = (cls.model_config.get("extra") != "allow" and not cls.__pydantic_computed_fields__
              and not decorators.field_serializers
              and set(decorators.model_serializers) <= ({"_omit_zero"} if issubclass(cls, OmitZero) else set())
-             and omit <= {n for n, f in cls.model_fields.items() if f.annotation is int} and sorted(cls.model_fields)[0] not in omit
-             and not any(f.exclude for f in cls.model_fields.values()))  # else pydantic's dump differs from the fields
-    body = "\n".join(checks) if plain else "    raise _NotPlain"
-    source = (f"def enc(m):\n    if type(m) is not _cls: raise _NotPlain\n    d = m.__dict__\n{body}\n"
-              f"    return ''.join(({', '.join(parts)}, '}}'))\n")
-    exec(compile(source, f"<canonical json of {cls.__name__}>", "exec"), env)
-    _ENCODERS[cls] = env["enc"]
-    return env["enc"]
+             and all(fields[f].annotation is int for f in omit if f in fields) and set(omit) <= set(fields)
+             and None not in kinds.values())  # else pydantic's dump differs from the fields
+    names = tuple(fields)
+    allowed = [_types_of(k) for k in kinds.values()] if plain else []
+    seen: set[tuple] = set()
+
+    def check(d: dict) -> None:
+        """A new combination of value types: every field present, in order, each of the type it is
+        declared (the combinations seen are remembered, as by the copiers)."""
+        types = tuple(map(type, d.values()))
+        if tuple(d) != names or any(t not in ok for t, ok in zip(types, allowed)):
+            raise _NotPlain
+        seen.add(types)
+
+    env: dict[str, object] = {"_cls": cls, "_NotPlain": _NotPlain, "_not_plain": _not_plain, "_seen": seen,
+                              "_check": check, "_str_only": frozenset([str])}
+    lines = []
+    for i, (name, kind) in enumerate(kinds.items() if plain else ()):
+        expr = _tree_expr(kind, f"d[{name!r}]", env, f"_t{i}")
+        if expr is not None:
+            lines.append((name, expr))
+    body = "    raise _NotPlain"
+    if plain:
+        body = "    if tuple(map(type, d.values())) not in _seen: _check(d)\n"
+        if not omit and all(expr.startswith("(d[") for _, expr in lines):  # checks only: the fields as they are
+            body += "".join(f"    {expr}\n" for _, expr in lines) + "    return d"
+        else:
+            body += "    n = d.copy()\n" + "".join(f"    n[{name!r}] = {expr}\n" for name, expr in lines)
+            body += "".join(f"    if n[{f!r}] == 0: del n[{f!r}]\n" for f in omit) + "    return n"
+    source = f"def tree(m):\n    if type(m) is not _cls: raise _NotPlain\n    d = m.__dict__\n{body}\n"
+    exec(compile(source, f"<JSON tree of {cls.__name__}>", "exec"), env)
+    _TREES[cls] = env["tree"]
+    return env["tree"]
+
+
+# ------------------------------------------------------------------------------ the fast copiers
+
+
+_COPIERS: dict[type, Callable[[object], object]] = {}
+_PLAIN_TYPES = (int, float, str, bool)
+
+
+def _kind(annotation: object) -> tuple[str, object, object] | None:
+    """How a declared type is copied: ("scalar", types, allowed words) for an immutable value
+    (allowed words: a Literal's, else None), ("model", class, None), ("list"/"dict", item kind, None),
+    ("optional", inner kind, None); None for a type these copiers do not handle."""
+    if annotation in _PLAIN_TYPES:
+        return "scalar", frozenset([annotation]), None
+    origin, args = get_origin(annotation), get_args(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return "model", annotation, None
+    if origin is Literal and args and all(type(a) is str for a in args):
+        return "scalar", frozenset([str]), frozenset(args)
+    if origin in (Union, UnionType) and len(args) == 2 and type(None) in args:
+        inner = _kind(next(a for a in args if a is not type(None)))
+        return None if inner is None else ("optional", inner, None)
+    if origin is list and len(args) == 1:
+        inner = _kind(args[0])
+        return None if inner is None else ("list", inner, None)
+    if origin is dict and len(args) == 2 and args[0] is str:
+        inner = _kind(args[1])
+        return None if inner is None else ("dict", inner, None)
+    return None
+
+
+def _types_of(kind: tuple) -> frozenset:
+    """The exact types validation keeps as they are for a value of this kind."""
+    tag, what, _ = kind
+    if tag == "scalar":
+        return what
+    if tag == "model":
+        return frozenset([what])
+    if tag == "optional":
+        return _types_of(what) | {type(None)}
+    return frozenset([list if tag == "list" else dict])
+
+
+def _copy_expr(kind: tuple, x: str, env: dict[str, object], name: str) -> str:
+    """A Python expression copying the value ``x`` of this kind (its type already checked), that
+    raises ``_NotPlain`` where validation would change or refuse what it holds."""
+    tag, what, words = kind
+    if tag == "scalar":
+        if words is None:
+            return x
+        env[name] = words
+        return f"({x} if {x} in {name} else _not_plain())"
+    if tag == "model":
+        env[name] = _copier(what)
+        return f"{name}({x})"
+    if tag == "optional":
+        inner = _copy_expr(what, x, env, name)
+        return x if inner == x else f"(None if {x} is None else {inner})"
+    env[name + "t"] = _types_of(what)
+    inner = _copy_expr(what, "y", env, name + "i")
+    if tag == "list":
+        if inner == "y":  # immutable items: their types checked, then a shallow copy
+            return f"({x}[:] if set(map(type, {x})) <= {name}t else _not_plain())"
+        return f"[{inner} if type(y) in {name}t else _not_plain() for y in {x}]"
+    keys = f"set(map(type, {x})) <= _str_only"
+    if inner == "y":
+        return f"({x}.copy() if {keys} and set(map(type, {x}.values())) <= {name}t else _not_plain())"
+    return f"({{k: ({inner} if type(y) in {name}t else _not_plain()) for k, y in {x}.items()}} if {keys} else _not_plain())"
+
+
+def _copier(cls: type[BaseModel]) -> Callable[[object], object]:
+    """One function per model class that copies an instance as ``reference_copy`` would: the
+    fields' exact types checked at once against the field types (the combinations seen are
+    remembered), Literal words checked, immutable values shared, lists and dicts copied, nested
+    models by their own copier; anything validation would convert or refuse raises ``_NotPlain``.
+    Generated once per class, then cached (as the canonical JSON encoders are)."""
+    if cls in _COPIERS:
+        return _COPIERS[cls]
+    _COPIERS[cls] = lambda m: _COPIERS[cls](m)  # a model that contains itself resolves on first use
+    fields = cls.model_fields
+    kinds = {name: None if info.metadata or info.exclude else _kind(info.annotation) for name, info in fields.items()}
+    decorators = cls.__pydantic_decorators__
+    plain = (cls.model_config.get("extra") in (None, "ignore", "forbid") and not cls.__private_attributes__
+             and cls.model_config.get("revalidate_instances", "never") == "never"
+             and not (decorators.field_validators or decorators.model_validators or decorators.validators
+                      or decorators.root_validators)  # else validation may change what the fields hold
+             and None not in kinds.values())  # a constraint (ge=...) or a type not handled: validation decides
+    names = tuple(fields)
+    allowed = [_types_of(k) for k in kinds.values()] if plain else []
+    seen: set[tuple] = set()
+
+    def check(d: dict) -> None:
+        """A new combination of value types: every field present, in order, each of a type validation
+        keeps as it is; then remembered. (Remembered by types alone: pydantic builds ``__dict__`` in
+        the fields' order and assigning a field keeps its place, so the same types mean the same fields.)"""
+        types = tuple(map(type, d.values()))
+        if tuple(d) != names or any(t not in ok for t, ok in zip(types, allowed)):
+            raise _NotPlain
+        seen.add(types)
+
+    env: dict[str, object] = {"_cls": cls, "_NotPlain": _NotPlain, "_not_plain": _not_plain, "_new": object.__new__,
+                              "_set": object.__setattr__, "_seen": seen, "_check": check, "_str_only": frozenset([str])}
+    lines = []
+    for i, (name, kind) in enumerate(kinds.items() if plain else ()):
+        expr = _copy_expr(kind, f"d[{name!r}]", env, f"_c{i}")
+        if expr != f"d[{name!r}]":
+            lines.append(f"    n[{name!r}] = {expr}")
+    body = "    raise _NotPlain"
+    if plain:
+        body = "\n".join([
+            "    if tuple(map(type, d.values())) not in _seen: _check(d)", "    n = d.copy()", *lines,
+            "    m2 = _new(_cls)", "    _set(m2, '__dict__', n)",
+            "    _set(m2, '__pydantic_fields_set__', set(m.__pydantic_fields_set__))",
+            "    _set(m2, '__pydantic_extra__', None)", "    _set(m2, '__pydantic_private__', None)", "    return m2"])
+    source = f"def copy(m):\n    if type(m) is not _cls: raise _NotPlain\n    d = m.__dict__\n{body}\n"
+    exec(compile(source, f"<copy of {cls.__name__}>", "exec"), env)
+    _COPIERS[cls] = env["copy"]
+    return env["copy"]

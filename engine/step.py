@@ -42,9 +42,9 @@ from engine.state import (
     GpuLot,
     Holder,
     Loan,
-    Offers,
     QuarterRecord,
     Site,
+    copy_model,
     copy_state,
     prune_ended,
     state_hash,
@@ -381,7 +381,7 @@ def close_quarter(oq: OpenQuarter, clearing: dict | None = None) -> tuple[GameSt
     prune_ended(s)  # after everything this quarter reads them, before the hash
     report = QuarterReport(
         quarter=q, label=wq.label, actions=results, income=inc, balance=bal, cash_flow=cfs, kpis=kpis,
-        market=market_view(wq), news=news, warnings=warnings, offers=Offers.model_validate(s.offers.model_dump()), score=sc, inference=inf_result,
+        market=market_view(wq), news=news, warnings=warnings, offers=copy_model(s.offers), score=sc, inference=inf_result,
         game_over=s.game_over, bankrupt=s.bankrupt, end_reason=s.end_reason, state_hash=state_hash(s),
     )
     return s, report
@@ -792,9 +792,9 @@ def _post_operations(s: GameState, world: World, scenario: Scenario, served: Ser
             avg = sum(c.usd_per_gpu_hour * c.gpus for c in s.contracts if c.gen == gen and c.status == "active" and c.start_quarter <= q < c.end_quarter) / r["committed"]
             credits += r["shortfall_hours"] * avg * rules.sla_credit_multiple
             w["rev_sla_credits"][gen] = r["shortfall_hours"] * avg * rules.sla_credit_multiple
-        gpu_hours += float(r["cap"].sum())
-        w["cogs_operations"][gen] = float(r["cap"].sum())
-        cap_hours = float(r["cap"].sum())
+        cap_hours = float(r["cap"].sum())  # summed once: the same float for all three uses
+        gpu_hours += cap_hours
+        w["cogs_operations"][gen] = cap_hours
         busy_frac = float(r["busy"].sum()) / cap_hours if cap_hours > 0 else 0.0
         # busy GPUs draw TDP (CALIBRATION 12), idle ones the physics' idle share of it
         watts = GPUS[gen].tdp_w * (busy_frac + (1 - busy_frac) * POWER_SHARE_OF_TDP["idle"])
@@ -1272,8 +1272,10 @@ def _kpis(s: GameState, inc, bal, served: Served, dscr_value, contracted_share, 
     rules = scenario.rules
     by_gen = []
     total_cap = total_busy = total_spot = 0.0
+    cap_hours = []  # each generation's capacity summed once, in by_gen order, for the rental total below
     for gen, r in served.by_gen.items():
         cap_h = float(r["cap"].sum())
+        cap_hours.append(cap_h)
         sold_h = r["reserved_hours"] + r["od_hours"] + r["batch_hours"]  # spot fill is not a sale at our price
         total_cap += cap_h
         total_busy += sold_h
@@ -1292,7 +1294,7 @@ def _kpis(s: GameState, inc, bal, served: Served, dscr_value, contracted_share, 
     ndr = None
     if len(s.history) >= 5 and s.history[-5].token_revenue_cents > 0:
         ndr = s.history[-1].token_revenue_cents / s.history[-5].token_revenue_cents
-    rental_hours = sum(float(r["cap"].sum()) for r in served.by_gen.values())
+    rental_hours = sum(cap_hours)
     rental_rev = inc.revenue - inc.rev_tokens
     inf_hours = sum(m.gpus for m in inf.models) * T if inf is not None else 0
     gpus = {g: act.active_gpus(s, g, s.quarter) for g in GPU_ORDER}

@@ -1,9 +1,10 @@
 """A faster quarter that plays the same game (issue 10, item 12).
 
-Each quarter now copies the state through pydantic-core (``engine.state.copy_state``) and prunes
-what has ended (``engine.state.prune_ended``: closed lots, ended or defaulted contracts, repaid
-loans). Neither may change the economics: the reports stay identical but for the state hash,
-the bots score what they scored before, the books balance and a log replays to the same hashes.
+Each quarter copies the state (``engine.state.copy_state``: generated copiers, with pydantic's
+dump and validation as the reference) and prunes what has ended (``engine.state.prune_ended``:
+closed lots, ended or defaulted contracts, repaid loans). Neither may change the economics: the
+reports stay identical but for the state hash, the bots score what they scored before, the books
+balance and a log replays to the same hashes.
 No timing is asserted here (tests/benchmarks/test_bench_engine.py measures it).
 """
 

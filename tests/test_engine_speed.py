@@ -266,3 +266,103 @@ def test_every_state_model_stays_on_the_fast_path(played_states):
     assert any(not loan.balloon_cents for s in played_states for loan in s.loans)  # and left out
     for s in played_states:
         state_module._encoder(GameState)(s)  # raises _NotPlain if any model refused
+
+
+# ------------------------------------------------------------------------------ the lender's projection
+
+
+def _underwrite_quarter_by_quarter(state, rules, sofr):
+    """The lender's projection as defined (KB §4, CALIBRATION 16) before the speed pass of
+    engine.lenders.underwrite: each contract added to every quarter it covers, each site's
+    straight-line charge computed in every quarter, every quarter's EBITDA computed afresh."""
+    from engine import lenders
+    from engine.calendar import TICKS_PER_QUARTER
+    from engine.money import to_cents
+    from engine.scenario import INVESTMENT_GRADE
+
+    q, n = state.quarter, lenders.PROJECTION_QUARTERS
+    contracted_q, merchant_q = [0] * n, [0] * n
+    for c in state.contracts:
+        if c.status != "active" or c.end_quarter <= q:
+            continue
+        per_q = to_cents(c.gpus * c.usd_per_gpu_hour * TICKS_PER_QUARTER)
+        for k in range(max(0, c.start_quarter - q), min(n, c.end_quarter - q)):
+            contracted_q[k] += per_q
+        for k in range(max(0, c.end_quarter - q), n):
+            merchant_q[k] += per_q
+    dep = [0] * n
+    for lot in state.lots:
+        if lot.ownership != "owned" or lot.status == "closed" or lot.count <= 0:
+            continue
+        per_q, left = -(-lot.cost_cents // lot.life_quarters), lot.cost_cents - lot.accum_dep_cents
+        for k in range(n):
+            if per_q <= 0 or left <= 0:
+                break
+            d = min(per_q, left)
+            dep[k] += d
+            left -= d
+    for site in state.sites:
+        if site.kind == "owned" and site.stage == "operating":
+            shell, power = site.capex_shell_cents - site.dep_shell_cents, site.capex_power_cents - site.dep_power_cents
+            for k in range(n):
+                ds = min(max(0, shell), round(site.capex_shell_cents / (rules.shell_life_years * 4)))
+                dp = min(max(0, power), round(site.capex_power_cents / (rules.power_life_years * 4)))
+                shell, power = shell - ds, power - dp
+                dep[k] += ds + dp
+    last = state.history[-1] if state.history else None
+    uncontracted_q = max(0, last.revenue_cents - last.contracted_revenue_cents) if last else 0
+    costs_q = max(0, last.revenue_cents - last.ebitda_cents) if last else 0
+    existing = lenders.projected_service([lenders.as_refinanced(l) for l in state.loans], q, n, sofr)
+    active = [l for l in state.lots if l.status == "active" and l.count > 0 and (l.ownership == "owned" or l.lease_end_quarter > q)]
+    held_now = sum(l.count for l in active)
+    nol, cfads_q = state.nol_cents, []
+    for k in range(n):
+        gone = sum(l.count for l in active if l.ownership == "leased" and l.lease_end_quarter - q <= k)
+        saved = sum(to_cents(lenders.lease_payment_usd(l.count, l.lease_usd_per_hour)) for l in active
+                    if l.ownership == "leased" and l.lease_end_quarter - q <= k)
+        kept = 1.0 if held_now <= 0 else (held_now - gone) / held_now
+        ebitda = round(contracted_q[k] + (merchant_q[k] + round(uncontracted_q * kept)) * (1 - rules.uncontracted_haircut)
+                       - max(0, costs_q - saved))
+        pretax = ebitda - dep[k] - existing[k][0]
+        if pretax <= 0:
+            nol, tax = nol - pretax, 0
+        else:
+            used = min(nol, int(pretax * rules.nol_limit))
+            nol, tax = nol - used, to_cents((pretax - used) / 100 * rules.tax_rate)
+        cfads_q.append(ebitda - tax)
+    ig = [c for c in state.contracts if c.status == "active" and c.end_quarter > q and c.grade in INVESTMENT_GRADE]
+    return tuple(cfads_q), sum(contracted_q[:4]), len(ig)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_the_lenders_projection_equals_its_quarter_by_quarter_definition(played_states, data):
+    """engine.lenders.underwrite adds each contract where it starts and ends and computes a site's
+    straight-line charge once (issue 10 item 12): the same integer cents as quarter by quarter,
+    for contracts starting, ending and running past the 48-quarter projection, and owned sites."""
+    from engine import lenders
+    from engine.state import Contract, Site
+
+    s = copy_state(data.draw(st.sampled_from(played_states)))
+    if s.game_over:
+        return
+    q = s.quarter
+    for i in range(data.draw(st.integers(0, 6))):
+        start = q + data.draw(st.integers(-8, 50))
+        s.contracts.append(Contract(
+            id=f"C{900 + i}", customer="x", segment="training", gen="h100", gpus=data.draw(st.integers(1, 4000)),
+            term_quarters=4, usd_per_gpu_hour=data.draw(st.floats(0.5, 4.0)), grade=data.draw(st.sampled_from(["AA", "BBB", "B"])),
+            start_quarter=start, end_quarter=start + data.draw(st.integers(1, 70)),
+        ))
+    for i in range(data.draw(st.integers(0, 2))):
+        shell, power = data.draw(st.integers(0, 10**11)), data.draw(st.integers(0, 10**11))
+        s.sites.append(Site(
+            id=f"S{900 + i}", name="x", kind="owned", mw=10.0, pue=1.3, power_source="grid", stage="operating",
+            capex_shell_cents=shell, capex_power_cents=power, dep_shell_cents=data.draw(st.integers(0, shell)),
+            dep_power_cents=data.draw(st.integers(0, power)),
+        ))
+    rules, sofr = load_scenario(DEFAULT_SCENARIO).scenario.rules, data.draw(st.floats(0.0, 0.08))
+    u = lenders.underwrite(s, rules, sofr)
+    cfads, contracted, _ = _underwrite_quarter_by_quarter(s, rules, sofr)
+    assert u.quarterly_cfads_cents == cfads
+    assert u.contracted_revenue_cents == contracted and u.cfads_cents == sum(cfads[:4])
