@@ -4,10 +4,11 @@ Over seeds 1-20, every scenario's lesson holds in the medians (each scenario sta
 as comparisons of strategies, ``[[lesson_checks]]``), no single bot wins every scenario, and the
 strategies written to exploit the rules (engine.exploits: stuffing leases in the last quarters,
 renting at zero margin, raising every round, pricing +100%, selling the fleet in the last quarter,
-and the valuation-horizon exploits: harvest) never beat the scenario's best
-principled bot.
+and the valuation-horizon exploits: harvest, cutting discretionary spend in the last year; sprint,
+50% under the market until the last year and 50% over it then; growth-pump, 50% under the market
+in the year before the last) never beat the scenario's best principled bot.
 
-The whole matrix (10 scenarios x 12 strategies x 20 seeds, plus the calm counterfactuals) is played
+The whole matrix (11 scenarios x 16 strategies x 20 seeds, plus the calm counterfactuals) is played
 once per session in a process pool, exactly as ``tycoon tournament`` plays it.
 """
 
