@@ -17,8 +17,9 @@ The rules players can read (KB §1, "Customer segmentation" and "Strategic prici
   attraction (``attraction``: SLA record and contract relationships), so a cheaper, more reliable
   company takes customers from the others.
 * **Spill.** What a company has no room for (on-demand customers turned away at a busy hour)
-  goes to the rivals with room left that hour, in proportion to that room; what nobody can serve
-  is lost (``spill``). Batch work queues at the company that won it (engine.demand.batch_queue).
+  goes to the rivals with room left that hour, in proportion to that room and to the share of
+  them willing to pay the rival's price against the rest of the market (``spill_acceptance``);
+  what nobody serves is lost (``spill``). Batch work queues at the company that won it (engine.demand.batch_queue).
 * **Contracts.** An offer signed by several companies in the same quarter goes to one: the best
   bid (``BID_RULE``); the others' signatures are refused. An anchor tenant's offer (``is_anchor``:
   large, long, investment grade) goes to the bidder best able to deliver it (``ANCHOR_RULE``,
@@ -40,7 +41,7 @@ import numpy as np
 from engine import inference
 from engine.actions import active_gpus, committed_gpus
 from engine.calendar import TICKS_PER_QUARTER
-from engine.demand import customer_base_step, demand_share
+from engine.demand import customer_base_step, demand_share, price_response
 from engine.game import Observation
 from engine.report import News, QuarterReport
 from engine.scenario import PLAYER, Scenario
@@ -100,17 +101,30 @@ def attraction(sla: float, has_contract: bool) -> float:
     return sla * (1 + RELATIONSHIP_BONUS if has_contract else 1.0)
 
 
-def spill(pulls: list[np.ndarray], free: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+def spill_acceptance(price: float, market_price: float, elasticities: list[tuple[float, float]]) -> float:
+    """Share of customers turned away by a rival who take a company's room (KB §1 "pricing as a
+    weapon", customer segmentation): they can still buy from the rest of the market (the
+    hyperscalers and the long tail) at its price, so they take ours as fully as our customer base
+    would at that price, never more than all of them. ``elasticities``: (weight, elasticity) of
+    the segments turned away. Worked example: +50% over the market, elasticity 2.0 -> 1.5^-5 = 13%."""
+    weight = sum(w for w, _ in elasticities)
+    if weight <= 0:
+        return 1.0
+    return sum(w * min(1.0, price_response(price, market_price, e)) for w, e in elasticities) / weight
+
+
+def spill(pulls: list[np.ndarray], free: list[np.ndarray], accept: list[float] | None = None) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
     """Per tick: each company serves its own on-demand customers up to its free capacity; the
-    excess of all goes to the companies with room left, in proportion to that room; the rest is
-    lost. Returns (own served, spill served, lost) with own + spill + lost = the pulls' sum."""
+    excess of all goes to the companies with room left, in proportion to that room times the share
+    of those customers willing to pay its price (``accept``, ``spill_acceptance``; all by default);
+    the rest is lost. Returns (own served, spill served, lost) with own + spill + lost = the pulls' sum."""
     own = [np.minimum(p, f) for p, f in zip(pulls, free)]
     excess = np.zeros(T)
     room_total = np.zeros(T)
     rooms = []
-    for p, o, f in zip(pulls, own, free):
+    for i, (p, o, f) in enumerate(zip(pulls, own, free)):
         excess += p - o
-        room = f - o
+        room = (f - o) * (1.0 if accept is None else accept[i])  # an overpriced company's room is not where they go
         rooms.append(room)
         room_total += room
     taken = np.minimum(excess, room_total)
@@ -182,7 +196,9 @@ def clear(world: World, opens: dict[str, OpenQuarter], sla: dict[str, float], ba
                     seg_pulls.setdefault(seg_id, {})[n] = p
                 else:
                     arrivals[n] += p
-        own, spilled, lost = spill([od[n] for n in sellers], [fleet[n]["free"] for n in sellers])
+        turned_away = [(float(sum(p.mean() for p in seg_pulls[sid].values())), segments[sid].elasticity) for sid in sorted(seg_pulls)]
+        accept = [spill_acceptance(fleet[n]["price"], market.on_demand_usd_per_hour, turned_away) for n in sellers]
+        own, spilled, lost = spill([od[n] for n in sellers], [fleet[n]["free"] for n in sellers], accept)
         for i, n in enumerate(sellers):
             out.allocations[n][gen].update(od=od[n], arrivals=arrivals[n], spill_in=spilled[i])
         if balance:

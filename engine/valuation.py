@@ -98,19 +98,23 @@ def blended_growth(gross_profits: list[int], revenues: list[int] | None = None) 
     with the 50% the market assumes until two years of results show otherwise: zero-margin revenue
     earns no growth credit, and one quarter cannot swing the multiple.
 
-    Durable means the last year grew both on the year before and, annualized, on the year before
-    that (with three years of results): recovering from a dip is not growth, so a company cannot
-    depress the year before the last to make the year the score reads look like a jump (KB §18:
-    the market pays for cash generation and its predictability). A ratio to a loss measures
-    nothing (``_growth_over``)."""
+    Durable means growth held two years running (with three years of results): the lower of the
+    last year's growth on the year before and that year's own growth on its predecessor. Recovering
+    from a dip is not growth, so a company cannot depress the year before the last (pricing under
+    the market: volume bought with margin) to make the year the score reads look like a jump, and
+    the two-year average cannot launder the dip either (10 -> 5 -> 10 reads -50%, the dip, where
+    the two-year rate read 0%; a decelerating 38 -> 64 -> 78 reads its latest +21%, where the pump
+    38 -> 41 -> 78 read the two-year +42%). KB §18: the market pays for cash generation and its
+    predictability. A ratio to a loss measures nothing (``_growth_over``)."""
     n = len(gross_profits)
     if n < 2:
         return GROWTH_PRICED_IN
     revenues = list(revenues) if revenues is not None and len(revenues) == n else [0] * n
     k = min(TRAILING_QUARTERS, n // 2)
     measured = _growth_over(gross_profits, revenues, k, k / TRAILING_QUARTERS)
-    if n >= 3 * TRAILING_QUARTERS:
-        measured = min(measured, _growth_over(gross_profits, revenues, TRAILING_QUARTERS, 2.0))
+    if n >= 3 * TRAILING_QUARTERS:  # and the year before grew on its own predecessor: growth held two years running
+        before = _growth_over(gross_profits[:-TRAILING_QUARTERS], revenues[:-TRAILING_QUARTERS], TRAILING_QUARTERS, 1.0)
+        measured = min(measured, before)
     measured = min(2.0, max(-0.75, measured))
     weight = min(1.0, n / (2 * TRAILING_QUARTERS))
     return weight * measured + (1 - weight) * GROWTH_PRICED_IN

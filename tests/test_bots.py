@@ -142,7 +142,7 @@ def test_speculator_leases_only_the_newest_generation_short_and_signs_nothing():
 
 
 def test_exploits_are_found_by_make_bot_but_are_not_built_in_bots():
-    assert set(EXPLOITS) == {"lease-stuffer", "zero-margin", "raise-every-round", "overpricer", "fire-sale", "harvest"}
+    assert set(EXPLOITS) == {"lease-stuffer", "zero-margin", "raise-every-round", "overpricer", "fire-sale", "harvest", "sprint", "growth-pump"}
     assert not set(EXPLOITS) & set(BOTS)
     for name in EXPLOITS:
         assert make_bot(name).name == name

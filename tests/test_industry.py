@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from engine.bots import make_bot, run_bot
 from engine.calendar import TICKS_PER_QUARTER as T
 from engine.game import Game
-from engine.industry import Industry, attraction, public_disclosure, reference_price, reliability, spill
+from engine.industry import Industry, attraction, public_disclosure, reference_price, reliability, spill, spill_acceptance
 from engine.state import copy_state
 from scenarios import load_scenario
 from tests.test_engine_invariants import _action, _check_books
@@ -59,6 +59,46 @@ def test_spill_worked_example():
     assert own[0][0] == 6 and own[1][0] == 2
     assert spilled[0][0] == 0 and spilled[1][0] == pytest.approx(3)
     assert lost[0] == pytest.approx(1)
+
+
+def test_kb1_spill_acceptance_worked_example():
+    """KB §1 (a commodity GPU-hour, the rest of the market one click away): customers a rival turned
+    away take our room as fully as our own customers would at our price. +50% over the market at
+    elasticity 2.0 (x2.5 above the market): 1.5^-5 = 13.2%; at or under the market all of them;
+    two segments weighted 3:1 at elasticities 2.0 and 1.0: (3 x 1.5^-5 + 1.5^-2.5) / 4."""
+    assert spill_acceptance(3.0, 2.0, [(1.0, 2.0)]) == pytest.approx(1.5 ** -5)
+    assert spill_acceptance(1.0, 2.0, [(1.0, 2.0)]) == 1.0
+    assert spill_acceptance(2.0, 2.0, [(1.0, 3.0)]) == 1.0
+    assert spill_acceptance(3.0, 2.0, [(3.0, 2.0), (1.0, 1.0)]) == pytest.approx((3 * 1.5 ** -5 + 1.5 ** -2.5) / 4)
+    assert spill_acceptance(3.0, 2.0, []) == 1.0
+
+
+def test_spill_to_an_overpriced_rival_worked_example():
+    """The spill worked example with B priced so that half the turned-away customers accept it:
+    A's 4 turned away see B's 3 free GPUs as 1.5 of room they would pay for; B serves 1.5, 2.5 are lost.
+    With a third company C at the market (room 2, all accept), the 4 split 1.5 : 2 (B 1.5, C 2), 0.5 lost."""
+    pulls = [np.full(T, 10.0), np.full(T, 2.0)]
+    free = [np.full(T, 6.0), np.full(T, 5.0)]
+    own, spilled, lost = spill(pulls, free, [1.0, 0.5])
+    assert own[1][0] == 2 and spilled[1][0] == pytest.approx(1.5) and lost[0] == pytest.approx(2.5)
+    own, spilled, lost = spill(pulls + [np.zeros(T)], free + [np.full(T, 2.0)], [1.0, 0.5, 1.0])
+    assert spilled[1][0] == pytest.approx(1.5) and spilled[2][0] == pytest.approx(2.0) and lost[0] == pytest.approx(0.5)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.floats(0, 1e4), st.floats(0, 1e4), st.floats(0, 1)), min_size=1, max_size=6))
+def test_spill_with_acceptance_conserves_and_never_serves_more_than_accepts(companies):
+    """Conservation holds whatever the acceptance; a company never serves more spilled customers
+    than its room times the share that accepts its price."""
+    pulls = [np.full(T, p) for p, _, _ in companies]
+    free = [np.full(T, f) for _, f, _ in companies]
+    accept = [a for _, _, a in companies]
+    own, spilled, lost = spill(pulls, free, accept)
+    total = sum(o + s for o, s in zip(own, spilled)) + lost
+    np.testing.assert_allclose(total, sum(pulls), rtol=1e-9, atol=1e-6)
+    for o, s, f, a in zip(own, spilled, free, accept):
+        assert np.all(s <= (f - o) * a * (1 + 1e-9) + 1e-6)
+    assert np.all(lost >= -1e-6)
 
 
 @settings(max_examples=60, deadline=None)
