@@ -26,7 +26,16 @@ from engine.exploits import EXPLOITS
 from engine.game import Game
 from scenarios import load_scenario, scenario_paths
 
-SEEDS = range(1, 21)
+def _seeds(text: str) -> range:
+    """Seeds 1-20 unless ``TYCOON_LESSON_SEEDS`` ("21-40") names others: the same checks on seeds the
+    scenarios were not tuned on, to see whether a lesson is robust or a draw of these twenty."""
+    lo, sep, hi = text.partition("-")
+    if not (lo.isdigit() and hi.isdigit() and sep and int(lo) <= int(hi)):
+        raise ValueError(f"TYCOON_LESSON_SEEDS={text!r}: expected a range like 21-40")
+    return range(int(lo), int(hi) + 1)
+
+
+SEEDS = _seeds(os.environ.get("TYCOON_LESSON_SEEDS", "1-20"))
 SCENARIOS = sorted(p.stem for p in scenario_paths())
 PRINCIPLED = sorted(BOTS)
 EXPLOITS_ = sorted(EXPLOITS)
