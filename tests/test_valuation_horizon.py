@@ -12,10 +12,9 @@ from __future__ import annotations
 import pytest
 
 from engine import valuation as val
-from engine.bots import BOTS, make_bot
+from engine.bots import BOTS
 from engine.exploits import DISCRETIONARY, EXPLOITS, LAST_QUARTERS, SPRINT_DISCOUNT, SPRINT_MARKUP
-from engine.game import Game
-from scenarios import load_scenario
+from tests.test_bots import play
 
 M = 100_000_000  # $1M in cents
 
@@ -82,24 +81,14 @@ def test_kb18_a_pumped_year_reads_less_growth_than_the_same_company_decelerating
 # ------------------------------------------------------------------------------ the horizon exploits
 
 
-def _play(sid: str, seed: int, bot_name: str):
-    game, bot, turns = Game(load_scenario(sid).scenario, seed), make_bot(bot_name), []
-    while not game.over:
-        obs = game.observation()
-        actions = bot.act(obs)
-        report = game.play(actions)
-        turns.append((obs, actions, report))
-    return game, turns
-
-
 def test_horizon_exploits_are_exploits_not_built_in_bots():
     assert {"harvest", "sprint", "growth-pump"} <= set(EXPLOITS)
     assert not {"harvest", "sprint", "growth-pump"} & set(BOTS)
 
 
 def test_harvest_cuts_discretionary_spend_only_in_the_last_four_quarters():
-    game, turns = _play("price-war", 1, "harvest")
-    _, base = _play("price-war", 1, "all-in")
+    game, turns = play("price-war", 1, "harvest")
+    _, base = play("price-war", 1, "all-in")
     n = game.scenario.quarters
     early = n - LAST_QUARTERS
     assert [a for _, a, _ in turns[:early]] == [a for _, a, _ in base[:early]]
@@ -118,7 +107,7 @@ def _gpu_prices(turns, quarter: int) -> set[float]:
 
 
 def test_sprint_prices_under_the_market_then_over_it_in_the_last_year():
-    game, turns = _play("price-war-rival", 1, "sprint")
+    game, turns = play("price-war-rival", 1, "sprint")
     n = game.scenario.quarters
     assert _gpu_prices(turns, 0) == {SPRINT_DISCOUNT}
     assert _gpu_prices(turns, n - LAST_QUARTERS) == {SPRINT_MARKUP}
@@ -126,8 +115,8 @@ def test_sprint_prices_under_the_market_then_over_it_in_the_last_year():
 
 
 def test_growth_pump_plays_its_base_then_prices_under_the_market_in_the_year_before_the_last():
-    game, turns = _play("viral-spike", 1, "growth-pump")
-    _, base = _play("viral-spike", 1, "all-in")
+    game, turns = play("viral-spike", 1, "growth-pump")
+    _, base = play("viral-spike", 1, "all-in")
     n = game.scenario.quarters
     start = n - 2 * LAST_QUARTERS
     assert [a for _, a, _ in turns[:start]] == [a for _, a, _ in base[:start]]
