@@ -25,6 +25,19 @@ SCEN = "tutorial"  # 8 quarters: quick to verify
 SEED = 1
 
 
+def route_requests_to(client, monkeypatch) -> None:
+    """Send the classroom client's HTTP calls (game.classroom.client.request) to a test client of
+    the server instead of the network: the CLI and the bots' client talk to the app in-process."""
+    from game.classroom import client as http
+
+    def fake_request(method, url, body=None, headers=None, timeout=0):
+        path = url.split("://", 1)[1].split("/", 1)[1]
+        r = client.request(method, "/" + path, content=body, headers=headers or {})
+        return http.Reply(r.status_code, r.json() if "json" in r.headers.get("content-type", "") else {}, r.text)
+
+    monkeypatch.setattr(http, "request", fake_request)
+
+
 def pg_bin() -> str | None:
     """The folder of initdb/pg_ctl: on PATH, else Debian's /usr/lib/postgresql/*/bin."""
     found = shutil.which("initdb")

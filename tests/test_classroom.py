@@ -29,7 +29,7 @@ from game.classroom.db import MIGRATIONS, SCHEMA_VERSION, Database, token_digest
 from game.classroom.worker import class_facts  # noqa: E402
 from game.errors import UserError  # noqa: E402
 from scenarios import load_scenario  # noqa: E402
-from tests.classroom_helpers import SCEN, SEED, edited, make_run, renamed  # noqa: E402
+from tests.classroom_helpers import SCEN, SEED, edited, make_run, renamed, route_requests_to  # noqa: E402
 
 TOKEN = "instructor-secret"
 EVIL = "<script>document.title='pwned'</script>"
@@ -325,16 +325,9 @@ def test_a_closed_job_stays_closed(db_url, runs):
 
 def test_submit_cli_exit_codes(client, runs, capsys, monkeypatch):
     """`tycoon board submit` prints each run's rank or refusal; exit 0 only when all were accepted."""
-    from game.classroom import client as http
     from game.cli import main
 
-    def fake_request(method, url, body=None, headers=None, timeout=0):  # the HTTP call, through the test client
-        path = url.split("://", 1)[1].split("/", 1)[1]
-        r = client.request(method, "/" + path, content=body, headers=headers or {})
-        ctype = r.headers.get("content-type", "")
-        return http.Reply(r.status_code, r.json() if "json" in ctype else {}, r.text)
-
-    monkeypatch.setattr(http, "request", fake_request)
+    route_requests_to(client, monkeypatch)
     assert main(["board", "submit", str(runs["alice"]), "--server", "http://class.example"]) == 0
     assert "accepted: alice" in capsys.readouterr().out
     assert main(["board", "submit", str(runs["bob"]), str(runs["tampered"]), "--server", "http://class.example"]) == 1
@@ -390,16 +383,9 @@ def test_serve_cli_token_once_and_warns_off_localhost(tmp_path, monkeypatch, cap
 
 
 def test_competition_add_and_gradebook_cli(client, runs, tmp_path, capsys, monkeypatch):
-    from game.classroom import client as http
     from game.cli import main
 
-    def fake_request(method, url, body=None, headers=None, timeout=0):
-        path = url.split("://", 1)[1].split("/", 1)[1]
-        r = client.request(method, "/" + path, content=body, headers=headers or {})
-        ctype = r.headers.get("content-type", "")
-        return http.Reply(r.status_code, r.json() if "json" in ctype else {}, r.text)
-
-    monkeypatch.setattr(http, "request", fake_request)
+    route_requests_to(client, monkeypatch)
     f = tmp_path / "econ.toml"
     f.write_text(COMPETITION + 'class_code = "ECON-0101"\n')
     server = ["--server", "http://class.example"]

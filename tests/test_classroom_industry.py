@@ -30,7 +30,7 @@ from game.classroom.db import SCHEMA_VERSION, Database  # noqa: E402
 from game.classroom.worker import rank_companies, verify_industry_submission  # noqa: E402
 from game.industry import industry_file, save_industry  # noqa: E402
 from scenarios import load_scenario  # noqa: E402
-from tests.classroom_helpers import SCEN, SEED, edited, make_run  # noqa: E402
+from tests.classroom_helpers import SCEN, SEED, edited, make_run, route_requests_to  # noqa: E402
 
 TOKEN = "instructor-secret"
 EVIL = "<script>document.title='pwned'</script>"
@@ -236,15 +236,9 @@ def test_industry_page_escapes_names(client, files):
 
 
 def test_submit_cli_prints_ranks_within_the_industry(client, files, capsys, monkeypatch):
-    from game.classroom import client as http
     from game.cli import main
 
-    def fake_request(method, url, body=None, headers=None, timeout=0):
-        path = url.split("://", 1)[1].split("/", 1)[1]
-        r = client.request(method, "/" + path, content=body, headers=headers or {})
-        return http.Reply(r.status_code, r.json() if "json" in r.headers.get("content-type", "") else {}, r.text)
-
-    monkeypatch.setattr(http, "request", fake_request)
+    route_requests_to(client, monkeypatch)
     want = expected_companies({"alice": "flex", "bob": "all-in"}, ["barbell"])
     assert main(["board", "submit", str(files["abc"]), "--server", "http://class.example"]) == 0
     out = capsys.readouterr().out
@@ -493,12 +487,7 @@ def test_headless_client_plays_every_round(live_client, monkeypatch, capsys):
 
     c = live_client
 
-    def fake_request(method, url, body=None, headers=None, timeout=0):
-        path = url.split("://", 1)[1].split("/", 1)[1]
-        r = c.request(method, "/" + path, content=body, headers=headers or {})
-        return http.Reply(r.status_code, r.json() if "json" in r.headers.get("content-type", "") else {}, r.text)
-
-    monkeypatch.setattr(http, "request", fake_request)
+    route_requests_to(c, monkeypatch)
     made = open_live(c, players=("alice", "bob"), rivals=())
 
     def wait(_s):  # bob never plans: each wait lets the deadline pass and gives the worker a moment
@@ -538,18 +527,12 @@ def test_industry_cli_open_play_file(live_client, monkeypatch, capsys, tmp_path)
     player's rounds, the file downloaded and verified; bad input is one line (exit 2)."""
     import re
 
-    from game.classroom import client as http
     from game.cli import main
     from game.industry import verify_industry
 
     c = live_client
 
-    def fake_request(method, url, body=None, headers=None, timeout=0):
-        path = url.split("://", 1)[1].split("/", 1)[1]
-        r = c.request(method, "/" + path, content=body, headers=headers or {})
-        return http.Reply(r.status_code, r.json() if "json" in r.headers.get("content-type", "") else {}, r.text)
-
-    monkeypatch.setattr(http, "request", fake_request)
+    route_requests_to(c, monkeypatch)
     url = "http://class.example"
     assert main(["board", "industry", "open", url, "--scenario", SCEN, "--seed", str(SEED), "--players", "solo",
                  "--round-minutes", "5", "--token", TOKEN]) == 0
