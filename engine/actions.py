@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import Field, TypeAdapter
+from pydantic import ConfigDict, Field, TypeAdapter
 
 from engine.base import Frozen, Rejected
 from engine.calendar import TICKS_PER_QUARTER, quarter_label
@@ -156,7 +156,9 @@ Action = Annotated[
     ],
     Field(discriminator="kind"),
 ]
-ACTION_ADAPTER: TypeAdapter[Action] = TypeAdapter(Action)
+# defer_build: the union's validator is built by the first action parsed, not at import (issue 11 start-up:
+# an empty turn plan, as on the first screen, parses none)
+ACTION_ADAPTER: TypeAdapter[Action] = TypeAdapter(Action, config=ConfigDict(defer_build=True))
 ACTION_KINDS = (
     "buy_gpus", "lease_gpus", "renew_lease", "sell_gpus", "lease_colo", "build_site", "release_site",
     "set_price", "sign_contract", "take_loan", "repay_loan", "raise_equity",

@@ -157,3 +157,65 @@ async def test_apps_of_one_process_share_parsed_css_per_theme():
     assert parsed > 0 and again == 0 and (same_error, same_bg) == (dark_error, dark_bg)
     light, light_error, light_bg = await first_screen("textual-light")
     assert light > 0 and light_bg != dark_bg
+
+
+_FIRST_SCREEN_MODULES = """
+import json, sys
+from game.app import make_app
+app = make_app(seed=7, skip_start=sys.argv[1] == "dashboard", theme="textual-dark", cursor_blink=False)
+def on_ready(self):
+    actions = sys.modules.get("engine.actions")  # (not imported here: the start screen does not load it)
+    built = actions is not None and type(actions.ACTION_ADAPTER.validator).__name__ == "SchemaValidator"
+    print(json.dumps({"modules": sorted(sys.modules), "action_validator_built": built, "screen": type(self.screen).__name__}))
+    self.exit()
+type(app).on_ready = on_ready
+app.run(headless=True, size=(120, 40))
+"""
+
+# Code the first screens do not run: the run file (first save or load), the other commands (calculators,
+# classroom, leaderboard, replay, tournament, rivals), the debrief and the end-of-game tools, the charts.
+NOT_BEFORE_THE_FIRST_SCREEN = (
+    "game.runfile", "game.classroom", "game.calc", "game.leaderboard", "game.replay", "game.tournament",
+    "game.industry", "game.headless", "game.competition", "engine.industry", "engine.debrief", "engine.bots",
+    "engine.exploits", "textual_plot",
+)
+
+
+@pytest.mark.parametrize("first", ["start", "dashboard"])
+def test_starting_the_game_imports_only_what_its_first_screen_runs(first, tmp_path):
+    """Issue 11 (start-up of `tycoon play`): in a fresh process, as the CLI starts it, the first screen is
+    shown without importing the modules of NOT_BEFORE_THE_FIRST_SCREEN, and without building the validator
+    of every action kind (engine.actions.ACTION_ADAPTER: an empty turn plan parses no action). The start
+    screen loads no engine model at all (pydantic, numpy: the engine loads when a game starts)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, TYCOON_SAVE_DIR=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", _FIRST_SCREEN_MODULES, first], capture_output=True, text=True,
+                         env=env, check=True, timeout=120).stdout
+    seen = json.loads(out.strip().splitlines()[-1])
+    modules = set(seen["modules"])
+    assert seen["screen"] == ("StartScreen" if first == "start" else "DashboardScreen")
+    loaded = sorted(m for m in modules if any(m == n or m.startswith(n + ".") for n in NOT_BEFORE_THE_FIRST_SCREEN))
+    assert loaded == []
+    assert seen["action_validator_built"] is False
+    if first == "start":
+        assert not {"numpy", "pydantic", "engine.state", "engine.step"} & modules
+    else:
+        assert {"engine.step", "engine.advisor", "numpy"} <= modules  # the game was built and advised: the test sees a real start
+
+
+def test_the_action_validator_built_on_first_use_still_refuses_a_bad_action():
+    """engine.actions.ACTION_ADAPTER is deferred (issue 11 start-up): its first use builds it, and it
+    validates as before: a known kind parses, an unknown kind or a bad field is refused."""
+    from pydantic import ValidationError
+
+    from engine.actions import TakeLoan, parse_action
+
+    assert parse_action({"kind": "take_loan", "offer_id": "D1", "amount_usd": 5}) == TakeLoan(offer_id="D1", amount_usd=5)
+    with pytest.raises(ValidationError):
+        parse_action({"kind": "print_money", "amount_usd": 5})
+    with pytest.raises(ValidationError):
+        parse_action({"kind": "take_loan", "offer_id": "D1", "amount_usd": "lots"})

@@ -19,7 +19,6 @@ from engine.lenders import loan_offers, loan_quarter_service_cents, trailing_dsc
 from engine.money import fmt_usd, to_cents
 from engine.report import ActionResult, QuarterReport
 from engine.state import GameState
-from game.runfile import load_run, resume_game, run_from_game, save_run
 from scenarios import DEFAULT_SCENARIO, LoadedScenario, load_scenario
 
 from game.app.paths import SAVE_DIR_ENV, default_save_dir  # noqa: E402,F401 - re-exported
@@ -77,6 +76,8 @@ class Session:
 
     @classmethod
     def load(cls, path: str | os.PathLike, save_dir: Path | None = None, competition=None) -> "Session":
+        from game.runfile import resume_game  # the run file's code loads with the first load or save, not with a new game (issue 11)
+
         run, loaded, game = resume_game(path)
         if competition is not None:
             from game.competition import competition_mismatch
@@ -271,6 +272,8 @@ class Session:
         return report
 
     def save(self, path: str | os.PathLike | None = None) -> Path:
+        from game.runfile import run_from_game, save_run
+
         target = Path(path) if path else (self.save_path or self.save_dir / "run.json")
         run = run_from_game(self.game, self.loaded, player=self.player, parent=self.parent)
         if self.competition is not None:
@@ -303,6 +306,7 @@ class Session:
         (re-simulated and verified like ``tycoon leaderboard add``). Returns (added, message, entry id)."""
         from engine import RULESET
         from game.leaderboard import add_runs, open_store
+        from game.runfile import load_run
 
         path = self.save()
         comp = self.competition
