@@ -58,6 +58,9 @@ def build_parser(play_only: bool = False) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    from game.app import use_one_blas_thread
+
+    use_one_blas_thread()  # before any command loads numpy: `tycoon play --scenario` builds its game before the app
     parser = build_parser(play_only=not argv or argv[0] == "play")
     try:
         args = parser.parse_args(argv)

@@ -160,13 +160,16 @@ async def test_apps_of_one_process_share_parsed_css_per_theme():
 
 
 _FIRST_SCREEN_MODULES = """
-import json, sys
+import json, os, sys, threading
 from game.app import make_app
 app = make_app(seed=7, skip_start=sys.argv[1] == "dashboard", theme="textual-dark", cursor_blink=False)
 def on_ready(self):
     actions = sys.modules.get("engine.actions")  # (not imported here: the start screen does not load it)
     built = actions is not None and type(actions.ACTION_ADAPTER.validator).__name__ == "SchemaValidator"
-    print(json.dumps({"modules": sorted(sys.modules), "action_validator_built": built, "screen": type(self.screen).__name__}))
+    tasks = len(os.listdir("/proc/self/task")) if os.path.isdir("/proc/self/task") else None  # the OS's threads (Linux)
+    print(json.dumps({"modules": sorted(sys.modules), "action_validator_built": built, "screen": type(self.screen).__name__,
+                      "threads_not_python": None if tasks is None else tasks - threading.active_count(),
+                      "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS")}))
     self.exit()
 type(app).on_ready = on_ready
 app.run(headless=True, size=(120, 40))
@@ -205,6 +208,26 @@ def test_starting_the_game_imports_only_what_its_first_screen_runs(first, tmp_pa
         assert not {"numpy", "pydantic", "engine.state", "engine.step"} & modules
     else:
         assert {"engine.step", "engine.advisor", "numpy"} <= modules  # the game was built and advised: the test sees a real start
+        # numpy loaded without OpenBLAS's pool of worker threads (game.app.use_one_blas_thread): no thread
+        # that Python did not start (on one core OpenBLAS starts none anyway)
+        assert seen["blas_threads"] == "1"
+        assert seen["threads_not_python"] in (0, None)
+
+
+def test_one_blas_thread_is_the_default_and_a_players_setting_is_kept(monkeypatch):
+    """game.app.use_one_blas_thread (issue 11 start-up): OPENBLAS_NUM_THREADS=1 when unset; a value the
+    player set is theirs, even an empty one."""
+    import os
+
+    from game.app import use_one_blas_thread
+
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    use_one_blas_thread()
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
+    for theirs in ("4", ""):
+        monkeypatch.setenv("OPENBLAS_NUM_THREADS", theirs)
+        use_one_blas_thread()
+        assert os.environ["OPENBLAS_NUM_THREADS"] == theirs
 
 
 def test_the_action_validator_built_on_first_use_still_refuses_a_bad_action():

@@ -28,6 +28,7 @@ def make_app(
     ``competition`` (a ``game.competition.Competition`` or the path of its file) starts its
     scenario and seed at once and tags every save of the run file with its id."""
     _skip_pydantic_plugin_scan()
+    use_one_blas_thread()
     from game.app.app import TycoonApp
 
     _freeze_import_heap()
@@ -50,6 +51,16 @@ def _skip_pydantic_plugin_scan() -> None:
     import os
 
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
+
+def use_one_blas_thread() -> None:
+    """The game does no linear algebra (no BLAS call in engine/ or game/), yet numpy's OpenBLAS starts a pool
+    of worker threads, one per core, as numpy loads: 25-40 ms of CPU and 40-70 ms of wall of a fresh
+    `tycoon play` start-up on 2 cores (issue 11), more threads on a bigger machine. Set before numpy is
+    imported (the engine loads it when a game starts); a value the player set (even empty) is kept."""
+    import os
+
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 _FROZEN = False
