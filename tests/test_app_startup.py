@@ -242,3 +242,46 @@ def test_the_action_validator_built_on_first_use_still_refuses_a_bad_action():
         parse_action({"kind": "print_money", "amount_usd": 5})
     with pytest.raises(ValidationError):
         parse_action({"kind": "take_loan", "offer_id": "D1", "amount_usd": "lots"})
+
+
+_COLLECTIONS_WHILE_IMPORTING = """
+import gc, json
+from game.app import make_app
+runs, at_freeze = [], []
+gc.callbacks.append(lambda phase, info: phase == "start" and runs.append(info["generation"]))
+freeze = gc.freeze
+gc.freeze = lambda: (at_freeze.append(len(runs)), freeze())  # make_app freezes the heap its imports built
+normal = gc.get_threshold()
+app = make_app(seed=7, theme="textual-dark", cursor_blink=False)
+print(json.dumps({"collections": at_freeze, "threshold_back": gc.get_threshold() == normal, "app": type(app).__name__}))
+"""
+
+
+def test_the_collector_waits_while_the_first_app_loads_its_modules(tmp_path):
+    """game.app._collector_waits_while_importing (issue 11 start-up): in a fresh process, loading Textual and
+    the app's modules in make_app runs no collection before the import heap is frozen (it ran about 75),
+    and the process's threshold is back once the app is made."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, TYCOON_SAVE_DIR=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", _COLLECTIONS_WHILE_IMPORTING], capture_output=True, text=True,
+                         env=env, check=True, timeout=120).stdout
+    seen = json.loads(out.strip().splitlines()[-1])
+    assert seen == {"collections": [0], "threshold_back": True, "app": "TycoonApp"}
+
+
+def test_the_collector_threshold_is_back_when_an_import_fails(monkeypatch):
+    import gc
+
+    import game.app as package
+
+    monkeypatch.setattr(package, "_FROZEN", False)
+    normal = gc.get_threshold()
+    with pytest.raises(ImportError):
+        with package._collector_waits_while_importing():
+            assert gc.get_threshold()[0] == max(package.IMPORT_GEN0_THRESHOLD, normal[0])
+            raise ImportError("a module that does not load")
+    assert gc.get_threshold() == normal

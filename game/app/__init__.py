@@ -29,7 +29,8 @@ def make_app(
     scenario and seed at once and tags every save of the run file with its id."""
     _skip_pydantic_plugin_scan()
     use_one_blas_thread()
-    from game.app.app import TycoonApp
+    with _collector_waits_while_importing():
+        from game.app.app import TycoonApp
 
     _freeze_import_heap()
     if isinstance(competition, (str, Path)):
@@ -61,6 +62,29 @@ def use_one_blas_thread() -> None:
     import os
 
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
+IMPORT_GEN0_THRESHOLD = 100_000  # above the container objects Textual's and the app's modules allocate as they load
+
+
+class _collector_waits_while_importing:
+    """Until the first app's modules are loaded (Textual, the app, its forms), the cycle collector waits for
+    100,000 new objects instead of 700: it ran about 75 times over the growing import heap, 12-14 ms of CPU
+    of a fresh `tycoon` start-up, and found almost nothing (the imports leave about 450 cyclic objects,
+    which _freeze_import_heap then keeps). The process's own threshold is back when the imports are done,
+    or fail. Once a process: a later make_app imports nothing (issue 11: start-up)."""
+
+    def __enter__(self) -> None:
+        import gc
+
+        self._threshold = gc.get_threshold()
+        if not _FROZEN:
+            gc.set_threshold(max(IMPORT_GEN0_THRESHOLD, self._threshold[0]), *self._threshold[1:])
+
+    def __exit__(self, *exc: object) -> None:
+        import gc
+
+        gc.set_threshold(*self._threshold)
 
 
 _FROZEN = False
