@@ -285,3 +285,24 @@ def test_the_collector_threshold_is_back_when_an_import_fails(monkeypatch):
             assert gc.get_threshold()[0] == max(package.IMPORT_GEN0_THRESHOLD, normal[0])
             raise ImportError("a module that does not load")
     assert gc.get_threshold() == normal
+
+
+def test_every_command_sets_one_blas_thread_before_it_runs(monkeypatch, tmp_path):
+    """game.cli.main (issue 11 start-up): `tycoon play --scenario` builds its game, numpy included, before
+    the app is made, so the CLI sets OPENBLAS_NUM_THREADS for every command before it runs one."""
+    import os
+
+    from game import cli
+
+    seen = []
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    class Parser:  # records the environment the command would run in, and runs none
+        def parse_args(self, argv):
+            from game.errors import UserError
+
+            seen.append(os.environ.get("OPENBLAS_NUM_THREADS"))
+            raise UserError("stop here: the command itself is not what this test runs")
+
+    monkeypatch.setattr(cli, "build_parser", lambda play_only=False: Parser())
+    assert cli.main(["verify", str(tmp_path / "missing.json")]) == 2
+    assert seen == ["1"]
