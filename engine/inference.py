@@ -23,6 +23,7 @@ from functools import lru_cache
 from typing import Literal, NamedTuple
 
 import numpy as np
+from numpy._core import umath as np_umath
 from pydantic import BaseModel, Field
 
 from engine.base import FileModel, Frozen, Rejected
@@ -36,6 +37,7 @@ from engine.physics import (
 )
 
 T = TICKS_PER_QUARTER
+_clip = np_umath.clip  # what np.clip calls for float bounds, without its Python wrapper (the same ufunc, the same floats)
 
 # ------------------------------------------------------------------------------ parameters
 
@@ -453,12 +455,12 @@ def _queue_shape(load: np.ndarray, service_ms: float, ca2: float, servers: float
                  prefill_load: np.ndarray | float = 0.0, prefill_ms: np.ndarray | float = 0.0) -> _QueueShape:
     """The wait-independent half of ``_gg1_exceed``: the slot queue's utilization, conditional mean
     wait and wait probability (physics.wait_probability), the prefill stage's."""
-    rho = np.clip(load, 0.0, 1.0)
+    rho = _clip(load, 0.0, 1.0)
     positive = rho > 0
     busy = positive & (rho < 1)
     cond_mean = np.where(busy, (ca2 + SERVICE_CV2) / 2 * service_ms / np.where(busy, 1 - rho, 1.0), 1.0)
     p_wait = np.minimum(1.0, rho ** (np.sqrt(2 * (max(1.0, servers) + 1)) - 1))  # physics.wait_probability
-    rho_p = np.clip(prefill_load, 0.0, 0.999999)
+    rho_p = _clip(prefill_load, 0.0, 0.999999)
     p_pre = np.where(np.asarray(prefill_ms) > 0, rho_p, 0.0)
     mean_pre = np.maximum((ca2 + SERVICE_CV2) / 2 * np.asarray(prefill_ms) / (1 - rho_p), 1e-9)
     over = rho >= 1  # in the load's own shape: per hour, or per load bin of a quantile grid
@@ -480,7 +482,7 @@ def _queue_exceed(shape: _QueueShape, wait_ms: np.ndarray, limit_ms: np.ndarray)
     if shape.any_over:  # only the overloaded hours pay for the admission queue
         mask = shape.over if shape.over.shape == out.shape else np.broadcast_to(shape.over, out.shape)
         limit = (limit_ms if np.shape(limit_ms) == out.shape else np.broadcast_to(limit_ms, out.shape))[mask]
-        out[mask] = np.clip(1 - np.divide(wait_ms[mask], limit, out=np.ones_like(limit), where=limit > 0), 0.0, 1.0)
+        out[mask] = _clip(1 - np.divide(wait_ms[mask], limit, out=np.ones_like(limit), where=limit > 0), 0.0, 1.0)
     if shape.any_idle:
         mask = shape.idle if shape.idle.shape == out.shape else np.broadcast_to(shape.idle, out.shape)
         out[mask] = np.where(wait_ms[mask] > 0, 0.0, 1.0)
@@ -504,7 +506,7 @@ def _normal_exceed(mean: np.ndarray, sd: np.ndarray, x) -> np.ndarray:
     """P(X > x) for normal X per hour (logistic approximation of the normal CDF; sd 0: a step)."""
     gap = x - mean
     z = gap / np.maximum(sd, 1e-12)
-    out = 1 / (1 + np.exp(np.clip(1.702 * z, -60, 60)))
+    out = 1 / (1 + np.exp(_clip(1.702 * z, -60, 60)))
     flat = ~np.asarray(sd > 0)
     if flat.any():  # only hours without spread are a step
         out = np.where(sd > 0, out, (gap < 0) * 1.0)
@@ -522,7 +524,7 @@ OVERLOAD_KEY = 1000
 def _load_key(load: np.ndarray) -> np.ndarray:
     """Integer bin of a load on the scale queues care about, log(rho / (1 - rho)); overloaded hours
     (load 1) get a bin of their own."""
-    rho = np.clip(load, 1e-9, 1.0)
+    rho = _clip(load, 1e-9, 1.0)
     odds = np.log(rho / np.maximum(1e-12, 1 - rho))
     return np.where(rho >= 1, OVERLOAD_KEY, np.round(odds * HOUR_BINS)).astype(np.int64)
 
@@ -616,99 +618,187 @@ def _log_grid(start: float, stop: float) -> np.ndarray:
     return grid
 
 
-def _first_at_most(late, grids: list[np.ndarray], asks: list[tuple[int, float]]) -> list[int | None]:
-    """For each ask (grid, target): ``argmax(late(grid) <= target)``, the first of the grid's
-    points with ``late`` at most the target, or None if there is none, without running ``late``
-    on every point. ``late`` (a weighted share of requests above t) is non-increasing in t, so a
-    first look at every ``GRID_STRIDE``-th point brackets the answer and a second looks inside
-    the bracket: 13 points of 48. A NaN seen anywhere sends the asks to every point. The few
-    values are scanned as Python floats (the same comparisons, without an array call each)."""
+def _first_at_most(late_many, grids: list[list[np.ndarray]], asks: list[list[tuple[int, float]]]) -> list[list[int | None]]:
+    """For each search p and each of its asks (grid, target): ``argmax(late_p(grid) <= target)``,
+    the first of the grid's points with ``late_p`` at most the target, or None if there is none,
+    without running ``late_p`` on every point. ``late_p`` (a weighted share of requests above t)
+    is non-increasing in t, so a first look at every ``GRID_STRIDE``-th point brackets the answer
+    and a second looks inside the bracket: 13 points of 48. A NaN seen anywhere in a search sends
+    its asks to every point. The searches are independent (one per deployment) but each look runs
+    all of them in one ``late_many`` call (a list of point arrays, None for a search with nothing to
+    look at, to the list of their ``late`` values): a quarter makes the same few array calls for
+    four deployments as for one. The few values are scanned as Python floats."""
     n = len(_FIRST_POINTS)
-    first = late(grids[0][_GRID_FIRST] if len(grids) == 1 else np.concatenate([g[_GRID_FIRST] for g in grids])).tolist()
-    found: list[int | None] = []
-    inside: list[tuple[int, int, int]] = []  # (ask, first point of the bracket, its end)
-    for k, (g, target) in enumerate(asks):
-        row = first[g * n:(g + 1) * n]
-        m = next((j for j, v in enumerate(row) if v <= target), None)
-        if m is None:
-            found.append(None)
-            continue
-        end = _FIRST_POINTS[m]
-        found.append(end)
-        inside.append((k, end - GRID_STRIDE + 1, end))
-    nan = any(map(math.isnan, first))
-    if inside and not nan:
-        seen = late(np.concatenate([grids[asks[k][0]][a:b] for k, a, b in inside])).tolist()
-        nan = any(map(math.isnan, seen))
-        at = 0
-        for k, a, b in inside:
-            target = asks[k][1]
-            j = next((j for j, v in enumerate(seen[at:at + b - a]) if v <= target), None)
-            at += b - a
-            if j is not None:
-                found[k] = a + j
-    if nan:  # no order to rely on: every point
-        every = late(np.concatenate(grids))
-        found = []
-        for g, target in asks:
-            ok = every[g * GRID_POINTS:(g + 1) * GRID_POINTS] <= target
-            found.append(int(np.argmax(ok)) if ok.any() else None)
+    firsts = late_many([None if not a else g[0][_GRID_FIRST] if len(g) == 1 else np.concatenate([x[_GRID_FIRST] for x in g])
+                        for g, a in zip(grids, asks)])
+    found: list[list[int | None]] = []
+    inside: list[list[tuple[int, int, int]]] = []  # per search: (ask, first point of the bracket, its end)
+    nan: list[bool] = []
+    for a, first_p in zip(asks, firsts):
+        first = first_p.tolist() if first_p is not None else []
+        found_p: list[int | None] = []
+        inside_p: list[tuple[int, int, int]] = []
+        for k, (g, target) in enumerate(a):
+            row = first[g * n:(g + 1) * n]
+            m = next((j for j, v in enumerate(row) if v <= target), None)
+            if m is None:
+                found_p.append(None)
+                continue
+            end = _FIRST_POINTS[m]
+            found_p.append(end)
+            inside_p.append((k, end - GRID_STRIDE + 1, end))
+        found.append(found_p)
+        inside.append(inside_p)
+        nan.append(any(map(math.isnan, first)))
+    looks = [np.concatenate([g[a[k][0]][lo:hi] for k, lo, hi in ins]) if ins and not bad else None
+             for g, a, ins, bad in zip(grids, asks, inside, nan)]
+    if any(x is not None for x in looks):
+        for p, seen_p in enumerate(late_many(looks)):
+            if seen_p is None:
+                continue
+            seen = seen_p.tolist()
+            nan[p] = any(map(math.isnan, seen))
+            at = 0
+            for k, lo, hi in inside[p]:
+                target = asks[p][k][1]
+                j = next((j for j, v in enumerate(seen[at:at + hi - lo]) if v <= target), None)
+                at += hi - lo
+                if j is not None:
+                    found[p][k] = lo + j
+    if any(nan):  # no order to rely on: every point
+        for p, every in enumerate(late_many([np.concatenate(g) if bad else None for g, bad in zip(grids, nan)])):
+            if every is None:
+                continue
+            found[p] = []
+            for g, target in asks[p]:
+                ok = every[g * GRID_POINTS:(g + 1) * GRID_POINTS] <= target
+                found[p].append(int(np.argmax(ok)) if ok.any() else None)
     return found
 
 
+def _one(late):
+    """A single ``late`` as the ``late_many`` of one search."""
+    return lambda ts: [None if t is None else late(t) for t in ts]
+
+
 def _grid_quantiles(late, total: float, qs: tuple[float, ...], lo: float, hi: float) -> list[float]:
-    """``_grid_quantile`` at several ``qs`` at once, the same numbers: the log-spaced grid is the
-    same for every q, so ``late`` runs on it once, then once on every q's linear grid together;
-    each grid is searched by ``_first_at_most`` (a few points, not all 48: each point is a row of
-    array operations over the load bins)."""
-    span = max(hi - lo, 1e-9)
-    coarse = lo + _log_grid(1e-4 * span, span)
-    targets = [float((1 - q) * total) for q in qs]
-    out: list[float] = [hi] * len(qs)
-    fine: list[tuple[int, np.ndarray]] = []
-    for k, i in enumerate(_first_at_most(late, [coarse], [(0, t) for t in targets])):
-        if i is None:
-            continue
-        left = lo if i == 0 else float(coarse[i - 1])
-        fine.append((k, _linear_grid(left, float(coarse[i]))))
-    if fine:
-        found = _first_at_most(late, [grid for _, grid in fine], [(j, targets[k]) for j, (k, _) in enumerate(fine)])
-        for (k, grid), i in zip(fine, found):
-            out[k] = float(grid[i or 0])  # argmax of no point at or below the target is the first point
+    """``_grid_quantile`` at several ``qs`` at once, the same numbers (``_grid_quantiles_many`` of one search)."""
+    return _grid_quantiles_many(_one(late), [(total, qs, lo, hi)])[0]
+
+
+def _grid_quantiles_many(late_many, searches: list[tuple[float, tuple[float, ...], float, float]]) -> list[list[float]]:
+    """``_grid_quantile`` at several ``qs`` for several independent searches (total, qs, lo, hi) at
+    once, each the same numbers as alone: the log-spaced grid is the same for every q, so
+    ``late`` runs on it once, then once on every q's linear grid together; each grid is searched by
+    ``_first_at_most`` (a few points, not all 48: each point is a row of array operations over the
+    load bins), every search's looks in the same ``late_many`` call."""
+    coarse: list[np.ndarray] = []
+    targets: list[list[float]] = []
+    for total, qs, lo, hi in searches:
+        span = max(hi - lo, 1e-9)
+        coarse.append(lo + _log_grid(1e-4 * span, span))
+        targets.append([float((1 - q) * total) for q in qs])
+    out: list[list[float]] = [[hi] * len(qs) for _, qs, _, hi in searches]
+    fine: list[list[tuple[int, np.ndarray]]] = []
+    for p, found in enumerate(_first_at_most(late_many, [[c] for c in coarse], [[(0, t) for t in tp] for tp in targets])):
+        fine_p = []
+        for k, i in enumerate(found):
+            if i is None:
+                continue
+            left = searches[p][2] if i == 0 else float(coarse[p][i - 1])
+            fine_p.append((k, _linear_grid(left, float(coarse[p][i]))))
+        fine.append(fine_p)
+    if any(fine):
+        found_fine = _first_at_most(late_many, [[grid for _, grid in f] for f in fine],
+                                    [[(j, targets[p][k]) for j, (k, _) in enumerate(f)] for p, f in enumerate(fine)])
+        for p, f in enumerate(fine):
+            for (k, grid), i in zip(f, found_fine[p]):
+                out[p][k] = float(grid[i or 0])  # argmax of no point at or below the target is the first point
     return out
 
 
 def _mixture_quantile(mean: np.ndarray, sd: np.ndarray, weights: np.ndarray, q: float | tuple[float, ...], lo: float,
                       hi: float) -> float | list[float]:
     """The ``q`` quantile of TPOT over requests: a mixture over load bins of normals (mean, sd);
-    a tuple of ``q`` gives the list of their quantiles (``_grid_quantiles``)."""
+    a tuple of ``q`` gives the list of their quantiles (``_mixture_quantiles`` of one deployment)."""
     qs = q if isinstance(q, tuple) else (q,)
-    total = weights.sum()
-    if total <= 0:
-        return [lo] * len(qs) if isinstance(q, tuple) else lo
-
-    out = _grid_quantiles(_normal_late(mean, sd, weights), total, qs, lo, hi)
+    out = _mixture_quantiles([(mean, sd, weights, qs, lo, hi)])[0]
     return out if isinstance(q, tuple) else out[0]
+
+
+def _mixture_quantiles(problems: list[tuple[np.ndarray, np.ndarray, np.ndarray, tuple[float, ...], float, float]]) -> list[list[float]]:
+    """``_mixture_quantile`` (a tuple of qs) of several deployments' (mean, sd, weights, qs, lo,
+    hi), their grids searched together (``_grid_quantiles_many``)."""
+    totals = [w.sum() for _, _, w, _, _, _ in problems]
+    out = [[lo] * len(qs) for _, _, _, qs, lo, _ in problems]  # no tokens: the lowest TPOT
+    live = [p for p, total in enumerate(totals) if total > 0]
+    if live:
+        late = _normal_late_many([problems[p][:3] for p in live])
+        found = _grid_quantiles_many(late, [(totals[p], *problems[p][3:]) for p in live])
+        for p, f in zip(live, found):
+            out[p] = f
+    return out
+
+
+def _pad(rows: list, sizes: list[int], fill, dtype=np.float64) -> np.ndarray:
+    """Rows of the given lengths (arrays of that length, or scalars spread over it) as one (rows,
+    1, longest) array, the rest of each row ``fill``: a search's columns, ready to broadcast over its points."""
+    if len(rows) == 1 and isinstance(rows[0], np.ndarray) and rows[0].shape == (sizes[0],) and rows[0].dtype == dtype:
+        return rows[0].reshape(1, 1, -1)  # one search: its own columns, no padding (a view: the searches only read it)
+    out = np.full((len(rows), 1, max(sizes)), fill, dtype=dtype)
+    for p, (r, n) in enumerate(zip(rows, sizes)):
+        out[p, 0, :n] = r
+    return out
+
+
+def _stack_points(ts: list[np.ndarray | None]) -> np.ndarray:
+    """Each search's points as one (searches, most points, 1) array, zeros past a search's own."""
+    if len(ts) == 1 and ts[0] is not None:
+        return ts[0].reshape(1, -1, 1)
+    out = np.zeros((len(ts), max((t.size for t in ts if t is not None), default=0), 1))
+    for p, t in enumerate(ts):
+        if t is not None:
+            out[p, :t.size, 0] = t
+    return out
+
+
+def _row_sums(out: np.ndarray, ts: list[np.ndarray | None], sizes: list[int]) -> list[np.ndarray | None]:
+    """Each search's weighted shares summed over its own bins, row by row: a row of a padded block
+    sums its bins in the same order as the contiguous array of that search alone (the same floats)."""
+    return [None if t is None else out[p, :t.size, :n].sum(axis=1) for p, (t, n) in enumerate(zip(ts, sizes))]
 
 
 def _normal_late(mean: np.ndarray, sd: np.ndarray, weights: np.ndarray):
     """``late(t)`` of ``_mixture_quantile``: the weighted share of tokens slower than each t,
-    ``(weights * _normal_exceed(mean[None, :], sd[None, :], t[:, None])).sum(axis=1)`` to the bit,
-    with the bins' own terms (the spread's floor, the bins without spread) worked out once."""
-    spread = np.maximum(sd, 1e-12)
-    flat = np.flatnonzero(~np.asarray(sd > 0))  # bins without spread: a step at their mean
+    ``(weights * _normal_exceed(mean[None, :], sd[None, :], t[:, None])).sum(axis=1)`` to the bit
+    (``_normal_late_many`` of one deployment)."""
+    late_many = _normal_late_many([(mean, sd, weights)])
+    return lambda t: late_many([t])[0]
 
-    def late(t: np.ndarray) -> np.ndarray:
-        gap = np.subtract.outer(t, mean)
+
+def _normal_late_many(problems: list[tuple[np.ndarray, np.ndarray, np.ndarray]]):
+    """``late_many`` of several deployments' TPOT mixtures (mean, sd, weights per bin): each
+    deployment's bins a row of one padded block (the padding weightless), so one call evaluates
+    every deployment at its own points; the bins' own terms (the spread's floor, the bins without
+    spread) worked out once."""
+    sizes = [np.size(m) for m, _, _ in problems]
+    mean = _pad([m for m, _, _ in problems], sizes, 0.0)
+    spread = _pad([np.maximum(sd, 1e-12) for _, sd, _ in problems], sizes, 1.0)
+    flat = _pad([~np.asarray(sd > 0) for _, sd, _ in problems], sizes, False, bool)  # bins without spread: a step at their mean
+    any_flat = bool(flat.any())
+    weights = _pad([w for _, _, w in problems], sizes, 0.0)
+
+    def late(ts: list[np.ndarray | None]) -> list[np.ndarray | None]:
+        gap = _stack_points(ts) - mean
         z = gap / spread
         z *= 1.702
-        out = np.exp(np.clip(z, -60, 60, out=z))
+        out = np.exp(_clip(z, -60, 60, out=z))
         out += 1
         np.divide(1, out, out=out)
-        if flat.size:
-            out[:, flat] = (gap[:, flat] < 0) * 1.0
+        if any_flat:
+            np.copyto(out, (gap < 0) * 1.0, where=flat)
         out *= weights
-        return out.sum(axis=1)
+        return _row_sums(out, ts, sizes)
 
     return late
 
@@ -758,7 +848,7 @@ def _queue_late(shape: _QueueShape, base: np.ndarray, weights: np.ndarray, limit
         if over.size:  # admission control: the admitted wait is uniform up to the limit
             wait_over = wait[:, over]
             share = wait_over / limit_over if every_limited else np.divide(wait_over, limit_over, out=np.ones_like(wait_over), where=limited)
-            out[:, over] = np.clip(1 - share, 0.0, 1.0)
+            out[:, over] = _clip(1 - share, 0.0, 1.0)
         if idle.size:
             out[:, idle] = np.where(wait[:, idle] > 0, 0.0, 1.0)
         out *= weights
@@ -923,6 +1013,9 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
     pool = {g: own[g] + inf.on_demand.get(g, 0) + inf.spot.get(g, 0) for g in GPUS}  # pool_gpus
     left_gpus = dict(pool)
     left_non_spot = {g: own[g] + inf.on_demand.get(g, 0) for g in GPUS}
+    served: list[tuple] = []  # per deployment: what its result needs besides its percentiles
+    tpot_searches: list[tuple] = []
+    ttft_searches: list[tuple] = []
     for d in inf.deployments:
         mk = wq.gpus[d.gen]
         traffic = [tr for tr in params.traffic if tr.model_mix.get(d.model, 0) > 0 and tr.segment in demand.by_segment]
@@ -1022,7 +1115,7 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
         # percentiles: hours of near-equal load share a bin (a few dozen instead of 2,184 hours)
         (b_mean, b_sd), b_tokens = _bin_hours(np.round(busy * (4 * HOUR_BINS)).astype(np.int64), tokens_h, tpot_mean_h, tpot_sd_h)
         hi_tpot = float((step_h + chunk_h * np.ceil(share_h + 1e-9)).max())
-        tpot50, tpot95 = _mixture_quantile(b_mean, b_sd, b_tokens, (0.5, 0.95), float(step_h.min()), hi_tpot)
+        tpot_search = (b_mean, b_sd, b_tokens, (0.5, 0.95), float(step_h.min()), hi_tpot)
         ca2_num = 0.0  # the real-time mix's arrival variability, weighted by requests
         for (tr, seg, out, need, cached_share), out_sum in zip(seg_tokens, demanded):
             if seg.latency_sensitive:
@@ -1042,22 +1135,30 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
                                                                    pre_load_h, prompt_h)
         if not b_reqs.size:  # no real-time request all quarter: the idle replica's first token
             b_load, b_base, b_limit, b_pl, b_pm, b_reqs = np.zeros(1), base_h[:1], limit[:1], np.zeros(1), np.zeros(1), np.zeros(1)
-        ttft50, ttft95 = _ttft_quantile(b_load, b_base, b_reqs, float(service[0]), ca2, (0.5, 0.95), b_limit, float(service[1]),
-                                        b_pl, b_pm)
-        late = 1 - (1 - ttft_miss) * (1 - tpot_miss)  # a served request missing either SLA
-        for segment, demanded, served_out in rt_outcomes:  # dropped or late: both count as misses
-            miss_by_segment.setdefault(segment, []).append((demanded - served_out * (1 - late)) / demanded if demanded > 0 else 0.0)
+        ttft_search = (b_load, b_base, b_reqs, float(service[0]), ca2, (0.5, 0.95), b_limit, float(service[1]), b_pl, b_pm)
         rt_need_total = rt_need.sum()
         dropped = float(1 - rt_served_total / rt_need_total) if rt_need_total > 0 else 0.0
         gpus = running * d.gpus_per_replica
         cap_total = cap.sum()
         hourly = own_gpu_hour_usd.get(d.gen, mk.reserved_usd_per_hour[4])
         m_cost = gpus * T * hourly
+        served.append((d, running, gpus, p_out, market_out, m_in, m_out, m_cached, m_rev, m_cost,
+                       float(tokens_total / cap_total) if cap_total > 0 else 0.0, _percentile(rt_need + batch_need, 95),
+                       dropped, ttft_miss, tpot_miss, rt_outcomes))
+        tpot_searches.append(tpot_search)
+        ttft_searches.append(ttft_search)
+    # every deployment's TPOT percentile grids searched together: a few array calls for the whole catalog
+    tpots = _mixture_quantiles(tpot_searches)  # TTFT: each alone (their bin counts differ too much for one padded block to pay)
+    ttfts = [_ttft_quantile(*search) for search in ttft_searches]
+    for (d, running, gpus, p_out, market_out, m_in, m_out, m_cached, m_rev, m_cost, utilization, needed_p95, dropped,
+         ttft_miss, tpot_miss, rt_outcomes), (tpot50, tpot95), (ttft50, ttft95) in zip(served, tpots, ttfts):
+        late = 1 - (1 - ttft_miss) * (1 - tpot_miss)  # a served request missing either SLA
+        for segment, demanded, served_out in rt_outcomes:  # dropped or late: both count as misses
+            miss_by_segment.setdefault(segment, []).append((demanded - served_out * (1 - late)) / demanded if demanded > 0 else 0.0)
         results.append(ModelResult.model_construct(  # the fields' own types already: validation would return them as they are
             model=d.model, gen=d.gen, replicas=running, gpus=gpus, price_out_usd_per_m=p_out, market_out_usd_per_m=market_out,
             tokens_in=m_in, tokens_out=m_out, tokens_cached=m_cached, revenue_usd=m_rev, gpu_cost_usd=m_cost,
-            utilization=float(tokens_total / cap_total) if cap_total > 0 else 0.0,
-            replicas_needed_p95=_percentile(rt_need + batch_need, 95), dropped_share=dropped,
+            utilization=utilization, replicas_needed_p95=needed_p95, dropped_share=dropped,
             p50_tpot_ms=tpot50, p95_tpot_ms=tpot95, p95_ttft_ms=ttft95,
             ttft_sla_met=ttft95 <= params.ttft_sla_ms, p50_ttft_ms=ttft50, ttft_miss_share=ttft_miss,
             tpot_miss_share=tpot_miss, sla_miss_share=dropped + (1 - dropped) * late,

@@ -38,6 +38,13 @@ def _grid_quantiles_definition(late, total, qs, lo, hi):
     return out
 
 
+def _grid_quantiles_many_definition(late_many, searches):
+    """Each search alone, at every point of its grids (``late_many`` asked for that search only)."""
+    def alone(p):
+        return lambda t: late_many([t if j == p else None for j in range(len(searches))])[p]
+    return [_grid_quantiles_definition(alone(p), *search) for p, search in enumerate(searches)]
+
+
 def _ttft_late_definition(load, base, weights, service_ms, ca2, limit, servers, pl, pm):
     def late(t):
         wait = t[:, None] - base[None, :]
@@ -105,6 +112,51 @@ def test_tpot_grid_search_equals_every_point(seed, n, flat_share):
         assert inference._mixture_quantile(mean, sd, w, qs, lo, hi) == _grid_quantiles_definition(slow, w.sum(), qs, lo, hi)
 
 
+@settings(max_examples=200, deadline=None)
+@given(seed=SEEDS, sizes=st.lists(st.integers(1, 140), min_size=1, max_size=5), flat_share=st.sampled_from([0.0, 0.3, 1.0]))
+def test_tpot_searches_of_a_catalog_together_equal_each_alone(seed, sizes, flat_share):
+    """Issue 12 item 6: the deployments' TPOT mixtures searched together (one padded block of
+    their bins, each look one call for all) give each deployment the numbers of its own all-points
+    grid search; a deployment without tokens gets its lowest TPOT, and each row of the stacked tail
+    is that deployment's own tail to the bit."""
+    rng = np.random.default_rng(seed)
+    problems, slows = [], []
+    for n in sizes:
+        mean = rng.uniform(5, 90, n)
+        sd = rng.uniform(0, 6, n) * (rng.random(n) >= flat_share)
+        w = rng.uniform(0, 3, n) * (rng.random(n) > 0.1) * (rng.random() > 0.15)  # some deployments without tokens
+        lo, hi = float(mean.min()), float(mean.max() + 4 * sd.max() + 1)
+        problems.append((mean, sd, w, (0.5, 0.95), lo, hi))
+        slows.append(_tpot_late_definition(mean, sd, w))
+    ts = [np.concatenate([rng.uniform(p[4] - 1, p[5] + 1, int(rng.integers(1, 14))), p[0][:2]]) if rng.random() > 0.2 else None
+          for p in problems]
+    for got, t, slow in zip(inference._normal_late_many([p[:3] for p in problems])(ts), ts, slows):
+        if t is None:
+            assert got is None
+        else:
+            np.testing.assert_array_equal(got, slow(t))
+    want = [_grid_quantiles_definition(slow, p[2].sum(), p[3], p[4], p[5]) if p[2].sum() > 0 else [p[4]] * 2
+            for p, slow in zip(problems, slows)]
+    assert inference._mixture_quantiles(problems) == want
+
+
+def test_grid_searches_together_a_nan_in_one_sends_only_it_to_every_point():
+    """One search's NaN sends that search to every point; the others keep their bracketing, and
+    every answer is the one it gets alone."""
+    def out_of_order(t):  # not monotone: only the all-points answer (the first point) is right, and a NaN demands it
+        return np.where(t > 90, np.nan, np.where(t < 1.02, 0.0, 1.0 - t / 100))
+
+    lates = [out_of_order, lambda t: 1.0 - t / 100, lambda t: 2.0 - t / 50, lambda t: np.where(t > 30, np.nan, 1.0 - t / 100)]
+
+    def late_many(ts):
+        return [None if t is None else f(t) for f, t in zip(lates, ts)]
+
+    searches = [(1.0, (0.5, 0.9), 1.0, 100.0), (1.0, (0.5, 0.9), 1.0, 100.0), (2.0, (0.25,), 0.0, 100.0), (1.0, (0.5,), 1.0, 100.0)]
+    got = inference._grid_quantiles_many(late_many, searches)
+    assert got == _grid_quantiles_many_definition(late_many, searches)
+    assert got[0] == [1.0, 1.0]  # its low end (the first points of both grids): the NaN's fallback, not the bracket
+
+
 def test_grid_search_on_a_nan_falls_back_to_every_point():
     """A NaN breaks the order the bracketing relies on: the answer is then the all-points one."""
     def late(t):
@@ -135,6 +187,7 @@ def test_quarter_percentiles_equal_the_all_points_grids(scenario, monkeypatch):
     sc = load_scenario(scenario).scenario
     fast = run_bot(Game(sc, 2), make_bot("barbell"), quarters=4)
     monkeypatch.setattr(inference, "_grid_quantiles", _grid_quantiles_definition)
+    monkeypatch.setattr(inference, "_grid_quantiles_many", _grid_quantiles_many_definition)
     slow = run_bot(Game(sc, 2), make_bot("barbell"), quarters=4)
     assert [r.inference.model_dump() for r in fast.reports] == [r.inference.model_dump() for r in slow.reports]
     assert fast.hashes() == slow.hashes()
