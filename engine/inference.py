@@ -454,15 +454,26 @@ class _QueueShape(NamedTuple):
 def _queue_shape(load: np.ndarray, service_ms: float, ca2: float, servers: float = 1.0,
                  prefill_load: np.ndarray | float = 0.0, prefill_ms: np.ndarray | float = 0.0) -> _QueueShape:
     """The wait-independent half of ``_gg1_exceed``: the slot queue's utilization, conditional mean
-    wait and wait probability (physics.wait_probability), the prefill stage's."""
+    wait and wait probability (physics.wait_probability), the prefill stage's. ``servers`` a list:
+    one deployment per row of (deployments, hours) arrays, ``service_ms`` and ``ca2`` columns."""
     rho = _clip(load, 0.0, 1.0)
     positive = rho > 0
     busy = positive & (rho < 1)
     cond_mean = np.where(busy, (ca2 + SERVICE_CV2) / 2 * service_ms / np.where(busy, 1 - rho, 1.0), 1.0)
-    p_wait = np.minimum(1.0, rho ** (np.sqrt(2 * (max(1.0, servers) + 1)) - 1))  # physics.wait_probability
+    if isinstance(servers, list):  # one deployment a row (``_latency``): each row's own exponent, computed as alone
+        p_wait = np.empty_like(rho)
+        for r, slots in enumerate(servers):
+            p_wait[r] = rho[r] ** (np.sqrt(2 * (max(1.0, slots) + 1)) - 1)
+        np.minimum(1.0, p_wait, out=p_wait)
+    else:
+        p_wait = np.minimum(1.0, rho ** (np.sqrt(2 * (max(1.0, servers) + 1)) - 1))  # physics.wait_probability
     rho_p = _clip(prefill_load, 0.0, 0.999999)
     p_pre = np.where(np.asarray(prefill_ms) > 0, rho_p, 0.0)
     mean_pre = np.maximum((ca2 + SERVICE_CV2) / 2 * np.asarray(prefill_ms) / (1 - rho_p), 1e-9)
+    if isinstance(servers, list):  # a row without a prefill stage adds exactly 0 (p_pre 0 over a mean of 1), as alone it adds nothing
+        pre_rows = p_pre.any(axis=1)
+        if pre_rows.any() and not pre_rows.all():
+            mean_pre = np.where(pre_rows[:, None], mean_pre, 1.0)
     over = rho >= 1  # in the load's own shape: per hour, or per load bin of a quantile grid
     idle = ~(over | positive)  # as the comparisons read it: a NaN load counts as idle
     return _QueueShape(rho, cond_mean, p_wait, p_pre, mean_pre, over, bool(over.any()), idle, bool(idle.any()),
@@ -561,6 +572,67 @@ def _bin_hours(idx: np.ndarray, weights: np.ndarray, *values: np.ndarray) -> tup
         return tuple(sums / w), w
     kept = w[keep]
     return tuple(sums[:, keep] / kept), kept
+
+
+def _interp_rows(x: np.ndarray, tables: list[tuple[np.ndarray, ...]]) -> np.ndarray:
+    """``_interp_load_grid(x[r], *tables[r])`` for every row r of a (rows, hours) ``x`` at once, as
+    a (tables, rows, hours) array, to the bit: the same segment search, slopes and formula, each
+    row reading its own tables (their values gathered at row r's offset in one flat take). A NaN
+    load or a non-finite table goes row by row to ``_interp_load_grid``, which hands it to np.interp."""
+    values = np.array(tables, dtype=np.float64)  # (rows, tables, grid points)
+    rows, k, g = values.shape
+    if not np.isfinite(values).all() or np.isnan(x).any():
+        return np.stack([_interp_load_grid(xr, *tr) for xr, tr in zip(x, tables)], axis=1)
+    j = np.searchsorted(LOAD_GRID, x, side="right") - 1  # LOAD_GRID[j] <= x < LOAD_GRID[j + 1]
+    np.clip(j, 0, g - 2, out=j)
+    slopes = (values[..., 1:] - values[..., :-1]) / _LOAD_GAPS
+    table_row = (np.arange(k)[:, None, None] + np.arange(rows)[None, :, None] * k)  # (tables, rows, 1): table t of row r
+    out = slopes.take(table_row * (g - 1) + j)  # flat take: row r's slopes at its own segments
+    out *= x - LOAD_GRID.take(j)
+    out += values.take(table_row * g + j)
+    below, top = x < LOAD_GRID[0], x >= LOAD_GRID[-1]
+    if below.any():
+        np.copyto(out, values[..., :1].transpose(1, 0, 2), where=below)
+    if top.any():
+        np.copyto(out, values[..., -1:].transpose(1, 0, 2), where=top)
+    return out
+
+
+def _bin_rows(idx: np.ndarray, weights: np.ndarray, *values: np.ndarray) -> list[tuple[tuple[np.ndarray, ...], np.ndarray]]:
+    """``_bin_hours(idx[r], weights[r], *(v[r] for v in values))`` for every row r of (rows, hours)
+    arrays at once, to the bit: each row's keys moved into a range of their own, so a bin holds one
+    row's hours, summed in hour order as alone, and the bins of row r are the ranks of its range.
+    Rows whose keys span too much to count in a table (``_group``) go one by one."""
+    rows, hours = idx.shape
+    lo = idx.min(axis=1)
+    span = idx.max(axis=1) - lo + 1
+    if (span > 4 * hours + 64).any():
+        return [_bin_hours(idx[r], weights[r], *(v[r] for v in values)) for r in range(rows)]
+    start = np.concatenate(([0], np.cumsum(span)))  # row r's keys: start[r] .. start[r + 1] - 1
+    off = (idx + (start[:-1] - lo)[:, None]).ravel()
+    seen = np.flatnonzero(np.bincount(off, minlength=int(start[-1])))
+    n = len(seen)
+    rank = np.zeros(int(start[-1]), dtype=np.int64)
+    rank[seen] = np.arange(n)
+    inv = rank[off]
+    ends = np.searchsorted(seen, start[1:]).tolist()  # row r's bins: ends[r - 1] .. ends[r] - 1
+    w = np.bincount(inv, weights=weights.ravel(), minlength=n)
+    k = len(values)
+    weighted = np.array(values, dtype=np.float64).reshape(k, rows * hours)
+    weighted *= weights.ravel()
+    sums = np.bincount((inv + (np.arange(k) * n)[:, None]).ravel(), weights=weighted.ravel(), minlength=k * n).reshape(k, n)
+    keep = w > 0
+    out = []
+    first = 0
+    for end in ends:
+        w_r, keep_r = w[first:end], keep[first:end]
+        if keep_r.all():
+            out.append((tuple(sums[:, first:end] / w_r), w_r))
+        else:
+            kept = w_r[keep_r]
+            out.append((tuple(sums[:, first:end][:, keep_r] / kept), kept))
+        first = end
+    return out
 
 
 def _percentile(x: np.ndarray, q: float) -> float:
@@ -985,6 +1057,70 @@ class InferenceResult(BaseModel):
         return self.gpu_cost_usd / total * 1e6 if total > 0 else None
 
 
+class _Latency(NamedTuple):
+    """One deployment's quarter of latency (issue 12 item 6): the SLA miss shares, its replica-hours
+    served, and the load bins its TPOT and TTFT percentiles are searched over."""
+
+    tokens_total: float
+    tpot_miss: float
+    ttft_miss: float
+    tpot_search: tuple  # (mean, sd, tokens) per load bin, (0.5, 0.95), lowest and highest TPOT: ``_mixture_quantiles``
+    ttft_search: tuple  # the arguments of ``_ttft_quantile``
+
+
+def _latency(rt_served: np.ndarray, batch_served: np.ndarray, cap: np.ndarray, tables: list[tuple[np.ndarray, ...]],
+             outputs: list[int], tpot_ms: list[float], ca2: list[float], ttft_sla_ms: float) -> list[_Latency]:
+    """Latency under load of a catalog's deployments, one row each of the (deployments, hours)
+    arrays ``rt_served``, ``batch_served`` (replica-hours) and ``cap`` (replicas running), with
+    each one's ``serving_table``, mean output tokens, TPOT target and real-time arrival variability.
+
+    Batch fills idle capacity but queues behind real-time traffic, so TTFT sees the real-time load;
+    decode steps carry both. Every deployment's hours go through each array operation together:
+    element by element the same floats as one deployment alone, the sums row by row (the same
+    order), the bins counted with the rows' keys kept apart (``_bin_rows``)."""
+    rows = len(tables)
+    outputs_col = np.array(outputs, dtype=np.float64)[:, None]
+    tokens_h = rt_served + batch_served  # replica-hours: proportional to output tokens
+    up = cap > 0  # hours with replicas running
+    busy = np.divide(tokens_h, cap, out=np.zeros(cap.shape), where=up)
+    rt_load = np.divide(rt_served, cap, out=np.ones(cap.shape), where=up)
+    # the tables at each hour's load; pre_load_h: the prefill share of replica time
+    step_h, chunk_h, share_h, base_h, pre_load_h = _interp_rows(busy, [(t[0], t[1], t[2], t[3], t[5]) for t in tables])
+    tpot_mean_h = step_h + chunk_h * share_h  # a request's TPOT: the mean over its tokens
+    frac_h = share_h - np.floor(share_h)  # steps carry floor(q) chunks, a share frac one more
+    tpot_sd_h = chunk_h * np.sqrt(frac_h * (1 - frac_h) / outputs_col)
+    tokens_total = tokens_h.sum(axis=1)
+    tpot_late = (tokens_h * _normal_exceed(tpot_mean_h, tpot_sd_h, np.array(tpot_ms, dtype=np.float64)[:, None])).sum(axis=1)
+    # percentiles: hours of near-equal load share a bin (a few dozen instead of 2,184 hours)
+    tpot_bins = _bin_rows(np.round(busy * (4 * HOUR_BINS)).astype(np.int64), tokens_h, tpot_mean_h, tpot_sd_h)
+    hi_tpot = (step_h + chunk_h * np.ceil(share_h + 1e-9)).max(axis=1)
+    lo_tpot = step_h.min(axis=1)
+    service = [t[4] for t in tables]
+    rt_req_h = rt_served  # requests per hour are proportional to real-time replica-hours served
+    sla_wait = ttft_sla_ms - base_h  # the queueing a request can take and still meet the TTFT SLA
+    limit = np.maximum(0.0, sla_wait)  # admission control turns away what would start late
+    prompt_h = np.where(pre_load_h > 0, np.array([float(s[2]) for s in service])[:, None], 0.0)
+    ttft_exceed = _gg1_exceed(rt_load, np.array([float(s[0]) for s in service])[:, None], np.array(ca2, dtype=np.float64)[:, None],
+                              sla_wait, limit, [float(s[1]) for s in service], pre_load_h, prompt_h)
+    rt_served_total = rt_served.sum(axis=1)  # rt_req_h's
+    ttft_late = (rt_req_h * ttft_exceed).sum(axis=1)
+    ttft_bins = _bin_rows(_load_key(rt_load), rt_req_h, rt_load, base_h, limit, pre_load_h, prompt_h)
+    out = []
+    for r in range(rows):
+        (b_mean, b_sd), b_tokens = tpot_bins[r]
+        (b_load, b_base, b_limit, b_pl, b_pm), b_reqs = ttft_bins[r]
+        if not b_reqs.size:  # no real-time request all quarter: the idle replica's first token
+            b_load, b_base, b_limit, b_pl, b_pm, b_reqs = np.zeros(1), base_h[r, :1], limit[r, :1], np.zeros(1), np.zeros(1), np.zeros(1)
+        total = tokens_total[r]
+        served_rt = rt_served_total[r]
+        out.append(_Latency(
+            total, float(tpot_late[r] / total) if total > 0 else 0.0, float(ttft_late[r] / served_rt) if served_rt > 0 else 0.0,
+            (b_mean, b_sd, b_tokens, (0.5, 0.95), float(lo_tpot[r]), float(hi_tpot[r])),
+            (b_load, b_base, b_reqs, float(service[r][0]), ca2[r], (0.5, 0.95), b_limit, float(service[r][1]), b_pl, b_pm),
+        ))
+    return out
+
+
 MAX_SHARE_GAIN = 3.0  # token buyers switch providers more freely than GPU renters
 
 
@@ -1013,9 +1149,8 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
     pool = {g: own[g] + inf.on_demand.get(g, 0) + inf.spot.get(g, 0) for g in GPUS}  # pool_gpus
     left_gpus = dict(pool)
     left_non_spot = {g: own[g] + inf.on_demand.get(g, 0) for g in GPUS}
-    served: list[tuple] = []  # per deployment: what its result needs besides its percentiles
-    tpot_searches: list[tuple] = []
-    ttft_searches: list[tuple] = []
+    served: list[tuple] = []  # per deployment: what its result needs besides its latency
+    hours: list[tuple] = []  # per deployment: what its latency is computed from (``_latency``)
     for d in inf.deployments:
         mk = wq.gpus[d.gen]
         traffic = [tr for tr in params.traffic if tr.model_mix.get(d.model, 0) > 0 and tr.segment in demand.by_segment]
@@ -1101,57 +1236,33 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
             d.model, d.gen, d.gpus_per_replica, d.precision, stack, context, d.tpot_ms, prompt, output,
             round(cached_mix, 3), params.prefill_chunk_tokens, d.disaggregated, held,
         )
-        tokens_h = rt_served + batch_served  # replica-hours: proportional to output tokens
-        up = cap > 0  # hours with replicas running
-        busy = np.divide(tokens_h, cap, out=np.zeros(T), where=up)
-        rt_load = np.divide(rt_served, cap, out=np.ones(T), where=up)
-        # the tables at each hour's load; pre_load_h: the prefill share of replica time
-        step_h, chunk_h, share_h, base_h, pre_load_h = _interp_load_grid(busy, step_t, chunk_t, share_t, base_t, prompt_t)
-        tpot_mean_h = step_h + chunk_h * share_h  # a request's TPOT: the mean over its tokens
-        frac_h = share_h - np.floor(share_h)  # steps carry floor(q) chunks, a share frac one more
-        tpot_sd_h = chunk_h * np.sqrt(frac_h * (1 - frac_h) / output)
-        tokens_total = tokens_h.sum()
-        tpot_miss = float((tokens_h * _normal_exceed(tpot_mean_h, tpot_sd_h, d.tpot_ms)).sum() / tokens_total) if tokens_total > 0 else 0.0
-        # percentiles: hours of near-equal load share a bin (a few dozen instead of 2,184 hours)
-        (b_mean, b_sd), b_tokens = _bin_hours(np.round(busy * (4 * HOUR_BINS)).astype(np.int64), tokens_h, tpot_mean_h, tpot_sd_h)
-        hi_tpot = float((step_h + chunk_h * np.ceil(share_h + 1e-9)).max())
-        tpot_search = (b_mean, b_sd, b_tokens, (0.5, 0.95), float(step_h.min()), hi_tpot)
         ca2_num = 0.0  # the real-time mix's arrival variability, weighted by requests
         for (tr, seg, out, need, cached_share), out_sum in zip(seg_tokens, demanded):
             if seg.latency_sensitive:
                 reqs = out_sum / tr.output_tokens
                 ca2_num += reqs * tr.arrival_cv ** 2
         rt_reqs_total = sum(out_sum / tr.output_tokens for (tr, seg, _, _, _), out_sum in zip(seg_tokens, demanded) if seg.latency_sensitive)
-        ca2 = ca2_num / rt_reqs_total if rt_reqs_total > 0 else 1.0
-        rt_req_h = rt_served  # requests per hour are proportional to real-time replica-hours served
-        sla_wait = params.ttft_sla_ms - base_h  # the queueing a request can take and still meet the TTFT SLA
-        limit = np.maximum(0.0, sla_wait)  # admission control turns away what would start late
-        prompt_h = np.where(pre_load_h > 0, float(service[2]), 0.0)
-        ttft_exceed = _gg1_exceed(rt_load, float(service[0]), ca2, sla_wait, limit, float(service[1]),
-                                  pre_load_h, prompt_h)
-        rt_served_total = rt_served.sum()  # rt_req_h's
-        ttft_miss = float((rt_req_h * ttft_exceed).sum() / rt_served_total) if rt_served_total > 0 else 0.0
-        (b_load, b_base, b_limit, b_pl, b_pm), b_reqs = _bin_hours(_load_key(rt_load), rt_req_h, rt_load, base_h, limit,
-                                                                   pre_load_h, prompt_h)
-        if not b_reqs.size:  # no real-time request all quarter: the idle replica's first token
-            b_load, b_base, b_limit, b_pl, b_pm, b_reqs = np.zeros(1), base_h[:1], limit[:1], np.zeros(1), np.zeros(1), np.zeros(1)
-        ttft_search = (b_load, b_base, b_reqs, float(service[0]), ca2, (0.5, 0.95), b_limit, float(service[1]), b_pl, b_pm)
-        rt_need_total = rt_need.sum()
+        hours.append((rt_served, batch_served, cap, (step_t, chunk_t, share_t, base_t, service, prompt_t), output, d.tpot_ms,
+                      ca2_num / rt_reqs_total if rt_reqs_total > 0 else 1.0))
+        rt_need_total, rt_served_total = rt_need.sum(), rt_served.sum()
         dropped = float(1 - rt_served_total / rt_need_total) if rt_need_total > 0 else 0.0
         gpus = running * d.gpus_per_replica
-        cap_total = cap.sum()
         hourly = own_gpu_hour_usd.get(d.gen, mk.reserved_usd_per_hour[4])
         m_cost = gpus * T * hourly
-        served.append((d, running, gpus, p_out, market_out, m_in, m_out, m_cached, m_rev, m_cost,
-                       float(tokens_total / cap_total) if cap_total > 0 else 0.0, _percentile(rt_need + batch_need, 95),
-                       dropped, ttft_miss, tpot_miss, rt_outcomes))
-        tpot_searches.append(tpot_search)
-        ttft_searches.append(ttft_search)
-    # every deployment's TPOT percentile grids searched together: a few array calls for the whole catalog
-    tpots = _mixture_quantiles(tpot_searches)  # TTFT: each alone (their bin counts differ too much for one padded block to pay)
-    ttfts = [_ttft_quantile(*search) for search in ttft_searches]
-    for (d, running, gpus, p_out, market_out, m_in, m_out, m_cached, m_rev, m_cost, utilization, needed_p95, dropped,
-         ttft_miss, tpot_miss, rt_outcomes), (tpot50, tpot95), (ttft50, ttft95) in zip(served, tpots, ttfts):
+        served.append((d, running, gpus, p_out, market_out, m_in, m_out, m_cached, m_rev, m_cost, cap.sum(),
+                       _percentile(rt_need + batch_need, 95), dropped, rt_outcomes))
+    # latency under load (issue 12 item 6): every deployment's hours through each array operation together
+    lat: list[_Latency] = []
+    if hours:
+        rt, batch, caps, tables, outputs, tpot_targets, ca2s = zip(*hours)
+        lat = _latency(np.array(rt), np.array(batch), np.array(caps), list(tables), list(outputs), list(tpot_targets),
+                       list(ca2s), params.ttft_sla_ms)
+    tpots = _mixture_quantiles([x.tpot_search for x in lat])  # the catalog's TPOT grids searched together
+    ttfts = [_ttft_quantile(*x.ttft_search) for x in lat]  # TTFT: each alone (bin counts differ too much for one padded block to pay)
+    for (d, running, gpus, p_out, market_out, m_in, m_out, m_cached, m_rev, m_cost, cap_total, needed_p95, dropped,
+         rt_outcomes), x, (tpot50, tpot95), (ttft50, ttft95) in zip(served, lat, tpots, ttfts):
+        ttft_miss, tpot_miss = x.ttft_miss, x.tpot_miss
+        utilization = float(x.tokens_total / cap_total) if cap_total > 0 else 0.0
         late = 1 - (1 - ttft_miss) * (1 - tpot_miss)  # a served request missing either SLA
         for segment, demanded, served_out in rt_outcomes:  # dropped or late: both count as misses
             miss_by_segment.setdefault(segment, []).append((demanded - served_out * (1 - late)) / demanded if demanded > 0 else 0.0)

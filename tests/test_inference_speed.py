@@ -267,3 +267,125 @@ def test_model_results_built_without_validation_are_what_validation_gives(scenar
         checked = inference.ModelResult.model_validate(dict(m))
         assert checked == m and checked.model_fields_set == m.model_fields_set
         assert [type(v) for v in dict(checked).values()] == [type(v) for v in dict(m).values()]
+
+
+@settings(max_examples=150, deadline=None)
+@given(seed=SEEDS, rows=st.integers(1, 5), n=st.integers(1, 300), saturated=st.floats(0, 1))
+def test_latency_tables_of_a_catalog_read_together_equal_each_row_alone(seed, rows, n, saturated):
+    """Issue 12 item 6: every deployment's latency tables read at its hours' loads in one pass
+    (``_interp_rows``) equal ``_interp_load_grid`` row by row and np.interp, to the bit: idle,
+    saturated (at and above 0.99) and in-between loads; a NaN load sends the rows to numpy."""
+    rng = np.random.default_rng(seed)
+    grid = inference.LOAD_GRID
+    x = np.where(rng.random((rows, n)) < saturated, rng.uniform(0.99, 1.2, (rows, n)), rng.uniform(-0.05, 1.0, (rows, n)))
+    x[rng.random((rows, n)) < 0.1] = 0.0
+    tables = [tuple(np.maximum.accumulate(rng.uniform(0, 100, grid.size)) * rng.uniform(0.01, 10) for _ in range(5)) for _ in range(rows)]
+    got = inference._interp_rows(x, tables)
+    assert got.shape == (5, rows, n)
+    for r in range(rows):
+        np.testing.assert_array_equal(got[:, r], inference._interp_load_grid(x[r], *tables[r]))
+        for k in range(5):
+            np.testing.assert_array_equal(got[k, r], np.interp(x[r], grid, tables[r][k]))
+    x[0, 0] = np.nan
+    got = inference._interp_rows(x, tables)
+    for r in range(rows):
+        for k in range(5):
+            np.testing.assert_array_equal(got[k, r], np.interp(x[r], grid, tables[r][k]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(seed=SEEDS, rows=st.integers(1, 5), n=st.integers(1, 2184), k=st.integers(1, 5), overloaded=st.floats(0, 1))
+def test_load_bins_of_a_catalog_counted_together_equal_each_row_alone(seed, rows, n, k, overloaded):
+    """Issue 12 item 6: the deployments' load bins counted in one pass (``_bin_rows``: each row's
+    keys in a range of their own) equal ``_bin_hours`` row by row, to the bit; rows without weight
+    in some bins, or in all of them, included."""
+    rng = np.random.default_rng(seed)
+    load = np.where(rng.random((rows, n)) < overloaded, 1.0, rng.beta(2, 2, (rows, n)))
+    w = rng.uniform(0, 5, (rows, n)) * (rng.random((rows, n)) > 0.2) * (rng.random((rows, 1)) > 0.15)
+    values = [rng.lognormal(3, 2, (rows, n)) for _ in range(k)]
+    for idx in (inference._load_key(load), np.round(load * 4 * inference.HOUR_BINS).astype(np.int64)):
+        got = inference._bin_rows(idx, w, *values)
+        assert len(got) == rows
+        for r, (got_values, got_w) in enumerate(got):
+            want_values, want_w = inference._bin_hours(idx[r], w[r], *(v[r] for v in values))
+            np.testing.assert_array_equal(got_w, want_w)
+            assert len(got_values) == k
+            for g, e in zip(got_values, want_values):
+                np.testing.assert_array_equal(g, e)
+
+
+def _latency_definition(rt_served, batch_served, cap, tables, output, tpot_ms, ca2, ttft_sla_ms):
+    """One deployment's latency as serve() computed it in its per-deployment loop (verbatim)."""
+    from engine.inference import HOUR_BINS, T, _bin_hours, _gg1_exceed, _interp_load_grid, _load_key, _normal_exceed
+    step_t, chunk_t, share_t, base_t, service, prompt_t = tables
+    tokens_h = rt_served + batch_served  # replica-hours: proportional to output tokens
+    up = cap > 0  # hours with replicas running
+    busy = np.divide(tokens_h, cap, out=np.zeros(T), where=up)
+    rt_load = np.divide(rt_served, cap, out=np.ones(T), where=up)
+    step_h, chunk_h, share_h, base_h, pre_load_h = _interp_load_grid(busy, step_t, chunk_t, share_t, base_t, prompt_t)
+    tpot_mean_h = step_h + chunk_h * share_h  # a request's TPOT: the mean over its tokens
+    frac_h = share_h - np.floor(share_h)  # steps carry floor(q) chunks, a share frac one more
+    tpot_sd_h = chunk_h * np.sqrt(frac_h * (1 - frac_h) / output)
+    tokens_total = tokens_h.sum()
+    tpot_miss = float((tokens_h * _normal_exceed(tpot_mean_h, tpot_sd_h, tpot_ms)).sum() / tokens_total) if tokens_total > 0 else 0.0
+    (b_mean, b_sd), b_tokens = _bin_hours(np.round(busy * (4 * HOUR_BINS)).astype(np.int64), tokens_h, tpot_mean_h, tpot_sd_h)
+    hi_tpot = float((step_h + chunk_h * np.ceil(share_h + 1e-9)).max())
+    tpot_search = (b_mean, b_sd, b_tokens, (0.5, 0.95), float(step_h.min()), hi_tpot)
+    rt_req_h = rt_served  # requests per hour are proportional to real-time replica-hours served
+    sla_wait = ttft_sla_ms - base_h  # the queueing a request can take and still meet the TTFT SLA
+    limit = np.maximum(0.0, sla_wait)  # admission control turns away what would start late
+    prompt_h = np.where(pre_load_h > 0, float(service[2]), 0.0)
+    ttft_exceed = _gg1_exceed(rt_load, float(service[0]), ca2, sla_wait, limit, float(service[1]), pre_load_h, prompt_h)
+    rt_served_total = rt_served.sum()  # rt_req_h's
+    ttft_miss = float((rt_req_h * ttft_exceed).sum() / rt_served_total) if rt_served_total > 0 else 0.0
+    (b_load, b_base, b_limit, b_pl, b_pm), b_reqs = _bin_hours(_load_key(rt_load), rt_req_h, rt_load, base_h, limit, pre_load_h, prompt_h)
+    if not b_reqs.size:  # no real-time request all quarter: the idle replica's first token
+        b_load, b_base, b_limit, b_pl, b_pm, b_reqs = np.zeros(1), base_h[:1], limit[:1], np.zeros(1), np.zeros(1), np.zeros(1)
+    ttft_search = (b_load, b_base, b_reqs, float(service[0]), ca2, (0.5, 0.95), b_limit, float(service[1]), b_pl, b_pm)
+    return tokens_total, tpot_miss, ttft_miss, tpot_search, ttft_search
+
+
+def _assert_same(got, want):
+    if isinstance(want, tuple):
+        assert isinstance(got, tuple) and len(got) == len(want)
+        for g, w in zip(got, want):
+            _assert_same(g, w)
+    elif isinstance(want, np.ndarray):
+        np.testing.assert_array_equal(got, want)
+        assert got.shape == want.shape
+    else:
+        assert got == want and type(float(got)) is type(float(want))
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=SEEDS, rows=st.integers(1, 5), slots=st.sampled_from([1.0, 6.0, 48.0]), idle_row=st.booleans())
+def test_a_catalog_latency_together_equals_each_deployment_alone(seed, rows, slots, idle_row):
+    """Issue 12 item 6: ``_latency`` puts every deployment's hours through each array operation
+    together; each deployment gets what the per-deployment code it replaced gave, to the bit: SLA
+    miss shares, replica-hours, the TPOT and TTFT load bins. Replicas missing in some hours (spot
+    reclaimed, cold start), overloaded hours, a deployment without a prefill stage (its term
+    exactly 0 beside one with) and one without real-time traffic."""
+    rng = np.random.default_rng(seed)
+    T = inference.T
+    grid = inference.LOAD_GRID
+    cap = np.repeat(rng.integers(1, 9, (rows, 1)).astype(float), T, axis=1)
+    cap[rng.random((rows, T)) < 0.2] -= 1
+    cap[:, 0] = np.where(rng.random(rows) < 0.5, 0.0, cap[:, 0])
+    need = cap * rng.uniform(0.1, 1.3, (rows, 1)) * (1 + 0.5 * np.sin(np.arange(T) / 24 * 2 * np.pi))
+    rt_served = np.minimum(need, cap) * rng.uniform(0.3, 1.0, (rows, 1))
+    if idle_row:
+        rt_served[-1] = 0.0
+    batch_served = np.maximum(0.0, cap - rt_served) * rng.uniform(0, 1, (rows, T)) * (rng.random((rows, 1)) > 0.3)
+    tables, outputs, tpot_ms, ca2 = [], [], [], []
+    for r in range(rows):
+        step = np.maximum.accumulate(rng.uniform(10, 80, grid.size))
+        service = np.array([rng.uniform(50, 5000), slots if r % 2 else max(1.0, slots / 2), rng.uniform(1, 80)])
+        prompt = rng.uniform(0, 0.6, grid.size) * (r % 3 != 1)  # every third deployment: no prefill stage
+        tables.append((step, rng.uniform(0, 40, grid.size), rng.uniform(0, 3, grid.size), rng.uniform(40, 2500, grid.size), service, prompt))
+        outputs.append(int(rng.integers(100, 800)))
+        tpot_ms.append(float(rng.uniform(20, 90)))
+        ca2.append(float(rng.uniform(0.5, 6)))
+    got = inference._latency(rt_served, batch_served, cap, tables, outputs, tpot_ms, ca2, 2000.0)
+    for r in range(rows):
+        want = _latency_definition(rt_served[r], batch_served[r], cap[r], tables[r], outputs[r], tpot_ms[r], ca2[r], 2000.0)
+        _assert_same(tuple(got[r]), want)
