@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field
 
 from engine.base import FileModel, Frozen, Rejected
 from engine.calendar import TICKS_PER_QUARTER
-from engine.demand import batch_queue, customer_base_step, demand_share
+from engine.demand import BACKLOG_HOURS_KEPT, customer_base_step, demand_share
 from engine.hardware import GPUS
 from engine.models import MODELS
 from engine.physics import (
@@ -1124,6 +1124,34 @@ def _latency(rt_served: np.ndarray, batch_served: np.ndarray, cap: np.ndarray, t
 MAX_SHARE_GAIN = 3.0  # token buyers switch providers more freely than GPU renters
 
 
+def _batch_queue_rows(arrivals: np.ndarray, capacity: np.ndarray, backlogs: list[float]) -> tuple[np.ndarray, list[float]]:
+    """``demand.batch_queue`` for every row of (deployments, hours) arrays at once: the served work
+    per tick and each row's backlog carried into the next quarter, to the bit (the Lindley walk and
+    its running minimum run along each row in hour order, as alone)."""
+    backlog = np.array(backlogs, dtype=np.float64)[:, None]
+    walk = np.cumsum(arrivals - capacity, axis=1)
+    queue = walk - np.minimum(np.minimum.accumulate(walk, axis=1), -backlog)
+    prev = np.concatenate((backlog, queue[:, :-1]), axis=1)
+    kept = (BACKLOG_HOURS_KEPT * arrivals.mean(axis=1)).tolist()
+    return prev + arrivals - queue, [round(min(end, k), 6) for end, k in zip(queue[:, -1].tolist(), kept)]
+
+
+def _percentile_rows(x: np.ndarray, q: float) -> list[float]:
+    """``_percentile(x[r], q)`` of every row of a 2-d array, to the bit: the same two order
+    statistics of each row (one partition along the rows), the same lerp."""
+    n = x.shape[1]
+    v = (n - 1) * (q / 100)
+    lo = min(max(int(np.floor(v)), 0), n - 1)
+    hi = min(lo + 1, n - 1)
+    part = np.partition(x, (lo, hi), axis=1)
+    g = v - lo
+    out = []
+    for a, b, nan in zip(part[:, lo].tolist(), part[:, hi].tolist(), np.isnan(x).any(axis=1).tolist()):
+        diff = b - a
+        out.append(float("nan") if nan else float(b - diff * (1 - g) if g >= 0.5 else a + diff * g))
+    return out
+
+
 def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, float], rng, reference: dict[str, float] | None = None) -> InferenceResult:
     """Serve one quarter of token demand tick by tick; mutates the inference state (backlogs,
     retention, roadmap progress) and returns what to post. ``reference``: per model, the price
@@ -1150,12 +1178,13 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
     left_gpus = dict(pool)
     left_non_spot = {g: own[g] + inf.on_demand.get(g, 0) for g in GPUS}
     served: list[tuple] = []  # per deployment: what its result needs besides its latency
-    hours: list[tuple] = []  # per deployment: what its latency is computed from (``_latency``)
+    plans: list[tuple] = []  # per deployment with traffic: its prices, replicas and segments' scalars
     for d in inf.deployments:
         mk = wq.gpus[d.gen]
-        traffic = [tr for tr in params.traffic if tr.model_mix.get(d.model, 0) > 0 and tr.segment in demand.by_segment]
-        if not traffic:
+        mine = [j for j, tr in enumerate(params.traffic) if tr.model_mix.get(d.model, 0) > 0 and tr.segment in demand.by_segment]
+        if not mine:
             continue
+        traffic = [params.traffic[j] for j in mine]
         out_weight = sum(tr.model_mix[d.model] for tr in traffic)
         prompt = round(sum(tr.prompt_tokens * tr.model_mix[d.model] for tr in traffic) / out_weight)
         context = round(sum((tr.prompt_tokens + tr.output_tokens / 2) * tr.model_mix[d.model] for tr in traffic) / out_weight)
@@ -1178,14 +1207,8 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
         non_spot = left_non_spot.get(d.gen, 0)
         on_base = min(running, non_spot // d.gpus_per_replica)
         left_non_spot[d.gen] = max(0, non_spot - on_base * d.gpus_per_replica)
-        cap = np.full(T, float(running))
-        cap[reclaim] -= running - on_base
-        if d.deployed_quarter == q:
-            cap[0] = 0.0  # cold start: weights stream from disk before the first request (KB §16)
-        rt_need = np.zeros(T)
-        batch_need = np.zeros(T)
-        seg_tokens = []
-        for tr in traffic:
+        seg_scalars = {}  # traffic index -> (output tokens per demand unit, cached share)
+        for j, tr in zip(mine, traffic):
             seg = segments[tr.segment]
             keep = inf.retention.get(tr.segment, 1.0)
             per_unit = params.output_tokens_per_unit * (1 + params.token_growth_per_quarter) ** q
@@ -1196,27 +1219,68 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
             market_ratio = reference.get(d.model, 1.0) if reference else 1.0
             share = customer_base_step(inf.customer_base.get(key, 1.0), demand_share(ratio, market_ratio, seg.elasticity, MAX_SHARE_GAIN), seg)
             inf.customer_base[key] = round(share, 9)  # customers who left come back slowly (KB §1)
-            out = demand.by_segment[tr.segment] * (per_unit * tr.model_mix[d.model] * keep * share)
-            cached_share = min(0.95, tr.cached_share * cache_pull)
-            need = out / tps + out * (tr.prompt_tokens / tr.output_tokens) * (1 - cached_share) * pre_s
-            seg_tokens.append((tr, seg, out, need, cached_share))
-            if seg.latency_sensitive:
-                rt_need += need
-            else:
-                batch_need += need
-        frac = np.minimum(1.0, np.divide(cap, rt_need, out=np.ones(T), where=rt_need > 0))
-        rt_served = rt_need * frac
-        left = cap - rt_served
-        batch = batch_queue(batch_need, left, inf.batch_backlog.get(d.model, 0.0))
-        batch_served = batch.served
-        inf.batch_backlog[d.model] = batch.backlog
-        batch_total = batch_need.sum()
-        b_frac = float(batch_served.sum() / batch_total) if batch_total > 0 else 1.0
+            seg_scalars[j] = (per_unit * tr.model_mix[d.model] * keep * share, min(0.95, tr.cached_share * cache_pull))
+        plans.append((d, mk, mine, prompt, context, market_out, p_out, p_in, cd, bd, cache_pull, out_weight, held, tps, pre_s,
+                      running, on_base, seg_scalars))
+    # every deployment's hours through each array operation together (one row each): element by
+    # element the same floats as one deployment alone, sums along each row in hour order
+    rows = len(plans)
+    cap = np.empty((rows, T))
+    cap[:] = np.array([float(p[15]) for p in plans])[:, None]
+    cap -= reclaim * np.array([p[15] - p[16] for p in plans], dtype=np.float64)[:, None]  # exact: small integers
+    for r, p in enumerate(plans):
+        if p[0].deployed_quarter == q:
+            cap[r, 0] = 0.0  # cold start: weights stream from disk before the first request (KB §16)
+    rt_need = np.zeros((rows, T))
+    batch_need = np.zeros((rows, T))
+    tps_col = np.array([p[13] for p in plans], dtype=np.float64)[:, None]
+    pre_col = np.array([p[14] for p in plans], dtype=np.float64)[:, None]
+    seg_out: dict[int, tuple[list[int], np.ndarray]] = {}  # traffic index -> (its rows, their output tokens per hour)
+    for j, tr in enumerate(params.traffic):  # traffic order: each row adds its segments' needs in its own traffic's order
+        at = [r for r, p in enumerate(plans) if j in p[17]]
+        if not at:
+            continue
+        scalars = [plans[r][17][j] for r in at]
+        every = len(at) == rows
+        out = demand.by_segment[tr.segment] * np.array([s for s, _ in scalars], dtype=np.float64)[:, None]
+        cached = np.array([c for _, c in scalars], dtype=np.float64)[:, None]
+        need = out / (tps_col if every else tps_col[at]) + out * (tr.prompt_tokens / tr.output_tokens) * (1 - cached) * (pre_col if every else pre_col[at])
+        total = rt_need if segments[tr.segment].latency_sensitive else batch_need
+        if every:
+            total += need
+        else:
+            total[at] += need
+        seg_out[j] = (at, out)
+    frac = np.minimum(1.0, np.divide(cap, rt_need, out=np.ones(cap.shape), where=rt_need > 0))
+    rt_served = rt_need * frac
+    left = cap - rt_served
+    batch_served, backlogs = _batch_queue_rows(batch_need, left, [inf.batch_backlog.get(p[0].model, 0.0) for p in plans])
+    batch_totals, batch_served_totals = batch_need.sum(axis=1).tolist(), batch_served.sum(axis=1).tolist()
+    sums: dict[int, tuple[list[int], list[float], list[float]]] = {}  # traffic index -> (rows, output demanded, served) per hour
+    for j, (at, out) in seg_out.items():
+        if segments[params.traffic[j].segment].latency_sensitive:
+            sums[j] = (at, out.sum(axis=1).tolist(), (out * (frac if len(at) == rows else frac[at])).sum(axis=1).tolist())
+        else:
+            demanded = out.sum(axis=1).tolist()
+            sums[j] = (at, demanded, demanded)
+    needed_p95 = _percentile_rows(rt_need + batch_need, 95)
+    rt_need_totals, rt_served_totals, cap_totals = rt_need.sum(axis=1).tolist(), rt_served.sum(axis=1).tolist(), cap.sum(axis=1).tolist()
+    hours: list[tuple] = []  # per deployment: what its latency is computed from (``_latency``)
+    for r, (d, mk, mine, prompt, context, market_out, p_out, p_in, cd, bd, cache_pull, out_weight, held, tps, pre_s, running,
+            on_base, seg_scalars) in enumerate(plans):
+        inf.batch_backlog[d.model] = backlogs[r]
+        batch_total = batch_totals[r]
+        b_frac = float(batch_served_totals[r] / batch_total) if batch_total > 0 else 1.0
         m_rev = m_in = m_out = m_cached = 0.0
         rt_outcomes: list[tuple[str, float, float]] = []  # (segment, output demanded, output served)
-        demanded = [float(out.sum()) if seg.latency_sensitive else 0.0 for _, seg, out, _, _ in seg_tokens]  # each once
-        for (tr, seg, out, need, cached_share), out_sum in zip(seg_tokens, demanded):
-            served_out = float((out * frac if seg.latency_sensitive else out).sum()) * 3600 * (1.0 if seg.latency_sensitive else b_frac)
+        ca2_num = rt_reqs_total = 0.0  # the real-time mix's arrival variability, weighted by requests
+        traffic = [params.traffic[j] for j in mine]
+        for j, tr in zip(mine, traffic):
+            seg = segments[tr.segment]
+            at, demanded, served_sum = sums[j]
+            i = at.index(r)
+            cached_share = seg_scalars[j][1]
+            served_out = served_sum[i] * 3600 * (1.0 if seg.latency_sensitive else b_frac)
             served_in = served_out * tr.prompt_tokens / tr.output_tokens
             cached = served_in * cached_share
             price_mult = 1.0 if seg.latency_sensitive else 1 - bd
@@ -1227,36 +1291,31 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
             m_out += served_out
             m_cached += cached
             if seg.latency_sensitive:
-                rt_outcomes.append((tr.segment, out_sum * 3600, served_out))
+                rt_outcomes.append((tr.segment, demanded[i] * 3600, served_out))
+                reqs = demanded[i] / tr.output_tokens
+                ca2_num += reqs * tr.arrival_cv ** 2
+                rt_reqs_total += reqs
         # latency under load (issue 12 item 6): batch fills idle capacity but queues behind real-time
         # traffic, so TTFT sees the real-time load; decode steps carry both
         output = round(sum(tr.output_tokens * tr.model_mix[d.model] for tr in traffic) / out_weight)
         cached_mix = sum(min(0.95, tr.cached_share * cache_pull) * tr.model_mix[d.model] for tr in traffic) / out_weight
-        step_t, chunk_t, share_t, base_t, service, prompt_t = serving_table(
+        tables = serving_table(
             d.model, d.gen, d.gpus_per_replica, d.precision, stack, context, d.tpot_ms, prompt, output,
             round(cached_mix, 3), params.prefill_chunk_tokens, d.disaggregated, held,
         )
-        ca2_num = 0.0  # the real-time mix's arrival variability, weighted by requests
-        for (tr, seg, out, need, cached_share), out_sum in zip(seg_tokens, demanded):
-            if seg.latency_sensitive:
-                reqs = out_sum / tr.output_tokens
-                ca2_num += reqs * tr.arrival_cv ** 2
-        rt_reqs_total = sum(out_sum / tr.output_tokens for (tr, seg, _, _, _), out_sum in zip(seg_tokens, demanded) if seg.latency_sensitive)
-        hours.append((rt_served, batch_served, cap, (step_t, chunk_t, share_t, base_t, service, prompt_t), output, d.tpot_ms,
-                      ca2_num / rt_reqs_total if rt_reqs_total > 0 else 1.0))
-        rt_need_total, rt_served_total = rt_need.sum(), rt_served.sum()
+        hours.append((tables, output, d.tpot_ms, ca2_num / rt_reqs_total if rt_reqs_total > 0 else 1.0))
+        rt_need_total, rt_served_total = rt_need_totals[r], rt_served_totals[r]
         dropped = float(1 - rt_served_total / rt_need_total) if rt_need_total > 0 else 0.0
         gpus = running * d.gpus_per_replica
         hourly = own_gpu_hour_usd.get(d.gen, mk.reserved_usd_per_hour[4])
         m_cost = gpus * T * hourly
-        served.append((d, running, gpus, p_out, market_out, m_in, m_out, m_cached, m_rev, m_cost, cap.sum(),
-                       _percentile(rt_need + batch_need, 95), dropped, rt_outcomes))
+        served.append((d, running, gpus, p_out, market_out, m_in, m_out, m_cached, m_rev, m_cost, cap_totals[r],
+                       needed_p95[r], dropped, rt_outcomes))
     # latency under load (issue 12 item 6): every deployment's hours through each array operation together
     lat: list[_Latency] = []
     if hours:
-        rt, batch, caps, tables, outputs, tpot_targets, ca2s = zip(*hours)
-        lat = _latency(np.array(rt), np.array(batch), np.array(caps), list(tables), list(outputs), list(tpot_targets),
-                       list(ca2s), params.ttft_sla_ms)
+        tables, outputs, tpot_targets, ca2s = zip(*hours)
+        lat = _latency(rt_served, batch_served, cap, list(tables), list(outputs), list(tpot_targets), list(ca2s), params.ttft_sla_ms)
     tpots = _mixture_quantiles([x.tpot_search for x in lat])  # the catalog's TPOT grids searched together
     ttfts = [_ttft_quantile(*x.ttft_search) for x in lat]  # TTFT: each alone (bin counts differ too much for one padded block to pay)
     for (d, running, gpus, p_out, market_out, m_in, m_out, m_cached, m_rev, m_cost, cap_total, needed_p95, dropped,

@@ -10,6 +10,8 @@ load; every comparison is to the bit.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -389,3 +391,70 @@ def test_a_catalog_latency_together_equals_each_deployment_alone(seed, rows, slo
     for r in range(rows):
         want = _latency_definition(rt_served[r], batch_served[r], cap[r], tables[r], outputs[r], tpot_ms[r], ca2[r], 2000.0)
         _assert_same(tuple(got[r]), want)
+
+
+@settings(max_examples=150, deadline=None)
+@given(seed=SEEDS, rows=st.integers(1, 5), n=st.integers(1, 2184), backlog=st.sampled_from([0.0, 3.5, 1e4]))
+def test_batch_queues_of_a_catalog_together_equal_demand_batch_queue(seed, rows, n, backlog):
+    """The catalog's batch queues (the Lindley recursion, DESIGN.md "Time") run together along each
+    row give ``demand.batch_queue`` of each deployment alone, to the bit: served work per tick and
+    the backlog carried over (capped at a week of arrivals)."""
+    from engine.demand import batch_queue
+
+    rng = np.random.default_rng(seed)
+    arrivals = rng.uniform(0, 10, (rows, n)) * (rng.random((rows, n)) > 0.3)
+    capacity = rng.uniform(0, 12, (rows, n))
+    backlogs = [backlog * float(rng.uniform(0, 2)) for _ in range(rows)]
+    served, carried = inference._batch_queue_rows(arrivals, capacity, backlogs)
+    for r in range(rows):
+        alone = batch_queue(arrivals[r], capacity[r], backlogs[r])
+        np.testing.assert_array_equal(served[r], alone.served)
+        assert carried[r] == alone.backlog
+
+
+@settings(max_examples=150, deadline=None)
+@given(seed=SEEDS, rows=st.integers(1, 5), n=st.integers(1, 2184), q=st.sampled_from([0.0, 50.0, 95.0, 99.9, 100.0]))
+def test_percentiles_of_a_catalog_together_equal_each_row_alone(seed, rows, n, q):
+    """``replicas_needed_p95``: one partition along the rows gives each row's ``_percentile`` (and
+    so np.percentile), to the bit; a row with a NaN gives NaN."""
+    rng = np.random.default_rng(seed)
+    x = rng.lognormal(2, 1, (rows, n))
+    x[:, : n // 3] = np.round(x[:, : n // 3])  # ties
+    got = inference._percentile_rows(x, q)
+    for r in range(rows):
+        assert got[r] == inference._percentile(x[r], q) == float(np.percentile(x[r], q))
+    x[0, n // 2] = np.nan
+    assert math.isnan(inference._percentile_rows(x, q)[0])
+
+
+def test_a_catalog_served_together_gives_each_deployment_what_it_gets_alone():
+    """serve() runs the catalog's hours as one row per deployment; with GPUs for every replica (no
+    spot: nothing shared), each deployment's result is what it gets served alone, float for float,
+    also when a model is missing from a segment's mix (its row skips that segment's arrays)."""
+    from engine.game import Game
+    from scenarios import load_scenario
+
+    sc = load_scenario("inference-2025").scenario
+    game = Game(sc, 1)
+    game.play([
+        {"kind": "rent_gpus", "gen": "h100", "on_demand": 320, "spot": 0},
+        {"kind": "deploy_model", "model": "mixtral-8x7b", "gen": "h100", "precision": "fp8", "replicas": 8},
+        {"kind": "deploy_model", "model": "llama-3.1-405b", "gen": "h100", "precision": "fp8", "replicas": 4, "tpot_ms": 80},
+    ])
+    state, world = game.state, game.world
+    assert len(state.inference.deployments) == 4
+    traffic = tuple(tr.model_copy(update={"model_mix": {m: x for m, x in tr.model_mix.items() if not (tr.segment == "enterprise" and m == "mixtral-8x7b")}})
+                    for tr in sc.rules.inference.traffic)
+    params = sc.rules.inference.model_copy(update={"traffic": traffic})
+    hourly = {"h100": 2.0}
+
+    def served(deployments):
+        s = state.model_copy(deep=True)
+        s.inference.deployments = [d.model_copy() for d in deployments]
+        return inference.serve(s, world, params, hourly, np.random.default_rng(7)).models
+
+    together = served(state.inference.deployments)
+    assert [m.model for m in together] == [d.model for d in state.inference.deployments]
+    for d, m in zip(state.inference.deployments, together):
+        (alone,) = served([d])
+        assert dict(alone) == dict(m)
