@@ -574,34 +574,44 @@ def _bin_hours(idx: np.ndarray, weights: np.ndarray, *values: np.ndarray) -> tup
     return tuple(sums[:, keep] / kept), kept
 
 
-def _interp_rows(x: np.ndarray, tables: list[tuple[np.ndarray, ...]]) -> np.ndarray:
-    """``_interp_load_grid(x[r], *tables[r])`` for every row r of a (rows, hours) ``x`` at once, as
-    a (tables, rows, hours) array, to the bit: the same segment search, slopes and formula, each
-    row reading its own tables (their values gathered at row r's offset in one flat take). A NaN
-    load or a non-finite table goes row by row to ``_interp_load_grid``, which hands it to np.interp."""
+def _interp_rows(x: np.ndarray, tables: list[tuple[np.ndarray, ...]]) -> list[np.ndarray]:
+    """``_interp_load_grid(x[r], *tables[r])`` for every row r of a (rows, hours) ``x`` at once: one
+    (rows, hours) array per table, to the bit: the same segment search, slopes and formula, each
+    row reading its own tables (gathered at row r's offset in a flat take; a table at a time, so no
+    temporary outgrows the rows). A NaN load or a non-finite table goes row by row to
+    ``_interp_load_grid``, which hands it to np.interp."""
     values = np.array(tables, dtype=np.float64)  # (rows, tables, grid points)
     rows, k, g = values.shape
     if not np.isfinite(values).all() or np.isnan(x).any():
-        return np.stack([_interp_load_grid(xr, *tr) for xr, tr in zip(x, tables)], axis=1)
+        alone = [_interp_load_grid(xr, *tr) for xr, tr in zip(x, tables)]
+        return [np.array([a[t] for a in alone]) for t in range(k)]
     j = np.searchsorted(LOAD_GRID, x, side="right") - 1  # LOAD_GRID[j] <= x < LOAD_GRID[j + 1]
     np.clip(j, 0, g - 2, out=j)
-    slopes = (values[..., 1:] - values[..., :-1]) / _LOAD_GAPS
-    table_row = (np.arange(k)[:, None, None] + np.arange(rows)[None, :, None] * k)  # (tables, rows, 1): table t of row r
-    out = slopes.take(table_row * (g - 1) + j)  # flat take: row r's slopes at its own segments
-    out *= x - LOAD_GRID.take(j)
-    out += values.take(table_row * g + j)
+    slopes = ((values[..., 1:] - values[..., :-1]) / _LOAD_GAPS).transpose(1, 0, 2).copy()  # (tables, rows, segments)
+    values = values.transpose(1, 0, 2).copy()  # (tables, rows, grid points)
+    at_slope = j + np.arange(rows)[:, None] * (g - 1)  # row r's segment in its table's flat (rows x segments)
+    at_value = j + np.arange(rows)[:, None] * g
+    dx = x - LOAD_GRID.take(j)
     below, top = x < LOAD_GRID[0], x >= LOAD_GRID[-1]
-    if below.any():
-        np.copyto(out, values[..., :1].transpose(1, 0, 2), where=below)
-    if top.any():
-        np.copyto(out, values[..., -1:].transpose(1, 0, 2), where=top)
+    any_below, any_top = bool(below.any()), bool(top.any())
+    out = []
+    for t in range(k):
+        y = slopes[t].take(at_slope)
+        y *= dx
+        y += values[t].take(at_value)
+        if any_below:
+            np.copyto(y, values[t, :, :1], where=below)
+        if any_top:
+            np.copyto(y, values[t, :, -1:], where=top)
+        out.append(y)
     return out
 
 
 def _bin_rows(idx: np.ndarray, weights: np.ndarray, *values: np.ndarray) -> list[tuple[tuple[np.ndarray, ...], np.ndarray]]:
     """``_bin_hours(idx[r], weights[r], *(v[r] for v in values))`` for every row r of (rows, hours)
     arrays at once, to the bit: each row's keys moved into a range of their own, so a bin holds one
-    row's hours, summed in hour order as alone, and the bins of row r are the ranks of its range.
+    row's hours, summed in hour order as alone, and the bins of row r are the ranks of its range
+    (each weighted value summed in hour order: the same floats as ``_bin_hours``' stacked count).
     Rows whose keys span too much to count in a table (``_group``) go one by one."""
     rows, hours = idx.shape
     lo = idx.min(axis=1)
@@ -616,11 +626,11 @@ def _bin_rows(idx: np.ndarray, weights: np.ndarray, *values: np.ndarray) -> list
     rank[seen] = np.arange(n)
     inv = rank[off]
     ends = np.searchsorted(seen, start[1:]).tolist()  # row r's bins: ends[r - 1] .. ends[r] - 1
-    w = np.bincount(inv, weights=weights.ravel(), minlength=n)
-    k = len(values)
-    weighted = np.array(values, dtype=np.float64).reshape(k, rows * hours)
-    weighted *= weights.ravel()
-    sums = np.bincount((inv + (np.arange(k) * n)[:, None]).ravel(), weights=weighted.ravel(), minlength=k * n).reshape(k, n)
+    flat_weights = weights.ravel()
+    w = np.bincount(inv, weights=flat_weights, minlength=n)
+    sums = np.empty((len(values), n))
+    for v, row in zip(values, sums):  # a count per value: a stacked count's temporaries would outgrow the rows
+        row[:] = np.bincount(inv, weights=v.ravel() * flat_weights, minlength=n)
     keep = w > 0
     out = []
     first = 0
@@ -1124,6 +1134,12 @@ def _latency(rt_served: np.ndarray, batch_served: np.ndarray, cap: np.ndarray, t
 MAX_SHARE_GAIN = 3.0  # token buyers switch providers more freely than GPU renters
 
 
+# most deployments whose hours go through the arrays together: arrays of 3 x 2,184 floats (52 kB) stay
+# in the C allocator's heap; from 4 rows (70 kB) on, the freed temporaries overflow its trim threshold
+# (128 kB) and each quarter paid ~150 page faults (measured: ~0.5 ms, a tenth of the quarter)
+ROWS_AT_ONCE = 3
+
+
 def _batch_queue_rows(arrivals: np.ndarray, capacity: np.ndarray, backlogs: list[float]) -> tuple[np.ndarray, list[float]]:
     """``demand.batch_queue`` for every row of (deployments, hours) arrays at once: the served work
     per tick and each row's backlog carried into the next quarter, to the bit (the Lindley walk and
@@ -1222,100 +1238,102 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
             seg_scalars[j] = (per_unit * tr.model_mix[d.model] * keep * share, min(0.95, tr.cached_share * cache_pull))
         plans.append((d, mk, mine, prompt, context, market_out, p_out, p_in, cd, bd, cache_pull, out_weight, held, tps, pre_s,
                       running, on_base, seg_scalars))
-    # every deployment's hours through each array operation together (one row each): element by
-    # element the same floats as one deployment alone, sums along each row in hour order
-    rows = len(plans)
-    cap = np.empty((rows, T))
-    cap[:] = np.array([float(p[15]) for p in plans])[:, None]
-    cap -= reclaim * np.array([p[15] - p[16] for p in plans], dtype=np.float64)[:, None]  # exact: small integers
-    for r, p in enumerate(plans):
-        if p[0].deployed_quarter == q:
-            cap[r, 0] = 0.0  # cold start: weights stream from disk before the first request (KB §16)
-    rt_need = np.zeros((rows, T))
-    batch_need = np.zeros((rows, T))
-    tps_col = np.array([p[13] for p in plans], dtype=np.float64)[:, None]
-    pre_col = np.array([p[14] for p in plans], dtype=np.float64)[:, None]
-    seg_out: dict[int, tuple[list[int], np.ndarray]] = {}  # traffic index -> (its rows, their output tokens per hour)
-    for j, tr in enumerate(params.traffic):  # traffic order: each row adds its segments' needs in its own traffic's order
-        at = [r for r, p in enumerate(plans) if j in p[17]]
-        if not at:
-            continue
-        scalars = [plans[r][17][j] for r in at]
-        every = len(at) == rows
-        out = demand.by_segment[tr.segment] * np.array([s for s, _ in scalars], dtype=np.float64)[:, None]
-        cached = np.array([c for _, c in scalars], dtype=np.float64)[:, None]
-        need = out / (tps_col if every else tps_col[at]) + out * (tr.prompt_tokens / tr.output_tokens) * (1 - cached) * (pre_col if every else pre_col[at])
-        total = rt_need if segments[tr.segment].latency_sensitive else batch_need
-        if every:
-            total += need
-        else:
-            total[at] += need
-        seg_out[j] = (at, out)
-    frac = np.minimum(1.0, np.divide(cap, rt_need, out=np.ones(cap.shape), where=rt_need > 0))
-    rt_served = rt_need * frac
-    left = cap - rt_served
-    batch_served, backlogs = _batch_queue_rows(batch_need, left, [inf.batch_backlog.get(p[0].model, 0.0) for p in plans])
-    batch_totals, batch_served_totals = batch_need.sum(axis=1).tolist(), batch_served.sum(axis=1).tolist()
-    sums: dict[int, tuple[list[int], list[float], list[float]]] = {}  # traffic index -> (rows, output demanded, served) per hour
-    for j, (at, out) in seg_out.items():
-        if segments[params.traffic[j].segment].latency_sensitive:
-            sums[j] = (at, out.sum(axis=1).tolist(), (out * (frac if len(at) == rows else frac[at])).sum(axis=1).tolist())
-        else:
-            demanded = out.sum(axis=1).tolist()
-            sums[j] = (at, demanded, demanded)
-    needed_p95 = _percentile_rows(rt_need + batch_need, 95)
-    rt_need_totals, rt_served_totals, cap_totals = rt_need.sum(axis=1).tolist(), rt_served.sum(axis=1).tolist(), cap.sum(axis=1).tolist()
-    hours: list[tuple] = []  # per deployment: what its latency is computed from (``_latency``)
-    for r, (d, mk, mine, prompt, context, market_out, p_out, p_in, cd, bd, cache_pull, out_weight, held, tps, pre_s, running,
-            on_base, seg_scalars) in enumerate(plans):
-        inf.batch_backlog[d.model] = backlogs[r]
-        batch_total = batch_totals[r]
-        b_frac = float(batch_served_totals[r] / batch_total) if batch_total > 0 else 1.0
-        m_rev = m_in = m_out = m_cached = 0.0
-        rt_outcomes: list[tuple[str, float, float]] = []  # (segment, output demanded, output served)
-        ca2_num = rt_reqs_total = 0.0  # the real-time mix's arrival variability, weighted by requests
-        traffic = [params.traffic[j] for j in mine]
-        for j, tr in zip(mine, traffic):
-            seg = segments[tr.segment]
-            at, demanded, served_sum = sums[j]
-            i = at.index(r)
-            cached_share = seg_scalars[j][1]
-            served_out = served_sum[i] * 3600 * (1.0 if seg.latency_sensitive else b_frac)
-            served_in = served_out * tr.prompt_tokens / tr.output_tokens
-            cached = served_in * cached_share
-            price_mult = 1.0 if seg.latency_sensitive else 1 - bd
-            seg_rev = price_mult * (served_out * p_out + (served_in - cached) * p_in + cached * p_in * (1 - cd)) / 1e6
-            seg_revenue[tr.segment] = seg_revenue.get(tr.segment, 0.0) + seg_rev
-            m_rev += seg_rev
-            m_in += served_in
-            m_out += served_out
-            m_cached += cached
-            if seg.latency_sensitive:
-                rt_outcomes.append((tr.segment, demanded[i] * 3600, served_out))
-                reqs = demanded[i] / tr.output_tokens
-                ca2_num += reqs * tr.arrival_cv ** 2
-                rt_reqs_total += reqs
-        # latency under load (issue 12 item 6): batch fills idle capacity but queues behind real-time
-        # traffic, so TTFT sees the real-time load; decode steps carry both
-        output = round(sum(tr.output_tokens * tr.model_mix[d.model] for tr in traffic) / out_weight)
-        cached_mix = sum(min(0.95, tr.cached_share * cache_pull) * tr.model_mix[d.model] for tr in traffic) / out_weight
-        tables = serving_table(
-            d.model, d.gen, d.gpus_per_replica, d.precision, stack, context, d.tpot_ms, prompt, output,
-            round(cached_mix, 3), params.prefill_chunk_tokens, d.disaggregated, held,
-        )
-        hours.append((tables, output, d.tpot_ms, ca2_num / rt_reqs_total if rt_reqs_total > 0 else 1.0))
-        rt_need_total, rt_served_total = rt_need_totals[r], rt_served_totals[r]
-        dropped = float(1 - rt_served_total / rt_need_total) if rt_need_total > 0 else 0.0
-        gpus = running * d.gpus_per_replica
-        hourly = own_gpu_hour_usd.get(d.gen, mk.reserved_usd_per_hour[4])
-        m_cost = gpus * T * hourly
-        served.append((d, running, gpus, p_out, market_out, m_in, m_out, m_cached, m_rev, m_cost, cap_totals[r],
-                       needed_p95[r], dropped, rt_outcomes))
-    # latency under load (issue 12 item 6): every deployment's hours through each array operation together
+    # the deployments' hours through each array operation together (one row each, ROWS_AT_ONCE at a
+    # time): element by element the same floats as one deployment alone, sums along each row in hour order
     lat: list[_Latency] = []
-    if hours:
+    at_once = -(-len(plans) // -(-len(plans) // ROWS_AT_ONCE)) if plans else 1  # even groups: 4 deployments go 2 + 2
+    for first in range(0, len(plans), at_once):
+        plans_at_once = plans[first:first + at_once]
+        rows = len(plans_at_once)
+        cap = np.empty((rows, T))
+        cap[:] = np.array([float(p[15]) for p in plans_at_once])[:, None]
+        cap -= reclaim * np.array([p[15] - p[16] for p in plans_at_once], dtype=np.float64)[:, None]  # exact: small integers
+        for r, p in enumerate(plans_at_once):
+            if p[0].deployed_quarter == q:
+                cap[r, 0] = 0.0  # cold start: weights stream from disk before the first request (KB §16)
+        rt_need = np.zeros((rows, T))
+        batch_need = np.zeros((rows, T))
+        tps_col = np.array([p[13] for p in plans_at_once], dtype=np.float64)[:, None]
+        pre_col = np.array([p[14] for p in plans_at_once], dtype=np.float64)[:, None]
+        seg_out: dict[int, tuple[list[int], np.ndarray]] = {}  # traffic index -> (its rows, their output tokens per hour)
+        for j, tr in enumerate(params.traffic):  # traffic order: each row adds its segments' needs in its own traffic's order
+            at = [r for r, p in enumerate(plans_at_once) if j in p[17]]
+            if not at:
+                continue
+            scalars = [plans_at_once[r][17][j] for r in at]
+            every = len(at) == rows
+            out = demand.by_segment[tr.segment] * np.array([s for s, _ in scalars], dtype=np.float64)[:, None]
+            cached = np.array([c for _, c in scalars], dtype=np.float64)[:, None]
+            need = out / (tps_col if every else tps_col[at]) + out * (tr.prompt_tokens / tr.output_tokens) * (1 - cached) * (pre_col if every else pre_col[at])
+            total = rt_need if segments[tr.segment].latency_sensitive else batch_need
+            if every:
+                total += need
+            else:
+                total[at] += need
+            seg_out[j] = (at, out)
+        frac = np.minimum(1.0, np.divide(cap, rt_need, out=np.ones(cap.shape), where=rt_need > 0))
+        rt_served = rt_need * frac
+        left = cap - rt_served
+        batch_served, backlogs = _batch_queue_rows(batch_need, left, [inf.batch_backlog.get(p[0].model, 0.0) for p in plans_at_once])
+        batch_totals, batch_served_totals = batch_need.sum(axis=1).tolist(), batch_served.sum(axis=1).tolist()
+        sums: dict[int, tuple[list[int], list[float], list[float]]] = {}  # traffic index -> (rows, output demanded, served) per hour
+        for j, (at, out) in seg_out.items():
+            if segments[params.traffic[j].segment].latency_sensitive:
+                sums[j] = (at, out.sum(axis=1).tolist(), (out * (frac if len(at) == rows else frac[at])).sum(axis=1).tolist())
+            else:
+                demanded = out.sum(axis=1).tolist()
+                sums[j] = (at, demanded, demanded)
+        needed_p95 = _percentile_rows(rt_need + batch_need, 95)
+        rt_need_totals, rt_served_totals, cap_totals = rt_need.sum(axis=1).tolist(), rt_served.sum(axis=1).tolist(), cap.sum(axis=1).tolist()
+        hours: list[tuple] = []  # per deployment: what its latency is computed from (``_latency``)
+        for r, (d, mk, mine, prompt, context, market_out, p_out, p_in, cd, bd, cache_pull, out_weight, held, tps, pre_s, running,
+                on_base, seg_scalars) in enumerate(plans_at_once):
+            inf.batch_backlog[d.model] = backlogs[r]
+            batch_total = batch_totals[r]
+            b_frac = float(batch_served_totals[r] / batch_total) if batch_total > 0 else 1.0
+            m_rev = m_in = m_out = m_cached = 0.0
+            rt_outcomes: list[tuple[str, float, float]] = []  # (segment, output demanded, output served)
+            ca2_num = rt_reqs_total = 0.0  # the real-time mix's arrival variability, weighted by requests
+            traffic = [params.traffic[j] for j in mine]
+            for j, tr in zip(mine, traffic):
+                seg = segments[tr.segment]
+                at, demanded, served_sum = sums[j]
+                i = at.index(r)
+                cached_share = seg_scalars[j][1]
+                served_out = served_sum[i] * 3600 * (1.0 if seg.latency_sensitive else b_frac)
+                served_in = served_out * tr.prompt_tokens / tr.output_tokens
+                cached = served_in * cached_share
+                price_mult = 1.0 if seg.latency_sensitive else 1 - bd
+                seg_rev = price_mult * (served_out * p_out + (served_in - cached) * p_in + cached * p_in * (1 - cd)) / 1e6
+                seg_revenue[tr.segment] = seg_revenue.get(tr.segment, 0.0) + seg_rev
+                m_rev += seg_rev
+                m_in += served_in
+                m_out += served_out
+                m_cached += cached
+                if seg.latency_sensitive:
+                    rt_outcomes.append((tr.segment, demanded[i] * 3600, served_out))
+                    reqs = demanded[i] / tr.output_tokens
+                    ca2_num += reqs * tr.arrival_cv ** 2
+                    rt_reqs_total += reqs
+            # latency under load (issue 12 item 6): batch fills idle capacity but queues behind real-time
+            # traffic, so TTFT sees the real-time load; decode steps carry both
+            output = round(sum(tr.output_tokens * tr.model_mix[d.model] for tr in traffic) / out_weight)
+            cached_mix = sum(min(0.95, tr.cached_share * cache_pull) * tr.model_mix[d.model] for tr in traffic) / out_weight
+            tables = serving_table(
+                d.model, d.gen, d.gpus_per_replica, d.precision, stack, context, d.tpot_ms, prompt, output,
+                round(cached_mix, 3), params.prefill_chunk_tokens, d.disaggregated, held,
+            )
+            hours.append((tables, output, d.tpot_ms, ca2_num / rt_reqs_total if rt_reqs_total > 0 else 1.0))
+            rt_need_total, rt_served_total = rt_need_totals[r], rt_served_totals[r]
+            dropped = float(1 - rt_served_total / rt_need_total) if rt_need_total > 0 else 0.0
+            gpus = running * d.gpus_per_replica
+            hourly = own_gpu_hour_usd.get(d.gen, mk.reserved_usd_per_hour[4])
+            m_cost = gpus * T * hourly
+            served.append((d, running, gpus, p_out, market_out, m_in, m_out, m_cached, m_rev, m_cost, cap_totals[r],
+                           needed_p95[r], dropped, rt_outcomes))
+        # latency under load (issue 12 item 6): every deployment's hours through each array operation together
         tables, outputs, tpot_targets, ca2s = zip(*hours)
-        lat = _latency(rt_served, batch_served, cap, list(tables), list(outputs), list(tpot_targets), list(ca2s), params.ttft_sla_ms)
+        lat += _latency(rt_served, batch_served, cap, list(tables), list(outputs), list(tpot_targets), list(ca2s), params.ttft_sla_ms)
     tpots = _mixture_quantiles([x.tpot_search for x in lat])  # the catalog's TPOT grids searched together
     ttfts = [_ttft_quantile(*x.ttft_search) for x in lat]  # TTFT: each alone (bin counts differ too much for one padded block to pay)
     for (d, running, gpus, p_out, market_out, m_in, m_out, m_cached, m_rev, m_cost, cap_total, needed_p95, dropped,

@@ -282,14 +282,14 @@ def test_latency_tables_of_a_catalog_read_together_equal_each_row_alone(seed, ro
     x = np.where(rng.random((rows, n)) < saturated, rng.uniform(0.99, 1.2, (rows, n)), rng.uniform(-0.05, 1.0, (rows, n)))
     x[rng.random((rows, n)) < 0.1] = 0.0
     tables = [tuple(np.maximum.accumulate(rng.uniform(0, 100, grid.size)) * rng.uniform(0.01, 10) for _ in range(5)) for _ in range(rows)]
-    got = inference._interp_rows(x, tables)
+    got = np.array(inference._interp_rows(x, tables))
     assert got.shape == (5, rows, n)
     for r in range(rows):
         np.testing.assert_array_equal(got[:, r], inference._interp_load_grid(x[r], *tables[r]))
         for k in range(5):
             np.testing.assert_array_equal(got[k, r], np.interp(x[r], grid, tables[r][k]))
     x[0, 0] = np.nan
-    got = inference._interp_rows(x, tables)
+    got = np.array(inference._interp_rows(x, tables))
     for r in range(rows):
         for k in range(5):
             np.testing.assert_array_equal(got[k, r], np.interp(x[r], grid, tables[r][k]))
