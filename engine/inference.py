@@ -386,7 +386,7 @@ def _interp_load_grid(x: np.ndarray, *tables: np.ndarray) -> np.ndarray:
     if not np.isfinite(values).all() or np.isnan(x).any():  # numpy's own NaN handling
         return np.array([np.interp(x, LOAD_GRID, t) for t in tables])
     j = np.searchsorted(LOAD_GRID, x, side="right") - 1  # LOAD_GRID[j] <= x < LOAD_GRID[j + 1]
-    np.clip(j, 0, LOAD_GRID.size - 2, out=j)
+    _clip(j, 0, LOAD_GRID.size - 2, out=j)
     slopes = (values[:, 1:] - values[:, :-1]) / _LOAD_GAPS
     out = slopes.take(j, axis=1)  # take: a plain gather, several times faster than fancy indexing here
     out *= x - LOAD_GRID.take(j)
@@ -574,6 +574,22 @@ def _bin_hours(idx: np.ndarray, weights: np.ndarray, *values: np.ndarray) -> tup
     return tuple(sums[:, keep] / kept), kept
 
 
+_SEGMENTS_PER_LOAD = (LOAD_GRID.size - 1) / LOAD_GRID[-1]  # LOAD_GRID is evenly spaced
+
+
+def _load_segment(x: np.ndarray) -> np.ndarray:
+    """``np.searchsorted(LOAD_GRID, x, side="right") - 1`` clipped to the grid's segments (0 ..
+    size - 2) for loads without NaN, by arithmetic: the grid is evenly spaced, so x over the spacing
+    is the segment but for rounding, and one comparison with each end fixes that (exact: the
+    segment j with LOAD_GRID[j] <= x < LOAD_GRID[j + 1] inside the grid; off it, the end segment)."""
+    last = LOAD_GRID.size - 2
+    j = (np.minimum(np.maximum(x, 0.0), 2.0) * _SEGMENTS_PER_LOAD).astype(np.int64)
+    _clip(j, 0, last, out=j)
+    j -= LOAD_GRID.take(j) > x  # a segment too far right
+    j += LOAD_GRID.take(j + 1) <= x  # or too far left
+    return _clip(j, 0, last, out=j)
+
+
 def _interp_rows(x: np.ndarray, tables: list[tuple[np.ndarray, ...]]) -> list[np.ndarray]:
     """``_interp_load_grid(x[r], *tables[r])`` for every row r of a (rows, hours) ``x`` at once: one
     (rows, hours) array per table, to the bit: the same segment search, slopes and formula, each
@@ -585,8 +601,7 @@ def _interp_rows(x: np.ndarray, tables: list[tuple[np.ndarray, ...]]) -> list[np
     if not np.isfinite(values).all() or np.isnan(x).any():
         alone = [_interp_load_grid(xr, *tr) for xr, tr in zip(x, tables)]
         return [np.array([a[t] for a in alone]) for t in range(k)]
-    j = np.searchsorted(LOAD_GRID, x, side="right") - 1  # LOAD_GRID[j] <= x < LOAD_GRID[j + 1]
-    np.clip(j, 0, g - 2, out=j)
+    j = _load_segment(x)
     slopes = ((values[..., 1:] - values[..., :-1]) / _LOAD_GAPS).transpose(1, 0, 2).copy()  # (tables, rows, segments)
     values = values.transpose(1, 0, 2).copy()  # (tables, rows, grid points)
     at_slope = j + np.arange(rows)[:, None] * (g - 1)  # row r's segment in its table's flat (rows x segments)

@@ -458,3 +458,20 @@ def test_a_catalog_served_together_gives_each_deployment_what_it_gets_alone():
     for d, m in zip(state.inference.deployments, together):
         (alone,) = served([d])
         assert dict(alone) == dict(m)
+
+
+@settings(max_examples=300, deadline=None)
+@given(seed=SEEDS, n=st.integers(1, 3000))
+def test_load_segments_by_arithmetic_equal_searchsorted(seed, n):
+    """The latency tables' segment of each load (``_load_segment``: the evenly spaced grid's
+    arithmetic, one comparison with each end) is np.searchsorted's, clipped to the grid: loads on
+    grid points and next to them (a float either side), below, above and far above the grid."""
+    rng = np.random.default_rng(seed)
+    grid = inference.LOAD_GRID
+    on = rng.choice(grid, n)
+    x = np.select([rng.random(n) < 0.2, rng.random(n) < 0.25, rng.random(n) < 0.1, rng.random(n) < 0.1],
+                  [on, np.nextafter(on, np.where(rng.random(n) < 0.5, -1.0, 2.0)), rng.uniform(-2, 0, n), rng.uniform(0.99, 1e6, n)],
+                  rng.uniform(0, 1.0, n))
+    want = np.clip(np.searchsorted(grid, x, side="right") - 1, 0, grid.size - 2)
+    np.testing.assert_array_equal(inference._load_segment(x), want)
+    np.testing.assert_array_equal(inference._load_segment(x.reshape(1, n)), want.reshape(1, n))
