@@ -1204,10 +1204,12 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
         rental += n * wq.gpus[gen].on_demand_usd_per_hour * params.on_demand_rental_premium * T
     for gen, n in inf.spot.items():
         rental += n * wq.gpus[gen].spot_usd_per_hour * T
-    own = {g: base_gpus(state, g) for g in GPUS}  # the quarter's own GPUs, once per generation
-    pool = {g: own[g] + inf.on_demand.get(g, 0) + inf.spot.get(g, 0) for g in GPUS}  # pool_gpus
+    # the quarter's own GPUs, once per generation that serves or costs (others add 0.0 to the pool's cost)
+    used = [g for g in GPUS if g in own_gpu_hour_usd or g in inf.on_demand or g in inf.spot or any(d.gen == g for d in inf.deployments)]
+    own = {g: base_gpus(state, g) for g in used}
+    pool = {g: own[g] + inf.on_demand.get(g, 0) + inf.spot.get(g, 0) for g in used}  # pool_gpus
     left_gpus = dict(pool)
-    left_non_spot = {g: own[g] + inf.on_demand.get(g, 0) for g in GPUS}
+    left_non_spot = {g: own[g] + inf.on_demand.get(g, 0) for g in used}
     served: list[tuple] = []  # per deployment: what its result needs besides its latency
     plans: list[tuple] = []  # per deployment with traffic: its prices, replicas and segments' scalars
     for d in inf.deployments:
@@ -1385,7 +1387,7 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
         if left > 0:
             rnd += params.roadmap[tech][1]
             inf.techniques[tech] = left - 1
-    pool_cost = sum(own_gpu_hour_usd.get(g, 0.0) * pool[g] * T for g in GPUS)  # idle GPUs cost too
+    pool_cost = sum(own_gpu_hour_usd.get(g, 0.0) * pool.get(g, 0) * T for g in GPUS)  # idle GPUs cost too
     return InferenceResult(
         models=results, revenue_usd=revenue, gpu_cost_usd=pool_cost, rental_cost_usd=rental, tokens_in=t_in, tokens_out=t_out,
         tokens_cached=t_cached, churned_revenue_usd=churned, rnd_usd=rnd,
