@@ -23,11 +23,12 @@ from functools import lru_cache
 from typing import Literal, NamedTuple
 
 import numpy as np
+from numpy._core import umath as np_umath
 from pydantic import BaseModel, Field
 
 from engine.base import FileModel, Frozen, Rejected
 from engine.calendar import TICKS_PER_QUARTER
-from engine.demand import batch_queue, customer_base_step, demand_share
+from engine.demand import BACKLOG_HOURS_KEPT, customer_base_step, demand_share
 from engine.hardware import GPUS
 from engine.models import MODELS
 from engine.physics import (
@@ -36,6 +37,7 @@ from engine.physics import (
 )
 
 T = TICKS_PER_QUARTER
+_clip = np_umath.clip  # what np.clip calls for float bounds, without its Python wrapper (the same ufunc, the same floats)
 
 # ------------------------------------------------------------------------------ parameters
 
@@ -384,7 +386,7 @@ def _interp_load_grid(x: np.ndarray, *tables: np.ndarray) -> np.ndarray:
     if not np.isfinite(values).all() or np.isnan(x).any():  # numpy's own NaN handling
         return np.array([np.interp(x, LOAD_GRID, t) for t in tables])
     j = np.searchsorted(LOAD_GRID, x, side="right") - 1  # LOAD_GRID[j] <= x < LOAD_GRID[j + 1]
-    np.clip(j, 0, LOAD_GRID.size - 2, out=j)
+    _clip(j, 0, LOAD_GRID.size - 2, out=j)
     slopes = (values[:, 1:] - values[:, :-1]) / _LOAD_GAPS
     out = slopes.take(j, axis=1)  # take: a plain gather, several times faster than fancy indexing here
     out *= x - LOAD_GRID.take(j)
@@ -452,15 +454,26 @@ class _QueueShape(NamedTuple):
 def _queue_shape(load: np.ndarray, service_ms: float, ca2: float, servers: float = 1.0,
                  prefill_load: np.ndarray | float = 0.0, prefill_ms: np.ndarray | float = 0.0) -> _QueueShape:
     """The wait-independent half of ``_gg1_exceed``: the slot queue's utilization, conditional mean
-    wait and wait probability (physics.wait_probability), the prefill stage's."""
-    rho = np.clip(load, 0.0, 1.0)
+    wait and wait probability (physics.wait_probability), the prefill stage's. ``servers`` a list:
+    one deployment per row of (deployments, hours) arrays, ``service_ms`` and ``ca2`` columns."""
+    rho = _clip(load, 0.0, 1.0)
     positive = rho > 0
     busy = positive & (rho < 1)
     cond_mean = np.where(busy, (ca2 + SERVICE_CV2) / 2 * service_ms / np.where(busy, 1 - rho, 1.0), 1.0)
-    p_wait = np.minimum(1.0, rho ** (np.sqrt(2 * (max(1.0, servers) + 1)) - 1))  # physics.wait_probability
-    rho_p = np.clip(prefill_load, 0.0, 0.999999)
+    if isinstance(servers, list):  # one deployment a row (``_latency``): each row's own exponent, computed as alone
+        p_wait = np.empty_like(rho)
+        for r, slots in enumerate(servers):
+            p_wait[r] = rho[r] ** (np.sqrt(2 * (max(1.0, slots) + 1)) - 1)
+        np.minimum(1.0, p_wait, out=p_wait)
+    else:
+        p_wait = np.minimum(1.0, rho ** (np.sqrt(2 * (max(1.0, servers) + 1)) - 1))  # physics.wait_probability
+    rho_p = _clip(prefill_load, 0.0, 0.999999)
     p_pre = np.where(np.asarray(prefill_ms) > 0, rho_p, 0.0)
     mean_pre = np.maximum((ca2 + SERVICE_CV2) / 2 * np.asarray(prefill_ms) / (1 - rho_p), 1e-9)
+    if isinstance(servers, list):  # a row without a prefill stage adds exactly 0 (p_pre 0 over a mean of 1), as alone it adds nothing
+        pre_rows = p_pre.any(axis=1)
+        if pre_rows.any() and not pre_rows.all():
+            mean_pre = np.where(pre_rows[:, None], mean_pre, 1.0)
     over = rho >= 1  # in the load's own shape: per hour, or per load bin of a quantile grid
     idle = ~(over | positive)  # as the comparisons read it: a NaN load counts as idle
     return _QueueShape(rho, cond_mean, p_wait, p_pre, mean_pre, over, bool(over.any()), idle, bool(idle.any()),
@@ -480,7 +493,7 @@ def _queue_exceed(shape: _QueueShape, wait_ms: np.ndarray, limit_ms: np.ndarray)
     if shape.any_over:  # only the overloaded hours pay for the admission queue
         mask = shape.over if shape.over.shape == out.shape else np.broadcast_to(shape.over, out.shape)
         limit = (limit_ms if np.shape(limit_ms) == out.shape else np.broadcast_to(limit_ms, out.shape))[mask]
-        out[mask] = np.clip(1 - np.divide(wait_ms[mask], limit, out=np.ones_like(limit), where=limit > 0), 0.0, 1.0)
+        out[mask] = _clip(1 - np.divide(wait_ms[mask], limit, out=np.ones_like(limit), where=limit > 0), 0.0, 1.0)
     if shape.any_idle:
         mask = shape.idle if shape.idle.shape == out.shape else np.broadcast_to(shape.idle, out.shape)
         out[mask] = np.where(wait_ms[mask] > 0, 0.0, 1.0)
@@ -504,7 +517,7 @@ def _normal_exceed(mean: np.ndarray, sd: np.ndarray, x) -> np.ndarray:
     """P(X > x) for normal X per hour (logistic approximation of the normal CDF; sd 0: a step)."""
     gap = x - mean
     z = gap / np.maximum(sd, 1e-12)
-    out = 1 / (1 + np.exp(np.clip(1.702 * z, -60, 60)))
+    out = 1 / (1 + np.exp(_clip(1.702 * z, -60, 60)))
     flat = ~np.asarray(sd > 0)
     if flat.any():  # only hours without spread are a step
         out = np.where(sd > 0, out, (gap < 0) * 1.0)
@@ -522,7 +535,7 @@ OVERLOAD_KEY = 1000
 def _load_key(load: np.ndarray) -> np.ndarray:
     """Integer bin of a load on the scale queues care about, log(rho / (1 - rho)); overloaded hours
     (load 1) get a bin of their own."""
-    rho = np.clip(load, 1e-9, 1.0)
+    rho = _clip(load, 1e-9, 1.0)
     odds = np.log(rho / np.maximum(1e-12, 1 - rho))
     return np.where(rho >= 1, OVERLOAD_KEY, np.round(odds * HOUR_BINS)).astype(np.int64)
 
@@ -559,6 +572,92 @@ def _bin_hours(idx: np.ndarray, weights: np.ndarray, *values: np.ndarray) -> tup
         return tuple(sums / w), w
     kept = w[keep]
     return tuple(sums[:, keep] / kept), kept
+
+
+_SEGMENTS_PER_LOAD = (LOAD_GRID.size - 1) / LOAD_GRID[-1]  # LOAD_GRID is evenly spaced
+
+
+def _load_segment(x: np.ndarray) -> np.ndarray:
+    """``np.searchsorted(LOAD_GRID, x, side="right") - 1`` clipped to the grid's segments (0 ..
+    size - 2) for loads without NaN, by arithmetic: the grid is evenly spaced, so x over the spacing
+    is the segment but for rounding, and one comparison with each end fixes that (exact: the
+    segment j with LOAD_GRID[j] <= x < LOAD_GRID[j + 1] inside the grid; off it, the end segment)."""
+    last = LOAD_GRID.size - 2
+    j = (np.minimum(np.maximum(x, 0.0), 2.0) * _SEGMENTS_PER_LOAD).astype(np.int64)
+    _clip(j, 0, last, out=j)
+    j -= LOAD_GRID.take(j) > x  # a segment too far right
+    j += LOAD_GRID.take(j + 1) <= x  # or too far left
+    return _clip(j, 0, last, out=j)
+
+
+def _interp_rows(x: np.ndarray, tables: list[tuple[np.ndarray, ...]]) -> list[np.ndarray]:
+    """``_interp_load_grid(x[r], *tables[r])`` for every row r of a (rows, hours) ``x`` at once: one
+    (rows, hours) array per table, to the bit: the same segment search, slopes and formula, each
+    row reading its own tables (gathered at row r's offset in a flat take; a table at a time, so no
+    temporary outgrows the rows). A NaN load or a non-finite table goes row by row to
+    ``_interp_load_grid``, which hands it to np.interp."""
+    values = np.array(tables, dtype=np.float64)  # (rows, tables, grid points)
+    rows, k, g = values.shape
+    if not np.isfinite(values).all() or np.isnan(x).any():
+        alone = [_interp_load_grid(xr, *tr) for xr, tr in zip(x, tables)]
+        return [np.array([a[t] for a in alone]) for t in range(k)]
+    j = _load_segment(x)
+    slopes = ((values[..., 1:] - values[..., :-1]) / _LOAD_GAPS).transpose(1, 0, 2).copy()  # (tables, rows, segments)
+    values = values.transpose(1, 0, 2).copy()  # (tables, rows, grid points)
+    at_slope = j + np.arange(rows)[:, None] * (g - 1)  # row r's segment in its table's flat (rows x segments)
+    at_value = j + np.arange(rows)[:, None] * g
+    dx = x - LOAD_GRID.take(j)
+    below, top = x < LOAD_GRID[0], x >= LOAD_GRID[-1]
+    any_below, any_top = bool(below.any()), bool(top.any())
+    out = []
+    for t in range(k):
+        y = slopes[t].take(at_slope)
+        y *= dx
+        y += values[t].take(at_value)
+        if any_below:
+            np.copyto(y, values[t, :, :1], where=below)
+        if any_top:
+            np.copyto(y, values[t, :, -1:], where=top)
+        out.append(y)
+    return out
+
+
+def _bin_rows(idx: np.ndarray, weights: np.ndarray, *values: np.ndarray) -> list[tuple[tuple[np.ndarray, ...], np.ndarray]]:
+    """``_bin_hours(idx[r], weights[r], *(v[r] for v in values))`` for every row r of (rows, hours)
+    arrays at once, to the bit: each row's keys moved into a range of their own, so a bin holds one
+    row's hours, summed in hour order as alone, and the bins of row r are the ranks of its range
+    (each weighted value summed in hour order: the same floats as ``_bin_hours``' stacked count).
+    Rows whose keys span too much to count in a table (``_group``) go one by one."""
+    rows, hours = idx.shape
+    lo = idx.min(axis=1)
+    span = idx.max(axis=1) - lo + 1
+    if (span > 4 * hours + 64).any():
+        return [_bin_hours(idx[r], weights[r], *(v[r] for v in values)) for r in range(rows)]
+    start = np.concatenate(([0], np.cumsum(span)))  # row r's keys: start[r] .. start[r + 1] - 1
+    off = (idx + (start[:-1] - lo)[:, None]).ravel()
+    seen = np.flatnonzero(np.bincount(off, minlength=int(start[-1])))
+    n = len(seen)
+    rank = np.zeros(int(start[-1]), dtype=np.int64)
+    rank[seen] = np.arange(n)
+    inv = rank[off]
+    ends = np.searchsorted(seen, start[1:]).tolist()  # row r's bins: ends[r - 1] .. ends[r] - 1
+    flat_weights = weights.ravel()
+    w = np.bincount(inv, weights=flat_weights, minlength=n)
+    sums = np.empty((len(values), n))
+    for v, row in zip(values, sums):  # a count per value: a stacked count's temporaries would outgrow the rows
+        row[:] = np.bincount(inv, weights=v.ravel() * flat_weights, minlength=n)
+    keep = w > 0
+    out = []
+    first = 0
+    for end in ends:
+        w_r, keep_r = w[first:end], keep[first:end]
+        if keep_r.all():
+            out.append((tuple(sums[:, first:end] / w_r), w_r))
+        else:
+            kept = w_r[keep_r]
+            out.append((tuple(sums[:, first:end][:, keep_r] / kept), kept))
+        first = end
+    return out
 
 
 def _percentile(x: np.ndarray, q: float) -> float:
@@ -616,99 +715,187 @@ def _log_grid(start: float, stop: float) -> np.ndarray:
     return grid
 
 
-def _first_at_most(late, grids: list[np.ndarray], asks: list[tuple[int, float]]) -> list[int | None]:
-    """For each ask (grid, target): ``argmax(late(grid) <= target)``, the first of the grid's
-    points with ``late`` at most the target, or None if there is none, without running ``late``
-    on every point. ``late`` (a weighted share of requests above t) is non-increasing in t, so a
-    first look at every ``GRID_STRIDE``-th point brackets the answer and a second looks inside
-    the bracket: 13 points of 48. A NaN seen anywhere sends the asks to every point. The few
-    values are scanned as Python floats (the same comparisons, without an array call each)."""
+def _first_at_most(late_many, grids: list[list[np.ndarray]], asks: list[list[tuple[int, float]]]) -> list[list[int | None]]:
+    """For each search p and each of its asks (grid, target): ``argmax(late_p(grid) <= target)``,
+    the first of the grid's points with ``late_p`` at most the target, or None if there is none,
+    without running ``late_p`` on every point. ``late_p`` (a weighted share of requests above t)
+    is non-increasing in t, so a first look at every ``GRID_STRIDE``-th point brackets the answer
+    and a second looks inside the bracket: 13 points of 48. A NaN seen anywhere in a search sends
+    its asks to every point. The searches are independent (one per deployment) but each look runs
+    all of them in one ``late_many`` call (a list of point arrays, None for a search with nothing to
+    look at, to the list of their ``late`` values): a quarter makes the same few array calls for
+    four deployments as for one. The few values are scanned as Python floats."""
     n = len(_FIRST_POINTS)
-    first = late(grids[0][_GRID_FIRST] if len(grids) == 1 else np.concatenate([g[_GRID_FIRST] for g in grids])).tolist()
-    found: list[int | None] = []
-    inside: list[tuple[int, int, int]] = []  # (ask, first point of the bracket, its end)
-    for k, (g, target) in enumerate(asks):
-        row = first[g * n:(g + 1) * n]
-        m = next((j for j, v in enumerate(row) if v <= target), None)
-        if m is None:
-            found.append(None)
-            continue
-        end = _FIRST_POINTS[m]
-        found.append(end)
-        inside.append((k, end - GRID_STRIDE + 1, end))
-    nan = any(map(math.isnan, first))
-    if inside and not nan:
-        seen = late(np.concatenate([grids[asks[k][0]][a:b] for k, a, b in inside])).tolist()
-        nan = any(map(math.isnan, seen))
-        at = 0
-        for k, a, b in inside:
-            target = asks[k][1]
-            j = next((j for j, v in enumerate(seen[at:at + b - a]) if v <= target), None)
-            at += b - a
-            if j is not None:
-                found[k] = a + j
-    if nan:  # no order to rely on: every point
-        every = late(np.concatenate(grids))
-        found = []
-        for g, target in asks:
-            ok = every[g * GRID_POINTS:(g + 1) * GRID_POINTS] <= target
-            found.append(int(np.argmax(ok)) if ok.any() else None)
+    firsts = late_many([None if not a else g[0][_GRID_FIRST] if len(g) == 1 else np.concatenate([x[_GRID_FIRST] for x in g])
+                        for g, a in zip(grids, asks)])
+    found: list[list[int | None]] = []
+    inside: list[list[tuple[int, int, int]]] = []  # per search: (ask, first point of the bracket, its end)
+    nan: list[bool] = []
+    for a, first_p in zip(asks, firsts):
+        first = first_p.tolist() if first_p is not None else []
+        found_p: list[int | None] = []
+        inside_p: list[tuple[int, int, int]] = []
+        for k, (g, target) in enumerate(a):
+            row = first[g * n:(g + 1) * n]
+            m = next((j for j, v in enumerate(row) if v <= target), None)
+            if m is None:
+                found_p.append(None)
+                continue
+            end = _FIRST_POINTS[m]
+            found_p.append(end)
+            inside_p.append((k, end - GRID_STRIDE + 1, end))
+        found.append(found_p)
+        inside.append(inside_p)
+        nan.append(any(map(math.isnan, first)))
+    looks = [np.concatenate([g[a[k][0]][lo:hi] for k, lo, hi in ins]) if ins and not bad else None
+             for g, a, ins, bad in zip(grids, asks, inside, nan)]
+    if any(x is not None for x in looks):
+        for p, seen_p in enumerate(late_many(looks)):
+            if seen_p is None:
+                continue
+            seen = seen_p.tolist()
+            nan[p] = any(map(math.isnan, seen))
+            at = 0
+            for k, lo, hi in inside[p]:
+                target = asks[p][k][1]
+                j = next((j for j, v in enumerate(seen[at:at + hi - lo]) if v <= target), None)
+                at += hi - lo
+                if j is not None:
+                    found[p][k] = lo + j
+    if any(nan):  # no order to rely on: every point
+        for p, every in enumerate(late_many([np.concatenate(g) if bad else None for g, bad in zip(grids, nan)])):
+            if every is None:
+                continue
+            found[p] = []
+            for g, target in asks[p]:
+                ok = every[g * GRID_POINTS:(g + 1) * GRID_POINTS] <= target
+                found[p].append(int(np.argmax(ok)) if ok.any() else None)
     return found
 
 
+def _one(late):
+    """A single ``late`` as the ``late_many`` of one search."""
+    return lambda ts: [None if t is None else late(t) for t in ts]
+
+
 def _grid_quantiles(late, total: float, qs: tuple[float, ...], lo: float, hi: float) -> list[float]:
-    """``_grid_quantile`` at several ``qs`` at once, the same numbers: the log-spaced grid is the
-    same for every q, so ``late`` runs on it once, then once on every q's linear grid together;
-    each grid is searched by ``_first_at_most`` (a few points, not all 48: each point is a row of
-    array operations over the load bins)."""
-    span = max(hi - lo, 1e-9)
-    coarse = lo + _log_grid(1e-4 * span, span)
-    targets = [float((1 - q) * total) for q in qs]
-    out: list[float] = [hi] * len(qs)
-    fine: list[tuple[int, np.ndarray]] = []
-    for k, i in enumerate(_first_at_most(late, [coarse], [(0, t) for t in targets])):
-        if i is None:
-            continue
-        left = lo if i == 0 else float(coarse[i - 1])
-        fine.append((k, _linear_grid(left, float(coarse[i]))))
-    if fine:
-        found = _first_at_most(late, [grid for _, grid in fine], [(j, targets[k]) for j, (k, _) in enumerate(fine)])
-        for (k, grid), i in zip(fine, found):
-            out[k] = float(grid[i or 0])  # argmax of no point at or below the target is the first point
+    """``_grid_quantile`` at several ``qs`` at once, the same numbers (``_grid_quantiles_many`` of one search)."""
+    return _grid_quantiles_many(_one(late), [(total, qs, lo, hi)])[0]
+
+
+def _grid_quantiles_many(late_many, searches: list[tuple[float, tuple[float, ...], float, float]]) -> list[list[float]]:
+    """``_grid_quantile`` at several ``qs`` for several independent searches (total, qs, lo, hi) at
+    once, each the same numbers as alone: the log-spaced grid is the same for every q, so
+    ``late`` runs on it once, then once on every q's linear grid together; each grid is searched by
+    ``_first_at_most`` (a few points, not all 48: each point is a row of array operations over the
+    load bins), every search's looks in the same ``late_many`` call."""
+    coarse: list[np.ndarray] = []
+    targets: list[list[float]] = []
+    for total, qs, lo, hi in searches:
+        span = max(hi - lo, 1e-9)
+        coarse.append(lo + _log_grid(1e-4 * span, span))
+        targets.append([float((1 - q) * total) for q in qs])
+    out: list[list[float]] = [[hi] * len(qs) for _, qs, _, hi in searches]
+    fine: list[list[tuple[int, np.ndarray]]] = []
+    for p, found in enumerate(_first_at_most(late_many, [[c] for c in coarse], [[(0, t) for t in tp] for tp in targets])):
+        fine_p = []
+        for k, i in enumerate(found):
+            if i is None:
+                continue
+            left = searches[p][2] if i == 0 else float(coarse[p][i - 1])
+            fine_p.append((k, _linear_grid(left, float(coarse[p][i]))))
+        fine.append(fine_p)
+    if any(fine):
+        found_fine = _first_at_most(late_many, [[grid for _, grid in f] for f in fine],
+                                    [[(j, targets[p][k]) for j, (k, _) in enumerate(f)] for p, f in enumerate(fine)])
+        for p, f in enumerate(fine):
+            for (k, grid), i in zip(f, found_fine[p]):
+                out[p][k] = float(grid[i or 0])  # argmax of no point at or below the target is the first point
     return out
 
 
 def _mixture_quantile(mean: np.ndarray, sd: np.ndarray, weights: np.ndarray, q: float | tuple[float, ...], lo: float,
                       hi: float) -> float | list[float]:
     """The ``q`` quantile of TPOT over requests: a mixture over load bins of normals (mean, sd);
-    a tuple of ``q`` gives the list of their quantiles (``_grid_quantiles``)."""
+    a tuple of ``q`` gives the list of their quantiles (``_mixture_quantiles`` of one deployment)."""
     qs = q if isinstance(q, tuple) else (q,)
-    total = weights.sum()
-    if total <= 0:
-        return [lo] * len(qs) if isinstance(q, tuple) else lo
-
-    out = _grid_quantiles(_normal_late(mean, sd, weights), total, qs, lo, hi)
+    out = _mixture_quantiles([(mean, sd, weights, qs, lo, hi)])[0]
     return out if isinstance(q, tuple) else out[0]
+
+
+def _mixture_quantiles(problems: list[tuple[np.ndarray, np.ndarray, np.ndarray, tuple[float, ...], float, float]]) -> list[list[float]]:
+    """``_mixture_quantile`` (a tuple of qs) of several deployments' (mean, sd, weights, qs, lo,
+    hi), their grids searched together (``_grid_quantiles_many``)."""
+    totals = [w.sum() for _, _, w, _, _, _ in problems]
+    out = [[lo] * len(qs) for _, _, _, qs, lo, _ in problems]  # no tokens: the lowest TPOT
+    live = [p for p, total in enumerate(totals) if total > 0]
+    if live:
+        late = _normal_late_many([problems[p][:3] for p in live])
+        found = _grid_quantiles_many(late, [(totals[p], *problems[p][3:]) for p in live])
+        for p, f in zip(live, found):
+            out[p] = f
+    return out
+
+
+def _pad(rows: list, sizes: list[int], fill, dtype=np.float64) -> np.ndarray:
+    """Rows of the given lengths (arrays of that length, or scalars spread over it) as one (rows,
+    1, longest) array, the rest of each row ``fill``: a search's columns, ready to broadcast over its points."""
+    if len(rows) == 1 and isinstance(rows[0], np.ndarray) and rows[0].shape == (sizes[0],) and rows[0].dtype == dtype:
+        return rows[0].reshape(1, 1, -1)  # one search: its own columns, no padding (a view: the searches only read it)
+    out = np.full((len(rows), 1, max(sizes)), fill, dtype=dtype)
+    for p, (r, n) in enumerate(zip(rows, sizes)):
+        out[p, 0, :n] = r
+    return out
+
+
+def _stack_points(ts: list[np.ndarray | None]) -> np.ndarray:
+    """Each search's points as one (searches, most points, 1) array, zeros past a search's own."""
+    if len(ts) == 1 and ts[0] is not None:
+        return ts[0].reshape(1, -1, 1)
+    out = np.zeros((len(ts), max((t.size for t in ts if t is not None), default=0), 1))
+    for p, t in enumerate(ts):
+        if t is not None:
+            out[p, :t.size, 0] = t
+    return out
+
+
+def _row_sums(out: np.ndarray, ts: list[np.ndarray | None], sizes: list[int]) -> list[np.ndarray | None]:
+    """Each search's weighted shares summed over its own bins, row by row: a row of a padded block
+    sums its bins in the same order as the contiguous array of that search alone (the same floats)."""
+    return [None if t is None else out[p, :t.size, :n].sum(axis=1) for p, (t, n) in enumerate(zip(ts, sizes))]
 
 
 def _normal_late(mean: np.ndarray, sd: np.ndarray, weights: np.ndarray):
     """``late(t)`` of ``_mixture_quantile``: the weighted share of tokens slower than each t,
-    ``(weights * _normal_exceed(mean[None, :], sd[None, :], t[:, None])).sum(axis=1)`` to the bit,
-    with the bins' own terms (the spread's floor, the bins without spread) worked out once."""
-    spread = np.maximum(sd, 1e-12)
-    flat = np.flatnonzero(~np.asarray(sd > 0))  # bins without spread: a step at their mean
+    ``(weights * _normal_exceed(mean[None, :], sd[None, :], t[:, None])).sum(axis=1)`` to the bit
+    (``_normal_late_many`` of one deployment)."""
+    late_many = _normal_late_many([(mean, sd, weights)])
+    return lambda t: late_many([t])[0]
 
-    def late(t: np.ndarray) -> np.ndarray:
-        gap = np.subtract.outer(t, mean)
+
+def _normal_late_many(problems: list[tuple[np.ndarray, np.ndarray, np.ndarray]]):
+    """``late_many`` of several deployments' TPOT mixtures (mean, sd, weights per bin): each
+    deployment's bins a row of one padded block (the padding weightless), so one call evaluates
+    every deployment at its own points; the bins' own terms (the spread's floor, the bins without
+    spread) worked out once."""
+    sizes = [np.size(m) for m, _, _ in problems]
+    mean = _pad([m for m, _, _ in problems], sizes, 0.0)
+    spread = _pad([np.maximum(sd, 1e-12) for _, sd, _ in problems], sizes, 1.0)
+    flat = _pad([~np.asarray(sd > 0) for _, sd, _ in problems], sizes, False, bool)  # bins without spread: a step at their mean
+    any_flat = bool(flat.any())
+    weights = _pad([w for _, _, w in problems], sizes, 0.0)
+
+    def late(ts: list[np.ndarray | None]) -> list[np.ndarray | None]:
+        gap = _stack_points(ts) - mean
         z = gap / spread
         z *= 1.702
-        out = np.exp(np.clip(z, -60, 60, out=z))
+        out = np.exp(_clip(z, -60, 60, out=z))
         out += 1
         np.divide(1, out, out=out)
-        if flat.size:
-            out[:, flat] = (gap[:, flat] < 0) * 1.0
+        if any_flat:
+            np.copyto(out, (gap < 0) * 1.0, where=flat)
         out *= weights
-        return out.sum(axis=1)
+        return _row_sums(out, ts, sizes)
 
     return late
 
@@ -758,7 +945,7 @@ def _queue_late(shape: _QueueShape, base: np.ndarray, weights: np.ndarray, limit
         if over.size:  # admission control: the admitted wait is uniform up to the limit
             wait_over = wait[:, over]
             share = wait_over / limit_over if every_limited else np.divide(wait_over, limit_over, out=np.ones_like(wait_over), where=limited)
-            out[:, over] = np.clip(1 - share, 0.0, 1.0)
+            out[:, over] = _clip(1 - share, 0.0, 1.0)
         if idle.size:
             out[:, idle] = np.where(wait[:, idle] > 0, 0.0, 1.0)
         out *= weights
@@ -895,7 +1082,105 @@ class InferenceResult(BaseModel):
         return self.gpu_cost_usd / total * 1e6 if total > 0 else None
 
 
+class _Latency(NamedTuple):
+    """One deployment's quarter of latency (issue 12 item 6): the SLA miss shares, its replica-hours
+    served, and the load bins its TPOT and TTFT percentiles are searched over."""
+
+    tokens_total: float
+    tpot_miss: float
+    ttft_miss: float
+    tpot_search: tuple  # (mean, sd, tokens) per load bin, (0.5, 0.95), lowest and highest TPOT: ``_mixture_quantiles``
+    ttft_search: tuple  # the arguments of ``_ttft_quantile``
+
+
+def _latency(rt_served: np.ndarray, batch_served: np.ndarray, cap: np.ndarray, tables: list[tuple[np.ndarray, ...]],
+             outputs: list[int], tpot_ms: list[float], ca2: list[float], ttft_sla_ms: float) -> list[_Latency]:
+    """Latency under load of a catalog's deployments, one row each of the (deployments, hours)
+    arrays ``rt_served``, ``batch_served`` (replica-hours) and ``cap`` (replicas running), with
+    each one's ``serving_table``, mean output tokens, TPOT target and real-time arrival variability.
+
+    Batch fills idle capacity but queues behind real-time traffic, so TTFT sees the real-time load;
+    decode steps carry both. Every deployment's hours go through each array operation together:
+    element by element the same floats as one deployment alone, the sums row by row (the same
+    order), the bins counted with the rows' keys kept apart (``_bin_rows``)."""
+    rows = len(tables)
+    outputs_col = np.array(outputs, dtype=np.float64)[:, None]
+    tokens_h = rt_served + batch_served  # replica-hours: proportional to output tokens
+    up = cap > 0  # hours with replicas running
+    busy = np.divide(tokens_h, cap, out=np.zeros(cap.shape), where=up)
+    rt_load = np.divide(rt_served, cap, out=np.ones(cap.shape), where=up)
+    # the tables at each hour's load; pre_load_h: the prefill share of replica time
+    step_h, chunk_h, share_h, base_h, pre_load_h = _interp_rows(busy, [(t[0], t[1], t[2], t[3], t[5]) for t in tables])
+    tpot_mean_h = step_h + chunk_h * share_h  # a request's TPOT: the mean over its tokens
+    frac_h = share_h - np.floor(share_h)  # steps carry floor(q) chunks, a share frac one more
+    tpot_sd_h = chunk_h * np.sqrt(frac_h * (1 - frac_h) / outputs_col)
+    tokens_total = tokens_h.sum(axis=1)
+    tpot_late = (tokens_h * _normal_exceed(tpot_mean_h, tpot_sd_h, np.array(tpot_ms, dtype=np.float64)[:, None])).sum(axis=1)
+    # percentiles: hours of near-equal load share a bin (a few dozen instead of 2,184 hours)
+    tpot_bins = _bin_rows(np.round(busy * (4 * HOUR_BINS)).astype(np.int64), tokens_h, tpot_mean_h, tpot_sd_h)
+    hi_tpot = (step_h + chunk_h * np.ceil(share_h + 1e-9)).max(axis=1)
+    lo_tpot = step_h.min(axis=1)
+    service = [t[4] for t in tables]
+    rt_req_h = rt_served  # requests per hour are proportional to real-time replica-hours served
+    sla_wait = ttft_sla_ms - base_h  # the queueing a request can take and still meet the TTFT SLA
+    limit = np.maximum(0.0, sla_wait)  # admission control turns away what would start late
+    prompt_h = np.where(pre_load_h > 0, np.array([float(s[2]) for s in service])[:, None], 0.0)
+    ttft_exceed = _gg1_exceed(rt_load, np.array([float(s[0]) for s in service])[:, None], np.array(ca2, dtype=np.float64)[:, None],
+                              sla_wait, limit, [float(s[1]) for s in service], pre_load_h, prompt_h)
+    rt_served_total = rt_served.sum(axis=1)  # rt_req_h's
+    ttft_late = (rt_req_h * ttft_exceed).sum(axis=1)
+    ttft_bins = _bin_rows(_load_key(rt_load), rt_req_h, rt_load, base_h, limit, pre_load_h, prompt_h)
+    out = []
+    for r in range(rows):
+        (b_mean, b_sd), b_tokens = tpot_bins[r]
+        (b_load, b_base, b_limit, b_pl, b_pm), b_reqs = ttft_bins[r]
+        if not b_reqs.size:  # no real-time request all quarter: the idle replica's first token
+            b_load, b_base, b_limit, b_pl, b_pm, b_reqs = np.zeros(1), base_h[r, :1], limit[r, :1], np.zeros(1), np.zeros(1), np.zeros(1)
+        total = tokens_total[r]
+        served_rt = rt_served_total[r]
+        out.append(_Latency(
+            total, float(tpot_late[r] / total) if total > 0 else 0.0, float(ttft_late[r] / served_rt) if served_rt > 0 else 0.0,
+            (b_mean, b_sd, b_tokens, (0.5, 0.95), float(lo_tpot[r]), float(hi_tpot[r])),
+            (b_load, b_base, b_reqs, float(service[r][0]), ca2[r], (0.5, 0.95), b_limit, float(service[r][1]), b_pl, b_pm),
+        ))
+    return out
+
+
 MAX_SHARE_GAIN = 3.0  # token buyers switch providers more freely than GPU renters
+
+
+# most deployments whose hours go through the arrays together: arrays of 3 x 2,184 floats (52 kB) stay
+# in the C allocator's heap; from 4 rows (70 kB) on, the freed temporaries overflow its trim threshold
+# (128 kB) and each quarter paid ~150 page faults (measured: ~0.5 ms, a tenth of the quarter)
+ROWS_AT_ONCE = 3
+
+
+def _batch_queue_rows(arrivals: np.ndarray, capacity: np.ndarray, backlogs: list[float]) -> tuple[np.ndarray, list[float]]:
+    """``demand.batch_queue`` for every row of (deployments, hours) arrays at once: the served work
+    per tick and each row's backlog carried into the next quarter, to the bit (the Lindley walk and
+    its running minimum run along each row in hour order, as alone)."""
+    backlog = np.array(backlogs, dtype=np.float64)[:, None]
+    walk = np.cumsum(arrivals - capacity, axis=1)
+    queue = walk - np.minimum(np.minimum.accumulate(walk, axis=1), -backlog)
+    prev = np.concatenate((backlog, queue[:, :-1]), axis=1)
+    kept = (BACKLOG_HOURS_KEPT * arrivals.mean(axis=1)).tolist()
+    return prev + arrivals - queue, [round(min(end, k), 6) for end, k in zip(queue[:, -1].tolist(), kept)]
+
+
+def _percentile_rows(x: np.ndarray, q: float) -> list[float]:
+    """``_percentile(x[r], q)`` of every row of a 2-d array, to the bit: the same two order
+    statistics of each row (one partition along the rows), the same lerp."""
+    n = x.shape[1]
+    v = (n - 1) * (q / 100)
+    lo = min(max(int(np.floor(v)), 0), n - 1)
+    hi = min(lo + 1, n - 1)
+    part = np.partition(x, (lo, hi), axis=1)
+    g = v - lo
+    out = []
+    for a, b, nan in zip(part[:, lo].tolist(), part[:, hi].tolist(), np.isnan(x).any(axis=1).tolist()):
+        diff = b - a
+        out.append(float("nan") if nan else float(b - diff * (1 - g) if g >= 0.5 else a + diff * g))
+    return out
 
 
 def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, float], rng, reference: dict[str, float] | None = None) -> InferenceResult:
@@ -919,15 +1204,20 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
         rental += n * wq.gpus[gen].on_demand_usd_per_hour * params.on_demand_rental_premium * T
     for gen, n in inf.spot.items():
         rental += n * wq.gpus[gen].spot_usd_per_hour * T
-    own = {g: base_gpus(state, g) for g in GPUS}  # the quarter's own GPUs, once per generation
-    pool = {g: own[g] + inf.on_demand.get(g, 0) + inf.spot.get(g, 0) for g in GPUS}  # pool_gpus
+    # the quarter's own GPUs, once per generation that serves or costs (others add 0.0 to the pool's cost)
+    used = [g for g in GPUS if g in own_gpu_hour_usd or g in inf.on_demand or g in inf.spot or any(d.gen == g for d in inf.deployments)]
+    own = {g: base_gpus(state, g) for g in used}
+    pool = {g: own[g] + inf.on_demand.get(g, 0) + inf.spot.get(g, 0) for g in used}  # pool_gpus
     left_gpus = dict(pool)
-    left_non_spot = {g: own[g] + inf.on_demand.get(g, 0) for g in GPUS}
+    left_non_spot = {g: own[g] + inf.on_demand.get(g, 0) for g in used}
+    served: list[tuple] = []  # per deployment: what its result needs besides its latency
+    plans: list[tuple] = []  # per deployment with traffic: its prices, replicas and segments' scalars
     for d in inf.deployments:
         mk = wq.gpus[d.gen]
-        traffic = [tr for tr in params.traffic if tr.model_mix.get(d.model, 0) > 0 and tr.segment in demand.by_segment]
-        if not traffic:
+        mine = [j for j, tr in enumerate(params.traffic) if tr.model_mix.get(d.model, 0) > 0 and tr.segment in demand.by_segment]
+        if not mine:
             continue
+        traffic = [params.traffic[j] for j in mine]
         out_weight = sum(tr.model_mix[d.model] for tr in traffic)
         prompt = round(sum(tr.prompt_tokens * tr.model_mix[d.model] for tr in traffic) / out_weight)
         context = round(sum((tr.prompt_tokens + tr.output_tokens / 2) * tr.model_mix[d.model] for tr in traffic) / out_weight)
@@ -950,14 +1240,8 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
         non_spot = left_non_spot.get(d.gen, 0)
         on_base = min(running, non_spot // d.gpus_per_replica)
         left_non_spot[d.gen] = max(0, non_spot - on_base * d.gpus_per_replica)
-        cap = np.full(T, float(running))
-        cap[reclaim] -= running - on_base
-        if d.deployed_quarter == q:
-            cap[0] = 0.0  # cold start: weights stream from disk before the first request (KB §16)
-        rt_need = np.zeros(T)
-        batch_need = np.zeros(T)
-        seg_tokens = []
-        for tr in traffic:
+        seg_scalars = {}  # traffic index -> (output tokens per demand unit, cached share)
+        for j, tr in zip(mine, traffic):
             seg = segments[tr.segment]
             keep = inf.retention.get(tr.segment, 1.0)
             per_unit = params.output_tokens_per_unit * (1 + params.token_growth_per_quarter) ** q
@@ -968,96 +1252,118 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
             market_ratio = reference.get(d.model, 1.0) if reference else 1.0
             share = customer_base_step(inf.customer_base.get(key, 1.0), demand_share(ratio, market_ratio, seg.elasticity, MAX_SHARE_GAIN), seg)
             inf.customer_base[key] = round(share, 9)  # customers who left come back slowly (KB §1)
-            out = demand.by_segment[tr.segment] * (per_unit * tr.model_mix[d.model] * keep * share)
-            cached_share = min(0.95, tr.cached_share * cache_pull)
-            need = out / tps + out * (tr.prompt_tokens / tr.output_tokens) * (1 - cached_share) * pre_s
-            seg_tokens.append((tr, seg, out, need, cached_share))
-            if seg.latency_sensitive:
-                rt_need += need
+            seg_scalars[j] = (per_unit * tr.model_mix[d.model] * keep * share, min(0.95, tr.cached_share * cache_pull))
+        plans.append((d, mk, mine, prompt, context, market_out, p_out, p_in, cd, bd, cache_pull, out_weight, held, tps, pre_s,
+                      running, on_base, seg_scalars))
+    # the deployments' hours through each array operation together (one row each, ROWS_AT_ONCE at a
+    # time): element by element the same floats as one deployment alone, sums along each row in hour order
+    lat: list[_Latency] = []
+    at_once = -(-len(plans) // -(-len(plans) // ROWS_AT_ONCE)) if plans else 1  # even groups: 4 deployments go 2 + 2
+    for first in range(0, len(plans), at_once):
+        plans_at_once = plans[first:first + at_once]
+        rows = len(plans_at_once)
+        cap = np.empty((rows, T))
+        cap[:] = np.array([float(p[15]) for p in plans_at_once])[:, None]
+        cap -= reclaim * np.array([p[15] - p[16] for p in plans_at_once], dtype=np.float64)[:, None]  # exact: small integers
+        for r, p in enumerate(plans_at_once):
+            if p[0].deployed_quarter == q:
+                cap[r, 0] = 0.0  # cold start: weights stream from disk before the first request (KB §16)
+        rt_need = np.zeros((rows, T))
+        batch_need = np.zeros((rows, T))
+        tps_col = np.array([p[13] for p in plans_at_once], dtype=np.float64)[:, None]
+        pre_col = np.array([p[14] for p in plans_at_once], dtype=np.float64)[:, None]
+        seg_out: dict[int, tuple[list[int], np.ndarray]] = {}  # traffic index -> (its rows, their output tokens per hour)
+        for j, tr in enumerate(params.traffic):  # traffic order: each row adds its segments' needs in its own traffic's order
+            at = [r for r, p in enumerate(plans_at_once) if j in p[17]]
+            if not at:
+                continue
+            scalars = [plans_at_once[r][17][j] for r in at]
+            every = len(at) == rows
+            out = demand.by_segment[tr.segment] * np.array([s for s, _ in scalars], dtype=np.float64)[:, None]
+            cached = np.array([c for _, c in scalars], dtype=np.float64)[:, None]
+            need = out / (tps_col if every else tps_col[at]) + out * (tr.prompt_tokens / tr.output_tokens) * (1 - cached) * (pre_col if every else pre_col[at])
+            total = rt_need if segments[tr.segment].latency_sensitive else batch_need
+            if every:
+                total += need
             else:
-                batch_need += need
-        frac = np.minimum(1.0, np.divide(cap, rt_need, out=np.ones(T), where=rt_need > 0))
+                total[at] += need
+            seg_out[j] = (at, out)
+        frac = np.minimum(1.0, np.divide(cap, rt_need, out=np.ones(cap.shape), where=rt_need > 0))
         rt_served = rt_need * frac
         left = cap - rt_served
-        batch = batch_queue(batch_need, left, inf.batch_backlog.get(d.model, 0.0))
-        batch_served = batch.served
-        inf.batch_backlog[d.model] = batch.backlog
-        batch_total = batch_need.sum()
-        b_frac = float(batch_served.sum() / batch_total) if batch_total > 0 else 1.0
-        m_rev = m_in = m_out = m_cached = 0.0
-        rt_outcomes: list[tuple[str, float, float]] = []  # (segment, output demanded, output served)
-        demanded = [float(out.sum()) if seg.latency_sensitive else 0.0 for _, seg, out, _, _ in seg_tokens]  # each once
-        for (tr, seg, out, need, cached_share), out_sum in zip(seg_tokens, demanded):
-            served_out = float((out * frac if seg.latency_sensitive else out).sum()) * 3600 * (1.0 if seg.latency_sensitive else b_frac)
-            served_in = served_out * tr.prompt_tokens / tr.output_tokens
-            cached = served_in * cached_share
-            price_mult = 1.0 if seg.latency_sensitive else 1 - bd
-            seg_rev = price_mult * (served_out * p_out + (served_in - cached) * p_in + cached * p_in * (1 - cd)) / 1e6
-            seg_revenue[tr.segment] = seg_revenue.get(tr.segment, 0.0) + seg_rev
-            m_rev += seg_rev
-            m_in += served_in
-            m_out += served_out
-            m_cached += cached
-            if seg.latency_sensitive:
-                rt_outcomes.append((tr.segment, out_sum * 3600, served_out))
-        # latency under load (issue 12 item 6): batch fills idle capacity but queues behind real-time
-        # traffic, so TTFT sees the real-time load; decode steps carry both
-        output = round(sum(tr.output_tokens * tr.model_mix[d.model] for tr in traffic) / out_weight)
-        cached_mix = sum(min(0.95, tr.cached_share * cache_pull) * tr.model_mix[d.model] for tr in traffic) / out_weight
-        step_t, chunk_t, share_t, base_t, service, prompt_t = serving_table(
-            d.model, d.gen, d.gpus_per_replica, d.precision, stack, context, d.tpot_ms, prompt, output,
-            round(cached_mix, 3), params.prefill_chunk_tokens, d.disaggregated, held,
-        )
-        tokens_h = rt_served + batch_served  # replica-hours: proportional to output tokens
-        up = cap > 0  # hours with replicas running
-        busy = np.divide(tokens_h, cap, out=np.zeros(T), where=up)
-        rt_load = np.divide(rt_served, cap, out=np.ones(T), where=up)
-        # the tables at each hour's load; pre_load_h: the prefill share of replica time
-        step_h, chunk_h, share_h, base_h, pre_load_h = _interp_load_grid(busy, step_t, chunk_t, share_t, base_t, prompt_t)
-        tpot_mean_h = step_h + chunk_h * share_h  # a request's TPOT: the mean over its tokens
-        frac_h = share_h - np.floor(share_h)  # steps carry floor(q) chunks, a share frac one more
-        tpot_sd_h = chunk_h * np.sqrt(frac_h * (1 - frac_h) / output)
-        tokens_total = tokens_h.sum()
-        tpot_miss = float((tokens_h * _normal_exceed(tpot_mean_h, tpot_sd_h, d.tpot_ms)).sum() / tokens_total) if tokens_total > 0 else 0.0
-        # percentiles: hours of near-equal load share a bin (a few dozen instead of 2,184 hours)
-        (b_mean, b_sd), b_tokens = _bin_hours(np.round(busy * (4 * HOUR_BINS)).astype(np.int64), tokens_h, tpot_mean_h, tpot_sd_h)
-        hi_tpot = float((step_h + chunk_h * np.ceil(share_h + 1e-9)).max())
-        tpot50, tpot95 = _mixture_quantile(b_mean, b_sd, b_tokens, (0.5, 0.95), float(step_h.min()), hi_tpot)
-        ca2_num = 0.0  # the real-time mix's arrival variability, weighted by requests
-        for (tr, seg, out, need, cached_share), out_sum in zip(seg_tokens, demanded):
-            if seg.latency_sensitive:
-                reqs = out_sum / tr.output_tokens
-                ca2_num += reqs * tr.arrival_cv ** 2
-        rt_reqs_total = sum(out_sum / tr.output_tokens for (tr, seg, _, _, _), out_sum in zip(seg_tokens, demanded) if seg.latency_sensitive)
-        ca2 = ca2_num / rt_reqs_total if rt_reqs_total > 0 else 1.0
-        rt_req_h = rt_served  # requests per hour are proportional to real-time replica-hours served
-        sla_wait = params.ttft_sla_ms - base_h  # the queueing a request can take and still meet the TTFT SLA
-        limit = np.maximum(0.0, sla_wait)  # admission control turns away what would start late
-        prompt_h = np.where(pre_load_h > 0, float(service[2]), 0.0)
-        ttft_exceed = _gg1_exceed(rt_load, float(service[0]), ca2, sla_wait, limit, float(service[1]),
-                                  pre_load_h, prompt_h)
-        rt_served_total = rt_served.sum()  # rt_req_h's
-        ttft_miss = float((rt_req_h * ttft_exceed).sum() / rt_served_total) if rt_served_total > 0 else 0.0
-        (b_load, b_base, b_limit, b_pl, b_pm), b_reqs = _bin_hours(_load_key(rt_load), rt_req_h, rt_load, base_h, limit,
-                                                                   pre_load_h, prompt_h)
-        if not b_reqs.size:  # no real-time request all quarter: the idle replica's first token
-            b_load, b_base, b_limit, b_pl, b_pm, b_reqs = np.zeros(1), base_h[:1], limit[:1], np.zeros(1), np.zeros(1), np.zeros(1)
-        ttft50, ttft95 = _ttft_quantile(b_load, b_base, b_reqs, float(service[0]), ca2, (0.5, 0.95), b_limit, float(service[1]),
-                                        b_pl, b_pm)
+        batch_served, backlogs = _batch_queue_rows(batch_need, left, [inf.batch_backlog.get(p[0].model, 0.0) for p in plans_at_once])
+        batch_totals, batch_served_totals = batch_need.sum(axis=1).tolist(), batch_served.sum(axis=1).tolist()
+        sums: dict[int, tuple[list[int], list[float], list[float]]] = {}  # traffic index -> (rows, output demanded, served) per hour
+        for j, (at, out) in seg_out.items():
+            if segments[params.traffic[j].segment].latency_sensitive:
+                sums[j] = (at, out.sum(axis=1).tolist(), (out * (frac if len(at) == rows else frac[at])).sum(axis=1).tolist())
+            else:
+                demanded = out.sum(axis=1).tolist()
+                sums[j] = (at, demanded, demanded)
+        needed_p95 = _percentile_rows(rt_need + batch_need, 95)
+        rt_need_totals, rt_served_totals, cap_totals = rt_need.sum(axis=1).tolist(), rt_served.sum(axis=1).tolist(), cap.sum(axis=1).tolist()
+        hours: list[tuple] = []  # per deployment: what its latency is computed from (``_latency``)
+        for r, (d, mk, mine, prompt, context, market_out, p_out, p_in, cd, bd, cache_pull, out_weight, held, tps, pre_s, running,
+                on_base, seg_scalars) in enumerate(plans_at_once):
+            inf.batch_backlog[d.model] = backlogs[r]
+            batch_total = batch_totals[r]
+            b_frac = float(batch_served_totals[r] / batch_total) if batch_total > 0 else 1.0
+            m_rev = m_in = m_out = m_cached = 0.0
+            rt_outcomes: list[tuple[str, float, float]] = []  # (segment, output demanded, output served)
+            ca2_num = rt_reqs_total = 0.0  # the real-time mix's arrival variability, weighted by requests
+            traffic = [params.traffic[j] for j in mine]
+            for j, tr in zip(mine, traffic):
+                seg = segments[tr.segment]
+                at, demanded, served_sum = sums[j]
+                i = at.index(r)
+                cached_share = seg_scalars[j][1]
+                served_out = served_sum[i] * 3600 * (1.0 if seg.latency_sensitive else b_frac)
+                served_in = served_out * tr.prompt_tokens / tr.output_tokens
+                cached = served_in * cached_share
+                price_mult = 1.0 if seg.latency_sensitive else 1 - bd
+                seg_rev = price_mult * (served_out * p_out + (served_in - cached) * p_in + cached * p_in * (1 - cd)) / 1e6
+                seg_revenue[tr.segment] = seg_revenue.get(tr.segment, 0.0) + seg_rev
+                m_rev += seg_rev
+                m_in += served_in
+                m_out += served_out
+                m_cached += cached
+                if seg.latency_sensitive:
+                    rt_outcomes.append((tr.segment, demanded[i] * 3600, served_out))
+                    reqs = demanded[i] / tr.output_tokens
+                    ca2_num += reqs * tr.arrival_cv ** 2
+                    rt_reqs_total += reqs
+            # latency under load (issue 12 item 6): batch fills idle capacity but queues behind real-time
+            # traffic, so TTFT sees the real-time load; decode steps carry both
+            output = round(sum(tr.output_tokens * tr.model_mix[d.model] for tr in traffic) / out_weight)
+            cached_mix = sum(min(0.95, tr.cached_share * cache_pull) * tr.model_mix[d.model] for tr in traffic) / out_weight
+            tables = serving_table(
+                d.model, d.gen, d.gpus_per_replica, d.precision, stack, context, d.tpot_ms, prompt, output,
+                round(cached_mix, 3), params.prefill_chunk_tokens, d.disaggregated, held,
+            )
+            hours.append((tables, output, d.tpot_ms, ca2_num / rt_reqs_total if rt_reqs_total > 0 else 1.0))
+            rt_need_total, rt_served_total = rt_need_totals[r], rt_served_totals[r]
+            dropped = float(1 - rt_served_total / rt_need_total) if rt_need_total > 0 else 0.0
+            gpus = running * d.gpus_per_replica
+            hourly = own_gpu_hour_usd.get(d.gen, mk.reserved_usd_per_hour[4])
+            m_cost = gpus * T * hourly
+            served.append((d, running, gpus, p_out, market_out, m_in, m_out, m_cached, m_rev, m_cost, cap_totals[r],
+                           needed_p95[r], dropped, rt_outcomes))
+        # latency under load (issue 12 item 6): every deployment's hours through each array operation together
+        tables, outputs, tpot_targets, ca2s = zip(*hours)
+        lat += _latency(rt_served, batch_served, cap, list(tables), list(outputs), list(tpot_targets), list(ca2s), params.ttft_sla_ms)
+    tpots = _mixture_quantiles([x.tpot_search for x in lat])  # the catalog's TPOT grids searched together
+    ttfts = [_ttft_quantile(*x.ttft_search) for x in lat]  # TTFT: each alone (bin counts differ too much for one padded block to pay)
+    for (d, running, gpus, p_out, market_out, m_in, m_out, m_cached, m_rev, m_cost, cap_total, needed_p95, dropped,
+         rt_outcomes), x, (tpot50, tpot95), (ttft50, ttft95) in zip(served, lat, tpots, ttfts):
+        ttft_miss, tpot_miss = x.ttft_miss, x.tpot_miss
+        utilization = float(x.tokens_total / cap_total) if cap_total > 0 else 0.0
         late = 1 - (1 - ttft_miss) * (1 - tpot_miss)  # a served request missing either SLA
         for segment, demanded, served_out in rt_outcomes:  # dropped or late: both count as misses
             miss_by_segment.setdefault(segment, []).append((demanded - served_out * (1 - late)) / demanded if demanded > 0 else 0.0)
-        rt_need_total = rt_need.sum()
-        dropped = float(1 - rt_served_total / rt_need_total) if rt_need_total > 0 else 0.0
-        gpus = running * d.gpus_per_replica
-        cap_total = cap.sum()
-        hourly = own_gpu_hour_usd.get(d.gen, mk.reserved_usd_per_hour[4])
-        m_cost = gpus * T * hourly
         results.append(ModelResult.model_construct(  # the fields' own types already: validation would return them as they are
             model=d.model, gen=d.gen, replicas=running, gpus=gpus, price_out_usd_per_m=p_out, market_out_usd_per_m=market_out,
             tokens_in=m_in, tokens_out=m_out, tokens_cached=m_cached, revenue_usd=m_rev, gpu_cost_usd=m_cost,
-            utilization=float(tokens_total / cap_total) if cap_total > 0 else 0.0,
-            replicas_needed_p95=_percentile(rt_need + batch_need, 95), dropped_share=dropped,
+            utilization=utilization, replicas_needed_p95=needed_p95, dropped_share=dropped,
             p50_tpot_ms=tpot50, p95_tpot_ms=tpot95, p95_ttft_ms=ttft95,
             ttft_sla_met=ttft95 <= params.ttft_sla_ms, p50_ttft_ms=ttft50, ttft_miss_share=ttft_miss,
             tpot_miss_share=tpot_miss, sla_miss_share=dropped + (1 - dropped) * late,
@@ -1081,7 +1387,7 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
         if left > 0:
             rnd += params.roadmap[tech][1]
             inf.techniques[tech] = left - 1
-    pool_cost = sum(own_gpu_hour_usd.get(g, 0.0) * pool[g] * T for g in GPUS)  # idle GPUs cost too
+    pool_cost = sum(own_gpu_hour_usd.get(g, 0.0) * pool.get(g, 0) * T for g in GPUS)  # idle GPUs cost too
     return InferenceResult(
         models=results, revenue_usd=revenue, gpu_cost_usd=pool_cost, rental_cost_usd=rental, tokens_in=t_in, tokens_out=t_out,
         tokens_cached=t_cached, churned_revenue_usd=churned, rnd_usd=rnd,
