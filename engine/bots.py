@@ -1,13 +1,15 @@
 """Built-in strategies. A bot sees an ``Observation`` (what a player sees) and returns actions.
 
 - ``passive``: does nothing; the baseline every lesson is measured against.
-- ``all-in``: commits long-term: buys GPUs and builds for forecast demand, borrows all it can,
-  signs every contract it can serve.
+- ``all-in``: commits long-term: buys the GPUs demand will use (measured demand grown to when they
+  arrive, plus the contract offers it could not serve) and builds, borrows all it can, signs every
+  contract it can serve.
 - ``flex``: owns nothing new: leases GPUs a year at a time and sells on-demand only.
 - ``barbell``: owns what contracts cover (financed with debt), leases the flex layer (KB §20).
 - ``inference-neocloud``: a neocloud that dedicates part of its fleet to managed inference and
   sizes it to token demand, renting the rest by the hour (KB §2 "The Strategic Tension").
-- ``max-leverage``: draws every loan offer at its maximum and spends it on GPUs (KB §4 leverage).
+- ``max-leverage``: draws every loan offer at its maximum and spends it on GPUs, as many as the
+  allocations allow (KB §4 leverage).
 - ``speculator``: leases only the newest generation, on the shortest term, and signs no contract.
 - ``undercutter``: the price warrior: prices its on-demand GPU-hours (or tokens) 20% under the
   market, signs no contract, and buys (with its cash, no debt) or leases the capacity the cheap
@@ -183,6 +185,51 @@ def _buy(obs: Observation, gen: str, want: int, budget_usd: float) -> list[dict]
     return out
 
 
+def _demand_growth(obs: Observation) -> float:
+    """Quarterly growth of the GPU-hours customers asked of the fleet (served and turned away, every
+    generation, contracts aside) over the last year of reports, kept in 0.95-1.15: volume, not
+    revenue, so falling prices do not read as shrinking demand."""
+    totals = [sum(g.served_gpu_hours["on_demand"] + g.served_gpu_hours["batch"] + g.lost_gpu_hours for g in r.kpis.by_gen)
+              for r in obs.reports[-5:]]
+    if len(totals) >= 2 and totals[0] > 0:
+        return min(1.15, max(0.95, (totals[-1] / totals[0]) ** (1 / (len(totals) - 1))))
+    return 1.06
+
+
+BUY_AHEAD_QUARTERS = 2  # GPUs ordered now arrive next quarter (most lead times) and should be busy the one after
+
+
+def _capacity_gap_usd_per_hour(obs: Observation, signed: list[dict]) -> float:
+    """Capacity the fleet lacks for the demand it will meet when new GPUs arrive, in market dollars
+    per hour (KB §2: size the fleet to the pooled demand, which keeps it about ``FLEX_UTILIZATION``
+    busy): the hourly demand it measures (or estimates) on every generation, grown
+    ``BUY_AHEAD_QUARTERS`` at its trend (next quarter buys again: capital is not parked in GPUs a
+    year early), plus the contract offers it could not serve, less the GPUs it has for them (in
+    service or on order, not under contract or signed this quarter). Each GPU-hour is valued at its
+    generation's market rate, so a newer generation's capacity answers an older one's demand at
+    price parity."""
+    st = obs.state
+    signed_ids = {a["offer_id"] for a in signed}
+    rate = {g: q.on_demand_usd_per_hour for g, q in obs.market.gpus.items()}
+    want = sum(_demand_gpus(obs, g) * r for g, r in rate.items()) * _demand_growth(obs) ** BUY_AHEAD_QUARTERS / FLEX_UTILIZATION
+    want += sum(o.gpus * rate.get(o.gen, 0.0) for o in st.offers.contracts if o.id not in signed_ids)
+    have = -sum(o.gpus * rate.get(o.gen, 0.0) for o in st.offers.contracts if o.id in signed_ids)
+    for g, r in rate.items():
+        on_order = sum(l.count for l in st.lots if l.status == "on_order" and l.gen == g)
+        have += (active_gpus(st, g, st.quarter) + on_order - committed_gpus(st, g, st.quarter)) * r
+    return max(0.0, want - have)
+
+
+def _buy_for_demand(obs: Observation, signed: list[dict], budget_usd: float) -> list[dict]:
+    """The best generation's GPUs for the capacity demand will lack (``_capacity_gap_usd_per_hour``),
+    within budget and allocation: capital goes where customers will use it, not into idle GPUs."""
+    gen = _best_gen(obs)
+    if gen is None:
+        return []
+    rate = obs.market.gpus[gen].on_demand_usd_per_hour
+    return _buy(obs, gen, int(_capacity_gap_usd_per_hour(obs, signed) / rate) if rate > 0 else 0, budget_usd)
+
+
 def _covenant_care(obs: Observation, reserve_usd: float) -> list[dict]:
     """Prepay debt from spare cash when the covenant is breached or DSCR runs thin, and answer a
     default notice with the named equity cure when cash cannot repay the loans (KB §4)."""
@@ -336,11 +383,12 @@ class AllIn(Bot):
         cash = _cash_usd(obs) + sum(o.max_cents for o in drawable) / 100 - sum(a.get("amount_usd", 0) for a in actions if a["kind"] == "repay_loan")
         if cash < 3 * _quarterly_cash_costs(obs):
             cash += _take_every_round(obs, actions)
-        actions += _sign_offers(obs, only_ig=False)
+        signed = _sign_offers(obs, only_ig=False)
+        actions += signed
         gen = _best_gen(obs)
         if gen:
-            # commit long-term: put every spare dollar into the best GPUs a year of growth could use
-            actions += _buy(obs, gen, obs.market.gpus[gen].allocation_limit, cash - reserve)
+            # commit long-term: spare dollars into the GPUs that demand will use
+            actions += _buy_for_demand(obs, signed, cash - reserve)
             if obs.quarter % 6 == 2 and cash - reserve > 150_000_000:
                 actions.append({"kind": "build_site", "mw": 20, "power_source": "stranded-gas"})
         return actions

@@ -92,6 +92,8 @@ def bridge_lines(sc: ScoreBreakdown) -> list[tuple[str, str]]:
         rows.append(("capped at the last quarter's pace (x 4)", fmt_usd(v.run_rate_earnings_cents)))
     elif v.run_rate_factor < 1:
         rows.append((f"x {v.run_rate_factor:.0%} of the fleet still in service", fmt_usd(v.run_rate_earnings_cents)))
+    elif v.run_rate_factor > 1:
+        rows.append((f"x {v.run_rate_factor:.0%}: the fleet grew during the year", fmt_usd(v.run_rate_earnings_cents)))
     rows += [
         (f"x multiple ({v.software_share:.0%} software, growth {v.growth:+.0%})", f"{v.multiple:.1f}x"),
         ("= operating value", fmt_usd(v.operating_value_cents)),

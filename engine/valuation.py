@@ -4,7 +4,7 @@ Lens"; CALIBRATION 26; DESIGN.md "Score and verdict").
 The market pays for cash generation and its predictability, not for revenue:
 
     owner earnings   = trailing-four-quarter EBITDA - depreciation (the fleet's replacement cost)
-    run-rate         = owner earnings x min(1, GPUs in service last quarter / trailing average),
+    run-rate         = owner earnings x GPUs in service last quarter / trailing average,
                        and never more than the last quarter's owner earnings x 4
     multiple         = mix-weighted (revenue multiple / the margin it assumes) x growth factor
     operating value  = multiple x max(0, run-rate)
@@ -44,7 +44,7 @@ class Valuation(Frozen):
     trailing_depreciation_cents: int
     owner_earnings_cents: int  # EBITDA - depreciation
     quarters_in_trailing: int
-    run_rate_factor: float  # <= 1: capacity sold or gone is not valued on last year's results
+    run_rate_factor: float  # < 1: capacity sold or gone; > 1: capacity that joined during the year
     latest_quarter_binds: bool = False  # the last quarter x 4 was lower than the trailing year
     run_rate_earnings_cents: int
     software_share: float  # token revenue / revenue, trailing
@@ -121,13 +121,17 @@ def blended_growth(gross_profits: list[int], revenues: list[int] | None = None) 
 
 
 def run_rate_factor(gpus_in_service: list[float]) -> float:
-    """Last quarter's capacity over the trailing average, capped at 1: a fleet sold in the final
-    quarter is not valued on the year it earned, and capacity added late is not valued yet."""
+    """Last quarter's capacity over the trailing average: the trailing year scaled to the fleet the
+    company has now. A fleet sold in the final quarter is not valued on the year it earned (below 1);
+    GPUs that joined during the year are valued on a full year of what they earn (above 1), so
+    stopping investment in the last year does not pay (issue 9: the valuation-horizon exploit).
+    ``value`` never lets the run-rate pass the last quarter x 4: capacity is valued only on what it
+    has already earned."""
     window = gpus_in_service[-TRAILING_QUARTERS:]
     if not window:
         return 1.0
     avg = sum(window) / len(window)
-    return 1.0 if avg <= 0 else min(1.0, window[-1] / avg)
+    return 1.0 if avg <= 0 else window[-1] / avg
 
 
 def backlog_value_cents(contracts, next_quarter: int, cash_cost_per_gpu_hour: float, annual_rate: float) -> int:

@@ -967,8 +967,11 @@ def _w_run_rate() -> str:
     from engine.valuation import run_rate_factor
 
     f = run_rate_factor([1000, 1000, 1000, 500])
+    g = run_rate_factor([1000, 1000, 1500, 1500])
     return (f"A fleet of 1,000 GPUs for three quarters that sells half of them in the fourth is valued on "
-            f"{_pct(f)} of its trailing owner earnings: the year it earned is not the year it can earn.")
+            f"{_pct(f)} of its trailing owner earnings: the year it earned is not the year it can earn. One that "
+            f"added 500 GPUs halfway through the year is valued on {_pct(g)} of them, never more than its last "
+            f"quarter x 4: the new GPUs count for the whole year they will earn.")
 
 
 @_worked("dilution")
@@ -1341,9 +1344,10 @@ _C = (
      "below your cash cost counts against you.",
      "Dashboard: score breakdown (backlog); Contracts screen", ("backlog", "contracted", "remaining performance obligation", "rpo")),
     ("run-rate", "Run-rate", "CALIBRATION 26",
-     "Trailing results scaled to the capacity still in service: capacity sold or gone is not valued on the year "
-     "it earned, and a fire sale in the last quarter does not pay.",
-     "Dashboard: score breakdown (fleet still in service)", ("run-rate", "run rate", "annualized", "trailing")),
+     "Trailing results scaled to the capacity in service at the end: capacity sold or gone is not valued on the "
+     "year it earned, so a fire sale in the last quarter does not pay; capacity added during the year counts for "
+     "a full year, up to the last quarter's pace x 4, so stopping investment in the last year does not pay either.",
+     "Dashboard: score breakdown (fleet still in service, or grown during the year)", ("run-rate", "run rate", "annualized", "trailing")),
     ("dilution", "Founders' dilution and the cap table", "KB §5",
      "Every equity round sells part of the company: the founders' share falls by the new money over the "
      "post-money valuation. Equity is the most expensive capital, paid in ownership.",

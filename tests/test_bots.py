@@ -12,7 +12,8 @@ import textwrap
 import pytest
 
 from engine.actions import active_gpus, committed_gpus
-from engine.bots import BOTS, _demand_gpus, _offer_mix, _seen_demand, make_bot, run_bot
+from engine.bots import (BOTS, BUY_AHEAD_QUARTERS, FLEX_UTILIZATION, _capacity_gap_usd_per_hour, _demand_gpus,
+                         _demand_growth, _offer_mix, _seen_demand, make_bot, run_bot)
 from engine.exploits import EXPLOITS, LAST_QUARTERS, MAX_MARKUP, ZERO_MARGIN
 from engine.game import Game
 from engine.hardware import GPU_ORDER
@@ -72,6 +73,41 @@ def test_flex_leases_generations_it_did_not_hold():
     start = {lot.gen for lot in Game(_scenario("neocloud-2025"), 1).state.lots}
     leased = {a["gen"] for _, _, r in turns for a in accepted(r, "lease_gpus")}
     assert leased - start, f"flex leased only {leased}, the generations it started with ({start})"
+
+
+
+def test_all_in_buys_the_gpus_demand_will_use_not_the_whole_allocation():
+    """Issue 9 (the tutorial's growth-pump gap): all-in bought its whole allocation every quarter and
+    lost to strategies that simply bought less (idle GPUs add depreciation, not earnings). Now it buys for the capacity
+    demand lacks (KB §2: a pooled fleet runs about FLEX_UTILIZATION busy): the measured demand of every
+    generation grown BUY_AHEAD_QUARTERS at its trend, plus the contract offers it could not serve,
+    less what it has for them, each GPU-hour at its generation's market rate."""
+    game, turns = play("tutorial", 3, "all-in")
+    for obs, actions, report in turns:
+        signed = [a for a in actions if a["kind"] == "sign_contract"]
+        rate = {g: q.on_demand_usd_per_hour for g, q in obs.market.gpus.items()}
+        st = obs.state
+        want = sum(_demand_gpus(obs, g) * r for g, r in rate.items()) * _demand_growth(obs) ** BUY_AHEAD_QUARTERS / FLEX_UTILIZATION
+        ids = {a["offer_id"] for a in signed}
+        want += sum(o.gpus * rate[o.gen] for o in st.offers.contracts if o.id not in ids)
+        have = -sum(o.gpus * rate[o.gen] for o in st.offers.contracts if o.id in ids) + sum(
+            (active_gpus(st, g, st.quarter) + sum(l.count for l in st.lots if l.status == "on_order" and l.gen == g)
+             - committed_gpus(st, g, st.quarter)) * r for g, r in rate.items())
+        assert _capacity_gap_usd_per_hour(obs, signed) == pytest.approx(max(0.0, want - have))
+        bought = sum(a["count"] * rate[a["gen"]] for a in actions if a["kind"] == "buy_gpus")
+        assert bought <= _capacity_gap_usd_per_hour(obs, signed) + 1e-6, obs.label
+    assert sum(a["count"] for _, _, r in turns for a in accepted(r, "buy_gpus")) > 0  # it does grow
+
+
+def test_demand_growth_reads_volume_not_revenue():
+    """Falling prices must not read as falling demand: the trend is GPU-hours asked for (served and
+    turned away), clamped to 0.95-1.15 a quarter."""
+    game, turns = play("deflation", 1, "all-in")
+    for obs, _, _ in turns[1:]:
+        totals = [sum(g.served_gpu_hours["on_demand"] + g.served_gpu_hours["batch"] + g.lost_gpu_hours for g in r.kpis.by_gen)
+                  for r in obs.reports[-5:]]
+        rate = (totals[-1] / totals[0]) ** (1 / (len(totals) - 1)) if len(totals) >= 2 else 1.06
+        assert _demand_growth(obs) == pytest.approx(min(1.15, max(0.95, rate)))
 
 
 # ------------------------------------------------------------------------------ the new bots

@@ -82,6 +82,24 @@ def _growth_as_measured_then(gross_profits, revenues=None):
     return weight * measured + (1 - weight) * GROWTH_PRICED_IN
 
 
+def _run_rate_as_measured_then(gpus_in_service):
+    """The run-rate factor when the scores above were measured: capped at 1 (capacity added during
+    the year was valued only on the quarters it had earned)."""
+    window = gpus_in_service[-4:]
+    if not window:
+        return 1.0
+    avg = sum(window) / len(window)
+    return 1.0 if avg <= 0 else min(1.0, window[-1] / avg)
+
+
+def _all_in_buys_as_then(obs, signed, budget_usd):
+    """all-in's purchases when the scores above were measured: the whole allocation of the best generation."""
+    from engine.bots import _best_gen, _buy
+
+    gen = _best_gen(obs)
+    return _buy(obs, gen, obs.market.gpus[gen].allocation_limit, budget_usd) if gen else []
+
+
 @pytest.mark.parametrize(("bot", "seed"), list(SCORES_BEFORE))
 def test_bot_scores_are_those_measured_before_copying_less_and_pruning(bot, seed, monkeypatch):
     # issue 11 added contract renewal offers, a deliberate model change the scores above predate:
@@ -92,6 +110,11 @@ def test_bot_scores_are_those_measured_before_copying_less_and_pruning(bot, seed
     monkeypatch.setattr("engine.step._fail_gpus", _failures_one_stream_per_lot)
     # and so did durable growth in the valuation (issue 9, the horizon audit): with the growth rule of then, the same scores
     monkeypatch.setattr("engine.valuation.blended_growth", _growth_as_measured_then)
+    # and so did the run-rate scaled up for a fleet that grew during the year (issue 9, the horizon):
+    # then it was capped at 1
+    monkeypatch.setattr("engine.valuation.run_rate_factor", _run_rate_as_measured_then)
+    # and all-in buying for demand (issue 9): then it bought its whole allocation of the best generation
+    monkeypatch.setattr("engine.bots._buy_for_demand", _all_in_buys_as_then)
     game = run_bot(Game(SCENARIO, seed), make_bot(bot))
     final = game.reports[-1].score
     assert (final.score_cents, final.equity_value_cents) == SCORES_BEFORE[(bot, seed)]

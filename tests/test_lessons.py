@@ -111,16 +111,7 @@ def test_no_single_bot_wins_every_scenario(matrix):
 
 
 # Open gaps, measured and explained (strict: the test fails once a gap closes, so it leaves this list).
-KNOWN_GAPS = {
-    ("tutorial", "growth-pump"): (
-        "issue 9 item 13: in the 8-quarter tutorial the pump's median ($89.7M) is 2% over max-leverage's "
-        "($88.0M) with the same growth credit (both at the +200% cap: two years of results leave no durable-growth "
-        "window) and the same capital not yet earning; the edge is max-leverage's net debt ($13.0M vs $9.7M median: "
-        "it draws every loan) and its base all-in's equity rounds (all-in dilutes on 11 of 20 seeds, the pump on 3), "
-        "not the price cut, which costs the pump ~7% of its first-year revenue. An all-in that raises only below "
-        "the reserve it buys down to does not close it and breaks rate-shock's calm check and deflation's exploit check"
-    ),
-}
+KNOWN_GAPS: dict[tuple[str, str], str] = {}  # (scenario, exploit): why; none open
 
 
 @pytest.mark.slow

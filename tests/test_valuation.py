@@ -85,8 +85,27 @@ def test_a_fleet_sold_in_the_last_quarter_is_not_valued_on_the_year_it_earned():
     sold = _records([100 * M] * 8, [40 * M] * 8, [20 * M] * 8, [60 * M] * 8, gpus=[1000.0] * 7 + [0.0])
     assert val.run_rate_factor([1000.0] * 7 + [0.0]) == 0.0
     assert _value(sold).operating_value_cents == 0 < _value(held).operating_value_cents
-    # capacity added late is not valued on results it has not produced yet
-    assert val.run_rate_factor([1000.0] * 7 + [5000.0]) == 1.0
+
+
+def test_capacity_added_during_the_year_is_valued_on_a_full_year_up_to_the_last_quarters_pace():
+    """CALIBRATION 26 run-rate (issue 9, the valuation horizon): GPUs that joined during the trailing
+    year count for the whole year they will earn, so a company that stops investing in its last year
+    (the harvest exploit) is not paid for it; never beyond the last quarter x 4, which is what the
+    new capacity has shown it earns."""
+    assert val.run_rate_factor([1000.0, 1000.0, 1500.0, 1500.0]) == 1500 / 1250
+    # 1,000 GPUs earn $20M a quarter after depreciation; 500 more join for the last two quarters and earn their share
+    grew = _records([100 * M] * 6 + [150 * M] * 2, [40 * M] * 6 + [60 * M] * 2, [20 * M] * 6 + [30 * M] * 2,
+                    [60 * M] * 6 + [90 * M] * 2, gpus=[1000.0] * 6 + [1500.0] * 2)
+    v = _value(grew)
+    assert v.owner_earnings_cents == 100 * M  # the trailing year: two quarters at 1,000 GPUs, two at 1,500
+    assert v.run_rate_factor == pytest.approx(1.2)
+    assert v.run_rate_earnings_cents == 120 * M  # a full year of the 1,500-GPU fleet: $30M a quarter x 4
+    assert not v.latest_quarter_binds
+    # a fleet grown five-fold in the last quarter: the last quarter's results bound it, not the GPU count
+    jump = _records([100 * M] * 8, [40 * M] * 8, [20 * M] * 8, [60 * M] * 8, gpus=[1000.0] * 7 + [5000.0])
+    v = _value(jump)
+    assert val.run_rate_factor([1000.0] * 7 + [5000.0]) == 2.5
+    assert v.latest_quarter_binds and v.run_rate_earnings_cents == (40 * M - 20 * M) * 4
 
 
 def test_contracted_margin_is_worth_more_than_merchant_margin():
