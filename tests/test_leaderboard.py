@@ -66,8 +66,8 @@ def runs(tmp_path_factory) -> dict[str, Path]:
     def bump_score(data):
         data["final"]["score"] += 1_000_000
 
-    def bump_verdict(data):
-        data["final"]["verdict"] = "Legend"
+    def bump_verdict(data):  # a verdict the game did not earn, whichever it earned
+        data["final"]["verdict"] = "Value destroyed" if data["final"]["verdict"] == "Legend" else "Legend"
 
     def other_version(data):
         data["scenario_sha256"] = "f" * 64
@@ -109,7 +109,7 @@ def test_add_stores_verified_runs_and_refuses_the_rest_with_reasons(runs, db, ca
     assert "state hash differs from quarter" in lines["tampered-actions"]
     assert "state hash differs from quarter 2026Q1" in lines["tampered-hash"]
     assert "claims a score of" in lines["tampered-score"]
-    assert "verdict" in lines["tampered-verdict"] and "'Legend'" in lines["tampered-verdict"]
+    assert "verdict" in lines["tampered-verdict"] and ("'Legend'" in lines["tampered-verdict"] or "'Value destroyed'" in lines["tampered-verdict"])
     assert "another version of scenario 'tutorial'" in lines["other-version"]
     assert "ruleset 1999.1.1" in lines["other-ruleset"]
     assert "unfinished: 3 of 8 quarters" in lines["unfinished"]
