@@ -75,11 +75,10 @@ def test_flex_leases_generations_it_did_not_hold():
     assert leased - start, f"flex leased only {leased}, the generations it started with ({start})"
 
 
-
 def test_all_in_buys_the_gpus_demand_will_use_not_the_whole_allocation():
     """Issue 9 (the tutorial's growth-pump gap): all-in bought its whole allocation every quarter and
-    lost to strategies that simply bought less (idle GPUs add depreciation, not earnings). Now it buys for the capacity
-    demand lacks (KB §2: a pooled fleet runs about FLEX_UTILIZATION busy): the measured demand of every
+    lost to strategies that simply bought less (idle GPUs add depreciation, not earnings). Now it buys
+    for the capacity demand lacks (KB §2: a pooled fleet runs about FLEX_UTILIZATION busy): the measured demand of every
     generation grown BUY_AHEAD_QUARTERS at its trend, plus the contract offers it could not serve,
     less what it has for them, each GPU-hour at its generation's market rate."""
     game, turns = play("tutorial", 3, "all-in")
@@ -100,14 +99,19 @@ def test_all_in_buys_the_gpus_demand_will_use_not_the_whole_allocation():
 
 
 def test_demand_growth_reads_volume_not_revenue():
-    """Falling prices must not read as falling demand: the trend is GPU-hours asked for (served and
-    turned away), clamped to 0.95-1.15 a quarter."""
+    """Falling prices must not read as falling demand: the trend all-in buys on is GPU-hours asked for
+    (served and turned away), clamped to 0.95-1.15 a quarter, not revenue (deflation: H100 rates halve)."""
+    from engine.bots import _growth
+
     game, turns = play("deflation", 1, "all-in")
-    for obs, _, _ in turns[1:]:
+    volume_ahead = 0
+    for obs, _, _ in turns[2:]:  # two reports or more: a trend
         totals = [sum(g.served_gpu_hours["on_demand"] + g.served_gpu_hours["batch"] + g.lost_gpu_hours for g in r.kpis.by_gen)
                   for r in obs.reports[-5:]]
-        rate = (totals[-1] / totals[0]) ** (1 / (len(totals) - 1)) if len(totals) >= 2 else 1.06
+        rate = (totals[-1] / totals[0]) ** (1 / (len(totals) - 1))
         assert _demand_growth(obs) == pytest.approx(min(1.15, max(0.95, rate)))
+        volume_ahead += _demand_growth(obs) > _growth(obs) + 0.01
+    assert volume_ahead >= 3  # quarters where customers asked for more GPU-hours while revenue grew less
 
 
 # ------------------------------------------------------------------------------ the new bots
