@@ -23,7 +23,6 @@ from functools import lru_cache
 from typing import Literal, NamedTuple
 
 import numpy as np
-from numpy._core import umath as np_umath
 from pydantic import BaseModel, Field
 
 from engine.base import FileModel, Frozen, Rejected
@@ -37,7 +36,10 @@ from engine.physics import (
 )
 
 T = TICKS_PER_QUARTER
-_clip = np_umath.clip  # what np.clip calls for float bounds, without its Python wrapper (the same ufunc, the same floats)
+try:  # the ufunc np.clip calls, without its Python wrapper (the same ufunc, the same floats)
+    from numpy._core.umath import clip as _clip  # numpy 2
+except ImportError:  # numpy 1.26 (pyproject allows it)
+    from numpy.core.umath import clip as _clip
 
 # ------------------------------------------------------------------------------ parameters
 
