@@ -970,8 +970,8 @@ def _w_run_rate() -> str:
     g = run_rate_factor([1000, 1000, 1500, 1500])
     return (f"A fleet of 1,000 GPUs for three quarters that sells half of them in the fourth is valued on "
             f"{_pct(f)} of its trailing owner earnings: the year it earned is not the year it can earn. One that "
-            f"added 500 GPUs halfway through the year is valued on {_pct(g)} of them, never more than its last "
-            f"quarter x 4: the new GPUs count for the whole year they will earn.")
+            f"added 500 GPUs halfway through the year is valued on {_pct(g)} of its trailing owner earnings, never "
+            f"more than its last quarter x 4: the new GPUs count for the whole year they will earn.")
 
 
 @_worked("dilution")
