@@ -413,18 +413,7 @@ def _tree(cls: type[BaseModel]) -> Callable[[object], object]:
              and set(decorators.model_serializers) <= ({"_omit_zero"} if issubclass(cls, OmitZero) else set())
              and all(fields[f].annotation is int for f in omit if f in fields) and set(omit) <= set(fields)
              and None not in kinds.values())  # else pydantic's dump differs from the fields
-    names = tuple(fields)
-    allowed = [_types_of(k) for k in kinds.values()] if plain else []
-    seen: set[tuple] = set()
-
-    def check(d: dict) -> None:
-        """A new combination of value types: every field present, in order, each of the type it is
-        declared (the combinations seen are remembered, as by the copiers)."""
-        types = tuple(map(type, d.values()))
-        if tuple(d) != names or any(t not in ok for t, ok in zip(types, allowed)):
-            raise _NotPlain
-        seen.add(types)
-
+    seen, check = _field_types_check(tuple(fields), [_types_of(k) for k in kinds.values()] if plain else [])
     env: dict[str, object] = {"_cls": cls, "_NotPlain": _NotPlain, "_not_plain": _not_plain, "_seen": seen,
                               "_check": check, "_str_only": frozenset([str])}
     lines = []
@@ -488,6 +477,23 @@ def _types_of(kind: tuple) -> frozenset:
     return frozenset([list if tag == "list" else dict])
 
 
+def _field_types_check(names: tuple[str, ...], allowed: list[frozenset]) -> tuple[set[tuple], Callable[[dict], None]]:
+    """The first-sight check the generated copiers and JSON trees share, and the set it fills: a new
+    combination of value types passes when every field is present, in order, each of a type
+    ``allowed`` for it (what validation keeps as it is), and is then remembered (by types alone:
+    pydantic builds ``__dict__`` in the fields' order and assigning a field keeps its place, so the
+    same types mean the same fields); anything else raises ``_NotPlain``."""
+    seen: set[tuple] = set()
+
+    def check(d: dict) -> None:
+        types = tuple(map(type, d.values()))
+        if tuple(d) != names or any(t not in ok for t, ok in zip(types, allowed)):
+            raise _NotPlain
+        seen.add(types)
+
+    return seen, check
+
+
 def _copy_expr(kind: tuple, x: str, env: dict[str, object], name: str) -> str:
     """A Python expression copying the value ``x`` of this kind (its type already checked), that
     raises ``_NotPlain`` where validation would change or refuse what it holds."""
@@ -532,19 +538,7 @@ def _copier(cls: type[BaseModel]) -> Callable[[object], object]:
              and not (decorators.field_validators or decorators.model_validators or decorators.validators
                       or decorators.root_validators)  # else validation may change what the fields hold
              and None not in kinds.values())  # a constraint (ge=...) or a type not handled: validation decides
-    names = tuple(fields)
-    allowed = [_types_of(k) for k in kinds.values()] if plain else []
-    seen: set[tuple] = set()
-
-    def check(d: dict) -> None:
-        """A new combination of value types: every field present, in order, each of a type validation
-        keeps as it is; then remembered. (Remembered by types alone: pydantic builds ``__dict__`` in
-        the fields' order and assigning a field keeps its place, so the same types mean the same fields.)"""
-        types = tuple(map(type, d.values()))
-        if tuple(d) != names or any(t not in ok for t, ok in zip(types, allowed)):
-            raise _NotPlain
-        seen.add(types)
-
+    seen, check = _field_types_check(tuple(fields), [_types_of(k) for k in kinds.values()] if plain else [])
     env: dict[str, object] = {"_cls": cls, "_NotPlain": _NotPlain, "_not_plain": _not_plain, "_new": object.__new__,
                               "_set": object.__setattr__, "_seen": seen, "_check": check, "_str_only": frozenset([str])}
     lines = []

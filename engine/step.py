@@ -1272,10 +1272,8 @@ def _kpis(s: GameState, inc, bal, served: Served, dscr_value, contracted_share, 
     rules = scenario.rules
     by_gen = []
     total_cap = total_busy = total_spot = 0.0
-    cap_hours = []  # each generation's capacity summed once, in by_gen order, for the rental total below
     for gen, r in served.by_gen.items():
         cap_h = float(r["cap"].sum())
-        cap_hours.append(cap_h)
         sold_h = r["reserved_hours"] + r["od_hours"] + r["batch_hours"]  # spot fill is not a sale at our price
         total_cap += cap_h
         total_busy += sold_h
@@ -1287,6 +1285,7 @@ def _kpis(s: GameState, inc, bal, served: Served, dscr_value, contracted_share, 
             served_gpu_hours={"reserved": r["reserved_hours"], "on_demand": r["od_hours"], "batch": r["batch_hours"], "spot": r["spot_hours"]},
             lost_gpu_hours=r["lost_hours"], batch_backlog_gpu_hours=s.batch_backlog.get(gen, 0.0),
         ))
+    rental_hours = total_cap  # the rented fleet's GPU-hours, before the replicas join the total
     if inf is not None:  # replicas' GPU-hours count as capacity, their served work as busy
         for m in inf.models:
             total_cap += m.gpus * T
@@ -1294,7 +1293,6 @@ def _kpis(s: GameState, inc, bal, served: Served, dscr_value, contracted_share, 
     ndr = None
     if len(s.history) >= 5 and s.history[-5].token_revenue_cents > 0:
         ndr = s.history[-1].token_revenue_cents / s.history[-5].token_revenue_cents
-    rental_hours = sum(cap_hours)
     rental_rev = inc.revenue - inc.rev_tokens
     inf_hours = sum(m.gpus for m in inf.models) * T if inf is not None else 0
     gpus = {g: act.active_gpus(s, g, s.quarter) for g in GPU_ORDER}
