@@ -95,7 +95,7 @@ async def test_a_pushed_screen_has_its_width_class_before_it_mounts(size):
 
 @pytest.mark.parametrize("first", ["start", "dashboard"])
 async def test_the_collector_waits_during_start_up_and_is_back_once_the_first_screen_is_shown(first, monkeypatch):
-    """game.app.app._collect_less_while_starting: the young-generation threshold is START_GEN0_THRESHOLD while the
+    """game.app._collect_less_while_starting: the young-generation threshold is START_GEN0_THRESHOLD while the
     first screen is built (its compose sees it) and the process's own threshold again once it is shown; an app
     that exits before its first screen restores it too."""
     import gc
@@ -273,16 +273,15 @@ def test_the_collector_waits_while_the_first_app_loads_its_modules(tmp_path):
     assert seen == {"collections": [0], "threshold_back": True, "app": "TycoonApp"}
 
 
-def test_the_collector_threshold_is_back_when_an_import_fails(monkeypatch):
+def test_the_collector_threshold_is_back_when_an_import_fails():
     import gc
 
     import game.app as package
 
-    monkeypatch.setattr(package, "_FROZEN", False)
     normal = gc.get_threshold()
     with pytest.raises(ImportError):
         with package._collector_waits_while_importing():
-            assert gc.get_threshold()[0] == max(package.IMPORT_GEN0_THRESHOLD, normal[0])
+            assert gc.get_threshold()[0] == max(package.START_GEN0_THRESHOLD, normal[0])
             raise ImportError("a module that does not load")
     assert gc.get_threshold() == normal
 

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,7 +33,7 @@ def make_app(
     with _collector_waits_while_importing():
         from game.app.app import TycoonApp
 
-    _freeze_import_heap()
+        _freeze_import_heap()  # before the threshold comes back: no collection over the import heap first
     if isinstance(competition, (str, Path)):
         from game.competition import load_competition
 
@@ -64,27 +65,47 @@ def use_one_blas_thread() -> None:
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
-IMPORT_GEN0_THRESHOLD = 100_000  # above the container objects Textual's and the app's modules allocate as they load
+START_GEN0_THRESHOLD = 100_000  # above the container objects a start-up allocates (imports, the first screen)
+_starting = 0  # start-up phases running in this process (imports, apps before their first screen; `tycoon serve` runs several)
+_normal_threshold: tuple[int, ...] = ()
 
 
-class _collector_waits_while_importing:
-    """Until the first app's modules are loaded (Textual, the app, its forms), the cycle collector waits for
-    100,000 new objects instead of 700: it ran about 75 times over the growing import heap, 12-14 ms of CPU
-    of a fresh `tycoon` start-up, and found almost nothing (the imports leave about 450 cyclic objects,
-    which _freeze_import_heap then keeps). The process's own threshold is back when the imports are done,
-    or fail. Once a process: a later make_app imports nothing (issue 11: start-up)."""
+def _collect_less_while_starting() -> None:
+    """Until a start-up phase ends, the cycle collector waits for 100,000 new objects instead of 700: a
+    start-up allocates tens of thousands that live on (modules, widgets, styles, the engine's state), and
+    the collector traversed them again at each of its young collections (about 75 while the first app's
+    modules load, 40-180 more while its first screen is built: 10-100 ms; issue 11,
+    tests/benchmarks/test_bench_app.py). Phases nest: the process's own threshold is back when the last
+    one ends (``_started``); the start-up's garbage goes at the first collection after it."""
+    global _starting, _normal_threshold
+    import gc
 
-    def __enter__(self) -> None:
-        import gc
+    if _starting == 0:
+        _normal_threshold = gc.get_threshold()
+        gc.set_threshold(max(START_GEN0_THRESHOLD, _normal_threshold[0]), *_normal_threshold[1:])
+    _starting += 1
 
-        self._threshold = gc.get_threshold()
-        if not _FROZEN:
-            gc.set_threshold(max(IMPORT_GEN0_THRESHOLD, self._threshold[0]), *self._threshold[1:])
 
-    def __exit__(self, *exc: object) -> None:
-        import gc
+def _started() -> None:
+    """A start-up phase of ``_collect_less_while_starting`` ended."""
+    global _starting
+    import gc
 
-        gc.set_threshold(*self._threshold)
+    _starting -= 1
+    if _starting == 0:
+        gc.set_threshold(*_normal_threshold)
+
+
+@contextmanager
+def _collector_waits_while_importing():
+    """make_app's import of Textual and the app's modules as a start-up phase; the threshold comes back
+    when the imports are done, or fail (the imports leave about 450 cyclic objects, which
+    _freeze_import_heap then keeps)."""
+    _collect_less_while_starting()
+    try:
+        yield
+    finally:
+        _started()
 
 
 _FROZEN = False

@@ -12,6 +12,7 @@ from textual.cache import LRUCache
 from textual.css.stylesheet import Stylesheet
 from textual.screen import Screen
 
+from game.app import START_GEN0_THRESHOLD, _collect_less_while_starting, _started  # noqa: F401 - the threshold, re-exported
 from game.app.forms import FORMS, ActionForm, applies, unavailable_reason
 from game.app.widgets.common import StyledOnMount
 from typing import TYPE_CHECKING
@@ -38,35 +39,6 @@ def _area_screens(archetype: str = "neocloud") -> dict[str, type[Screen]]:
         "dashboard": areas.DashboardScreen, "fleet": areas.FleetScreen, "market": market,
         "contracts": areas.ContractsScreen, "finance": areas.FinanceScreen, "news": areas.NewsScreen,
     }
-
-
-START_GEN0_THRESHOLD = 100_000  # above the container objects a first screen allocates (the dashboard's, engine import included)
-_starting = 0  # apps of this process between their Load and their first screen (`tycoon serve` runs several)
-_normal_threshold: tuple[int, ...] = ()
-
-
-def _collect_less_while_starting() -> None:
-    """Until the first screen is shown, the cycle collector waits for 100,000 new objects instead of 700: a
-    start-up allocates tens of thousands that live on (widgets, styles, the engine's modules and state),
-    and the collector traversed the survivors again at each of its 40-180 young collections and 4-15
-    middle ones, 10-90 ms of the first screen (issue 11; tests/benchmarks/test_bench_app.py). The garbage
-    of the start-up is collected at the first collection after it, with the usual threshold."""
-    global _starting, _normal_threshold
-    import gc
-
-    if _starting == 0:
-        _normal_threshold = gc.get_threshold()
-        gc.set_threshold(max(START_GEN0_THRESHOLD, _normal_threshold[0]), *_normal_threshold[1:])
-    _starting += 1
-
-
-def _started() -> None:
-    global _starting
-    import gc
-
-    _starting -= 1
-    if _starting == 0:
-        gc.set_threshold(*_normal_threshold)
 
 
 class _SharedParseStylesheet(Stylesheet):
