@@ -1148,6 +1148,30 @@ def _latency(rt_served: np.ndarray, batch_served: np.ndarray, cap: np.ndarray, t
     return out
 
 
+class _Plan(NamedTuple):
+    """One deployment's quarter before its hours are served (``serve``'s first phase): its prices,
+    replicas and each traffic segment's scalars (output tokens per demand unit, cached share)."""
+
+    d: Deployment
+    mk: object  # the generation's GPU market this quarter
+    mine: list[int]  # indices of the traffic segments that ask for the model
+    prompt: int
+    context: int
+    market_out: float
+    p_out: float
+    p_in: float
+    cd: float
+    bd: float
+    cache_pull: float
+    out_weight: float
+    held: float  # prefix-cache tokens held per replica (segment_prefix_cache_tokens)
+    tps: float
+    pre_s: float
+    running: int
+    on_base: int
+    seg_scalars: dict[int, tuple[float, float]]
+
+
 MAX_SHARE_GAIN = 3.0  # token buyers switch providers more freely than GPU renters
 
 
@@ -1255,8 +1279,8 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
             share = customer_base_step(inf.customer_base.get(key, 1.0), demand_share(ratio, market_ratio, seg.elasticity, MAX_SHARE_GAIN), seg)
             inf.customer_base[key] = round(share, 9)  # customers who left come back slowly (KB §1)
             seg_scalars[j] = (per_unit * tr.model_mix[d.model] * keep * share, min(0.95, tr.cached_share * cache_pull))
-        plans.append((d, mk, mine, prompt, context, market_out, p_out, p_in, cd, bd, cache_pull, out_weight, held, tps, pre_s,
-                      running, on_base, seg_scalars))
+        plans.append(_Plan(d, mk, mine, prompt, context, market_out, p_out, p_in, cd, bd, cache_pull, out_weight, held, tps, pre_s,
+                           running, on_base, seg_scalars))
     # the deployments' hours through each array operation together (one row each, ROWS_AT_ONCE at a
     # time): element by element the same floats as one deployment alone, sums along each row in hour order
     lat: list[_Latency] = []
@@ -1265,21 +1289,21 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
         plans_at_once = plans[first:first + at_once]
         rows = len(plans_at_once)
         cap = np.empty((rows, T))
-        cap[:] = np.array([float(p[15]) for p in plans_at_once])[:, None]
-        cap -= reclaim * np.array([p[15] - p[16] for p in plans_at_once], dtype=np.float64)[:, None]  # exact: small integers
+        cap[:] = np.array([float(p.running) for p in plans_at_once])[:, None]
+        cap -= reclaim * np.array([p.running - p.on_base for p in plans_at_once], dtype=np.float64)[:, None]  # exact: small integers
         for r, p in enumerate(plans_at_once):
-            if p[0].deployed_quarter == q:
+            if p.d.deployed_quarter == q:
                 cap[r, 0] = 0.0  # cold start: weights stream from disk before the first request (KB §16)
         rt_need = np.zeros((rows, T))
         batch_need = np.zeros((rows, T))
-        tps_col = np.array([p[13] for p in plans_at_once], dtype=np.float64)[:, None]
-        pre_col = np.array([p[14] for p in plans_at_once], dtype=np.float64)[:, None]
+        tps_col = np.array([p.tps for p in plans_at_once], dtype=np.float64)[:, None]
+        pre_col = np.array([p.pre_s for p in plans_at_once], dtype=np.float64)[:, None]
         seg_out: dict[int, tuple[list[int], np.ndarray]] = {}  # traffic index -> (its rows, their output tokens per hour)
         for j, tr in enumerate(params.traffic):  # traffic order: each row adds its segments' needs in its own traffic's order
-            at = [r for r, p in enumerate(plans_at_once) if j in p[17]]
+            at = [r for r, p in enumerate(plans_at_once) if j in p.seg_scalars]
             if not at:
                 continue
-            scalars = [plans_at_once[r][17][j] for r in at]
+            scalars = [plans_at_once[r].seg_scalars[j] for r in at]
             every = len(at) == rows
             out = demand.by_segment[tr.segment] * np.array([s for s, _ in scalars], dtype=np.float64)[:, None]
             cached = np.array([c for _, c in scalars], dtype=np.float64)[:, None]
@@ -1293,7 +1317,7 @@ def serve(state, world, params: InferenceParams, own_gpu_hour_usd: dict[str, flo
         frac = np.minimum(1.0, np.divide(cap, rt_need, out=np.ones(cap.shape), where=rt_need > 0))
         rt_served = rt_need * frac
         left = cap - rt_served
-        batch_served, backlogs = _batch_queue_rows(batch_need, left, [inf.batch_backlog.get(p[0].model, 0.0) for p in plans_at_once])
+        batch_served, backlogs = _batch_queue_rows(batch_need, left, [inf.batch_backlog.get(p.d.model, 0.0) for p in plans_at_once])
         batch_totals, batch_served_totals = batch_need.sum(axis=1).tolist(), batch_served.sum(axis=1).tolist()
         sums: dict[int, tuple[list[int], list[float], list[float]]] = {}  # traffic index -> (rows, output demanded, served) per hour
         for j, (at, out) in seg_out.items():
