@@ -10,6 +10,7 @@ import pytest
 from textual import events
 from textual.widgets import Input, OptionList, Select, Static
 
+from engine.money import fmt_usd
 from game.app import make_app
 
 SIZES = [(120, 40), (80, 24)]
@@ -292,3 +293,48 @@ async def test_the_focused_field_is_visible_issue11(size):
         app.screen.query_one("#submit").focus()
         await pilot.pause()
         assert count.styles.background != focused_bg
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_the_highlighted_label_follows_the_focus_issue11(size):
+    """Tab from On demand to Spot: the reversed label moves with the cursor (it stayed on the field
+    that lost focus, so the player read Spot's digits as On demand's)."""
+    app = _app("inference-2025")
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        await pilot.press("u")
+        await pilot.pause()
+        form = app.screen
+
+        def highlighted() -> list[str]:
+            return [str(row.query_one(".field-label").render()) for row in form.query(".field")
+                    if "reverse" in str(row.query_one(".field-label").styles.text_style)]
+
+        assert form.focused is form.query_one("#f-on_demand", Input) and highlighted() == ["On demand"]
+        await pilot.press("tab")
+        await pilot.pause()
+        assert form.focused is form.query_one("#f-spot", Input) and highlighted() == ["Spot"]
+        await pilot.press("shift+tab")
+        await pilot.pause()
+        assert highlighted() == ["On demand"]
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_status_line_names_the_bills_the_cash_after_must_pay_issue11_item1(size):
+    """Spot = 70000 on inference-2025 Q1: accepted ($116.42M of rent on $120M), but the quarter's
+    committed bills ($121.25M with the lease and overhead) exceed the cash after the plan: the
+    status line says so in warning colours instead of a bare "cash after $120.00M"."""
+    app = _app("inference-2025")
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        s = app.session
+        line = app.screen.query_one("#status-line", Static)
+        assert "bills due" not in str(line.render()) and not line.has_class("warn")
+        await pilot.press("u", "tab")
+        await _type(pilot, "70000")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert s.plan[-1]["spot"] == 70000
+        bills = s.advice().bills_cents
+        assert bills == s.bills_cents() and bills > s.preview().cash_after
+        assert f"({fmt_usd(bills)} of bills due)" in str(line.render()) and line.has_class("warn")

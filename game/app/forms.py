@@ -815,6 +815,8 @@ class ActionForm(ModalScreen[str | None]):
     DEFAULT_CSS = """
     ActionForm .field Input:focus, ActionForm .field Select:focus > SelectCurrent { background: $accent 35%; }
     ActionForm .field:focus-within > .field-label { text-style: bold reverse; }
+    /* a focus-within rule on the row itself: Textual restyles a row's children on focus moves only then */
+    ActionForm .field:focus-within { background-tint: $accent 5%; }
     """
 
     def __init__(self, kind: str, session: Session) -> None:

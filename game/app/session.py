@@ -146,6 +146,14 @@ class Session:
         results, state = self.game.preview(actions)
         return Preview(results, state)
 
+    def bills_cents(self, preview: Preview | None = None) -> int:
+        """The coming quarter's committed bills once the plan is played (engine.advisor.committed_bills:
+        rentals, leases, colo, debt service, capex, overhead): what "cash after" must still pay."""
+        from engine.advisor import committed_bills
+
+        state = (preview or self.preview()).state
+        return sum(c for _, c in committed_bills(state, self.game.world, self.game.scenario))
+
     def add(self, action: dict) -> ActionResult:
         """Queue an action if the engine accepts it after the plan so far; returns its verdict."""
         from pydantic import ValidationError
