@@ -95,9 +95,10 @@ class StatusLine(Static):
         plan = f"Plan: {len(s.plan)} action{'s' if len(s.plan) != 1 else ''}" if s.plan else "Plan: empty"
         cov = s.state.covenant
         bills = s.bills_cents(p)  # issue 11, item 1: rentals and the other committed bills are owed from the cash after
-        due = f" ({fmt_usd(bills)} of bills due)" if bills > p.cash_after else ""
+        due = f", bills {fmt_usd(bills)}" if bills > p.cash_after else ""
+        covenant = "" if due and cov == "none" else f" · covenant {cov}"  # no debt: room for the bills at 80 columns
         self.update(
-            f"{s.label} · cash {fmt_usd(s.state.cash_cents)} · {plan} → cash after {fmt_usd(p.cash_after)}{due} · covenant {cov}"
+            f"{s.label} · cash {fmt_usd(s.state.cash_cents)} · {plan} → cash after {fmt_usd(p.cash_after)}{due}{covenant}"
         )
         self.set_class(cov in ("lock-up", "default") or p.cash_after < 0 or bool(due), "warn")
 
