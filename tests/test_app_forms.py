@@ -340,3 +340,36 @@ async def test_status_line_names_the_bills_the_cash_after_must_pay_issue11_item1
         shown = str(line.render())
         assert f"cash after {fmt_usd(s.preview().cash_after)}, bills {fmt_usd(bills)}" in shown and line.has_class("warn")
         assert len(shown) <= size[0] - 2  # the whole line fits the narrow terminal
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_loan_preview_states_the_amount_to_the_cent_and_a_forecast_dscr_issue11_item3(size):
+    """`500000.5` previews "Amount: $500,000.50" (the verdict's $500.00K is rounded); the DSCR line
+    is the advisor's forecast with the loan (as the confirmation shows it), not the 0.00x that the
+    unplayed past quarters gave in Q1."""
+    app = _app()
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        s = app.session
+        await pilot.press("o")
+        await _type(pilot, "500000.5")
+        preview = _text(app.screen, "#preview")
+        assert "Amount: $500,000.50" in preview
+        action = app.screen.build()[0]
+        fc = s.forecast(action)
+        assert fc.dscr is not None and fc.dscr > 1.0
+        assert f"with its service: {fc.dscr:.2f}x vs {fc.dscr_lockup:.2f}x lock-up" in preview and "0.00x" not in preview
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.session.advice().forecast.dscr == fc.dscr
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_repay_previews_the_amount_to_the_cent(size):
+    app = _app()
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        await pilot.press("y")
+        await _type(pilot, "1234567.89")
+        assert "Amount: $1,234,567.89" in _text(app.screen, "#preview")
+        assert app.screen.build()[0]["amount_usd"] == 1_234_567.89

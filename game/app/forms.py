@@ -142,6 +142,11 @@ def _cash_line(s: Session, base: Preview, after: Preview) -> str:
     return f"Cash after the plan: {fmt_usd(after.cash_after)} ({'+' if delta >= 0 else ''}{fmt_usd(delta)} from this action)"
 
 
+def _amount_line(a: dict) -> str:
+    """The amount as read, to the cent: the verdict's $500.00K is rounded, this is what the engine gets."""
+    return f"Amount: ${to_cents(a['amount_usd']) / 100:,.2f}"
+
+
 def _new_lot(after: Preview):
     return after.state.lots[-1] if after.state.lots else None
 
@@ -274,28 +279,30 @@ def _d_sign(s: Session, a: dict, base: Preview, after: Preview) -> list[str]:
 
 def _d_loan(s: Session, a: dict, base: Preview, after: Preview) -> list[str]:
     o = next((o for o in s.state.offers.loans if o.id == a["offer_id"]), None)
-    out = [_cash_line(s, base, after)]
+    out = [_amount_line(a), _cash_line(s, base, after)]
     if o is not None:
         rate = s.game.observation().market.sofr + o.spread_bps / 10_000
         service = s.loan_service_cents(o.id, a["amount_usd"])
-        proj = s.projected_dscr(service + s.planned_new_service())
-        k = s.last.kpis if s.last else None
-        lock = k.dscr_lockup if k else s.game.scenario.rules.covenant_lockup_dscr
+        # the covenant's trailing DSCR after the coming quarter at expected values (engine.advisor.forecast, as the
+        # end-quarter confirmation): the past quarters alone read 0.00x before the first one is played
+        fc = s.forecast(a)
+        proj = None if fc is None else fc.dscr
+        lock = s.game.scenario.rules.covenant_lockup_dscr if fc is None else fc.dscr_lockup
         out.append(f"First quarter's service: {fmt_usd(service)} (interest at {rate:.2%} + level principal over {o.tenor_quarters}q)")
-        out.append(f"Projected trailing DSCR with its first quarter's service: {'n/a until a quarter is played' if proj is None else f'{proj:.2f}x'} vs {lock:.2f}x lock-up")
+        out.append(f"Projected DSCR after the quarter, at expected demand, with its service: {'n/a' if proj is None else f'{proj:.2f}x'} vs {lock:.2f}x lock-up")
         out.append(o.basis)
     return out
 
 
 def _d_repay(s: Session, a: dict, base: Preview, after: Preview) -> list[str]:
-    return [_cash_line(s, base, after), f"Debt after: {fmt_usd(after.state.debt_cents)}"]
+    return [_amount_line(a), _cash_line(s, base, after), f"Debt after: {fmt_usd(after.state.debt_cents)}"]
 
 
 def _d_equity(s: Session, a: dict, base: Preview, after: Preview) -> list[str]:
     founders = sum(h.shares for h in after.state.cap_table if h.kind == "founders")
     total = sum(h.shares for h in after.state.cap_table)
     before = sum(h.shares for h in base.state.cap_table if h.kind == "founders") / max(1, sum(h.shares for h in base.state.cap_table))
-    return [_cash_line(s, base, after), f"Founders' ownership: {before:.1%} -> {founders / max(1, total):.1%}"]
+    return [_amount_line(a), _cash_line(s, base, after), f"Founders' ownership: {before:.1%} -> {founders / max(1, total):.1%}"]
 
 
 def _no(reason: str, cond: Callable[[Session], bool]) -> Callable[[Session], str | None]:

@@ -15,7 +15,7 @@ from pathlib import Path
 from engine.actions import parse_action
 
 from engine.game import Game
-from engine.lenders import loan_offers, loan_quarter_service_cents, trailing_dscr
+from engine.lenders import loan_offers, loan_quarter_service_cents
 from engine.money import fmt_usd, to_cents
 from engine.report import ActionResult, QuarterReport
 from engine.state import GameState
@@ -236,10 +236,6 @@ class Session:
             return ["No model is deployed yet: it raises the throughput of the replicas you deploy."]
         return ["Throughput once live, at today's TPOT targets:"] + out
 
-    def projected_dscr(self, extra_service_cents: int = 0) -> float | None:
-        """Trailing DSCR with one more quarter of debt service added (engine.lenders)."""
-        return trailing_dscr(self.state, extra_service_cents)
-
     def loan_service_cents(self, offer_id: str, amount_usd: float) -> int:
         """One quarter of a new loan's service (engine.lenders.loan_quarter_service_cents)."""
         o = next((o for o in self.state.offers.loans if o.id == offer_id), None)
@@ -248,8 +244,11 @@ class Session:
         first = o.principal_shares[0] if o.principal_shares else None  # a sculpted offer repays its own first share
         return loan_quarter_service_cents(to_cents(amount_usd), o.spread_bps, self.game.observation().market.sofr, o.tenor_quarters, first)
 
-    def planned_new_service(self) -> int:
-        return sum(self.loan_service_cents(a["offer_id"], a["amount_usd"]) for a in self.plan if a.get("kind") == "take_loan")
+    def forecast(self, extra: dict | None = None):
+        """The plan (and ``extra``, a form's action) played at expected values: engine.advisor.forecast."""
+        from engine.advisor import forecast
+
+        return forecast(self.state, self.game.world, self.game.scenario, list(self.plan) + ([extra] if extra is not None else []))
 
     def advice(self):
         """The advisor's reading of the plan (engine.advisor.advise): risks, forecast, committed bills.
