@@ -373,3 +373,28 @@ async def test_repay_previews_the_amount_to_the_cent(size):
         await _type(pilot, "1234567.89")
         assert "Amount: $1,234,567.89" in _text(app.screen, "#preview")
         assert app.screen.build()[0]["amount_usd"] == 1_234_567.89
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_the_plan_opens_on_its_first_action_and_x_acts_or_says_why_issue11_item6(size):
+    """`t` then `x` removes the first action (nothing was highlighted, so `x` did nothing, silently);
+    on an empty plan `x` says there is nothing to remove."""
+    app = _app()
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        s = app.session
+        site = s.state.sites[0].id
+        for n in (8, 16):
+            assert s.add({"kind": "buy_gpus", "gen": "h100", "count": n, "site_id": site}).ok
+        await pilot.press("t")
+        await pilot.pause()
+        assert app.screen.query_one(OptionList).highlighted == 0
+        await pilot.press("x")
+        await pilot.pause()
+        assert [a["count"] for a in s.plan] == [16]
+        await pilot.press("x")
+        await pilot.pause()
+        assert s.plan == []
+        await pilot.press("x")
+        await pilot.pause()
+        assert "the plan is empty: nothing to remove" in [n.message for n in app._notifications]

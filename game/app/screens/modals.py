@@ -68,6 +68,8 @@ class PlanScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         self._fill()
+        if self.session.plan:  # x acts at once on the first action (nothing highlighted, it did nothing)
+            self.query_one(OptionList).highlighted = 0
 
     def _fill(self) -> None:
         ol = self.query_one(OptionList)
@@ -84,7 +86,11 @@ class PlanScreen(ModalScreen[None]):
 
     def action_remove(self) -> None:
         ol = self.query_one(OptionList)
-        if ol.highlighted is None or not self.session.plan:
+        if not self.session.plan:
+            self.notify("the plan is empty: nothing to remove", severity="warning")
+            return
+        if ol.highlighted is None:
+            self.notify("choose an action with ↑ ↓ first", severity="warning")
             return
         index = ol.highlighted
         self.session.remove(index)
