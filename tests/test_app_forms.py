@@ -398,3 +398,32 @@ async def test_the_plan_opens_on_its_first_action_and_x_acts_or_says_why_issue11
         await pilot.press("x")
         await pilot.pause()
         assert "the plan is empty: nothing to remove" in [n.message for n in app._notifications]
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_after_game_over_the_quarter_keys_say_why_issue11_item6(size):
+    """`e`, `t`, `a` left the footer at game over; pressed anyway they say why (they were silent)."""
+    app = _app()
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        app.session.state.game_over = True
+        app.session.state.end_reason = "Out of cash"
+        app.refresh_area()
+        await pilot.pause()
+        for key in "eta":
+            await pilot.press(key)
+            await pilot.pause()
+            assert type(app.screen).__name__ == "DashboardScreen"
+        messages = [n.message for n in app._notifications]
+        assert messages == ["the game is over (Out of cash): d opens the debrief"] * 3
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_inference_keys_on_a_neocloud_say_why_issue11_item6(size):
+    app = _app()
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        assert not app.session.runs_inference
+        await pilot.press("h")
+        await pilot.pause()
+        assert [n.message for n in app._notifications] == ["this company runs no inference stack: it sells GPU-hours, not tokens"]

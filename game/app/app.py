@@ -26,6 +26,7 @@ AREA_TITLES = {
     "contracts": "Contracts", "finance": "Finance", "news": "News",
 }
 FORM_KEYS = {spec.key: kind for kind, spec in FORMS.items()}  # one key, one decision
+QUARTER_KEYS = {"e": "End quarter", "t": "Plan", "a": "Actions"}  # the quarter's keys, gone from the footer after game over
 GAME_ACTIONS = {"area", "end_quarter", "plan", "form", "actions", "save", "debrief", "leaderboard", "rivals", "new_game"}
 REPLAY_ACTIONS = {"replay_view", "replay_step", "replay_jump", "branch"}  # only in replay mode (game.app.screens.replay)
 
@@ -275,6 +276,14 @@ class TycoonApp(App):
             event.prevent_default()
             event.stop()
             self.notify(unavailable_reason(kind, self.session) or "not available now", title=FORMS[kind].title, severity="warning")
+            return
+        # after game over `e`, `t` and `a` leave the footer; pressed anyway, they say why (issue 11, item 6)
+        if event.key in QUARTER_KEYS and self.replay is None and self.session is not None and self.session.over \
+                and getattr(self.screen, "AREA", None) in AREAS:
+            event.prevent_default()
+            event.stop()
+            self.notify(f"the game is over ({self.session.state.end_reason}): d opens the debrief",
+                        title=QUARTER_KEYS[event.key], severity="warning")
 
     # ------------------------------------------------------------------ actions
 

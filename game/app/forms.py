@@ -799,6 +799,8 @@ def unavailable_reason(kind: str, s: Session) -> str | None:
     if spec is None:
         return f"unknown action {kind!r}"
     if not spec.applies(s):
+        if s.archetype == "neocloud" and not s.runs_inference:  # the managed-inference keys (u m s w v f h)
+            return "this company runs no inference stack: it sells GPU-hours, not tokens"
         return "not a decision for this company" if s.archetype == "neocloud" else "an inference platform does not do this"
     if s.over:
         return "the game is over"
