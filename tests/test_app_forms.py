@@ -427,3 +427,27 @@ async def test_inference_keys_on_a_neocloud_say_why_issue11_item6(size):
         await pilot.press("h")
         await pilot.pause()
         assert [n.message for n in app._notifications] == ["this company runs no inference stack: it sells GPU-hours, not tokens"]
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_alert_keys_are_this_companys_keys_issue11(size):
+    """The tutorial's turned-away H100 demand offered `[g/u: add GPUs]`, and `u` (rent GPUs for
+    tokens) is not a neocloud's key: its alert offers b/g. An inference model's SLA risk offers the
+    fix its message names, more replicas (s) and the GPUs for them (u)."""
+    from game.app.widgets.alerts import alert_key
+
+    app = make_app(scenario="tutorial", seed=7, theme="textual-dark", cursor_blink=False, skip_start=True)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        capacity = [r for r in app.session.advice().risks if r.kind == "capacity"]
+        assert capacity and alert_key(capacity[0], app.session) == "b/g: add GPUs"
+        assert "[b/g: add GPUs]" in str(app.screen.query_one("#alerts", Static).render())
+    app = _app("inference-2025")
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        s = app.session
+        assert s.add({"kind": "scale_model", "model": s.state.inference.deployments[-1].model, "replicas": 1}).ok
+        sla = [r for r in s.advice().risks if r.kind == "sla" and r.subject.startswith("model:")]
+        assert sla and {alert_key(r, s) for r in sla} == {"s/u: add replicas"}
+        cash = [r for r in s.advice().risks if r.kind in ("cash", "runway")]
+        assert all(alert_key(r, s) == "o/i: raise cash" for r in cash)

@@ -22,10 +22,20 @@ def alert_key(risk, session=None) -> str:
 
         return "k: renew" if session is not None and alert_target(session, risk) is not None else "k: offers"
     if risk.kind in ("cash", "runway"):
-        return "o/i: raise cash"
+        return _keys(session, ("take_loan", "raise_equity"), "raise cash")
+    if risk.kind == "sla" and session is not None and session.runs_inference and risk.subject.startswith("model:"):
+        return _keys(session, ("scale_model", "rent_gpus"), "add replicas")  # the SLA's own fix: more replicas, GPUs for them
     if risk.kind in ("capacity", "sla"):
-        return "g/u: add GPUs"
+        return _keys(session, ("rent_gpus", "lease_gpus") if session is not None and session.runs_inference else ("buy_gpus", "lease_gpus"), "add GPUs")
     return ""
+
+
+def _keys(session, kinds: tuple[str, ...], what: str) -> str:
+    """The keys of the decisions that act on a risk, only those of this company (a neocloud has no `u`)."""
+    from game.app.forms import FORMS, applies
+
+    shown = [FORMS[k].key for k in kinds if session is None or applies(k, session)]
+    return f"{'/'.join(shown)}: {what}" if shown else ""
 
 
 class Alerts(Static):
