@@ -451,3 +451,25 @@ async def test_alert_keys_are_this_companys_keys_issue11(size):
         assert sla and {alert_key(r, s) for r in sla} == {"s/u: add replicas"}
         cash = [r for r in s.advice().risks if r.kind in ("cash", "runway")]
         assert all(alert_key(r, s) == "o/i: raise cash" for r in cash)
+
+
+@pytest.mark.parametrize("scenario", ["neocloud-2025", "inference-2025"])
+@pytest.mark.parametrize("size", SIZES)
+async def test_one_point_price_charts_show_every_point_inside_the_frame_issue11_item5(size, scenario):
+    """Q1's Market charts have one point per series: autoscaling put the highest and lowest price on
+    the frame, where the marker vanished (3 of 4 GPU prices and 2 of 3 token prices showed). Every
+    point now lies strictly inside the y limits."""
+    from textual_plot import PlotWidget
+
+    app = _app(scenario)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        await pilot.press("3")
+        await pilot.pause()
+        plots = list(app.screen.query(PlotWidget))
+        assert plots
+        for plot in plots:
+            ys = [float(y) for ds in plot._datasets for y in ds.y]
+            assert ys
+            span = plot._y_max - plot._y_min
+            assert all(plot._y_min + 0.05 * span < y < plot._y_max - 0.05 * span for y in ys), (plot.id, ys, plot._y_min, plot._y_max)

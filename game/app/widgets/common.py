@@ -103,6 +103,9 @@ class StatusLine(Static):
         self.set_class(cov in ("lock-up", "default") or p.cash_after < 0 or bool(due), "warn")
 
 
+POINT_PAD_SHARE = 0.15  # of the span, each side: a marker on the chart's frame line is hidden by it
+
+
 def chart_limits(values: list[float], pad_share: float = 0.1) -> tuple[float, float] | None:
     """Axis limits for a chart whose data span nothing (one point, or a flat line): the value ±10%
     (±1 at zero), so the axis reads "1.80 ... 2.20", not "-0.0000010 ... 0.0000010". None: let the
@@ -134,6 +137,11 @@ def plot_series(plot, series: list[tuple[str, list[float], list[float], str]], x
         else:
             plot.plot(xs, ys, line_style=color, label=label, hires_mode=HiResMode.BRAILLE)
     xl, yl = chart_limits(all_x), chart_limits(all_y)
+    if yl is None and all_y and any(len(xs) == 1 for _, xs, _, _ in series):
+        # one point per series at different values: autoscaling puts the highest and the lowest on the frame,
+        # where a marker does not show (the 405b-class price vanished); pad the span so every point is inside
+        span = max(all_y) - min(all_y)
+        yl = (min(all_y) - span * POINT_PAD_SHARE, max(all_y) + span * POINT_PAD_SHARE)
     plot.set_xlimits(*(xl or (None, None)))
     quarters = sorted(set(all_x))
     if quarters and len(quarters) <= 12 and all(float(x).is_integer() for x in quarters):
