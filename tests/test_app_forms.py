@@ -473,3 +473,23 @@ async def test_one_point_price_charts_show_every_point_inside_the_frame_issue11_
             assert ys
             span = plot._y_max - plot._y_min
             assert all(plot._y_min + 0.05 * span < y < plot._y_max - 0.05 * span for y in ys), (plot.id, ys, plot._y_min, plot._y_max)
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_a_share_a_hair_below_zero_never_shows_minus_zero_issue11_item5(size):
+    """Tutorial seed 7, Q2: the spot-filled share is -2.6e-18 (float noise); Fleet read "-0% spot-filled"."""
+    from textual.widgets import DataTable
+
+    app = make_app(scenario="tutorial", seed=7, theme="textual-dark", cursor_blink=False, skip_start=True)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        for _ in range(2):
+            app.session.end_quarter()
+        share = app.session.last.kpis.spot_filled_share
+        assert share < 0 and f"{share:.0%}" == "-0%"  # the case this test is about
+        for key in "12":
+            await pilot.press(key)
+            await pilot.pause()
+            shown = [str(w.render()) for w in app.screen.query(Static)]
+            shown += [" ".join(map(str, t.get_row_at(r))) for t in app.screen.query(DataTable) for r in range(t.row_count)]
+            assert not [t for t in shown if "-0%" in t or "+0% spot" in t]

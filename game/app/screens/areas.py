@@ -28,7 +28,11 @@ from game.app.widgets.kpi import KpiCard
 
 
 def pct(x: float | None) -> str:
-    return "-" if x is None else f"{x:.0%}"
+    """A share in whole percent; a float a hair below zero (-2.6e-18 of spot filled) shows "0%", never "-0%"."""
+    if x is None:
+        return "-"
+    shown = f"{x:.0%}"
+    return "0%" if shown == "-0%" else shown
 
 
 def _short(message: str, width: int = 28) -> str:
@@ -222,7 +226,7 @@ class DashboardScreen(AreaScreen):
                                  [r.income.revenue / 1e8 for r in reps])
             card("margin").show(pct(k.gross_margin), _delta_pts(k.gross_margin, prev.kpis.gross_margin if prev else None),
                                 [r.kpis.gross_margin or 0.0 for r in reps], "bad" if (k.gross_margin or 0) < 0 else "")
-            spot = f"+{pct(k.spot_filled_share)} spot" if k.spot_filled_share else ""  # sold and spot-filled apart (KB §2)
+            spot = f"+{pct(k.spot_filled_share)} spot" if pct(k.spot_filled_share) != "0%" else ""  # sold and spot-filled apart (KB §2)
             card("util").show(pct(k.utilization), " · ".join(x for x in (_delta_pts(k.utilization, prev.kpis.utilization if prev else None), spot) if x),
                               [r.kpis.utilization for r in reps])
             runway = "self-funding" if k.runway_quarters is None else f"{k.runway_quarters:.1f} quarters"
@@ -353,7 +357,7 @@ class FleetScreen(AreaScreen):
         it_kw = sum(site_load_kw(st, x.id) for x in st.sites if x.stage != "released")
         cap_kw = sum(x.mw * 1000 for x in st.sites if x.stage == "operating")
         k = s.last.kpis if s.last else None
-        util = f" · utilization {k.utilization:.0%}" + (f" sold, {k.spot_filled_share:.0%} spot-filled" if k.spot_filled_share else "") if k else ""
+        util = f" · utilization {k.utilization:.0%}" + (f" sold, {pct(k.spot_filled_share)} spot-filled" if pct(k.spot_filled_share) != "0%" else "") if k else ""
         lines = [summary]
         if st.sites:
             lines.append(f"Power: {it_kw:,.0f} kW of IT load placed in {cap_kw:,.0f} kW of operating sites{util}")
