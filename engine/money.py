@@ -37,7 +37,7 @@ def fmt_usd(cents: int) -> str:
     """Human money: $1.23B, $45.6M, $789K, $12."""
     usd = cents / CENTS_PER_USD
     a = abs(usd)
-    sign = "-" if usd < 0 and a >= 0.5 else ""  # never "-$0": a few cents below zero round to $0
+    sign = "-" if usd < 0 and f"{a:,.0f}" != "0" else ""  # never "-$0": up to 50 cents below zero round to $0
     for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
         if a >= div:
             return f"{sign}${a / div:,.2f}{suffix}"

@@ -493,3 +493,20 @@ async def test_a_share_a_hair_below_zero_never_shows_minus_zero_issue11_item5(si
             shown = [str(w.render()) for w in app.screen.query(Static)]
             shown += [" ".join(map(str, t.get_row_at(r))) for t in app.screen.query(DataTable) for r in range(t.row_count)]
             assert not [t for t in shown if "-0%" in t or "+0% spot" in t]
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_typed_minus_zero_and_half_a_dollar_never_show_minus_zero_issue11_item5(size):
+    """A price typed "-0" read "market -0%"; repaying $0.50 previewed "(-$0 from this action)"."""
+    app = _app()
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        await pilot.press("p")
+        await _type(pilot, "-0")
+        assert app.screen.build()[0]["vs_market"] == 0.0
+        assert "-0%" not in _text(app.screen, "#verdict") and "+0%" in _text(app.screen, "#verdict")
+        await pilot.press("escape", "y")
+        await _type(pilot, "0.5")
+        preview = _text(app.screen, "#preview")
+        assert "Amount: $0.50" in preview and "($0 from this action)" in preview and "-$0" not in preview
+    assert fmt_usd(-50) == "$0" and fmt_usd(-51) == "-$1" and fmt_usd(-150) == "-$2"

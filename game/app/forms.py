@@ -731,8 +731,8 @@ def parse_number(text: str, kind: str, label: str) -> tuple[float | int | None, 
             return None, f"{label} is in dollars and cents: at most two decimals"
         return (int(num) if num == num.to_integral_value() else float(num)), ""
     if kind == "pct":
-        return float(num / 100), ""
-    return float(num), ""
+        return float(num / 100) + 0.0, ""  # + 0.0: a typed "-0" is 0, not -0.0 ("market -0%")
+    return float(num) + 0.0, ""
 
 
 _ACTION_MODELS: dict[str, type] = {}
