@@ -510,3 +510,29 @@ async def test_typed_minus_zero_and_half_a_dollar_never_show_minus_zero_issue11_
         preview = _text(app.screen, "#preview")
         assert "Amount: $0.50" in preview and "($0 from this action)" in preview and "-$0" not in preview
     assert fmt_usd(-50) == "$0" and fmt_usd(-51) == "-$1" and fmt_usd(-150) == "-$2"
+
+
+@pytest.mark.parametrize("scenario", ["neocloud-2025", "inference-2025"])
+@pytest.mark.parametrize("size", SIZES)
+async def test_the_plan_shows_its_forecast_at_expected_values_issue11_forecast(size, scenario):
+    """`t` shows the plan's quarter at expected values (revenue, EBITDA, cash, DSCR when there is debt),
+    the advisor's numbers, and they follow the plan: removing an action changes them."""
+    app = _app(scenario)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        s = app.session
+        action = ({"kind": "buy_gpus", "gen": "h100", "count": 256, "site_id": s.state.sites[0].id} if scenario == "neocloud-2025"
+                  else {"kind": "rent_gpus", "gen": "h100", "on_demand": 64, "spot": 0})
+        assert s.add(action).ok
+        with_action = s.advice().forecast
+        await pilot.press("t")
+        await pilot.pause()
+        summary = _text(app.screen, "#plan-summary")
+        assert (f"revenue {fmt_usd(with_action.revenue_cents)}, EBITDA {fmt_usd(with_action.ebitda_cents)}, "
+                f"cash at quarter end {fmt_usd(with_action.cash_end_cents)}") in summary
+        assert ("DSCR" in summary) == (with_action.dscr is not None)
+        await pilot.press("x")
+        await pilot.pause()
+        without = s.advice().forecast
+        assert without.cash_end_cents != with_action.cash_end_cents
+        assert f"cash at quarter end {fmt_usd(without.cash_end_cents)}" in _text(app.screen, "#plan-summary")

@@ -47,6 +47,14 @@ class ActionMenu(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+def forecast_line(fc) -> str:
+    """The plan's quarter at expected values (engine.advisor.Forecast) in one sentence: the plan screen and the
+    end-quarter confirmation read it alike."""
+    dscr = "" if fc.dscr is None else f", DSCR {fc.dscr:.2f}x vs {fc.dscr_lockup:.2f}x lock-up"
+    return (f"Forecast at expected demand and today's prices: revenue {fmt_usd(fc.revenue_cents)}, "
+            f"EBITDA {fmt_usd(fc.ebitda_cents)}, cash at quarter end {fmt_usd(fc.cash_end_cents)}{dscr}.")
+
+
 class PlanScreen(ModalScreen[None]):
     """The turn plan: queued actions with the engine's verdict; delete removes one."""
 
@@ -80,9 +88,11 @@ class PlanScreen(ModalScreen[None]):
             ol.add_option(Option(Text(f"{mark} {r.message}"), id=str(i)))
         if not p.results:
             ol.add_option(Option("Nothing queued: press a (actions) or a form key, then come back.", disabled=True))
-        self.query_one("#plan-summary", Static).update(
-            f"Cash now {fmt_usd(self.session.state.cash_cents)} → after the plan {fmt_usd(p.cash_after)}"
-        )
+        summary = f"Cash now {fmt_usd(self.session.state.cash_cents)} → after the plan {fmt_usd(p.cash_after)}"
+        fc = self.session.advice().forecast
+        if fc is not None:  # the plan's quarter at expected values (engine.advisor.forecast), as the confirmation shows it
+            summary += "\n" + forecast_line(fc)
+        self.query_one("#plan-summary", Static).update(summary)
 
     def action_remove(self) -> None:
         ol = self.query_one(OptionList)
@@ -163,9 +173,7 @@ class ConfirmEndQuarter(_Confirm):
             named = ", ".join(f"{name} {fmt_usd(c)}" for name, c in advice.bills)
             lines.append(f"Committed bills this quarter: {fmt_usd(advice.bills_cents)} ({named}).")
         if fc is not None:
-            dscr = "" if fc.dscr is None else f", DSCR {fc.dscr:.2f}x vs {fc.dscr_lockup:.2f}x lock-up"
-            lines.append(f"Forecast at expected demand and today's prices: revenue {fmt_usd(fc.revenue_cents)}, "
-                         f"EBITDA {fmt_usd(fc.ebitda_cents)}, cash at quarter end {fmt_usd(fc.cash_end_cents)}{dscr}.")
+            lines.append(forecast_line(fc))
         risks = s.risks()
         if risks:
             lines.append("")
