@@ -536,3 +536,32 @@ async def test_the_plan_shows_its_forecast_at_expected_values_issue11_forecast(s
         without = s.advice().forecast
         assert without.cash_end_cents != with_action.cash_end_cents
         assert f"cash at quarter end {fmt_usd(without.cash_end_cents)}" in _text(app.screen, "#plan-summary")
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_spot_100000_by_keys_is_refused_and_70000_is_flagged_issue11_item1(size):
+    """inference-2025 Q1 by keys: `u`, Spot = 100000 is refused in the form naming the shortfall and
+    `enter` queues nothing; Spot = 70000 is accepted, and `e` then says "Out of cash" with the rental
+    bill, never "No risks flagged"."""
+    app = _app("inference-2025")
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        s = app.session
+        await pilot.press("u", "tab")
+        await _type(pilot, "100000")
+        verdict = _text(app.screen, "#verdict")
+        assert verdict.startswith("✗") and "the rental bill would be $166.31M" in verdict and "$46.31M short" in verdict
+        await pilot.press("enter")
+        await pilot.pause()
+        assert s.plan == [] and type(app.screen).__name__ == "ActionForm"
+        spot = app.screen.query_one("#f-spot", Input)
+        spot.value = ""
+        await _type(pilot, "70000")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert s.plan == [{"kind": "rent_gpus", "gen": "h100", "on_demand": 0, "spot": 70000}]
+        await pilot.press("e")
+        await pilot.pause()
+        body = _text(app.screen, "#confirm-body")
+        assert "No risks flagged" not in body and "Out of cash" in body and "GPU rentals $116.42M" in body
+        await pilot.press("n")
