@@ -565,3 +565,36 @@ async def test_spot_100000_by_keys_is_refused_and_70000_is_flagged_issue11_item1
         body = _text(app.screen, "#confirm-body")
         assert "No risks flagged" not in body and "Out of cash" in body and "GPU rentals $116.42M" in body
         await pilot.press("n")
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_tutorial_by_keys_points_to_market_and_its_advice_does_well_issue11_item10(size):
+    """The tutorial's briefing (on the dashboard) sends turned-away demand to 3 Market, where the
+    demand table has it; signing the offered contracts by keys (`k`, `enter`), as it advises, ends
+    Q1 with a positive gross margin and a verdict other than "Value destroyed"."""
+    app = make_app(scenario="tutorial", seed=7, theme="textual-dark", cursor_blink=False, skip_start=True)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        s = app.session
+        briefing = " ".join(" ".join(str(w.render()) for w in app.screen.query(Static)).split())
+        assert "3 Market what GPU-hours rent for" in briefing and "the demand you turned away" in briefing
+        for _ in range(len(s.state.offers.contracts)):
+            await pilot.press("k")
+            await pilot.pause()
+            await pilot.press("enter")
+            await pilot.pause()
+            if type(app.screen).__name__ == "ActionForm":  # refused: the free GPUs cannot serve it
+                await pilot.press("escape")
+                await pilot.pause()
+        assert any(a["kind"] == "sign_contract" for a in s.plan)
+        await pilot.press("e")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        report = s.last
+        assert report.kpis.gross_margin > 0 and report.score.verdict != "Value destroyed"
+        await pilot.press("enter", "3")
+        await pilot.pause()
+        demand = app.screen.query_one("#demand", Static)
+        header = [line.text.split() for line in demand.render_lines(demand.region.reset_offset)][:2]
+        assert "Turned" in header[0] and ("away" in header[1] or "away" in header[0])  # at 80 columns the header wraps
