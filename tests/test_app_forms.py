@@ -598,3 +598,23 @@ async def test_tutorial_by_keys_points_to_market_and_its_advice_does_well_issue1
         demand = app.screen.query_one("#demand", Static)
         header = [line.text.split() for line in demand.render_lines(demand.region.reset_offset)][:2]
         assert "Turned" in header[0] and ("away" in header[1] or "away" in header[0])  # at 80 columns the header wraps
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_supply_shock_headlined_the_quarter_it_starts_and_failures_one_line_by_keys_issue11_item9(size):
+    """neocloud-2025 seed 3: a supply shock starts 2025Q2. Ending Q1 by keys, the report's Events say
+    "Starting now: GPU supply shock" (the Market screen shows it from now on), and the quarter's GPU
+    failures of two generations are one line."""
+    app = make_app(scenario="neocloud-2025", seed=3, theme="textual-dark", cursor_blink=False, skip_start=True)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        await pilot.press("e")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "QuarterReportScreen"
+        body = app.screen.query_one("VerticalScroll Static", Static)
+        text = " ".join(" ".join(line.text for line in body.render_lines(body.region.reset_offset)).split())
+        assert text.count("Starting now: GPU supply shock") == 1
+        assert text.count("GPU failures") == 1 and "A100" in text.split("GPU failures")[1][:40]
+        assert app.session.game.world.quarter(1).gpus["h100"].allocation_limit < app.session.game.world.quarter(0).gpus["h100"].allocation_limit

@@ -46,7 +46,7 @@ class QuarterReportScreen(StyledOnMount, ModalScreen[None]):
         i = next((n for n, x in enumerate(reps) if x is r), len(reps) - 1)
         p = reps[i - 1] if i > 0 else None
         k, pk = r.kpis, (p.kpis if p else None)
-        pct = lambda x: f"{x:.0%}"  # noqa: E731
+        pct = lambda x: "0%" if f"{x:.0%}" == "-0%" else f"{x:.0%}"  # noqa: E731 - float noise below zero is 0%, not -0%
         x2 = lambda x: f"{x:.2f}x"  # noqa: E731
         usd = fmt_usd
         t = Table(box=None, pad_edge=False, show_header=False)
