@@ -415,7 +415,7 @@ async def test_after_game_over_the_quarter_keys_say_why_issue11_item6(size):
             await pilot.pause()
             assert type(app.screen).__name__ == "DashboardScreen"
         messages = [n.message for n in app._notifications]
-        assert messages == ["the game is over (Out of cash): d opens the debrief"] * 3
+        assert messages == ["the game is over: d opens the debrief"] * 3
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -282,8 +282,7 @@ class TycoonApp(App):
                 and getattr(self.screen, "AREA", None) in AREAS:
             event.prevent_default()
             event.stop()
-            self.notify(f"the game is over ({self.session.state.end_reason}): d opens the debrief",
-                        title=QUARTER_KEYS[event.key], severity="warning")
+            self.notify("the game is over: d opens the debrief", title=QUARTER_KEYS[event.key], severity="warning")
 
     # ------------------------------------------------------------------ actions
 
