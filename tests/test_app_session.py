@@ -49,3 +49,18 @@ def test_play_rejects_bad_flags_without_opening_the_app(tmp_path, capsys):
     assert main(["play", "--scenario", "no-such-scenario"]) == 2
     assert main(["play", "--load", str(tmp_path / "missing.json")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_an_invalid_action_is_refused_in_the_players_words_issue11_item4(tmp_path):
+    """Session.add on an action the engine's model rejects: the form's label and limits (percent in
+    percent), never pydantic's "1 validation error for tagged-union[...]" or "buy_gpus.count"."""
+    s = Session.new("neocloud-2025", 7, save_dir=tmp_path)
+    site = s.state.sites[0].id
+    cases = {
+        "How many must be from 1 to 100,000": {"kind": "buy_gpus", "gen": "h100", "count": 0, "site_id": site},
+        "Versus market (%) must be from -50% to +100%": {"kind": "set_price", "gen": "h100", "vs_market": -3},
+        "Term: valid: 4, 8 or 12": {"kind": "lease_gpus", "gen": "h100", "count": 5, "term_quarters": 5},
+    }
+    for message, action in cases.items():
+        result = s.add(action)
+        assert not result.ok and result.message == message and "validation" not in result.message and s.plan == []

@@ -160,12 +160,29 @@ class Session:
 
         try:
             parse_action(action)
-        except ValidationError as exc:  # shown as the form's message
-            return ActionResult(action=dict(action), ok=False, message=str(exc).splitlines()[0])
+        except ValidationError as exc:  # shown as the form's message: in the player's words, never "buy_gpus.count"
+            return ActionResult(action=dict(action), ok=False, message=self._invalid(action, exc.errors()[0]))
         result = self.preview(action).results[-1]
         if result.ok:
             self.plan.append(result.action)
         return result
+
+    def _invalid(self, action: dict, err: dict) -> str:
+        """A pydantic error on an action, as the form states it: the field's label and its limits in its
+        units (game.app.forms.out_of_bounds: percent in percent), else the label and what is valid."""
+        from game.app.forms import FORMS, out_of_bounds
+
+        kind, name = action.get("kind"), str(err.get("loc", ("",))[-1])
+        spec = FORMS.get(kind) if isinstance(kind, str) else None
+        f = next((f for f in spec.fields(self) if f.name == name), None) if spec is not None else None
+        label = f.label if f is not None else name.replace("_", " ")
+        value = action.get(name)
+        if f is not None and f.kind != "select" and isinstance(value, (int, float)) and not isinstance(value, bool):
+            why = out_of_bounds(kind, f, value)  # the engine's units in, the player's units out (percent in percent)
+            if why:
+                return why
+        valid = err.get("ctx", {}).get("expected")
+        return f"{label}: {'valid: ' + str(valid) if valid else str(err.get('msg', 'invalid')).lower()}"
 
     def remove(self, index: int) -> None:
         if 0 <= index < len(self.plan):
