@@ -163,9 +163,11 @@ async def test_unavailable_keys_say_why_issue11_item6(size):
         s.state.offers.equity = []
         await pilot.press("h")  # a neocloud's decision
         await pilot.press("i")  # no investor offers
+        await pilot.press("p")  # a neocloud's GPU-hour price
         await pilot.pause()
         messages = [n.message for n in app._notifications]
-        assert "an inference platform does not do this" in messages
+        assert "an inference platform sells tokens, not GPU-hours: v sets a model's token price" in messages
+        assert "an inference platform's GPUs already serve tokens: h moves a neocloud's own GPUs to tokens" in messages
         assert "no investor offers this quarter" in messages
         assert type(app.screen).__name__ != "ActionForm"
 

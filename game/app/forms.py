@@ -794,6 +794,12 @@ def out_of_bounds(action_kind: str, f: FieldSpec, value: float) -> str:
     return f"{f.label} must be {' and '.join(parts)}"
 
 
+NOT_AN_INFERENCE_DECISION = {  # an inference platform's key for a neocloud decision says what to do instead
+    "set_price": "an inference platform sells tokens, not GPU-hours: v sets a model's token price",
+    "dedicate_gpus": "an inference platform's GPUs already serve tokens: h moves a neocloud's own GPUs to tokens",
+}
+
+
 def unavailable_reason(kind: str, s: Session) -> str | None:
     spec = FORMS.get(kind)
     if spec is None:
@@ -801,7 +807,9 @@ def unavailable_reason(kind: str, s: Session) -> str | None:
     if not spec.applies(s):
         if s.archetype == "neocloud" and not s.runs_inference:  # the managed-inference keys (u m s w v f h)
             return "this company runs no inference stack: it sells GPU-hours, not tokens"
-        return "not a decision for this company" if s.archetype == "neocloud" else "an inference platform does not do this"
+        if s.archetype == "neocloud":
+            return "not a decision for this company"
+        return NOT_AN_INFERENCE_DECISION.get(kind, "an inference platform does not do this")
     if s.over:
         return "the game is over"
     return spec.unavailable(s)
