@@ -620,3 +620,24 @@ async def test_supply_shock_headlined_the_quarter_it_starts_and_failures_one_lin
         assert text.count("Starting now: GPU supply shock") == 1
         assert text.count("GPU failures") == 1 and "A100" in text.split("GPU failures")[1][:40]
         assert app.session.game.world.quarter(1).gpus["h100"].allocation_limit < app.session.game.world.quarter(0).gpus["h100"].allocation_limit
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_contracts_screen_marks_an_offer_signed_in_the_plan_issue11_item5(size):
+    """`k`, `enter`, `4`: the signed offer's row read "contract offer C2025Q1-1 is…" (the engine's
+    refusal to sign it twice, cut); it says it is signed in the plan, the others keep their numbers."""
+    from textual.widgets import DataTable
+
+    app = _app()
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        s = app.session
+        await pilot.press("k", "enter")
+        await pilot.pause()
+        await pilot.press("4")
+        await pilot.pause()
+        table = app.screen.query_one("#offers", DataTable)
+        cells = [" ".join(str(c) for c in table.get_row_at(r)) for r in range(table.row_count)]
+        assert len(cells) == len(s.state.offers.contracts) >= 2
+        assert "signed in your plan" in cells[0] and "contract offer" not in " ".join(cells)
+        assert all("signed in your plan" not in c and "$" in c.split()[-1] for c in cells[1:])

@@ -649,13 +649,18 @@ class ContractsScreen(AreaScreen):
         base = s.preview()
         base_cap = s.term_capacity(base.state)
         rows = []
+        planned = {a.get("offer_id") for a in s.plan if a.get("kind") == "sign_contract"}
         for o in st.offers.contracts:
-            after = s.preview({"kind": "sign_contract", "offer_id": o.id})
-            ok = after.results[-1].ok
-            added = s.term_capacity(after.state) - base_cap if ok else 0
             per_q = to_cents(o.gpus * o.usd_per_gpu_hour * TICKS_PER_QUARTER)
+            if o.id in planned:  # signed in the plan: say so, not the engine's refusal to sign it twice (issue 11, item 5)
+                last = Text("signed in your plan", style="bold")
+            else:
+                after = s.preview({"kind": "sign_contract", "offer_id": o.id})
+                ok = after.results[-1].ok
+                added = s.term_capacity(after.state) - base_cap if ok else 0
+                last = fmt_usd(max(0, added)) if ok else Text(_short(after.results[-1].message), style="italic")
             rows.append([o.id, o.customer, o.segment, o.gen.upper(), f"{o.gpus:,}", f"{o.term_quarters}q", f"${o.usd_per_gpu_hour:.2f}",
-                         o.grade, fmt_usd(per_q), fmt_usd(max(0, added)) if ok else Text(_short(after.results[-1].message), style="italic")])
+                         o.grade, fmt_usd(per_q), last])
         _fill(self.query_one("#offers", DataTable),
               ["Id", "Customer", "Segment", "Gen", "GPUs", "Term", "$/GPU-h", "Grade", "Revenue/qtr", "Debt capacity +"], rows,
               drop_order=("Segment", "Id", "Customer"))
