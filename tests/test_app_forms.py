@@ -641,3 +641,43 @@ async def test_contracts_screen_marks_an_offer_signed_in_the_plan_issue11_item5(
         assert len(cells) == len(s.state.offers.contracts) >= 2
         assert "signed in your plan" in cells[0] and "contract offer" not in " ".join(cells)
         assert all("signed in your plan" not in c and "$" in c.split()[-1] for c in cells[1:])
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_deploy_form_speaks_in_fields_not_calculator_flags_issue11_item4(size):
+    """`m` on inference-2025: Llama-405B at the default 60 ms TPOT on H100 is refused; the verdict read
+    "raise --tpot-ms, or use a faster --stack, --precision or GPU" (the calculator's flags). It names
+    the form's fields; FP8, done at the start, is not labelled "(needs the fp8 project)"."""
+    app = _app("inference-2025")
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        s = app.session
+        assert s.state.inference.techniques.get("fp8") == 0
+        await pilot.press("m")
+        await pilot.pause()
+        form = app.screen
+        assert form.query_one("#f-model", Select).value == "llama-3.1-405b"
+        verdict = _text(form, "#verdict")
+        assert verdict.startswith("✗") and "raise the TPOT target" in verdict and "--" not in verdict
+        labels = [label for label, _ in form.fields[2].options]
+        assert labels == ["BF16", "FP8", "FP4"]
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_a_plan_action_the_engine_refuses_is_named_by_its_title_issue11_item4(size):
+    """An action that the plan's earlier actions made impossible: the advisor's "Not done: rent_gpus: ..."
+    reads "Not done: Rent GPUs: ..." on the dashboard and in the confirmation."""
+    app = _app("inference-2025")
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        s = app.session
+        assert s.add({"kind": "rent_gpus", "gen": "h100", "on_demand": 0, "spot": 60000}).ok
+        s.plan.append({"kind": "rent_gpus", "gen": "h100", "on_demand": 0, "spot": 100000})  # queued earlier, now unaffordable
+        app.refresh_area()
+        await pilot.pause()
+        assert any(m.startswith("Not done: Rent GPUs: the rental bill would be") for m in s.risks())
+        assert not any("rent_gpus" in m for m in s.risks())
+        await pilot.press("e")
+        await pilot.pause()
+        body = _text(app.screen, "#confirm-body")
+        assert "Not done: Rent GPUs:" in body and "rent_gpus" not in body

@@ -4,6 +4,7 @@ the engine accepts or rejects, and every number shown is read from its preview s
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from dataclasses import dataclass, field
@@ -315,6 +316,12 @@ def _no(reason: str, cond: Callable[[Session], bool]) -> Callable[[Session], str
 def _inf(s: Session):
     """The inference state after the turn plan: a model deployed in the plan can be scaled in it."""
     return s.preview().state.inference
+
+
+def _precisions(s: Session) -> list[tuple[str, str]]:
+    """FP8 and FP4 serving need the fp8 project (engine.inference.check): named only while it is not done."""
+    needs = "" if _inf(s).techniques.get("fp8") == 0 else " (needs the fp8 project)"
+    return [("BF16", "bf16"), (f"FP8{needs}", "fp8"), (f"FP4{needs}", "fp4")]
 
 
 def _deployed(s: Session) -> list[tuple[str, str]]:
@@ -656,8 +663,7 @@ FORMS: dict[str, FormSpec] = {
         lambda s: [
             FieldSpec("model", "Model", "select", _undeployed(s)),
             FieldSpec("gen", "GPU", "select", _inference_gens(s)),
-            FieldSpec("precision", "Precision", "select", [("BF16", "bf16"), ("FP8 (needs the fp8 project)", "fp8"), ("FP4 (needs the fp8 project)", "fp4")],
-                      "fp8" if _inf(s).techniques.get("fp8") == 0 else "bf16"),
+            FieldSpec("precision", "Precision", "select", _precisions(s), "fp8" if _inf(s).techniques.get("fp8") == 0 else "bf16"),
             FieldSpec("replicas", "Replicas", "int", default=4),
             FieldSpec("tpot_ms", "TPOT target (ms)", "float", default=60, hint="5 to 500 ms per output token"),
             FieldSpec("gpus_per_replica", "GPUs per replica", "int", optional=True, hint="blank: the size that serves most per GPU"),
@@ -792,6 +798,29 @@ def out_of_bounds(action_kind: str, f: FieldSpec, value: float) -> str:
     if high is not None:
         parts.append(f"{'less than' if high_x else 'at most'} {_plain(high, f.kind)}{unit}")
     return f"{f.label} must be {' and '.join(parts)}"
+
+
+_CLI_WORDS = (  # the physics' advice names the calculator's flags (tycoon calc); a form names its fields
+    (re.compile(r"--precision (bf16|fp8|fp4)\b"), lambda m: f"{m.group(1).upper()} precision"),
+    (re.compile(r"--gpus (\d+)"), lambda m: f"{m.group(1)} GPUs per replica"),
+    (re.compile(r"--batch (\d+)"), lambda m: f"a batch of {m.group(1)}"),
+    (re.compile(r"--tpot-ms"), lambda m: "the TPOT target"),
+    (re.compile(r"more --gpus"), lambda m: "more GPUs per replica"),
+    (re.compile(r"--stack"), lambda m: "stack (f: the optimization projects)"),
+    (re.compile(r"--precision"), lambda m: "precision"),
+    (re.compile(r"\(fund_technique (\w+)\)"), lambda m: f"(f: fund the {m.group(1)} project)"),
+    (re.compile(r"^Not done: (\w+):"), lambda m: f"Not done: {FORMS[m.group(1)].title if m.group(1) in FORMS else m.group(1).replace('_', ' ')}:"),
+)
+
+
+def player_words(message: str) -> str:
+    """An engine message as a form shows it: the calculator's flags and action kinds (`--tpot-ms`,
+    `fund_technique fp8`, `rent_gpus`) become the fields and keys the player sees (issue 11, item 4)."""
+    if "--" not in message and "_" not in message:
+        return message
+    for pattern, words in _CLI_WORDS:
+        message = pattern.sub(words, message)
+    return message
 
 
 NOT_AN_INFERENCE_DECISION = {  # an inference platform's key for a neocloud decision says what to do instead

@@ -142,8 +142,12 @@ class Session:
     # ------------------------------------------------------------------ the plan
 
     def preview(self, extra: dict | None = None) -> Preview:
+        from game.app.forms import player_words
+
         actions = list(self.plan) + ([extra] if extra is not None else [])
         results, state = self.game.preview(actions)
+        # the engine's messages in the player's words (the calculator's --flags, action kinds): forms and the plan read these
+        results = [r if player_words(r.message) == r.message else r.model_copy(update={"message": player_words(r.message)}) for r in results]
         return Preview(results, state)
 
     def bills_cents(self, preview: Preview | None = None) -> int:
@@ -280,7 +284,9 @@ class Session:
     def risks(self) -> list[str]:
         """What the end-of-quarter confirmation names: the advisor's risks (cash after every committed
         bill, runway, covenant, what ends soon, SLA, capacity), then the covenant status carried in."""
-        out = [r.message for r in self.advice().risks]
+        from game.app.forms import player_words
+
+        out = [player_words(r.message) for r in self.advice().risks]
         if self.state.covenant in ("lock-up", "default"):
             k = self.last.kpis if self.last else None
             d = f" (DSCR {k.dscr:.2f}x vs {k.dscr_lockup:.2f}x lock-up)" if k and k.dscr is not None else ""

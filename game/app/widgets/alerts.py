@@ -48,6 +48,8 @@ class Alerts(Static):
         super().__init__(id="alerts")
 
     def refresh_from(self, session) -> None:
+        from game.app.forms import player_words
+
         risks = [] if session.over else list(session.advice().risks)
         self.set_class(bool(risks), "-shown")
         if not risks:
@@ -61,7 +63,7 @@ class Alerts(Static):
             text.append(f"{MARK[r.severity]} ", style=STYLE[r.severity])
             if key:
                 text.append(f"[{key}] ", style="bold")
-            text.append(r.message, style=STYLE[r.severity])
+            text.append(player_words(r.message), style=STYLE[r.severity])
         more = len(risks) - MAX_ALERTS
         if more > 0:
             text.append(f"\n   and {more} more: e shows them all before the quarter is played", style="dim")
