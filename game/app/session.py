@@ -147,7 +147,7 @@ class Session:
         actions = list(self.plan) + ([extra] if extra is not None else [])
         results, state = self.game.preview(actions)
         # the engine's messages in the player's words (the calculator's --flags, action kinds): forms and the plan read these
-        results = [r if player_words(r.message) == r.message else r.model_copy(update={"message": player_words(r.message)}) for r in results]
+        results = [r.model_copy(update={"message": words}) if (words := player_words(r.message)) != r.message else r for r in results]
         return Preview(results, state)
 
     def bills_cents(self, preview: Preview | None = None) -> int:
