@@ -681,3 +681,35 @@ async def test_a_plan_action_the_engine_refuses_is_named_by_its_title_issue11_it
         await pilot.pause()
         body = _text(app.screen, "#confirm-body")
         assert "Not done: Rent GPUs:" in body and "rent_gpus" not in body
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_a_one_quarter_or_flat_kpi_history_is_a_level_line_issue11_item5(size):
+    """After one quarter each card's sparkline drew a full block row (Textual's one-point case), and
+    the runway, capped flat at 20 quarters, a floor line as if it were zero: both are a level line."""
+    from game.app.widgets.kpi import FLAT_BAR, KpiCard
+
+    app = _app("inference-2025")
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        await pilot.press("e")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        def spark(card) -> str:
+            line = card.render().renderables[2]
+            return line.plain if hasattr(line, "plain") else ""  # Textual's sparkline for a real series
+
+        for card in app.screen.query(KpiCard):
+            assert len(card.history) == 1 and spark(card) == FLAT_BAR * card.content_size.width, card.id
+        for _ in range(2):
+            app.session.end_quarter()
+        app.refresh_area()
+        await pilot.pause()
+        runway = app.screen.query_one("#kpi-runway", KpiCard)
+        assert len(set(runway.history)) == 1 and len(runway.history) == 3
+        assert spark(runway) == FLAT_BAR * runway.content_size.width
+        cash = app.screen.query_one("#kpi-cash", KpiCard)
+        assert len(set(cash.history)) > 1 and spark(cash) == ""

@@ -6,10 +6,14 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.console import Group
+from rich.style import Style
 from rich.text import Text
 from textual.reactive import reactive
 from textual.renderables.sparkline import Sparkline as SparklineRenderable
 from textual.widget import Widget
+
+
+FLAT_BAR = "▄"  # a series with one value: a level line at half height
 
 
 class KpiCard(Widget):
@@ -42,6 +46,11 @@ class KpiCard(Widget):
         hi = base + self.get_component_styles("sparkline--max-color").color
         value = Text(self.value, style=self.get_component_rich_style("kpi--value"), no_wrap=True, overflow="ellipsis")
         delta = Text(self.delta, style=self.get_component_rich_style("kpi--delta"), no_wrap=True, overflow="ellipsis")
-        spark = SparklineRenderable(list(self.history), width=max(1, self.content_size.width), height=1,
-                                    min_color=lo.rich_color, max_color=hi.rich_color)
+        width = max(1, self.content_size.width)
+        if self.history and min(self.history) == max(self.history):
+            # one quarter, or a flat line (runway capped at 20 quarters): Textual draws one point as a full block and a
+            # flat line at the floor, as if it were zero; a level line halfway says "no change" (issue 11, one-point charts)
+            spark = Text(FLAT_BAR * width, style=Style(color=lo.blend(hi, 0.5).rich_color), no_wrap=True)
+        else:
+            spark = SparklineRenderable(list(self.history), width=width, height=1, min_color=lo.rich_color, max_color=hi.rich_color)
         return Group(value, delta, spark)
