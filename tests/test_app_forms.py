@@ -418,6 +418,12 @@ async def test_after_game_over_the_quarter_keys_say_why_issue11_item6(size):
             assert type(app.screen).__name__ == "DashboardScreen"
         messages = [n.message for n in app._notifications]
         assert messages == ["the game is over: d opens the debrief"] * 3
+        await pilot.press("d")  # on the debrief too
+        await pilot.pause()
+        assert type(app.screen).__name__ == "DebriefScreen"
+        await pilot.press("e")
+        await pilot.pause()
+        assert len(app._notifications) == 4 and type(app.screen).__name__ == "DebriefScreen"
 
 
 @pytest.mark.parametrize("size", SIZES)

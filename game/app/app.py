@@ -279,7 +279,7 @@ class TycoonApp(App):
             return
         # after game over `e`, `t` and `a` leave the footer; pressed anyway, they say why (issue 11, item 6)
         if event.key in QUARTER_KEYS and self.replay is None and self.session is not None and self.session.over \
-                and getattr(self.screen, "AREA", None) in AREAS:
+                and (getattr(self.screen, "AREA", None) in AREAS or type(self.screen).__name__ == "DebriefScreen"):
             event.prevent_default()
             event.stop()
             self.notify("the game is over: d opens the debrief", title=QUARTER_KEYS[event.key], severity="warning")
