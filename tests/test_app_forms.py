@@ -719,3 +719,27 @@ async def test_a_one_quarter_or_flat_kpi_history_is_a_level_line_issue11_item5(s
         assert spark(runway) == FLAT_BAR * runway.content_size.width
         cash = app.screen.query_one("#kpi-cash", KpiCard)
         assert len(set(cash.history)) > 1 and spark(cash) == ""
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_statement_paging_at_its_ends_says_why_issue11_item6(size):
+    app = _app()
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        await pilot.press("5", "right_square_bracket")
+        await pilot.pause()
+        assert [n.message for n in app._notifications] == ["statements appear after the first quarter"]
+        for _ in range(2):
+            app.session.end_quarter()
+        app.refresh_area()
+        await pilot.pause()
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert [n.message for n in app._notifications][-1] == "this is the latest quarter's statement"
+        await pilot.press("left_square_bracket")
+        await pilot.pause()
+        assert "2025Q1 (1 of 2" in _text(app.screen, "#fin-title")
+        await pilot.press("left_square_bracket")
+        await pilot.pause()
+        assert [n.message for n in app._notifications][-1] == "this is the first quarter's statement"
+        assert "2025Q1 (1 of 2" in _text(app.screen, "#fin-title")

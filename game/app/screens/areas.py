@@ -716,9 +716,14 @@ class FinanceScreen(AreaScreen):
     def action_quarter(self, step: int) -> None:
         n = len(self.session.reports)
         if not n:
+            self.notify("statements appear after the first quarter", severity="warning")
             return
         i = n - 1 if self.index is None else self.index
-        self.index = max(0, min(n - 1, i + step))
+        if not 0 <= i + step < n:  # a key at the end of the pages says so instead of doing nothing (issue 11, item 6)
+            self.notify("this is the first quarter's statement" if step < 0 else "this is the latest quarter's statement",
+                        severity="warning")
+            return
+        self.index = i + step
         self.update_body()
 
     def update_body(self) -> None:
