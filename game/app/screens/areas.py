@@ -119,8 +119,42 @@ class AreaScreen(StyledOnMount, Screen):
         table = event.data_table
         key = str(event.column_key.value)
         before = getattr(table, "sort_by", None)
-        table.sort_by = (key, before == (key, False))  # type: ignore[attr-defined]
-        table.sort(key, key=sort_key, reverse=table.sort_by[1])  # type: ignore[attr-defined]
+        self._sort_table(table, (key, before == (key, False)))
+
+    def _sort_table(self, table: DataTable, sort_by: tuple[str, bool]) -> None:
+        """Sort a table and mark its header (▲ ascending, ▼ descending): the table is refilled so the marked
+        header keeps its width, and the sort stays when the quarter, the plan or the size changes."""
+        table.sort_by = sort_by  # type: ignore[attr-defined]
+        self._drawn = None
+        self.update_body()  # no toast: it would cover the table at 80x24, the header's mark says it
+
+    def _table_to_sort(self) -> DataTable | None:
+        """The table with the focus (tab moves it), else the first one shown that has rows."""
+        if isinstance(self.focused, DataTable):
+            return self.focused
+        shown = [t for t in self.query(DataTable) if t.display and t.parent is not None and t.parent.display and t.columns]
+        return next((t for t in shown if t.row_count), shown[0] if shown else None)
+
+    def action_sort_table(self, reverse: bool = False) -> None:
+        """z: sort the focused table by its next column (its first one to start); Z: reverse the current sort.
+        A keyboard player's header click (issue 11 layout: sortable tables)."""
+        table = self._table_to_sort()
+        if table is None:
+            self.notify("No table to sort on this screen yet.", title="Sort", severity="warning")
+            return
+        keys = [str(k.value) for k in table.columns]
+        before = getattr(table, "sort_by", None)
+        if reverse:
+            key = before[0] if before is not None and before[0] in keys else keys[0]
+            self._sort_table(table, (key, not (before is not None and before[1])))
+            return
+        i = keys.index(before[0]) + 1 if before is not None and before[0] in keys else 0
+        self._sort_table(table, (keys[i % len(keys)], False))
+
+SORT_BINDINGS = [
+    Binding("z", "sort_table", "Sort", id="table.sort", tooltip="Sort the focused table by its next column (tab moves the focus)"),
+    Binding("Z", "sort_table(True)", "Reverse sort", show=False, id="table.reverse", tooltip="Reverse the focused table's sort"),
+]
 
 
 def sort_key(cell: object) -> tuple[int, float, str]:
@@ -133,14 +167,16 @@ def sort_key(cell: object) -> tuple[int, float, str]:
     return (1 if text not in ("", "-") else 2, 0.0, text.lower())
 
 
-def fitting_columns(columns: list[str], rows: list[list[object]], width: int, drop_order: tuple[str, ...] = ()) -> list[str]:
+def fitting_columns(columns: list[str], rows: list[list[object]], width: int, drop_order: tuple[str, ...] = (),
+                    extra: dict[str, int] | None = None) -> list[str]:
     """The columns to show in ``width`` cells: the least important (first in ``drop_order``) go first until the
-    rest fit, so a decision's columns are never the ones cut at 80x24. Each column is its widest cell + 2 of padding."""
+    rest fit, so a decision's columns are never the ones cut at 80x24. Each column is its widest cell + 2 of padding
+    (+ ``extra`` cells for a header that carries a mark, the sort's ▲)."""
     def w(i: int) -> int:
         cells = [len(str(r[i].plain if isinstance(r[i], Text) else r[i])) for r in rows]
         return max([len(columns[i]), *cells]) + 2
 
-    widths = {c: w(i) for i, c in enumerate(columns)}
+    widths = {c: max(w(i), len(c) + 2 + (extra or {}).get(c, 0)) for i, c in enumerate(columns)}
     keep = list(columns)
     for c in drop_order:
         if sum(widths[k] for k in keep) <= width:
@@ -152,20 +188,22 @@ def fitting_columns(columns: list[str], rows: list[list[object]], width: int, dr
 
 def _fill(table: DataTable, columns: list[str], rows: list[list[object]], drop_order: tuple[str, ...] = ()) -> None:
     """Fill a table: priority columns that fit the screen, the first column frozen when it still scrolls
-    sideways, and the player's sort (click a header) kept across refreshes."""
+    sideways, and the player's sort (z, or click a header) kept across refreshes, its header marked ▲/▼."""
     width = (table.app.size.width or 120) - 4  # the body's padding and the scrollbar
-    keep = fitting_columns(columns, rows, width, drop_order)
+    sort = getattr(table, "sort_by", None)
+    mark = {sort[0]: " ▼" if sort[1] else " ▲"} if sort is not None else {}
+    keep = fitting_columns(columns, rows, width, drop_order, {c: len(m) for c, m in mark.items()})
     idx = [columns.index(c) for c in keep]
-    if [str(c.label) for c in table.columns.values()] != keep:
+    labels = [c + mark.get(c, "") for c in keep]
+    if [str(c.label) for c in table.columns.values()] != labels:
         table.clear(columns=True)
-        for c in keep:
-            table.add_column(c, key=c)
+        for c, label in zip(keep, labels):
+            table.add_column(label, key=c)
     else:
         table.clear()
     table.fixed_columns = 1
     for row in rows:
         table.add_row(*[row[i] if isinstance(row[i], Text) else str(row[i]) for i in idx])
-    sort = getattr(table, "sort_by", None)
     if sort is not None and sort[0] in keep:
         table.sort(sort[0], key=sort_key, reverse=sort[1])
 
@@ -289,6 +327,7 @@ class DashboardScreen(AreaScreen):
 
 class FleetScreen(AreaScreen):
     AREA = "fleet"
+    BINDINGS = SORT_BINDINGS
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="body"):
@@ -458,6 +497,7 @@ class FleetScreen(AreaScreen):
 
 class MarketScreen(AreaScreen):
     AREA = "market"
+    BINDINGS = SORT_BINDINGS
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="body"):
@@ -630,6 +670,7 @@ class InferenceMarketScreen(MarketScreen):
 
 class ContractsScreen(AreaScreen):
     AREA = "contracts"
+    BINDINGS = SORT_BINDINGS
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="body"):
