@@ -223,3 +223,124 @@ async def test_fleet_shows_revenue_cost_and_margin_per_generation_and_per_lot(si
         for row, e in zip(shown, last.kpis.fleet_economics):
             assert str(row[cols.index("Revenue")]) == fmt_usd(e.revenue_cents)
             assert str(row[cols.index("Margin")]) == fmt_usd(e.margin_cents)
+
+
+# ---- issue 11 layout audit (part B): keyboard sorting, cards, titles and footers that fit both sizes
+
+AREA_KEYS = ["1", "2", "3", "4", "5", "6"]
+
+
+def _sorted_values(table: DataTable, key: str) -> list[tuple[int, float, str]]:
+    col = list(table.columns).index(next(k for k in table.columns if str(k.value) == key))
+    return [sort_key(table.get_row_at(i)[col]) for i in range(table.row_count)]
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_z_sorts_the_focused_table_by_its_next_column_and_Z_reverses(size):
+    """Issue 11 layout, sortable tables by keyboard: `z` sorts the focused table (tab moves the focus) by its
+    next column, marks the header ▲, `Z` reverses it (▼); the footer offers "z Sort"."""
+    app = _app()
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        await _play_quarter(pilot)
+        await pilot.press("2")
+        await pilot.pause()
+        lots = app.screen.query_one("#lots", DataTable)
+        lots.focus()
+        await pilot.pause()
+        assert any(b.key == "z" and b.description == "Sort" for (_, b, ok, _) in app.screen.active_bindings.values() if b.show and ok)
+        keys = [str(k.value) for k in lots.columns]
+        await pilot.press("z", "z", "z")  # Lot, Gen, GPUs: the third column
+        await pilot.pause()
+        assert lots.sort_by == (keys[2], False)
+        assert [str(c.label) for c in lots.columns.values()][2] == f"{keys[2]} ▲"
+        gpus = _sorted_values(lots, keys[2])
+        assert gpus == sorted(gpus) and len(set(gpus)) > 1
+        await pilot.press("Z")
+        await pilot.pause()
+        assert [str(c.label) for c in lots.columns.values()][2] == f"{keys[2]} ▼"
+        assert _sorted_values(lots, keys[2]) == sorted(gpus, reverse=True)
+        assert lots.virtual_size.width <= lots.size.width  # the mark is counted: nothing scrolls off
+        gens = app.screen.query_one("#gens", DataTable)
+        assert getattr(gens, "sort_by", None) is None  # only the focused table was sorted
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_z_without_a_focused_table_sorts_the_first_table_shown(size):
+    app = _app("inference-2025")
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        await _play_quarter(pilot)
+        await pilot.press("3")
+        await pilot.pause()
+        app.screen.set_focus(None)
+        await pilot.press("z", "z", "z")
+        await pilot.pause()
+        prices = app.screen.query_one("#token-prices", DataTable)
+        assert prices.sort_by == ("Yours", False)
+        yours = _sorted_values(prices, "Yours")
+        assert yours == sorted(yours)
+
+
+def _card_lines(card) -> list[str]:
+    return [line.text for line in card.render_lines(card.region.reset_offset)]
+
+
+@pytest.mark.parametrize("scenario", ["neocloud-2025", "inference-2025"])
+@pytest.mark.parametrize("size", SIZES)
+async def test_no_dashboard_card_is_cut(size, scenario):
+    """Issue 11 item 7: "a dashboard card cut". Every card's title, value and change line fit its width at
+    80x24 and 120x40, before the first quarter and after two (with a change from the quarter before)."""
+    from game.app.widgets.kpi import KpiCard
+
+    app = _app(scenario)
+    async with app.run_test(size=size) as pilot:
+        for played in range(3):
+            await pilot.press("1")
+            await pilot.pause()
+            for card in app.screen.query(KpiCard):
+                lines = _card_lines(card)
+                assert card.border_title in lines[0], (played, lines[0])
+                assert not any("…" in line for line in lines), (played, card.id, lines)
+            await _play_quarter(pilot)
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_dscr_card_keeps_the_lockup_when_narrow_and_the_status_when_wide(size):
+    app = _app()
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        await _play_quarter(pilot)
+        await pilot.press("1")
+        await pilot.pause()
+        k = app.session.last.kpis
+        text = "\n".join(_card_lines(app.screen.query_one("#kpi-dscr")))
+        assert f"lock-up {k.dscr_lockup:.2f}x" in text
+        assert (f"· {k.covenant}" in text) == (size == (120, 40))
+
+
+@pytest.mark.parametrize("scenario", ["neocloud-2025", "inference-2025"])
+@pytest.mark.parametrize("size", SIZES)
+async def test_section_titles_and_footer_keys_fit_every_screen(size, scenario):
+    """Issue 11 item 7 at both sizes: no section title runs off the screen (it wraps), and every key the
+    footer offers is visible (the Finance pair "[ ]" is one key, so Save and Quit stay on an 80-column footer)."""
+    from textual.widgets._footer import FooterKey
+
+    app = _app(scenario)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        await _play_quarter(pilot)
+        for key in AREA_KEYS:
+            await pilot.press(key)
+            await pilot.pause()
+            for label in app.screen.query(".section-title"):
+                if not label.display or not label.parent.display:
+                    continue
+                shown = " ".join(line.text.strip() for line in label.render_lines(label.region.reset_offset))
+                assert " ".join(str(label.render()).split()) in " ".join(shown.split()), (key, shown)
+            keys = list(app.screen.query(FooterKey))
+            palette = next(k for k in keys if k.has_class("-command-palette"))
+            shown_keys = [k for k in keys if k is not palette]
+            assert shown_keys and all(k.region.right <= palette.region.x for k in shown_keys), \
+                (key, [(k.description, k.region) for k in shown_keys])
+            assert {"Save", "Quit"} <= {k.description for k in shown_keys}

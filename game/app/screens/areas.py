@@ -218,8 +218,12 @@ CARDS = (
 # an inference platform sells tokens: cost per M tokens and net dollar retention replace DSCR and contracted share
 INFERENCE_CARDS = (
     ("cash", "Cash"), ("revenue", "Revenue / qtr"), ("margin", "Gross margin"), ("util", "Utilization"),
-    ("costm", "Cost/M tokens"), ("runway", "Runway"), ("ndr", "$ retention"), ("score", "Score so far"),
+    ("costm", "Cost/M tok."), ("runway", "Runway"), ("ndr", "$ retention"), ("score", "Score so far"),
 )
+
+
+# a verdict too long for an 80-column card (engine.score.VERDICTS)
+SHORT_VERDICTS = {"Built real value": "Real value", "Value destroyed": "Value lost"}
 
 
 def usd_per_m(x: float | None) -> str:
@@ -253,7 +257,7 @@ class DashboardScreen(AreaScreen):
                           "bad" if s.state.cash_cents < s.quarterly_cash_costs() else "")
         if last is None:
             for cid, _ in self.cards()[1:]:
-                card(cid).show("-", "after the first quarter")
+                card(cid).show("-", "after the first quarter", short="after 1st qtr")
         else:
             k = last.kpis
             card("revenue").show(fmt_usd(last.income.revenue), _delta_usd(last.income.revenue, prev.income.revenue if prev else None),
@@ -262,7 +266,7 @@ class DashboardScreen(AreaScreen):
                                 [r.kpis.gross_margin or 0.0 for r in reps], "bad" if (k.gross_margin or 0) < 0 else "")
             spot = f"+{pct(k.spot_filled_share)} spot" if k.spot_filled_share else ""  # sold and spot-filled apart (KB §2)
             card("util").show(pct(k.utilization), " · ".join(x for x in (_delta_pts(k.utilization, prev.kpis.utilization if prev else None), spot) if x),
-                              [r.kpis.utilization for r in reps])
+                              [r.kpis.utilization for r in reps], short=spot)
             runway = "self-funding" if k.runway_quarters is None else f"{k.runway_quarters:.1f} quarters"
             card("runway").show(runway, "", [min(20.0, r.kpis.runway_quarters or 20.0) for r in reps],
                                 "bad" if k.runway_quarters is not None and k.runway_quarters < 4 else "")
@@ -276,12 +280,14 @@ class DashboardScreen(AreaScreen):
                                  [r.kpis.net_dollar_retention or 0.0 for r in reps], "bad" if ndr is not None and ndr < 1 else "")
             else:
                 state = {"ok": "good", "lock-up": "warn", "default": "bad"}.get(k.covenant, "")
-                card("dscr").show(times(k.dscr), f"lock-up {k.dscr_lockup:.2f}x · {k.covenant}", [max(-2.0, min(5.0, r.kpis.dscr or 0.0)) for r in reps], state)
+                card("dscr").show(times(k.dscr), f"lock-up {k.dscr_lockup:.2f}x · {k.covenant}", [max(-2.0, min(5.0, r.kpis.dscr or 0.0)) for r in reps], state,
+                                  short=f"lock-up {k.dscr_lockup:.2f}x")  # the card's colour still says ok / lock-up / default
                 card("contracted").show(pct(k.contracted_share), _delta_pts(k.contracted_share, prev.kpis.contracted_share if prev else None),
                                         [r.kpis.contracted_share for r in reps])
             sc = last.score
             ratio = f" {sc.score_cents / sc.start_value_cents:.2f}x" if sc.start_value_cents > 0 else ""  # vs the start: fits an 80-column card
-            card("score").show(fmt_usd(sc.score_cents) + ratio, sc.verdict, [r.score.score_cents / 1e8 for r in reps])
+            card("score").show(fmt_usd(sc.score_cents) + ratio, sc.verdict, [r.score.score_cents / 1e8 for r in reps],
+                               short=SHORT_VERDICTS.get(sc.verdict, ""))
         self.query_one("#feed-text", Static).update(self._feed())
 
     def _feed(self) -> Text:
@@ -723,8 +729,10 @@ class ContractsScreen(AreaScreen):
 class FinanceScreen(AreaScreen):
     AREA = "finance"
     BINDINGS = [
-        Binding("left_square_bracket", "quarter(-1)", "Prev qtr", id="finance.prev", tooltip="Statements of the previous quarter"),
-        Binding("right_square_bracket", "quarter(1)", "Next qtr", id="finance.next", tooltip="Statements of the next quarter"),
+        # one footer key for the pair: "[ Prev qtr  ] Next qtr" pushed Save and Quit off an 80-column footer
+        Binding("left_square_bracket", "quarter(-1)", "Qtr", key_display="[ ]", id="finance.prev",
+                tooltip="[ the statements of the previous quarter, ] of the next"),
+        Binding("right_square_bracket", "quarter(1)", "Next qtr", show=False, id="finance.next", tooltip="Statements of the next quarter"),
     ]
 
     def __init__(self) -> None:
@@ -834,7 +842,7 @@ class FinanceScreen(AreaScreen):
 class NewsScreen(AreaScreen):
     AREA = "news"
     AUTO_FOCUS = "#news-scroll"
-    BINDINGS = [Binding("slash", "search", "Search", id="news.search", tooltip="Search every event so far")]
+    BINDINGS = [Binding("slash", "search", "Find", id="news.search", tooltip="Search every event so far")]
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="body"):
