@@ -8,7 +8,7 @@ from textual.widgets import DataTable, Static
 
 from engine.money import fmt_usd
 from game.app import make_app
-from game.app.screens.areas import fitting_columns, sort_key
+from game.app.screens.areas import fitting_columns, sort_key, squeezed_columns
 from game.app.widgets.common import chart_limits
 
 SIZES = [(80, 24), (120, 40)]
@@ -344,3 +344,53 @@ async def test_section_titles_and_footer_keys_fit_every_screen(size, scenario):
             assert shown_keys and all(k.region.right <= palette.region.x for k in shown_keys), \
                 (key, [(k.description, k.region) for k in shown_keys])
             assert {"Save", "Quit"} <= {k.description for k in shown_keys}
+
+
+def test_squeezed_columns_come_back_cut_into_the_room_left():
+    """A dropped text column returns cut short when at least 8 of its characters fit (sites' names at 80x24)."""
+    cols = ["Id", "Name", "MW", "Stage"]
+    rows = [["S-TX", "West Texas Campus", "4", "operating"], ["S-VA", "Ashburn Colo", "0.25", "operating"]]
+    keep = ["Id", "MW", "Stage"]  # 6 + 6 + 11 = 23 cells
+    assert squeezed_columns(cols, rows, 23 + 2 + 9, keep, ("Name",)) == {"Name": 9}
+    assert squeezed_columns(cols, rows, 23 + 2 + 7, keep, ("Name",)) == {}  # 7 letters of a name: left out
+    assert squeezed_columns(cols, rows, 200, keep, ("Name",)) == {"Name": 17}  # never wider than its text
+    assert squeezed_columns(cols, rows, 200, cols, ("Name",)) == {}  # kept whole: nothing to squeeze
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_sites_keep_a_cut_name_at_80_columns_and_the_whole_name_at_120(size):
+    app = _app()
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("2")
+        await pilot.pause()
+        sites = app.screen.query_one("#sites", DataTable)
+        cols = _columns(app, "#sites")
+        assert "Name" in cols and sites.virtual_size.width <= sites.size.width
+        names = [str(sites.get_row_at(i)[cols.index("Name")]) for i in range(sites.row_count)]
+        whole = [site.name for site in app.session.state.sites]
+        if size == (120, 40):
+            assert names == whole
+        else:
+            assert all(n.endswith("…") or n == w for n, w in zip(names, whole)) and names != whole
+            assert all(w.startswith(n.rstrip("…")) for n, w in zip(names, whole))
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_contracts_say_why_debt_capacity_added_is_zero(size):
+    """Issue 11 item 12: "why debt capacity added is $0", on the Contracts screen as in the form: in lock-up
+    lenders allow no new debt, so every signable offer adds $0 and the note under the tables says why."""
+    app = _app()
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("4")
+        await pilot.pause()
+        assert "is $0 now" not in _text(app, "#contracts-note")  # a healthy company: no such note
+        game = app.session.game
+        game.state = game.state.model_copy(update={"covenant": "lock-up"})
+        app.screen._drawn = None  # the screen redraws once per quarter and plan: this state is new
+        app.screen.refresh_view()
+        await pilot.pause()
+        offers = app.screen.query_one("#offers", DataTable)
+        col = _columns(app, "#offers").index("Debt capacity +")
+        assert "$0" in {str(offers.get_row_at(i)[col]) for i in range(offers.row_count)}
+        note = " ".join(_text(app, "#contracts-note").split())
+        assert "Debt capacity + is $0 now because the covenant is in lock-up" in note

@@ -167,16 +167,21 @@ def sort_key(cell: object) -> tuple[int, float, str]:
     return (1 if text not in ("", "-") else 2, 0.0, text.lower())
 
 
+def _plain(cell: object) -> str:
+    return str(cell.plain if isinstance(cell, Text) else cell)
+
+
+def column_widths(columns: list[str], rows: list[list[object]], extra: dict[str, int] | None = None) -> dict[str, int]:
+    """Each column's cells on screen: its widest cell or header + 2 of padding (+ ``extra`` for a header
+    that carries a mark, the sort's ▲)."""
+    return {c: max([len(c) + (extra or {}).get(c, 0), *(len(_plain(r[i])) for r in rows)]) + 2 for i, c in enumerate(columns)}
+
+
 def fitting_columns(columns: list[str], rows: list[list[object]], width: int, drop_order: tuple[str, ...] = (),
                     extra: dict[str, int] | None = None) -> list[str]:
     """The columns to show in ``width`` cells: the least important (first in ``drop_order``) go first until the
-    rest fit, so a decision's columns are never the ones cut at 80x24. Each column is its widest cell + 2 of padding
-    (+ ``extra`` cells for a header that carries a mark, the sort's ▲)."""
-    def w(i: int) -> int:
-        cells = [len(str(r[i].plain if isinstance(r[i], Text) else r[i])) for r in rows]
-        return max([len(columns[i]), *cells]) + 2
-
-    widths = {c: max(w(i), len(c) + 2 + (extra or {}).get(c, 0)) for i, c in enumerate(columns)}
+    rest fit, so a decision's columns are never the ones cut at 80x24."""
+    widths = column_widths(columns, rows, extra)
     keep = list(columns)
     for c in drop_order:
         if sum(widths[k] for k in keep) <= width:
@@ -186,15 +191,50 @@ def fitting_columns(columns: list[str], rows: list[list[object]], width: int, dr
     return keep
 
 
-def _fill(table: DataTable, columns: list[str], rows: list[list[object]], drop_order: tuple[str, ...] = ()) -> None:
-    """Fill a table: priority columns that fit the screen, the first column frozen when it still scrolls
-    sideways, and the player's sort (z, or click a header) kept across refreshes, its header marked ▲/▼."""
+SQUEEZE_MIN = 8  # a squeezed column shows at least this many characters, or stays out
+
+
+def squeezed_columns(columns: list[str], rows: list[list[object]], width: int, keep: list[str], squeeze: tuple[str, ...],
+                     extra: dict[str, int] | None = None) -> dict[str, int]:
+    """Dropped text columns that come back cut short (…) into the room the kept ones leave, in ``squeeze``
+    order: at 80x24 an offer keeps a few letters of its customer's name rather than none. Column -> text width."""
+    widths = column_widths(columns, rows, extra)
+    used = sum(widths[k] for k in keep)
+    out: dict[str, int] = {}
+    for c in squeeze:
+        room = width - used - 2
+        if c in keep or c not in widths:
+            continue
+        if room < min(SQUEEZE_MIN, widths[c] - 2):
+            break
+        out[c] = min(widths[c] - 2, room)
+        used += out[c] + 2
+    return out
+
+
+def _cut(cell: object, width: int | None) -> object:
+    """A cell as the table shows it: cut with an ellipsis when its squeezed column is narrower."""
+    text = cell if isinstance(cell, Text) else str(cell)
+    if width is None or len(_plain(text)) <= width:
+        return text
+    plain = _plain(text)[: width - 1].rstrip() + "…"
+    return Text(plain, style=text.style) if isinstance(text, Text) else plain
+
+
+def _fill(table: DataTable, columns: list[str], rows: list[list[object]], drop_order: tuple[str, ...] = (),
+          squeeze: tuple[str, ...] = ()) -> None:
+    """Fill a table: priority columns that fit the screen (``squeeze``: dropped ones that come back cut short),
+    the first column frozen when it still scrolls sideways, and the player's sort (z, or click a header) kept
+    across refreshes, its header marked ▲/▼."""
     width = (table.app.size.width or 120) - 4  # the body's padding and the scrollbar
     sort = getattr(table, "sort_by", None)
     mark = {sort[0]: " ▼" if sort[1] else " ▲"} if sort is not None else {}
-    keep = fitting_columns(columns, rows, width, drop_order, {c: len(m) for c, m in mark.items()})
+    extra = {c: len(m) for c, m in mark.items()}
+    keep = fitting_columns(columns, rows, width, drop_order, extra)
+    cut = squeezed_columns(columns, rows, width, keep, squeeze, extra)
+    keep = [c for c in columns if c in keep or c in cut]
     idx = [columns.index(c) for c in keep]
-    labels = [c + mark.get(c, "") for c in keep]
+    labels = [_cut(c + mark.get(c, ""), cut.get(c)) for c in keep]
     if [str(c.label) for c in table.columns.values()] != labels:
         table.clear(columns=True)
         for c, label in zip(keep, labels):
@@ -203,7 +243,7 @@ def _fill(table: DataTable, columns: list[str], rows: list[list[object]], drop_o
         table.clear()
     table.fixed_columns = 1
     for row in rows:
-        table.add_row(*[row[i] if isinstance(row[i], Text) else str(row[i]) for i in idx])
+        table.add_row(*[_cut(row[i], cut.get(columns[i])) for i in idx])
     if sort is not None and sort[0] in keep:
         table.sort(sort[0], key=sort_key, reverse=sort[1])
 
@@ -364,7 +404,7 @@ class FleetScreen(AreaScreen):
             sites.append([site.id, site.name, site.kind, f"{site.mw:g}", f"{used:,.0f} / {site.mw * 1000:,.0f}", f"{site.pue:.2f}",
                           site.power_source, f"{site.stage} {left}".strip()])
         _fill(self.query_one("#sites", DataTable), ["Id", "Name", "Kind", "MW", "kW used / cap", "PUE", "Power", "Stage"], sites,
-              drop_order=("Name", "PUE", "Power"))
+              drop_order=("Name", "PUE", "Power"), squeeze=("Name",))
         lots = []
         lot_econ = {e.lot_id: e for e in s.last.kpis.lot_economics} if s.last else {}  # last quarter's, per lot
         for lot in st.lots:
@@ -648,7 +688,7 @@ class InferenceMarketScreen(MarketScreen):
                              f"{tr.cached_share:.0%}", f"{seg.elasticity:.1f}", f"{inf.retention.get(tr.segment, 1.0):.0%}", share, wants])
         _fill(self.query_one("#segments", DataTable),
               ["Segment", "Kind", "Prompt/out tok", "Cached", "Elasticity", "Retention", "Price share", "Models wanted"], seg_rows,
-              drop_order=("Prompt/out tok", "Cached", "Kind", "Models wanted"))
+              drop_order=("Prompt/out tok", "Cached", "Kind", "Models wanted"), squeeze=("Models wanted",))
         views = [r.market for r in s.reports] + [m]
         xs = list(range(len(views)))
         colors = self._colors()
@@ -692,16 +732,20 @@ class ContractsScreen(AreaScreen):
         base = s.preview()
         base_cap = s.term_capacity(base.state)
         rows = []
+        why_zero = ""  # why a signable offer adds no debt capacity (issue 11 item 12), under the table
         for o in st.offers.contracts:
             after = s.preview({"kind": "sign_contract", "offer_id": o.id})
             ok = after.results[-1].ok
             added = s.term_capacity(after.state) - base_cap if ok else 0
+            if ok and added <= 0 and not why_zero:
+                why_zero = f" Debt capacity + is $0 now because {s.why_no_debt_capacity(after.state)}."
             per_q = to_cents(o.gpus * o.usd_per_gpu_hour * TICKS_PER_QUARTER)
             rows.append([o.id, o.customer, o.segment, o.gen.upper(), f"{o.gpus:,}", f"{o.term_quarters}q", f"${o.usd_per_gpu_hour:.2f}",
-                         o.grade, fmt_usd(per_q), fmt_usd(max(0, added)) if ok else Text(_short(after.results[-1].message), style="italic")])
+                         o.grade, fmt_usd(per_q), fmt_usd(max(0, added)) if ok else
+                         Text(_short(after.results[-1].message.removeprefix(f"{o.customer} ")), style="italic")])  # the reason, not the name again
         _fill(self.query_one("#offers", DataTable),
               ["Id", "Customer", "Segment", "Gen", "GPUs", "Term", "$/GPU-h", "Grade", "Revenue/qtr", "Debt capacity +"], rows,
-              drop_order=("Segment", "Id", "Customer"))
+              drop_order=("Segment", "Id", "Customer"), squeeze=("Customer",))
         m = s.game.observation().market
         act = []
         total = 0
@@ -716,10 +760,10 @@ class ContractsScreen(AreaScreen):
                         f"{left}q to {s.quarter_label(c.end_quarter)}", c.grade, fmt_usd(mtm)])
         _fill(self.query_one("#active", DataTable),
               ["Id", "Customer", "Gen", "GPUs", "Fixed $/h", "Market reserved", "Remaining", "Grade", "Mark-to-market"], act,
-              drop_order=("Id", "Grade", "Customer"))
+              drop_order=("Id", "Grade", "Customer"), squeeze=("Customer",))
         self.query_one("#contracts-note", Static).update(
             f"Mark-to-market: a contract is a fixed-for-floating swap on the GPU-hour price: (fixed - today's reserved rate) x GPUs x hours left. "
-            f"Total {fmt_usd(total)}. Debt capacity +: what a term lender's offer grows by if you sign (engine.lenders)."
+            f"Total {fmt_usd(total)}. Debt capacity +: what a term lender's offer grows by if you sign (engine.lenders).{why_zero}"
         )
 
 
