@@ -304,7 +304,7 @@ class DashboardScreen(AreaScreen):
                                  [r.income.revenue / 1e8 for r in reps])
             card("margin").show(pct(k.gross_margin), _delta_pts(k.gross_margin, prev.kpis.gross_margin if prev else None),
                                 [r.kpis.gross_margin or 0.0 for r in reps], "bad" if (k.gross_margin or 0) < 0 else "")
-            spot = f"+{pct(k.spot_filled_share)} spot" if k.spot_filled_share else ""  # sold and spot-filled apart (KB §2)
+            spot = f"+{pct(k.spot_filled_share)} spot" if k.spot_filled_share >= 0.005 else ""  # sold and spot-filled apart (KB §2); never "+0% spot"
             card("util").show(pct(k.utilization), " · ".join(x for x in (_delta_pts(k.utilization, prev.kpis.utilization if prev else None), spot) if x),
                               [r.kpis.utilization for r in reps], short=spot)
             runway = "self-funding" if k.runway_quarters is None else f"{k.runway_quarters:.1f} quarters"
