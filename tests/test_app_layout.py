@@ -394,3 +394,32 @@ async def test_contracts_say_why_debt_capacity_added_is_zero(size):
         assert "$0" in {str(offers.get_row_at(i)[col]) for i in range(offers.row_count)}
         note = " ".join(_text(app, "#contracts-note").split())
         assert "Debt capacity + is $0 now because the covenant is in lock-up" in note
+
+
+@pytest.mark.parametrize("scenario", ["neocloud-2025", "inference-2025"])
+@pytest.mark.parametrize("size", SIZES)
+async def test_quarter_report_values_never_wrap(size, scenario):
+    """Issue 11 item 7 (the report at 80x24): "$117.53M (was $119.36M)" stayed on its line only at 120
+    columns; at 80 the report lists one KPI a row. Every KPI's value ends on its own line, both sizes."""
+    from game.app.screens.report import QuarterReportScreen
+
+    app = _app(scenario)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        for _ in range(2):  # the second report has "(was ...)" beside every value
+            await pilot.press("e", "y")
+            await pilot.pause()
+            if _ == 0:
+                await pilot.press("enter")
+                await pilot.pause()
+        assert isinstance(app.screen, QuarterReportScreen)
+        body = app.screen.query_one("#report VerticalScroll Static", Static)
+        lines = [line.text.rstrip() for line in body.render_lines(body.region.reset_offset)]
+        was = [line for line in lines if "(was" in line]
+        assert len(was) >= 4
+        import re
+
+        assert all(line.count("(was") == len(re.findall(r"\(was [^()]+\)", line)) for line in was), was  # each closes on its line
+        revenue = next(line for line in lines if line.lstrip().startswith("Revenue"))
+        prev = app.session.reports[-2].income.revenue
+        assert f"(was {fmt_usd(prev)})" in revenue

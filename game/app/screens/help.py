@@ -13,7 +13,7 @@ from textual.widgets.option_list import Option
 KEYS_HELP = (
     "Keys: 1-6 screens · a decisions · b buy GPUs · g lease GPUs · x sell GPUs · c lease colo · n build campus · "
     "r release colo · p set price · k sign contract · o take loan · y repay loan · i raise equity · t turn plan · "
-    "e end quarter · z sort a table by its next column (Z reverses, tab picks the table; or click a header) · "
+    "e end quarter · z/Z sort a table (tab picks it) · "
     "l leaderboard · ctrl+s save · ctrl+p command palette · q quit"
 )
 
@@ -26,7 +26,7 @@ def keys_help(session=None) -> str:
 
     forms = " · ".join(f"{spec.key} {spec.title[0].lower()}{spec.title[1:]}" for kind, spec in FORMS.items() if applies(kind, session))
     return (f"Keys: 1-6 screens · a decisions · {forms} · t turn plan · e end quarter · "
-            "z sort a table by its next column (Z reverses, tab picks the table; or click a header) · l leaderboard · "
+            "z/Z sort a table (tab picks it) · l leaderboard · "
             "ctrl+s save · ctrl+p command palette · q quit")
 
 

@@ -49,11 +49,11 @@ class QuarterReportScreen(StyledOnMount, ModalScreen[None]):
         pct = lambda x: f"{x:.0%}"  # noqa: E731
         x2 = lambda x: f"{x:.2f}x"  # noqa: E731
         usd = fmt_usd
+        narrow = self.app.size.width < 100  # 80 columns: one KPI a row, so "$117.53M (was $119.36M)" never wraps
         t = Table(box=None, pad_edge=False, show_header=False)
-        t.add_column("KPI", style="bold")
-        t.add_column("Value")
-        t.add_column("KPI", style="bold")
-        t.add_column("Value")
+        for _ in range(1 if narrow else 2):
+            t.add_column("KPI", style="bold")
+            t.add_column("Value", no_wrap=narrow)
         rows = [
             ("Revenue", _chg(r.income.revenue, p.income.revenue if p else None, usd)),
             ("EBITDA", _chg(r.income.ebitda, p.income.ebitda if p else None, usd)),
@@ -83,8 +83,13 @@ class QuarterReportScreen(StyledOnMount, ModalScreen[None]):
                 rows.append(("Revenue / GPU-hour", f"rental ${k.revenue_per_gpu_hour_rental:.2f} · tokens ${k.revenue_per_gpu_hour_inference:.2f}"))
             if len(rows) % 2:
                 rows.append(("", ""))
-        for a, b in zip(rows[0::2], rows[1::2]):
-            t.add_row(a[0], a[1], b[0], b[1])
+        if narrow:
+            for a in rows:
+                if a[0]:
+                    t.add_row(a[0], a[1])
+        else:
+            for a, b in zip(rows[0::2], rows[1::2]):
+                t.add_row(a[0], a[1], b[0], b[1])
         out: list = [t, Text("")]
         cov = f"Covenant: {k.covenant}"
         if k.dscr is not None:
