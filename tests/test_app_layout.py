@@ -146,9 +146,10 @@ async def test_demand_table_never_shows_minus_zero():
         await _play_quarter(pilot)
         await pilot.press("3")
         await pilot.pause()
-        text = _text(app, "#demand")
-        assert "Turned away" in text
-        assert " -0 " not in f" {text} ".replace("\n", " ")
+        table = app.screen.query_one("#demand-table", DataTable)  # a DataTable since the 80-column audit
+        assert "Turned away" in _columns(app, "#demand-table") and table.row_count
+        cells = [str(c) for i in range(table.row_count) for c in table.get_row_at(i)]
+        assert "-0" not in cells and "Peak-to-mean" in _text(app, "#demand")
 
 
 async def test_clicking_a_header_sorts_by_its_numbers_and_again_reverses():
@@ -423,3 +424,29 @@ async def test_quarter_report_values_never_wrap(size, scenario):
         revenue = next(line for line in lines if line.lstrip().startswith("Revenue"))
         prev = app.session.reports[-2].income.revenue
         assert f"(was {fmt_usd(prev)})" in revenue
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_demand_by_product_fits_and_keeps_turned_away_and_prices(size):
+    """Issue 11 item 7: at 80x24 the demand table printed "1,415,…" and "Reserv…" (a rich table squeezed to the
+    screen). Now whole numbers in priority columns: turned away and your rate vs the market's always stay."""
+    app = _app()
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        await _play_quarter(pilot)
+        await pilot.press("3")
+        await pilot.pause()
+        table = app.screen.query_one("#demand-table", DataTable)
+        cols = _columns(app, "#demand-table")
+        assert {"Gen", "Reserved", "On-demand", "Turned away", "Your $/h", "Market $/h"} <= set(cols)
+        assert table.virtual_size.width <= table.size.width
+        cells = [str(c) for i in range(table.row_count) for c in table.get_row_at(i)]
+        assert not any("…" in c for c in cells)
+        by_gen = {g.gen.upper(): g for g in app.session.last.kpis.by_gen}
+        for i in range(table.row_count):
+            row = table.get_row_at(i)
+            g = by_gen[str(row[0])]
+            assert str(row[cols.index("Reserved")]) == f"{round(g.served_gpu_hours.get('reserved', 0)):,}"
+            assert str(row[cols.index("Turned away")]) == f"{round(g.lost_gpu_hours):,}"
+        if size == (120, 40):
+            assert {"Batch", "Spot", "Backlog"} <= set(cols)

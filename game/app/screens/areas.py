@@ -555,6 +555,7 @@ class MarketScreen(AreaScreen):
             yield Label("Competitors this quarter (their prices, from the same market the engine uses)", classes="section-title")
             yield Static(id="competitors")
             yield Label("Demand by product (last quarter, GPU-hours served) and how peaky each segment is", classes="section-title")
+            yield DataTable(id="demand-table", cursor_type="row", zebra_stripes=True)
             yield Static(id="demand")
 
     def _plot(self, id: str):
@@ -605,21 +606,22 @@ class MarketScreen(AreaScreen):
         return [v.get(k, "") or "white" for k in ("primary", "accent", "success", "warning", "error", "secondary")]
 
     def _demand(self):
+        """GPU-hours served per generation and product, what was turned away, and your rate vs the market's: a
+        table of priority columns (at 80 columns batch and backlog go first), then how peaky each segment is."""
         last = self.session.last
+        table = self.query_one("#demand-table", DataTable)
+        table.display = last is not None
         if last is None:
             return "Demand shows after the first quarter: what you served, what you turned away, and how segments pool."
-        t = Table(box=None, expand=False, pad_edge=False)
-        for col in ("Gen", "Reserved", "On-demand", "Batch", "Spot", "Turned away", "Backlog", "Your $/h", "Market $/h"):
-            t.add_column(col, justify="right")
+        rows = []
         for g in last.kpis.by_gen:
             h = g.served_gpu_hours
-            t.add_row(g.gen.upper(), *(hours(h.get(k, 0)) for k in ("reserved", "on_demand", "batch", "spot")),
-                      hours(g.lost_gpu_hours), hours(g.batch_backlog_gpu_hours), f"{g.price_usd_per_hour:.2f}", f"{g.market_usd_per_hour:.2f}")
+            rows.append([g.gen.upper(), *(hours(h.get(k, 0)) for k in ("reserved", "on_demand", "batch", "spot")),
+                         hours(g.lost_gpu_hours), hours(g.batch_backlog_gpu_hours), f"{g.price_usd_per_hour:.2f}", f"{g.market_usd_per_hour:.2f}"])
+        _fill(table, ["Gen", "Reserved", "On-demand", "Batch", "Spot", "Turned away", "Backlog", "Your $/h", "Market $/h"], rows,
+              drop_order=("Backlog", "Batch", "Spot"))
         ptm = last.kpis.peak_to_mean
-        peaks = Text("Peak-to-mean: " + ", ".join(f"{k} {v:.2f}" for k, v in ptm.items()) + "  (pooling segments lowers the peak you must build for)")
-        from rich.console import Group
-
-        return Group(t, peaks)
+        return Text("Peak-to-mean: " + ", ".join(f"{k} {v:.2f}" for k, v in ptm.items()) + "  (pooling segments lowers the peak you must build for)")
 
 
 class InferenceMarketScreen(MarketScreen):
