@@ -450,3 +450,26 @@ async def test_demand_by_product_fits_and_keeps_turned_away_and_prices(size):
             assert str(row[cols.index("Turned away")]) == f"{round(g.lost_gpu_hours):,}"
         if size == (120, 40):
             assert {"Batch", "Spot", "Backlog"} <= set(cols)
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_inference_segments_show_how_demand_answers_price(size):
+    """Issue 11 item 12, "how demand answers price", on the token Market: each segment's share at 10% under and
+    over the market, from engine.demand.demand_share (KB §1: a kinked curve, rivals match a cut, not a rise)."""
+    from engine.demand import demand_share
+    from engine.inference import MAX_SHARE_GAIN
+
+    app = _app("inference-2025")
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("3")
+        await pilot.pause()
+        table = app.screen.query_one("#segments", DataTable)
+        cols = _columns(app, "#segments")
+        assert "-10%/+10% price" in cols and table.virtual_size.width <= table.size.width
+        segs = {p.name: p for p in app.session.game.world.params.segments}
+        for i in range(table.row_count):
+            row = table.get_row_at(i)
+            e = segs[str(row[0])].elasticity
+            cut, rise = demand_share(0.9, 1.0, e, MAX_SHARE_GAIN) - 1, demand_share(1.1, 1.0, e, MAX_SHARE_GAIN) - 1
+            assert str(row[cols.index("-10%/+10% price")]) == f"{cut:+.0%} / {rise:+.0%}"
+            assert cut > 0 > rise and abs(rise) > cut  # above the market buyers leave faster than a cut wins them

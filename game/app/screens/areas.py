@@ -17,6 +17,8 @@ from engine.actions import site_load_kw
 from engine.calendar import TICKS_PER_QUARTER
 from engine.hardware import GPUS
 from engine import equity
+from engine.demand import demand_share
+from engine.inference import MAX_SHARE_GAIN as MAX_TOKEN_SHARE_GAIN
 from engine.market import competitors, contract_mtm
 from engine.money import fmt_usd, to_cents
 from engine.score import bridge_lines
@@ -686,11 +688,14 @@ class InferenceMarketScreen(MarketScreen):
             wants = ", ".join(f"{k.replace('llama-3.1-', '')} {v:.0%}" for k, v in tr.model_mix.items() if v > 0)
             kept = [inf.customer_base.get(f"{x}/{tr.segment}", 1.0) for x in deployed if tr.model_mix.get(x, 0) > 0]
             share = f"{min(kept):.0%}-{max(kept):.0%}" if len(kept) > 1 and min(kept) != max(kept) else (f"{kept[0]:.0%}" if kept else "none served")
+            # how demand answers price (issue 11 item 12): the share the engine moves toward at 10% under / over the market
+            cut, rise = (demand_share(r, 1.0, seg.elasticity, MAX_TOKEN_SHARE_GAIN) - 1 for r in (0.9, 1.1))
             seg_rows.append([seg.name, "real-time" if seg.latency_sensitive else "batch", f"{tr.prompt_tokens:,}/{tr.output_tokens:,}",
-                             f"{tr.cached_share:.0%}", f"{seg.elasticity:.1f}", f"{inf.retention.get(tr.segment, 1.0):.0%}", share, wants])
+                             f"{tr.cached_share:.0%}", f"{seg.elasticity:.1f}", f"{cut:+.0%} / {rise:+.0%}",
+                             f"{inf.retention.get(tr.segment, 1.0):.0%}", share, wants])
         _fill(self.query_one("#segments", DataTable),
-              ["Segment", "Kind", "Prompt/out tok", "Cached", "Elasticity", "Retention", "Price share", "Models wanted"], seg_rows,
-              drop_order=("Prompt/out tok", "Cached", "Kind", "Models wanted"), squeeze=("Models wanted",))
+              ["Segment", "Kind", "Prompt/out tok", "Cached", "Elasticity", "-10%/+10% price", "Retention", "Price share", "Models wanted"], seg_rows,
+              drop_order=("Prompt/out tok", "Cached", "Kind", "Models wanted", "Elasticity"), squeeze=("Models wanted",))
         views = [r.market for r in s.reports] + [m]
         xs = list(range(len(views)))
         colors = self._colors()
@@ -709,7 +714,8 @@ class InferenceMarketScreen(MarketScreen):
             prices = ", ".join(f"{k.split(' ')[0]} ${v:,.2f}/h" if "$/h" in k else f"{k.split(' ')[0]} ${v:,.3f}/M" for k, v in c.prices.items())
             lines.append(f"{c.name}: {c.what}. {prices}")
         lines.append("Price share: the share of a segment's buyers you keep at your price vs the market's (elasticity, KB §1); "
-                     "retention: what SLA misses have not yet driven away.")
+                     "-10%/+10% price: where that share heads if you price 10% under or over the market (rivals match a cut, "
+                     "not a rise; customers move over a few quarters); retention: what SLA misses have not yet driven away.")
         self.query_one("#competitors", Static).update("\n".join(lines))
 
 
