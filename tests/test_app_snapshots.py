@@ -180,7 +180,7 @@ def test_tutorial_area_screens_both_sizes(snap_compare, key, name, size):
 # kind the player meets, the decisions menu, the plan with one action, the confirmation, the report, help
 DIALOGS = {
     "neocloud": {"buy-form": ["b"], "contract-form": ["k"], "actions": ["a"], "plan": ["b", "enter", "t"],
-                 "confirm": ["b", "enter", "e"], "report": ["e", "y"], "help": ["question_mark"]},
+                 "confirm": ["b", "enter", "e"], "report": ["e", "y"], "help": ["question_mark"], "leaderboard": ["l"]},
     "inference": {"price-form": ["v"], "fund-form": ["f"], "scale-form": ["s"], "actions": ["a"], "plan": ["v", "enter", "t"],
                   "confirm": ["v", "enter", "e"], "report": ["e", "y"], "help": ["question_mark"]},
 }
@@ -241,3 +241,12 @@ def test_neocloud_mid_game_tables_both_sizes(snap_compare, key, name, size):
         await pilot.pause()
 
     assert snap_compare(_game(), terminal_size=BOTH[size], run_before=run_before)
+
+
+@pytest.mark.parametrize("size", list(BOTH))
+def test_rivals_screen_both_sizes(snap_compare, size, tmp_path):
+    """The Rivals screen (R) against two rivals after one quarter; tests/test_industry.py has it at 120x40 only."""
+    from game.industry import write_rivals_scenario
+
+    path = write_rivals_scenario("neocloud-2025", 2, tmp_path)
+    assert snap_compare(_app(scenario=str(path), skip_start=True), terminal_size=BOTH[size], run_before=_after_plain_quarter_then("R"))

@@ -224,11 +224,11 @@ def _cut(cell: object, width: int | None) -> object:
 
 
 def _fill(table: DataTable, columns: list[str], rows: list[list[object]], drop_order: tuple[str, ...] = (),
-          squeeze: tuple[str, ...] = ()) -> None:
+          squeeze: tuple[str, ...] = (), width: int | None = None) -> None:
     """Fill a table: priority columns that fit the screen (``squeeze``: dropped ones that come back cut short),
     the first column frozen when it still scrolls sideways, and the player's sort (z, or click a header) kept
     across refreshes, its header marked ▲/▼."""
-    width = (table.app.size.width or 120) - 4  # the body's padding and the scrollbar
+    width = width or (table.app.size.width or 120) - 4  # the body's padding and the scrollbar (``width``: a dialog's)
     sort = getattr(table, "sort_by", None)
     mark = {sort[0]: " ▼" if sort[1] else " ▲"} if sort is not None else {}
     extra = {c: len(m) for c, m in mark.items()}
