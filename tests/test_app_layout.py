@@ -473,3 +473,19 @@ async def test_inference_segments_show_how_demand_answers_price(size):
             cut, rise = demand_share(0.9, 1.0, e, MAX_SHARE_GAIN) - 1, demand_share(1.1, 1.0, e, MAX_SHARE_GAIN) - 1
             assert str(row[cols.index("-10%/+10% price")]) == f"{cut:+.0%} / {rise:+.0%}"
             assert cut > 0 > rise and abs(rise) > cut  # above the market buyers leave faster than a cut wins them
+
+
+@pytest.mark.parametrize("scenario", ["neocloud-2025", "inference-2025"])
+async def test_statements_side_by_side_at_120_cut_no_label_and_keep_a_gap(scenario):
+    """At 120x40 the three statements stand side by side: no label is cut ("…"), and a balance-sheet amount
+    no longer runs into the cash flow's label ("$76.63M Cash at start")."""
+    app = _app(scenario)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await _play_quarter(pilot)
+        await pilot.press("5")
+        await pilot.pause()
+        for wid in ("#income", "#balance", "#cashflow"):
+            assert "…" not in _text(app, wid), wid
+        balance, cashflow = (app.screen.query_one(w, Static) for w in ("#balance", "#cashflow"))
+        assert cashflow.region.x - balance.content_region.right >= 2
