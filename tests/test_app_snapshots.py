@@ -179,9 +179,12 @@ def test_tutorial_area_screens_both_sizes(snap_compare, key, name, size):
 # the dialogs a quarter goes through, by key after one plain quarter: the first decision form of each
 # kind the player meets, the decisions menu, the plan with one action, the confirmation, the report, help
 DIALOGS = {
-    "neocloud": {"buy-form": ["b"], "contract-form": ["k"], "actions": ["a"], "plan": ["b", "enter", "t"],
+    "neocloud": {"buy-form": ["b"], "contract-form": ["k"], "lease-form": ["g"], "sell-form": ["x"], "colo-form": ["c"],
+                 "campus-form": ["n"], "price-form": ["p"], "loan-form": ["o"], "equity-form": ["i"], "actions": ["a"],
+                 "plan": ["b", "enter", "t"],
                  "confirm": ["b", "enter", "e"], "report": ["e", "y"], "help": ["question_mark"], "leaderboard": ["l"]},
-    "inference": {"price-form": ["v"], "fund-form": ["f"], "scale-form": ["s"], "actions": ["a"], "plan": ["v", "enter", "t"],
+    "inference": {"price-form": ["v"], "fund-form": ["f"], "scale-form": ["s"], "deploy-form": ["m"], "rent-form": ["u"],
+                  "retire-form": ["w"], "lease-form": ["g"], "loan-form": ["o"], "actions": ["a"], "plan": ["v", "enter", "t"],
                   "confirm": ["v", "enter", "e"], "report": ["e", "y"], "help": ["question_mark"]},
 }
 
