@@ -489,3 +489,17 @@ async def test_statements_side_by_side_at_120_cut_no_label_and_keep_a_gap(scenar
             assert "…" not in _text(app, wid), wid
         balance, cashflow = (app.screen.query_one(w, Static) for w in ("#balance", "#cashflow"))
         assert cashflow.region.x - balance.content_region.right >= 2
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_help_keeps_rows_for_the_glossary(size):
+    """At 80x24 the screen help and the keys line took all but five rows of the help dialog; they scroll now,
+    so the glossary list keeps at least eight rows, and the keys line (sorting included) is still there."""
+    app = _app()
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("2", "question_mark")
+        await pilot.pause()
+        assert app.screen.query_one("#help-body").size.height >= 8
+        box = app.screen.query_one("#context-help-box")
+        assert "z/Z sort a table" in str(app.screen.query_one("#context-help").render())
+        assert box.size.height <= app.screen.query_one("#help").size.height * 0.4 + 1

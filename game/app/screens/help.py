@@ -56,7 +56,8 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="help"):
             yield Label(f"Help{' · ' + self.area.title() if self.area else ''}", classes="dialog-title")
-            yield Static((self.context + "\n" if self.context else "") + self.keys, id="context-help", classes="muted")
+            with VerticalScroll(id="context-help-box"):  # at 80x24 it scrolls, so the glossary keeps its rows
+                yield Static((self.context + "\n" if self.context else "") + self.keys, id="context-help", classes="muted")
             yield Input(placeholder="search the glossary", id="help-search", compact=True)
             with Horizontal(id="help-body"):
                 yield OptionList(id="terms")
