@@ -503,3 +503,47 @@ async def test_help_keeps_rows_for_the_glossary(size):
         box = app.screen.query_one("#context-help-box")
         assert "z/Z sort a table" in str(app.screen.query_one("#context-help").render())
         assert box.size.height <= app.screen.query_one("#help").size.height * 0.4 + 1
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_fleet_says_how_to_fix_a_ttft_sla_miss(size):
+    """Issue 11 item 12, "how to fix a TTFT SLA miss": under the models table, each model that missed its
+    time-to-first-token SLA last quarter, by how much, and the fix (replicas, or price); none when all met it."""
+    app = _app("inference-2025")
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        await _play_quarter(pilot)
+        await pilot.press("2")
+        await pilot.pause()
+        note = app.screen.query_one("#sla-note", Static)
+        models = app.session.last.inference.models
+        assert all(m.ttft_sla_met for m in models) and not note.display  # the first quarter meets it (seed 7)
+        await _play_quarter(pilot)
+        await pilot.press("2")
+        await pilot.pause()
+        missed = [m for m in app.session.last.inference.models if not m.ttft_sla_met]
+        assert missed and note.display
+        text = " ".join(_text(app, "#sla-note").split())
+        sla = app.session.game.scenario.rules.inference.ttft_sla_ms
+        for m in missed:
+            assert f"✗ {m.model}: p95 time to first token {m.p95_ttft_ms:,.0f} ms, over the {sla:,.0f} ms SLA" in text
+        assert "more replicas (s" in text and "higher price (v)" in text
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_buy_and_contract_forms_show_their_decision_facts(size):
+    """Issue 11 item 12, audited at both sizes: the buy form gives the expected utilization and the payback, the
+    contract form the GPUs free of contracts and replicas (and what the offer leaves), all inside the dialog."""
+    app = _app()
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("b")
+        await pilot.pause()
+        buy = " ".join(_text(app, "#preview").split())
+        assert "Expected utilization" in buy and "payback" in buy and "quarters after it arrives" in buy
+        await pilot.press("escape", "k")
+        await pilot.pause()
+        sign = " ".join(_text(app, "#preview").split())
+        offer = app.session.state.offers.contracts[0]
+        assert "GPUs free of contracts and replicas:" in sign and f"this contract takes {offer.gpus:,}" in sign
+        preview = app.screen.query_one("#preview", Static)
+        assert preview.region.right <= app.size.width and preview.region.bottom <= app.size.height

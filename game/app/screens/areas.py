@@ -387,6 +387,7 @@ class FleetScreen(AreaScreen):
                 yield Label("Models: last quarter's service (TPOT p50/p95); $ per M output tokens now (m deploy · s scale · v price · w retire)",
                             classes="section-title")
                 yield DataTable(id="models", cursor_type="row", zebra_stripes=True)
+                yield Static(id="sla-note", classes="warn")
             with Vertical(id="roadmap-section"):
                 yield Label("Optimization roadmap, KB §17 (f to fund a technique)", classes="section-title")
                 yield Static(id="roadmap")
@@ -518,6 +519,15 @@ class FleetScreen(AreaScreen):
         _fill(self.query_one("#models", DataTable),
               ["Model", "GPU", "Replicas", "Util", "TPOT ms", "TTFT p95", "Dropped", "Revenue", "GPU cost", "GM", "You/market"],
               rows, drop_order=("TPOT ms", "GPU", "Replicas", "Util", "TTFT p95", "Dropped"))
+        # how to fix a TTFT SLA miss (issue 11 item 12), under the table whose ✗ shows it (the advisor's remedy)
+        sla = s.game.scenario.rules.inference.ttft_sla_ms
+        missed = [m for m in res.values() if not m.ttft_sla_met]
+        note = self.query_one("#sla-note", Static)
+        note.display = bool(missed)
+        note.update("\n".join(
+            f"✗ {m.model}: p95 time to first token {m.p95_ttft_ms:,.0f} ms, over the {sla:,.0f} ms SLA (late requests churn "
+            f"customers). Fix: more replicas (s: more prefill capacity, {m.replicas} run), or less load at a higher price (v)."
+            for m in missed))
 
     def _roadmap(self) -> None:
         from engine.inference import PREREQUISITES
