@@ -547,3 +547,23 @@ async def test_buy_and_contract_forms_show_their_decision_facts(size):
         assert "GPUs free of contracts and replicas:" in sign and f"this contract takes {offer.gpus:,}" in sign
         preview = app.screen.query_one("#preview", Static)
         assert preview.region.right <= app.size.width and preview.region.bottom <= app.size.height
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_each_loan_stays_on_one_line(size):
+    """At 80x24 "Ironclad Equipment Finance" wrapped over three lines of the loans table; now a loan is one line
+    (the lender's name cut with … when narrow) and every other column keeps its whole header and value."""
+    app = _app()
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("5")
+        await pilot.pause()
+        lines = [line.rstrip() for line in _text(app, "#debt").splitlines()]
+        header = lines[0].split()
+        assert header == ["Loan", "Lender", "Kind", "Balance", "Spread", "Tenor", "Principal/qtr", "Started"]
+        loans = [x for x in app.session.state.loans if x.balance_cents > 0]
+        assert loans
+        for loan, line in zip(loans, lines[1:]):
+            assert line.startswith(loan.id) and fmt_usd(loan.balance_cents) in line and line.endswith(app.session.quarter_label(loan.start_quarter))
+            lender = loan.lender if size == (120, 40) else loan.lender[:8]
+            assert lender in line
+        assert lines[1 + len(loans)].startswith("Covenant:")

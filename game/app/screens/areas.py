@@ -845,11 +845,12 @@ class FinanceScreen(AreaScreen):
         st = s.state
         t = Table(box=None, pad_edge=False)
         for col in ("Loan", "Lender", "Kind", "Balance", "Spread", "Tenor", "Principal/qtr", "Started"):
-            t.add_column(col, justify="right")
+            # one line a loan: at 80 columns only the lender's name gives way, cut (…) rather than wrapped over three lines
+            t.add_column(col, justify="left" if col in ("Loan", "Lender", "Kind") else "right", no_wrap=col != "Lender")
         for loan in st.loans:
             if loan.balance_cents <= 0:
                 continue
-            t.add_row(loan.id, loan.lender, loan.kind, fmt_usd(loan.balance_cents), f"+{loan.spread_bps:.0f}bps", f"{loan.tenor_quarters}q",
+            t.add_row(loan.id, Text(loan.lender, no_wrap=True, overflow="ellipsis"), loan.kind, fmt_usd(loan.balance_cents), f"+{loan.spread_bps:.0f}bps", f"{loan.tenor_quarters}q",
                       fmt_usd(loan.scheduled_principal_cents), s.quarter_label(loan.start_quarter))
         k = s.last.kpis if s.last else None
         if k is not None and k.dscr is not None:
