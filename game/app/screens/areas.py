@@ -153,6 +153,7 @@ class AreaScreen(StyledOnMount, Screen):
         i = keys.index(before[0]) + 1 if before is not None and before[0] in keys else 0
         self._sort_table(table, (keys[i % len(keys)], False))
 
+
 SORT_BINDINGS = [
     Binding("z", "sort_table", "Sort", id="table.sort", tooltip="Sort the focused table by its next column (tab moves the focus)"),
     Binding("Z", "sort_table(True)", "Reverse sort", show=False, id="table.reverse", tooltip="Reverse the focused table's sort"),

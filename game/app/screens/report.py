@@ -37,10 +37,11 @@ class QuarterReportScreen(StyledOnMount, ModalScreen[None]):
         with Vertical(classes="dialog", id="report"):
             yield Label(f"Quarter report · {r.label}", classes="dialog-title")
             with VerticalScroll():
-                yield Static(self._body())
+                yield Static(self._body(self.app.size.width))
             yield Static("enter or escape: continue", classes="muted")
 
-    def _body(self) -> Group:
+    def _body(self, width: int = 120) -> Group:
+        """The report's text for a terminal ``width`` wide (the replay's timeline calls it with its own session)."""
         r = self.report
         reps = self.session.reports
         i = next((n for n, x in enumerate(reps) if x is r), len(reps) - 1)
@@ -49,7 +50,7 @@ class QuarterReportScreen(StyledOnMount, ModalScreen[None]):
         pct = lambda x: f"{x:.0%}"  # noqa: E731
         x2 = lambda x: f"{x:.2f}x"  # noqa: E731
         usd = fmt_usd
-        narrow = self.app.size.width < 100  # 80 columns: one KPI a row, so "$117.53M (was $119.36M)" never wraps
+        narrow = width < 100  # 80 columns: one KPI a row, so "$117.53M (was $119.36M)" never wraps
         t = Table(box=None, pad_edge=False, show_header=False)
         for _ in range(1 if narrow else 2):
             t.add_column("KPI", style="bold")
