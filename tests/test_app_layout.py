@@ -567,3 +567,19 @@ async def test_each_loan_stays_on_one_line(size):
             lender = loan.lender if size == (120, 40) else loan.lender[:8]
             assert lender in line
         assert lines[1 + len(loans)].startswith("Covenant:")
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_fleet_summary_wraps_by_generation_not_mid_phrase(size):
+    """At 80 columns "A100: 506 owned, 0 leased, 0 on / order" broke mid-phrase; each generation's counts now
+    stay on one line (one a line when they do not all fit)."""
+    app = _app()
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("2")
+        await pilot.pause()
+        lines = [line.strip() for line in _text(app, "#fleet-summary").splitlines() if line.strip()]
+        gens = {lot.gen.upper() for lot in app.session.state.lots}
+        for g in gens:
+            line = next(x for x in lines if f"{g}: " in x)
+            assert line[line.index(f"{g}: "):].split("  ")[0].endswith("on order")
+        assert (len([x for x in lines if "owned" in x]) == 1) == (size == (120, 40))

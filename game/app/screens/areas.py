@@ -438,7 +438,10 @@ class FleetScreen(AreaScreen):
                 row[0] += lot.count
             else:
                 row[2] += lot.count
-        summary = "  ".join(f"{g.upper()}: {o:,} owned, {l:,} leased, {n:,} on order" for g, (o, l, n) in by_gen.items())
+        per_gen = [f"{g.upper()}: {o:,} owned, {l:,} leased, {n:,} on order" for g, (o, l, n) in by_gen.items()]
+        summary = "  ".join(per_gen)
+        if len(summary) > self.app.size.width - 4:  # one generation a line rather than "0 on" / "order" at 80 columns
+            summary = "\n".join(per_gen)
         it_kw = sum(site_load_kw(st, x.id) for x in st.sites if x.stage != "released")
         cap_kw = sum(x.mw * 1000 for x in st.sites if x.stage == "operating")
         k = s.last.kpis if s.last else None
