@@ -79,6 +79,8 @@ def test_real_terminal_inference_quarter_at_80x24(tmp_path: Path):
         subprocess.run(["tmux", "send-keys", "-t", name, "3"], check=True)  # the token market, not GPU allocations
         screen = _wait_for(name, "Token prices")
         assert "llama-3.1-70b" in screen and "Allocation" not in screen
+        subprocess.run(["tmux", "send-keys", "-t", name, "z"], check=True)  # sort by keyboard: the header is marked
+        _wait_for(name, "Model ▲")
         assert list(save_dir.glob("*.json")), "the run file is written after every quarter"
     finally:
         subprocess.run(["tmux", "kill-session", "-t", name], check=False, capture_output=True)

@@ -17,6 +17,8 @@ from engine.actions import site_load_kw
 from engine.calendar import TICKS_PER_QUARTER
 from engine.hardware import GPUS
 from engine import equity
+from engine.demand import demand_share
+from engine.inference import MAX_SHARE_GAIN as MAX_TOKEN_SHARE_GAIN
 from engine.market import competitors, contract_mtm
 from engine.money import fmt_usd, to_cents
 from engine.score import bridge_lines
@@ -123,8 +125,43 @@ class AreaScreen(StyledOnMount, Screen):
         table = event.data_table
         key = str(event.column_key.value)
         before = getattr(table, "sort_by", None)
-        table.sort_by = (key, before == (key, False))  # type: ignore[attr-defined]
-        table.sort(key, key=sort_key, reverse=table.sort_by[1])  # type: ignore[attr-defined]
+        self._sort_table(table, (key, before == (key, False)))
+
+    def _sort_table(self, table: DataTable, sort_by: tuple[str, bool]) -> None:
+        """Sort a table and mark its header (▲ ascending, ▼ descending): the table is refilled so the marked
+        header keeps its width, and the sort stays when the quarter, the plan or the size changes."""
+        table.sort_by = sort_by  # type: ignore[attr-defined]
+        self._drawn = None
+        self.update_body()  # no toast: it would cover the table at 80x24, the header's mark says it
+
+    def _table_to_sort(self) -> DataTable | None:
+        """The table with the focus (tab moves it), else the first one shown that has rows."""
+        if isinstance(self.focused, DataTable):
+            return self.focused
+        shown = [t for t in self.query(DataTable) if t.display and t.parent is not None and t.parent.display and t.columns]
+        return next((t for t in shown if t.row_count), shown[0] if shown else None)
+
+    def action_sort_table(self, reverse: bool = False) -> None:
+        """z: sort the focused table by its next column (its first one to start); Z: reverse the current sort.
+        A keyboard player's header click (issue 11 layout: sortable tables)."""
+        table = self._table_to_sort()
+        if table is None:
+            self.notify("No table to sort on this screen yet.", title="Sort", severity="warning")
+            return
+        keys = [str(k.value) for k in table.columns]
+        before = getattr(table, "sort_by", None)
+        if reverse:
+            key = before[0] if before is not None and before[0] in keys else keys[0]
+            self._sort_table(table, (key, not (before is not None and before[1])))
+            return
+        i = keys.index(before[0]) + 1 if before is not None and before[0] in keys else 0
+        self._sort_table(table, (keys[i % len(keys)], False))
+
+
+SORT_BINDINGS = [
+    Binding("z", "sort_table", "Sort", id="table.sort", tooltip="Sort the focused table by its next column (tab moves the focus)"),
+    Binding("Z", "sort_table(True)", "Reverse sort", show=False, id="table.reverse", tooltip="Reverse the focused table's sort"),
+]
 
 
 def sort_key(cell: object) -> tuple[int, float, str]:
@@ -137,14 +174,21 @@ def sort_key(cell: object) -> tuple[int, float, str]:
     return (1 if text not in ("", "-") else 2, 0.0, text.lower())
 
 
-def fitting_columns(columns: list[str], rows: list[list[object]], width: int, drop_order: tuple[str, ...] = ()) -> list[str]:
-    """The columns to show in ``width`` cells: the least important (first in ``drop_order``) go first until the
-    rest fit, so a decision's columns are never the ones cut at 80x24. Each column is its widest cell + 2 of padding."""
-    def w(i: int) -> int:
-        cells = [len(str(r[i].plain if isinstance(r[i], Text) else r[i])) for r in rows]
-        return max([len(columns[i]), *cells]) + 2
+def _plain(cell: object) -> str:
+    return str(cell.plain if isinstance(cell, Text) else cell)
 
-    widths = {c: w(i) for i, c in enumerate(columns)}
+
+def column_widths(columns: list[str], rows: list[list[object]], extra: dict[str, int] | None = None) -> dict[str, int]:
+    """Each column's cells on screen: its widest cell or header + 2 of padding (+ ``extra`` for a header
+    that carries a mark, the sort's ▲)."""
+    return {c: max([len(c) + (extra or {}).get(c, 0), *(len(_plain(r[i])) for r in rows)]) + 2 for i, c in enumerate(columns)}
+
+
+def fitting_columns(columns: list[str], rows: list[list[object]], width: int, drop_order: tuple[str, ...] = (),
+                    extra: dict[str, int] | None = None) -> list[str]:
+    """The columns to show in ``width`` cells: the least important (first in ``drop_order``) go first until the
+    rest fit, so a decision's columns are never the ones cut at 80x24."""
+    widths = column_widths(columns, rows, extra)
     keep = list(columns)
     for c in drop_order:
         if sum(widths[k] for k in keep) <= width:
@@ -154,22 +198,59 @@ def fitting_columns(columns: list[str], rows: list[list[object]], width: int, dr
     return keep
 
 
-def _fill(table: DataTable, columns: list[str], rows: list[list[object]], drop_order: tuple[str, ...] = ()) -> None:
-    """Fill a table: priority columns that fit the screen, the first column frozen when it still scrolls
-    sideways, and the player's sort (click a header) kept across refreshes."""
-    width = (table.app.size.width or 120) - 4  # the body's padding and the scrollbar
-    keep = fitting_columns(columns, rows, width, drop_order)
+SQUEEZE_MIN = 8  # a squeezed column shows at least this many characters, or stays out
+
+
+def squeezed_columns(columns: list[str], rows: list[list[object]], width: int, keep: list[str], squeeze: tuple[str, ...],
+                     extra: dict[str, int] | None = None) -> dict[str, int]:
+    """Dropped text columns that come back cut short (…) into the room the kept ones leave, in ``squeeze``
+    order: at 80x24 an offer keeps a few letters of its customer's name rather than none. Column -> text width."""
+    widths = column_widths(columns, rows, extra)
+    used = sum(widths[k] for k in keep)
+    out: dict[str, int] = {}
+    for c in squeeze:
+        room = width - used - 2
+        if c in keep or c not in widths:
+            continue
+        if room < min(SQUEEZE_MIN, widths[c] - 2):
+            break
+        out[c] = min(widths[c] - 2, room)
+        used += out[c] + 2
+    return out
+
+
+def _cut(cell: object, width: int | None) -> object:
+    """A cell as the table shows it: cut with an ellipsis when its squeezed column is narrower."""
+    text = cell if isinstance(cell, Text) else str(cell)
+    if width is None or len(_plain(text)) <= width:
+        return text
+    plain = _plain(text)[: width - 1].rstrip() + "…"
+    return Text(plain, style=text.style) if isinstance(text, Text) else plain
+
+
+def _fill(table: DataTable, columns: list[str], rows: list[list[object]], drop_order: tuple[str, ...] = (),
+          squeeze: tuple[str, ...] = (), width: int | None = None) -> None:
+    """Fill a table: priority columns that fit the screen (``squeeze``: dropped ones that come back cut short),
+    the first column frozen when it still scrolls sideways, and the player's sort (z, or click a header) kept
+    across refreshes, its header marked ▲/▼."""
+    width = width or (table.app.size.width or 120) - 4  # the body's padding and the scrollbar (``width``: a dialog's)
+    sort = getattr(table, "sort_by", None)
+    mark = {sort[0]: " ▼" if sort[1] else " ▲"} if sort is not None else {}
+    extra = {c: len(m) for c, m in mark.items()}
+    keep = fitting_columns(columns, rows, width, drop_order, extra)
+    cut = squeezed_columns(columns, rows, width, keep, squeeze, extra)
+    keep = [c for c in columns if c in keep or c in cut]
     idx = [columns.index(c) for c in keep]
-    if [str(c.label) for c in table.columns.values()] != keep:
+    labels = [_cut(c + mark.get(c, ""), cut.get(c)) for c in keep]
+    if [str(c.label) for c in table.columns.values()] != labels:
         table.clear(columns=True)
-        for c in keep:
-            table.add_column(c, key=c)
+        for c, label in zip(keep, labels):
+            table.add_column(label, key=c)
     else:
         table.clear()
     table.fixed_columns = 1
     for row in rows:
-        table.add_row(*[row[i] if isinstance(row[i], Text) else str(row[i]) for i in idx])
-    sort = getattr(table, "sort_by", None)
+        table.add_row(*[_cut(row[i], cut.get(columns[i])) for i in idx])
     if sort is not None and sort[0] in keep:
         table.sort(sort[0], key=sort_key, reverse=sort[1])
 
@@ -184,8 +265,12 @@ CARDS = (
 # an inference platform sells tokens: cost per M tokens and net dollar retention replace DSCR and contracted share
 INFERENCE_CARDS = (
     ("cash", "Cash"), ("revenue", "Revenue / qtr"), ("margin", "Gross margin"), ("util", "Utilization"),
-    ("costm", "Cost/M tokens"), ("runway", "Runway"), ("ndr", "$ retention"), ("score", "Score so far"),
+    ("costm", "Cost/M tok."), ("runway", "Runway"), ("ndr", "$ retention"), ("score", "Score so far"),
 )
+
+
+# a verdict too long for an 80-column card (engine.score.VERDICTS)
+SHORT_VERDICTS = {"Built real value": "Real value", "Value destroyed": "Value lost"}
 
 
 def usd_per_m(x: float | None) -> str:
@@ -219,16 +304,16 @@ class DashboardScreen(AreaScreen):
                           "bad" if s.state.cash_cents < s.quarterly_cash_costs() else "")
         if last is None:
             for cid, _ in self.cards()[1:]:
-                card(cid).show("-", "after the first quarter")
+                card(cid).show("-", "after the first quarter", short="after 1st qtr")
         else:
             k = last.kpis
             card("revenue").show(fmt_usd(last.income.revenue), _delta_usd(last.income.revenue, prev.income.revenue if prev else None),
                                  [r.income.revenue / 1e8 for r in reps])
             card("margin").show(pct(k.gross_margin), _delta_pts(k.gross_margin, prev.kpis.gross_margin if prev else None),
                                 [r.kpis.gross_margin or 0.0 for r in reps], "bad" if (k.gross_margin or 0) < 0 else "")
-            spot = f"+{pct(k.spot_filled_share)} spot" if pct(k.spot_filled_share) != "0%" else ""  # sold and spot-filled apart (KB §2)
+            spot = f"+{pct(k.spot_filled_share)} spot" if pct(k.spot_filled_share) != "0%" else ""  # sold and spot-filled apart (KB §2); never "+0% spot"
             card("util").show(pct(k.utilization), " · ".join(x for x in (_delta_pts(k.utilization, prev.kpis.utilization if prev else None), spot) if x),
-                              [r.kpis.utilization for r in reps])
+                              [r.kpis.utilization for r in reps], short=spot)
             runway = "self-funding" if k.runway_quarters is None else f"{k.runway_quarters:.1f} quarters"
             card("runway").show(runway, "", [min(20.0, r.kpis.runway_quarters or 20.0) for r in reps],
                                 "bad" if k.runway_quarters is not None and k.runway_quarters < 4 else "")
@@ -242,12 +327,14 @@ class DashboardScreen(AreaScreen):
                                  [r.kpis.net_dollar_retention or 0.0 for r in reps], "bad" if ndr is not None and ndr < 1 else "")
             else:
                 state = {"ok": "good", "lock-up": "warn", "default": "bad"}.get(k.covenant, "")
-                card("dscr").show(times(k.dscr), f"lock-up {k.dscr_lockup:.2f}x · {k.covenant}", [max(-2.0, min(5.0, r.kpis.dscr or 0.0)) for r in reps], state)
+                card("dscr").show(times(k.dscr), f"lock-up {k.dscr_lockup:.2f}x · {k.covenant}", [max(-2.0, min(5.0, r.kpis.dscr or 0.0)) for r in reps], state,
+                                  short=f"lock-up {k.dscr_lockup:.2f}x")  # the card's colour still says ok / lock-up / default
                 card("contracted").show(pct(k.contracted_share), _delta_pts(k.contracted_share, prev.kpis.contracted_share if prev else None),
                                         [r.kpis.contracted_share for r in reps])
             sc = last.score
             ratio = f" {sc.score_cents / sc.start_value_cents:.2f}x" if sc.start_value_cents > 0 else ""  # vs the start: fits an 80-column card
-            card("score").show(fmt_usd(sc.score_cents) + ratio, sc.verdict, [r.score.score_cents / 1e8 for r in reps])
+            card("score").show(fmt_usd(sc.score_cents) + ratio, sc.verdict, [r.score.score_cents / 1e8 for r in reps],
+                               short=SHORT_VERDICTS.get(sc.verdict, ""))
         self.query_one("#feed-text", Static).update(self._feed())
 
     def _feed(self) -> Text:
@@ -293,6 +380,7 @@ class DashboardScreen(AreaScreen):
 
 class FleetScreen(AreaScreen):
     AREA = "fleet"
+    BINDINGS = SORT_BINDINGS
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="body"):
@@ -304,6 +392,7 @@ class FleetScreen(AreaScreen):
                 yield Label("Models: last quarter's service (TPOT p50/p95); $ per M output tokens now (m deploy · s scale · v price · w retire)",
                             classes="section-title")
                 yield DataTable(id="models", cursor_type="row", zebra_stripes=True)
+                yield Static(id="sla-note", classes="warn")
             with Vertical(id="roadmap-section"):
                 yield Label("Optimization roadmap, KB §17 (f to fund a technique)", classes="section-title")
                 yield Static(id="roadmap")
@@ -323,7 +412,7 @@ class FleetScreen(AreaScreen):
             sites.append([site.id, site.name, site.kind, f"{site.mw:g}", f"{used:,.0f} / {site.mw * 1000:,.0f}", f"{site.pue:.2f}",
                           site.power_source, f"{site.stage} {left}".strip()])
         _fill(self.query_one("#sites", DataTable), ["Id", "Name", "Kind", "MW", "kW used / cap", "PUE", "Power", "Stage"], sites,
-              drop_order=("Name", "PUE", "Power"))
+              drop_order=("Name", "PUE", "Power"), squeeze=("Name",))
         lots = []
         lot_econ = {e.lot_id: e for e in s.last.kpis.lot_economics} if s.last else {}  # last quarter's, per lot
         for lot in st.lots:
@@ -353,7 +442,10 @@ class FleetScreen(AreaScreen):
                 row[0] += lot.count
             else:
                 row[2] += lot.count
-        summary = "  ".join(f"{g.upper()}: {o:,} owned, {l:,} leased, {n:,} on order" for g, (o, l, n) in by_gen.items())
+        per_gen = [f"{g.upper()}: {o:,} owned, {l:,} leased, {n:,} on order" for g, (o, l, n) in by_gen.items()]
+        summary = "  ".join(per_gen)
+        if len(summary) > self.app.size.width - 4:  # one generation a line rather than "0 on" / "order" at 80 columns
+            summary = "\n".join(per_gen)
         it_kw = sum(site_load_kw(st, x.id) for x in st.sites if x.stage != "released")
         cap_kw = sum(x.mw * 1000 for x in st.sites if x.stage == "operating")
         k = s.last.kpis if s.last else None
@@ -435,6 +527,15 @@ class FleetScreen(AreaScreen):
         _fill(self.query_one("#models", DataTable),
               ["Model", "GPU", "Replicas", "Util", "TPOT ms", "TTFT p95", "Dropped", "Revenue", "GPU cost", "GM", "You/market"],
               rows, drop_order=("TPOT ms", "GPU", "Replicas", "Util", "TTFT p95", "Dropped"))
+        # how to fix a TTFT SLA miss (issue 11 item 12), under the table whose ✗ shows it (the advisor's remedy)
+        sla = s.game.scenario.rules.inference.ttft_sla_ms
+        missed = [m for m in res.values() if not m.ttft_sla_met]
+        note = self.query_one("#sla-note", Static)
+        note.display = bool(missed)
+        note.update("\n".join(
+            f"✗ {m.model}: p95 time to first token {m.p95_ttft_ms:,.0f} ms, over the {sla:,.0f} ms SLA (late requests churn "
+            f"customers). Fix: more replicas (s: more prefill capacity, {m.replicas} run), or less load at a higher price (v)."
+            for m in missed))
 
     def _roadmap(self) -> None:
         from engine.inference import PREREQUISITES
@@ -462,6 +563,7 @@ class FleetScreen(AreaScreen):
 
 class MarketScreen(AreaScreen):
     AREA = "market"
+    BINDINGS = SORT_BINDINGS
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="body"):
@@ -473,6 +575,7 @@ class MarketScreen(AreaScreen):
             yield Label("Competitors this quarter (their prices, from the same market the engine uses)", classes="section-title")
             yield Static(id="competitors")
             yield Label("Demand by product (last quarter, GPU-hours served) and how peaky each segment is", classes="section-title")
+            yield DataTable(id="demand-table", cursor_type="row", zebra_stripes=True)
             yield Static(id="demand")
 
     def _plot(self, id: str):
@@ -523,21 +626,22 @@ class MarketScreen(AreaScreen):
         return [v.get(k, "") or "white" for k in ("primary", "accent", "success", "warning", "error", "secondary")]
 
     def _demand(self):
+        """GPU-hours served per generation and product, what was turned away, and your rate vs the market's: a
+        table of priority columns (at 80 columns batch and backlog go first), then how peaky each segment is."""
         last = self.session.last
+        table = self.query_one("#demand-table", DataTable)
+        table.display = last is not None
         if last is None:
             return "Demand shows after the first quarter: what you served, what you turned away, and how segments pool."
-        t = Table(box=None, expand=False, pad_edge=False)
-        for col in ("Gen", "Reserved", "On-demand", "Batch", "Spot", "Turned away", "Backlog", "Your $/h", "Market $/h"):
-            t.add_column(col, justify="right")
+        rows = []
         for g in last.kpis.by_gen:
             h = g.served_gpu_hours
-            t.add_row(g.gen.upper(), *(hours(h.get(k, 0)) for k in ("reserved", "on_demand", "batch", "spot")),
-                      hours(g.lost_gpu_hours), hours(g.batch_backlog_gpu_hours), f"{g.price_usd_per_hour:.2f}", f"{g.market_usd_per_hour:.2f}")
+            rows.append([g.gen.upper(), *(hours(h.get(k, 0)) for k in ("reserved", "on_demand", "batch", "spot")),
+                         hours(g.lost_gpu_hours), hours(g.batch_backlog_gpu_hours), f"{g.price_usd_per_hour:.2f}", f"{g.market_usd_per_hour:.2f}"])
+        _fill(table, ["Gen", "Reserved", "On-demand", "Batch", "Spot", "Turned away", "Backlog", "Your $/h", "Market $/h"], rows,
+              drop_order=("Backlog", "Batch", "Spot"))
         ptm = last.kpis.peak_to_mean
-        peaks = Text("Peak-to-mean: " + ", ".join(f"{k} {v:.2f}" for k, v in ptm.items()) + "  (pooling segments lowers the peak you must build for)")
-        from rich.console import Group
-
-        return Group(t, peaks)
+        return Text("Peak-to-mean: " + ", ".join(f"{k} {v:.2f}" for k, v in ptm.items()) + "  (pooling segments lowers the peak you must build for)")
 
 
 class InferenceMarketScreen(MarketScreen):
@@ -602,11 +706,14 @@ class InferenceMarketScreen(MarketScreen):
             wants = ", ".join(f"{k.replace('llama-3.1-', '')} {v:.0%}" for k, v in tr.model_mix.items() if v > 0)
             kept = [inf.customer_base.get(f"{x}/{tr.segment}", 1.0) for x in deployed if tr.model_mix.get(x, 0) > 0]
             share = f"{min(kept):.0%}-{max(kept):.0%}" if len(kept) > 1 and min(kept) != max(kept) else (f"{kept[0]:.0%}" if kept else "none served")
+            # how demand answers price (issue 11 item 12): the share the engine moves toward at 10% under / over the market
+            cut, rise = (demand_share(r, 1.0, seg.elasticity, MAX_TOKEN_SHARE_GAIN) - 1 for r in (0.9, 1.1))
             seg_rows.append([seg.name, "real-time" if seg.latency_sensitive else "batch", f"{tr.prompt_tokens:,}/{tr.output_tokens:,}",
-                             f"{tr.cached_share:.0%}", f"{seg.elasticity:.1f}", f"{inf.retention.get(tr.segment, 1.0):.0%}", share, wants])
+                             f"{tr.cached_share:.0%}", f"{seg.elasticity:.1f}", f"{cut:+.0%} / {rise:+.0%}",
+                             f"{inf.retention.get(tr.segment, 1.0):.0%}", share, wants])
         _fill(self.query_one("#segments", DataTable),
-              ["Segment", "Kind", "Prompt/out tok", "Cached", "Elasticity", "Retention", "Price share", "Models wanted"], seg_rows,
-              drop_order=("Prompt/out tok", "Cached", "Kind", "Models wanted"))
+              ["Segment", "Kind", "Prompt/out tok", "Cached", "Elasticity", "-10%/+10% price", "Retention", "Price share", "Models wanted"], seg_rows,
+              drop_order=("Prompt/out tok", "Cached", "Kind", "Models wanted", "Elasticity"), squeeze=("Models wanted",))
         views = [r.market for r in s.reports] + [m]
         xs = list(range(len(views)))
         colors = self._colors()
@@ -625,7 +732,8 @@ class InferenceMarketScreen(MarketScreen):
             prices = ", ".join(f"{k.split(' ')[0]} ${v:,.2f}/h" if "$/h" in k else f"{k.split(' ')[0]} ${v:,.3f}/M" for k, v in c.prices.items())
             lines.append(f"{c.name}: {c.what}. {prices}")
         lines.append("Price share: the share of a segment's buyers you keep at your price vs the market's (elasticity, KB §1); "
-                     "retention: what SLA misses have not yet driven away.")
+                     "-10%/+10% price: where that share heads if you price 10% under or over the market (rivals match a cut, "
+                     "not a rise; customers move over a few quarters); retention: what SLA misses have not yet driven away.")
         self.query_one("#competitors", Static).update("\n".join(lines))
 
 
@@ -634,6 +742,7 @@ class InferenceMarketScreen(MarketScreen):
 
 class ContractsScreen(AreaScreen):
     AREA = "contracts"
+    BINDINGS = SORT_BINDINGS
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="body"):
@@ -650,6 +759,7 @@ class ContractsScreen(AreaScreen):
         base_cap = s.term_capacity(base.state)
         rows = []
         planned = {a.get("offer_id") for a in s.plan if a.get("kind") == "sign_contract"}
+        why_zero = ""  # why a signable offer adds no debt capacity (issue 11 item 12), under the table
         for o in st.offers.contracts:
             per_q = to_cents(o.gpus * o.usd_per_gpu_hour * TICKS_PER_QUARTER)
             if o.id in planned:  # signed in the plan: say so, not the engine's refusal to sign it twice (issue 11, item 5)
@@ -658,12 +768,14 @@ class ContractsScreen(AreaScreen):
                 after = s.preview({"kind": "sign_contract", "offer_id": o.id})
                 ok = after.results[-1].ok
                 added = s.term_capacity(after.state) - base_cap if ok else 0
-                last = fmt_usd(max(0, added)) if ok else Text(_short(after.results[-1].message), style="italic")
+                if ok and added <= 0 and not why_zero:
+                    why_zero = f" Debt capacity + is $0 now because {s.why_no_debt_capacity(after.state)}."
+                last = fmt_usd(max(0, added)) if ok else Text(_short(after.results[-1].message.removeprefix(f"{o.customer} ")), style="italic")  # the reason, not the name again
             rows.append([o.id, o.customer, o.segment, o.gen.upper(), f"{o.gpus:,}", f"{o.term_quarters}q", f"${o.usd_per_gpu_hour:.2f}",
                          o.grade, fmt_usd(per_q), last])
         _fill(self.query_one("#offers", DataTable),
               ["Id", "Customer", "Segment", "Gen", "GPUs", "Term", "$/GPU-h", "Grade", "Revenue/qtr", "Debt capacity +"], rows,
-              drop_order=("Segment", "Id", "Customer"))
+              drop_order=("Segment", "Id", "Customer"), squeeze=("Customer",))
         m = s.game.observation().market
         act = []
         total = 0
@@ -678,10 +790,10 @@ class ContractsScreen(AreaScreen):
                         f"{left}q to {s.quarter_label(c.end_quarter)}", c.grade, fmt_usd(mtm)])
         _fill(self.query_one("#active", DataTable),
               ["Id", "Customer", "Gen", "GPUs", "Fixed $/h", "Market reserved", "Remaining", "Grade", "Mark-to-market"], act,
-              drop_order=("Id", "Grade", "Customer"))
+              drop_order=("Id", "Grade", "Customer"), squeeze=("Customer",))
         self.query_one("#contracts-note", Static).update(
             f"Mark-to-market: a contract is a fixed-for-floating swap on the GPU-hour price: (fixed - today's reserved rate) x GPUs x hours left. "
-            f"Total {fmt_usd(total)}. Debt capacity +: what a term lender's offer grows by if you sign (engine.lenders)."
+            f"Total {fmt_usd(total)}. Debt capacity +: what a term lender's offer grows by if you sign (engine.lenders).{why_zero}"
         )
 
 
@@ -691,8 +803,10 @@ class ContractsScreen(AreaScreen):
 class FinanceScreen(AreaScreen):
     AREA = "finance"
     BINDINGS = [
-        Binding("left_square_bracket", "quarter(-1)", "Prev qtr", id="finance.prev", tooltip="Statements of the previous quarter"),
-        Binding("right_square_bracket", "quarter(1)", "Next qtr", id="finance.next", tooltip="Statements of the next quarter"),
+        # one footer key for the pair: "[ Prev qtr  ] Next qtr" pushed Save and Quit off an 80-column footer
+        Binding("left_square_bracket", "quarter(-1)", "Qtr", key_display="[ ]", id="finance.prev",
+                tooltip="[ the statements of the previous quarter, ] of the next"),
+        Binding("right_square_bracket", "quarter(1)", "Next qtr", show=False, id="finance.next", tooltip="Statements of the next quarter"),
     ]
 
     def __init__(self) -> None:
@@ -748,11 +862,12 @@ class FinanceScreen(AreaScreen):
         st = s.state
         t = Table(box=None, pad_edge=False)
         for col in ("Loan", "Lender", "Kind", "Balance", "Spread", "Tenor", "Principal/qtr", "Started"):
-            t.add_column(col, justify="right")
+            # one line a loan: at 80 columns only the lender's name gives way, cut (…) rather than wrapped over three lines
+            t.add_column(col, justify="left" if col in ("Loan", "Lender", "Kind") else "right", no_wrap=col != "Lender")
         for loan in st.loans:
             if loan.balance_cents <= 0:
                 continue
-            t.add_row(loan.id, loan.lender, loan.kind, fmt_usd(loan.balance_cents), f"+{loan.spread_bps:.0f}bps", f"{loan.tenor_quarters}q",
+            t.add_row(loan.id, Text(loan.lender, no_wrap=True, overflow="ellipsis"), loan.kind, fmt_usd(loan.balance_cents), f"+{loan.spread_bps:.0f}bps", f"{loan.tenor_quarters}q",
                       fmt_usd(loan.scheduled_principal_cents), s.quarter_label(loan.start_quarter))
         k = s.last.kpis if s.last else None
         if k is not None and k.dscr is not None:
@@ -807,7 +922,7 @@ class FinanceScreen(AreaScreen):
 class NewsScreen(AreaScreen):
     AREA = "news"
     AUTO_FOCUS = "#news-scroll"
-    BINDINGS = [Binding("slash", "search", "Search", id="news.search", tooltip="Search every event so far")]
+    BINDINGS = [Binding("slash", "search", "Find", id="news.search", tooltip="Search every event so far")]
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="body"):

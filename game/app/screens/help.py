@@ -13,7 +13,8 @@ from textual.widgets.option_list import Option
 KEYS_HELP = (
     "Keys: 1-6 screens · a decisions · b buy GPUs · g lease GPUs · x sell GPUs · c lease colo · n build campus · "
     "r release colo · p set price · k sign contract · o take loan · y repay loan · i raise equity · t turn plan · "
-    "e end quarter · l leaderboard · ctrl+s save · ctrl+p command palette · q quit"
+    "e end quarter · z/Z sort a table (tab picks it) · "
+    "l leaderboard · ctrl+s save · ctrl+p command palette · q quit"
 )
 
 
@@ -24,7 +25,8 @@ def keys_help(session=None) -> str:
     from game.app.forms import FORMS, applies
 
     forms = " · ".join(f"{spec.key} {spec.title[0].lower()}{spec.title[1:]}" for kind, spec in FORMS.items() if applies(kind, session))
-    return (f"Keys: 1-6 screens · a decisions · {forms} · t turn plan · e end quarter · l leaderboard · "
+    return (f"Keys: 1-6 screens · a decisions · {forms} · t turn plan · e end quarter · "
+            "z/Z sort a table (tab picks it) · l leaderboard · "
             "ctrl+s save · ctrl+p command palette · q quit")
 
 
@@ -54,7 +56,8 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="help"):
             yield Label(f"Help{' · ' + self.area.title() if self.area else ''}", classes="dialog-title")
-            yield Static((self.context + "\n" if self.context else "") + self.keys, id="context-help", classes="muted")
+            with VerticalScroll(id="context-help-box"):  # at 80x24 it scrolls, so the glossary keeps its rows
+                yield Static((self.context + "\n" if self.context else "") + self.keys, id="context-help", classes="muted")
             yield Input(placeholder="search the glossary", id="help-search", compact=True)
             with Horizontal(id="help-body"):
                 yield OptionList(id="terms")

@@ -279,7 +279,7 @@ class ReplayScreen(Screen):
         out.append(Text(f"\nQuarter report · {r.label}", style="bold"))
         # the same report the player saw when the quarter ended (one source of truth: QuarterReportScreen)
         after = SimpleNamespace(reports=rep.game.reports[: i + 1], archetype=rep.loaded.scenario.archetype)
-        out.append(QuarterReportScreen._body(SimpleNamespace(session=after, report=r)))
+        out.append(QuarterReportScreen._body(SimpleNamespace(session=after, report=r), self.app.size.width))  # one KPI a row at 80
         return Group(*out)
 
     def _ghost(self, rep, ghost, i: int) -> None:

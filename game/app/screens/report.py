@@ -37,10 +37,11 @@ class QuarterReportScreen(StyledOnMount, ModalScreen[None]):
         with Vertical(classes="dialog", id="report"):
             yield Label(f"Quarter report · {r.label}", classes="dialog-title")
             with VerticalScroll():
-                yield Static(self._body())
+                yield Static(self._body(self.app.size.width))
             yield Static("enter or escape: continue", classes="muted")
 
-    def _body(self) -> Group:
+    def _body(self, width: int = 120) -> Group:
+        """The report's text for a terminal ``width`` wide (the replay's timeline calls it with its own session)."""
         r = self.report
         reps = self.session.reports
         i = next((n for n, x in enumerate(reps) if x is r), len(reps) - 1)
@@ -49,11 +50,11 @@ class QuarterReportScreen(StyledOnMount, ModalScreen[None]):
         pct = lambda x: "0%" if f"{x:.0%}" == "-0%" else f"{x:.0%}"  # noqa: E731 - float noise below zero is 0%, not -0%
         x2 = lambda x: f"{x:.2f}x"  # noqa: E731
         usd = fmt_usd
+        narrow = width < 100  # 80 columns: one KPI a row, so "$117.53M (was $119.36M)" never wraps
         t = Table(box=None, pad_edge=False, show_header=False)
-        t.add_column("KPI", style="bold")
-        t.add_column("Value")
-        t.add_column("KPI", style="bold")
-        t.add_column("Value")
+        for _ in range(1 if narrow else 2):
+            t.add_column("KPI", style="bold")
+            t.add_column("Value", no_wrap=narrow)
         rows = [
             ("Revenue", _chg(r.income.revenue, p.income.revenue if p else None, usd)),
             ("EBITDA", _chg(r.income.ebitda, p.income.ebitda if p else None, usd)),
@@ -83,8 +84,13 @@ class QuarterReportScreen(StyledOnMount, ModalScreen[None]):
                 rows.append(("Revenue / GPU-hour", f"rental ${k.revenue_per_gpu_hour_rental:.2f} · tokens ${k.revenue_per_gpu_hour_inference:.2f}"))
             if len(rows) % 2:
                 rows.append(("", ""))
-        for a, b in zip(rows[0::2], rows[1::2]):
-            t.add_row(a[0], a[1], b[0], b[1])
+        if narrow:
+            for a in rows:
+                if a[0]:
+                    t.add_row(a[0], a[1])
+        else:
+            for a, b in zip(rows[0::2], rows[1::2]):
+                t.add_row(a[0], a[1], b[0], b[1])
         out: list = [t, Text("")]
         cov = f"Covenant: {k.covenant}"
         if k.dscr is not None:

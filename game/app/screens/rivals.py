@@ -44,15 +44,20 @@ class RivalsScreen(ModalScreen[None]):
         dialog = self.query_one("#rivals")
         dialog.styles.width = 116  # six columns: wider than a form's dialog, and 100% of a smaller terminal
         dialog.styles.max_height = "90%"
+        from game.app.screens.areas import _fill
+
         table = self.query_one("#rivals-table", DataTable)
-        for col in ("Company", "Revenue", "Fleet", "GPU-hour prices", "Contracted", "Financings"):
-            table.add_column(col, key=col)
         rivals = self.session.game.rivals
         published = rivals.published() if rivals is not None else []
+        rows = []
         for p in published:
             name = p["name"] + (" (bankrupt)" if p["bankrupt"] else "")
-            table.add_row(name, f"${p['revenue_usd'] / 1e6:,.1f}M", _fleet(p["fleet"]), _prices(p["gpu_hour_prices"]),
-                          f"{p['contracted_share']:.0%}", _financings(p["financings"]))
+            rows.append([name, f"${p['revenue_usd'] / 1e6:,.1f}M", _fleet(p["fleet"]), _prices(p["gpu_hour_prices"]),
+                         f"{p['contracted_share']:.0%}", _financings(p["financings"])])
+        # priority columns in the dialog's width (its border and padding take 4): at 80 columns the financings go
+        # first; what still does not fit scrolls sideways under a frozen company column
+        _fill(table, ["Company", "Revenue", "Fleet", "GPU-hour prices", "Contracted", "Financings"], rows,
+              drop_order=("Financings",), squeeze=("Financings",), width=min(116, self.app.size.width) - 4)
         table.focus()
         if rivals is None:
             note = "No rivals in this game: start one with `tycoon play --rivals N` or a scenario's [[rivals]]."

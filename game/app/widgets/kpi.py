@@ -33,9 +33,13 @@ class KpiCard(Widget):
         super().__init__(id=id, classes="kpi")
         self.border_title = title
 
-    def show(self, value: str, delta: str = "", history: list[float] | None = None, state: str = "") -> None:
+    short_delta = reactive("")
+
+    def show(self, value: str, delta: str = "", history: list[float] | None = None, state: str = "", short: str = "") -> None:
+        """``short``: the change line for a card too narrow for ``delta`` (80 columns), instead of cutting it."""
         self.value = value
         self.delta = delta
+        self.short_delta = short
         self.history = tuple(history or ())
         for cls in ("good", "warn", "bad"):
             self.set_class(cls == state, cls)
@@ -45,7 +49,8 @@ class KpiCard(Widget):
         lo = base + self.get_component_styles("sparkline--min-color").color
         hi = base + self.get_component_styles("sparkline--max-color").color
         value = Text(self.value, style=self.get_component_rich_style("kpi--value"), no_wrap=True, overflow="ellipsis")
-        delta = Text(self.delta, style=self.get_component_rich_style("kpi--delta"), no_wrap=True, overflow="ellipsis")
+        fits = self.delta if len(self.delta) <= self.content_size.width or not self.short_delta else self.short_delta
+        delta = Text(fits, style=self.get_component_rich_style("kpi--delta"), no_wrap=True, overflow="ellipsis")
         width = max(1, self.content_size.width)
         if self.history and min(self.history) == max(self.history):
             # one quarter, or a flat line (runway capped at 20 quarters): Textual draws one point as a full block and a
