@@ -193,6 +193,29 @@ async def test_start_screen_continues_a_run(_save_dir):
         assert type(app.screen).__name__ == "DashboardScreen"
 
 
+async def test_start_screen_lists_recent_runs_and_continues_the_one_picked(_save_dir):
+    """The start screen's "recent runs" menu lists the runs saved in the save folder; picking one by keys
+    fills the path, and Continue opens that game where it stopped."""
+    from game.app.session import Session
+    from textual.widgets import Input, Select
+
+    s = Session.new(seed=7, player="ada", save_dir=_save_dir)
+    s.end_quarter()
+    app = make_app(theme="textual-dark", cursor_blink=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        recent = app.screen.query_one("#recent", Select)
+        assert [value for _, value in recent._options if value is not Select.NULL] == [str(s.save_path)]
+        recent.focus()
+        await pilot.press("enter", "down", "enter")
+        await pilot.pause()
+        assert app.screen.query_one("#load-path", Input).value == str(s.save_path)
+        await pilot.click("#load")
+        await pilot.pause()
+        assert app.session is not None and app.session.label == "2025Q2" and app.session.player == "ada"
+        assert type(app.screen).__name__ == "DashboardScreen"
+
+
 async def test_mouse_switches_areas(_save_dir):
     app = make_app(seed=7, skip_start=True, theme="textual-dark", cursor_blink=False)
     async with app.run_test(size=(120, 40)) as pilot:
