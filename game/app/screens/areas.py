@@ -25,16 +25,8 @@ from engine.score import bridge_lines
 from engine.statements import cash_flow_lines, income_statement_lines
 from engine.step import market_headlines, news_to_show
 from game.app.widgets.alerts import Alerts
-from game.app.widgets.common import AreaTabs, GameFooter, StatusLine, StyledOnMount, plot_series
+from game.app.widgets.common import AreaTabs, GameFooter, StatusLine, StyledOnMount, pct, plot_series
 from game.app.widgets.kpi import KpiCard
-
-
-def pct(x: float | None) -> str:
-    """A share in whole percent; a float a hair below zero (-2.6e-18 of spot filled) shows "0%", never "-0%"."""
-    if x is None:
-        return "-"
-    shown = f"{x:.0%}"
-    return "0%" if shown == "-0%" else shown
 
 
 def _short(message: str, width: int = 28) -> str:

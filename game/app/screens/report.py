@@ -13,7 +13,7 @@ from textual.widgets import Label, Static
 
 from engine.money import fmt_usd
 from engine.step import news_to_show
-from game.app.widgets.common import StyledOnMount
+from game.app.widgets.common import StyledOnMount, pct
 
 
 def _chg(now, before, fmt) -> str:
@@ -47,7 +47,6 @@ class QuarterReportScreen(StyledOnMount, ModalScreen[None]):
         i = next((n for n, x in enumerate(reps) if x is r), len(reps) - 1)
         p = reps[i - 1] if i > 0 else None
         k, pk = r.kpis, (p.kpis if p else None)
-        pct = lambda x: "0%" if f"{x:.0%}" == "-0%" else f"{x:.0%}"  # noqa: E731 - float noise below zero is 0%, not -0%
         x2 = lambda x: f"{x:.2f}x"  # noqa: E731
         usd = fmt_usd
         narrow = width < 100  # 80 columns: one KPI a row, so "$117.53M (was $119.36M)" never wraps

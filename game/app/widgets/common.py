@@ -106,6 +106,14 @@ class StatusLine(Static):
 POINT_PAD_SHARE = 0.15  # of the span, each side: a marker on the chart's frame line is hidden by it
 
 
+def pct(x: float | None) -> str:
+    """A share in whole percent; a float a hair below zero (-2.6e-18 of spot filled) shows "0%", never "-0%"."""
+    if x is None:
+        return "-"
+    shown = f"{x:.0%}"
+    return "0%" if shown == "-0%" else shown
+
+
 def chart_limits(values: list[float], pad_share: float = 0.1) -> tuple[float, float] | None:
     """Axis limits for a chart whose data span nothing (one point, or a flat line): the value ±10%
     (±1 at zero), so the axis reads "1.80 ... 2.20", not "-0.0000010 ... 0.0000010". None: let the
